@@ -1,0 +1,171 @@
+import { hasActiveCredential, hasMfa } from "./checks";
+import { evaluateAccount } from "./evaluate";
+import { rootMfaKind } from "./root";
+import {
+  type AccountOutcome,
+  type AccountTarget,
+  CHECK_IDS,
+  type Finding,
+  type Policy,
+  type ReportAccount,
+  type ScanReport,
+  SEVERITIES,
+  type Severity,
+} from "./types";
+
+export interface BuildReportInput {
+  scanId: string;
+  toolVersion: string;
+  startedAt: Date;
+  finishedAt: Date;
+  organizationId: string | null;
+  partition: string;
+  /** Every account the organization lists, in scope or skipped. */
+  targets: readonly AccountTarget[];
+  /** The outcome of every in-scope target, by account id. */
+  outcomes: ReadonlyMap<string, AccountOutcome>;
+  policy: Policy;
+  previous?: ScanReport | null;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4 };
+const CHECK_RANK = Object.fromEntries(CHECK_IDS.map((c, i) => [c, i])) as Record<string, number>;
+
+function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefined): ReportAccount {
+  const base = {
+    accountId: target.accountId,
+    accountName: target.accountName,
+    ouPath: target.ouPath,
+    owner: target.owner,
+    credentialReportGeneratedAt: null,
+    root: null,
+    users: [],
+  };
+  if (target.skip) return { ...base, status: "SKIPPED", reason: target.skip, error: null };
+  if (!outcome) {
+    // Fail closed: an in-scope account with no outcome was not audited.
+    return {
+      ...base,
+      status: "FAILED",
+      reason: "ERROR",
+      error: { code: "NoOutcome", message: "the scan produced no result for this account" },
+    };
+  }
+  if (outcome.kind === "failure") return { ...base, status: "FAILED", reason: outcome.reason, error: outcome.error };
+  return {
+    ...base,
+    status: "AUDITED",
+    reason: null,
+    error: null,
+    credentialReportGeneratedAt: outcome.credentialReportGeneratedAt,
+    root: { credentials: outcome.root.credentials, mfa: rootMfaKind(outcome.root) },
+    users: outcome.users.map((u) => ({
+      userName: u.userName,
+      arn: u.arn,
+      createdAt: u.createdAt,
+      consoleAccess: u.consoleAccess,
+      passwordLastUsed: u.passwordLastUsed,
+      activeAccessKeys: u.activeAccessKeys,
+      mfaDevices: u.mfaDevices,
+      verifiedLive: u.verifiedLive,
+    })),
+  };
+}
+
+/** New and resolved findings against the previous report (resolved only where this scan looked). */
+export function diffReports(
+  previous: ScanReport,
+  findings: readonly Finding[],
+  accounts: readonly ReportAccount[],
+  policy: Policy,
+): { previousScanId: string; new: string[]; resolved: string[] } {
+  const before = new Set(previous.findings.filter((f) => f.status === "OPEN").map((f) => f.id));
+  const present = new Set(findings.map((f) => f.id));
+  const audited = new Set(accounts.filter((a) => a.status === "AUDITED").map((a) => a.accountId));
+  const fresh = findings.filter((f) => f.status === "OPEN" && !before.has(f.id)).map((f) => f.id);
+  const resolved = previous.findings
+    .filter((f) => f.status === "OPEN" && !present.has(f.id))
+    .filter(
+      (f) => f.checkId === "ACCOUNT_NOT_AUDITED" || (audited.has(f.accountId) && policy.checks[f.checkId].enabled),
+    )
+    .map((f) => f.id);
+  return { previousScanId: previous.scanId, new: fresh.sort(), resolved: resolved.sort() };
+}
+
+/**
+ * Aggregates every account into the report of CONTRACT.md: the coverage ledger (each listed account
+ * exactly once), the findings, the summary, and the changes since `previous`.
+ */
+export function buildReport(input: BuildReportInput): ScanReport {
+  const now = input.finishedAt;
+  const accounts: ReportAccount[] = [];
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const target of input.targets) {
+    if (seen.has(target.accountId)) continue;
+    seen.add(target.accountId);
+    const outcome = input.outcomes.get(target.accountId);
+    const account = reportAccount(target, outcome);
+    accounts.push(account);
+    if (account.status === "SKIPPED") continue;
+    const effective: AccountOutcome = outcome ?? {
+      kind: "failure",
+      accountId: target.accountId,
+      reason: "ERROR",
+      error: account.error ?? { code: "NoOutcome", message: "no result" },
+    };
+    findings.push(...evaluateAccount(target, effective, input.policy, now));
+  }
+  findings.sort(
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      (CHECK_RANK[a.checkId] ?? 0) - (CHECK_RANK[b.checkId] ?? 0) ||
+      a.accountId.localeCompare(b.accountId) ||
+      a.id.localeCompare(b.id),
+  );
+
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let open = 0;
+  let exempted = 0;
+  for (const f of findings) {
+    if (f.status === "OPEN") {
+      open++;
+      bySeverity[f.severity]++;
+    } else exempted++;
+  }
+  const audited = accounts.filter((a) => a.status === "AUDITED");
+  const failed = accounts.filter((a) => a.status === "FAILED").length;
+  const skipped = accounts.filter((a) => a.status === "SKIPPED").length;
+  const inScope = audited.length + failed;
+  let total = 0;
+  let consoleUsers = 0;
+  let withoutMfa = 0;
+  for (const a of audited) {
+    const facts = input.outcomes.get(a.accountId);
+    if (facts?.kind !== "facts") continue;
+    for (const u of facts.users) {
+      total++;
+      if (u.consoleAccess) consoleUsers++;
+      if (hasActiveCredential(u) && !hasMfa(u)) withoutMfa++;
+    }
+  }
+
+  return {
+    schemaVersion: "1",
+    tool: { name: "orgmfa", version: input.toolVersion },
+    scanId: input.scanId,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    organizationId: input.organizationId,
+    partition: input.partition,
+    summary: {
+      accounts: { listed: accounts.length, inScope, audited: audited.length, failed, skipped },
+      coverage: inScope === 0 ? 1 : audited.length / inScope,
+      users: { total, console: consoleUsers, withoutMfa },
+      findings: { open, exempted, bySeverity },
+    },
+    accounts,
+    findings,
+    changes: input.previous ? diffReports(input.previous, findings, accounts, input.policy) : null,
+  };
+}

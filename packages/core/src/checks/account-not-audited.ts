@@ -1,0 +1,32 @@
+import { label, type Rule } from "./rule";
+
+const WHAT_TO_DO: Record<string, string> = {
+  ASSUME_ROLE_DENIED:
+    "Deploy the member template (stacksets/member-audit-role.yaml) to this account, or check that its trust policy names the scanner account, role and organization.",
+  CREDENTIAL_REPORT_UNAVAILABLE:
+    "IAM could not produce a credential report and the live fallback failed; re-run the scan.",
+  THROTTLED: "IAM throttled the scan beyond the retry budget; re-run with a lower --concurrency.",
+  TIMEOUT: "The account did not finish within the per-account time limit; re-run, or raise the limit.",
+  ERROR: "Unexpected error; see the error code and message.",
+};
+
+/** ACCOUNT_NOT_AUDITED: an in-scope account could not be scanned (coverage). */
+export const accountNotAudited: Rule = {
+  checkId: "ACCOUNT_NOT_AUDITED",
+  evaluate({ outcome, target }) {
+    if (outcome.kind !== "failure") return [];
+    return [
+      {
+        checkId: "ACCOUNT_NOT_AUDITED",
+        principalArn: null,
+        userName: null,
+        title: `Account ${label(target)} could not be audited (${outcome.reason})`,
+        evidence: {
+          reason: outcome.reason,
+          error: outcome.error,
+          recommendation: WHAT_TO_DO[outcome.reason],
+        },
+      },
+    ];
+  },
+};

@@ -1,0 +1,39 @@
+import { isPhishingResistant } from "../devices";
+import { rootIsJudged } from "../root";
+import type { MfaDevice } from "../types";
+import { type FindingDraft, hasActiveCredential, hasMfa, label, type Rule, userEvidence } from "./rule";
+
+const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) => isPhishingResistant(d.type));
+
+/**
+ * USER_MFA_NOT_PHISHING_RESISTANT (only with `requirePhishingResistantMfa`): a user, or root, whose
+ * enabled devices are all virtual, hardware TOTP or SMS. Users without MFA are the other checks'.
+ * Root is raised only when its devices are known: a member role sees root's virtual devices only,
+ * so root with MFA and no virtual device is not judged here.
+ */
+export const userMfaNotPhishingResistant: Rule = {
+  checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
+  evaluate({ outcome, target, policy }) {
+    if (outcome.kind !== "facts" || !policy.requirePhishingResistantMfa) return [];
+    const drafts: FindingDraft[] = outcome.users
+      .filter((u) => hasActiveCredential(u) && hasMfa(u) && weak(u.mfaDevices))
+      .map((u) => ({
+        checkId: "USER_MFA_NOT_PHISHING_RESISTANT" as const,
+        principalArn: u.arn,
+        userName: u.userName,
+        title: `IAM user ${u.userName} has no phishing-resistant (FIDO) MFA device`,
+        evidence: userEvidence(u),
+      }));
+    const root = outcome.root;
+    if (rootIsJudged(root).judged && root.mfaEnabled === true && weak(root.virtualDevices)) {
+      drafts.push({
+        checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
+        principalArn: root.arn,
+        userName: null,
+        title: `Root user of ${label(target)} has no phishing-resistant (FIDO) MFA device`,
+        evidence: { virtualDevices: root.virtualDevices.map((d) => d.serialNumber) },
+      });
+    }
+    return drafts;
+  },
+};

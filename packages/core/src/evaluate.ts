@@ -1,0 +1,71 @@
+import { type FindingDraft, RULES } from "./checks";
+import { findExemption } from "./exemptions";
+import type { AccountOutcome, AccountTarget, CheckId, Finding, Policy } from "./types";
+
+/**
+ * The stable id of a finding: the same gap in the same account has the same id in every scan,
+ * so Security Hub upserts it and scans can be compared.
+ */
+export function findingId(
+  checkId: CheckId,
+  accountId: string,
+  draft: Pick<FindingDraft, "principalArn" | "userName">,
+): string {
+  const principal =
+    draft.userName !== null ? `user/${draft.userName}` : draft.principalArn !== null ? "root" : "account";
+  return `orgmfa/${checkId}/${accountId}/${principal}`;
+}
+
+/**
+ * Evaluates one account: every enabled rule, then severities and exemptions from the policy.
+ * A rule that throws becomes an ERROR finding for that account instead of aborting the scan.
+ */
+export function evaluateAccount(target: AccountTarget, outcome: AccountOutcome, policy: Policy, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    const check = policy.checks[rule.checkId];
+    if (!check.enabled) continue;
+    let drafts: FindingDraft[];
+    try {
+      drafts = rule.evaluate({ outcome, target, policy });
+    } catch (e) {
+      drafts = [
+        {
+          checkId: "ACCOUNT_NOT_AUDITED",
+          principalArn: null,
+          userName: null,
+          title: `Check ${rule.checkId} failed for account ${target.accountName} (${target.accountId})`,
+          evidence: { reason: "ERROR", error: { code: "RuleError", message: (e as Error).message } },
+        },
+      ];
+    }
+    for (const d of drafts) {
+      const { active, expired } = findExemption(
+        policy.exemptions,
+        {
+          accountId: target.accountId,
+          checkId: d.checkId,
+          principal: d.userName ?? (d.principalArn ? "root" : null),
+        },
+        now,
+      );
+      const evidence = expired
+        ? { ...d.evidence, expiredExemption: { reason: expired.reason, expires: expired.expires } }
+        : d.evidence;
+      findings.push({
+        id: findingId(d.checkId, target.accountId, d),
+        checkId: d.checkId,
+        severity: policy.checks[d.checkId].severity,
+        accountId: target.accountId,
+        accountName: target.accountName,
+        principalArn: d.principalArn,
+        userName: d.userName,
+        title: d.title,
+        status: active ? "EXEMPTED" : "OPEN",
+        exemption: active ? { reason: active.reason, expires: active.expires } : null,
+        evidence,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,91 @@
+import type { CredentialReportRow } from "./credential-report";
+import type { MfaDevice, RootCredentials, RootFacts, RootMfa } from "./types";
+
+/** The root user's ARN. Root is identified by this exact ARN, never by a name or substring. */
+export function rootArn(partition: string, accountId: string): string {
+  return `arn:${partition}:iam::${accountId}:root`;
+}
+
+/** The `SummaryMap` keys of `GetAccountSummary` that describe root. */
+export interface AccountSummaryRoot {
+  AccountPasswordPresent?: number;
+  AccountAccessKeysPresent?: number;
+  AccountSigningCertificatesPresent?: number;
+  AccountMFAEnabled?: number;
+}
+
+function flag(v: number | undefined): boolean | null {
+  return v === undefined ? null : v > 0;
+}
+
+function credentialsOf(parts: (boolean | null)[]): RootCredentials {
+  if (parts.some((p) => p === true)) return "PRESENT";
+  if (parts.every((p) => p === false)) return "ABSENT";
+  return "UNKNOWN";
+}
+
+/**
+ * Root state from the live source (`GetAccountSummary`), falling back to the credential report's
+ * `<root_account>` row for anything the summary does not say, per CHECKS.md.
+ */
+export function rootFacts(input: {
+  arn: string;
+  summary: AccountSummaryRoot | null;
+  reportRow: CredentialReportRow | null;
+  virtualDevices: MfaDevice[];
+}): RootFacts {
+  const { summary, reportRow } = input;
+  const fromSummary = summary
+    ? {
+        password: flag(summary.AccountPasswordPresent),
+        keys: flag(summary.AccountAccessKeysPresent),
+        certs: flag(summary.AccountSigningCertificatesPresent),
+        mfa: flag(summary.AccountMFAEnabled),
+      }
+    : null;
+  const fromReport = reportRow
+    ? {
+        password: reportRow.passwordEnabled,
+        keys: reportRow.activeAccessKeys === null ? null : reportRow.activeAccessKeys > 0,
+        certs: reportRow.activeCertificates === null ? null : reportRow.activeCertificates > 0,
+        mfa: reportRow.mfaActive,
+      }
+    : null;
+  const pick = (k: "password" | "keys" | "certs" | "mfa"): boolean | null =>
+    fromSummary?.[k] ?? fromReport?.[k] ?? null;
+  const password = pick("password");
+  const keys = pick("keys");
+  const certs = pick("certs");
+  return {
+    arn: input.arn,
+    credentials: credentialsOf([password, keys, certs]),
+    password,
+    activeAccessKeys: keys,
+    activeSigningCertificates: certs,
+    mfaEnabled: pick("mfa") ?? (input.virtualDevices.length > 0 ? true : null),
+    virtualDevices: input.virtualDevices,
+    source: fromSummary ? "GetAccountSummary" : fromReport ? "CredentialReport" : null,
+  };
+}
+
+/**
+ * Whether root is to be judged: PRESENT credentials, or UNKNOWN credentials with MFA known to be
+ * off (fail closed). ABSENT means both root checks are NOT_APPLICABLE.
+ */
+export function rootIsJudged(root: RootFacts): { judged: boolean; failClosed: boolean } {
+  if (root.credentials === "PRESENT") return { judged: true, failClosed: false };
+  if (root.credentials === "UNKNOWN" && root.mfaEnabled === false) return { judged: true, failClosed: true };
+  return { judged: false, failClosed: false };
+}
+
+/**
+ * The report's root `mfa` field. A member role can list root's virtual devices but not its
+ * hardware or FIDO devices, so MFA that is on with no virtual device listed is reported as
+ * `HARDWARE` (a non-virtual device, as Security Hub IAM.6 uses the word).
+ */
+export function rootMfaKind(root: RootFacts): RootMfa {
+  if (root.mfaEnabled === false) return "NONE";
+  if (root.virtualDevices.length > 0) return "VIRTUAL";
+  if (root.mfaEnabled === true) return "HARDWARE";
+  return "UNKNOWN";
+}

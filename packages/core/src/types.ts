@@ -1,0 +1,177 @@
+/** Domain types shared by every phase. Plain data: serialisable, no classes, no SDK types. */
+
+export const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const CHECK_IDS = [
+  "ROOT_NO_MFA",
+  "ROOT_VIRTUAL_MFA",
+  "USER_CONSOLE_NO_MFA",
+  "USER_API_NO_MFA",
+  "USER_MFA_NOT_PHISHING_RESISTANT",
+  "ACCOUNT_NOT_AUDITED",
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+
+export type DeviceType = "VIRTUAL" | "HARDWARE" | "FIDO" | "SMS";
+
+export interface MfaDevice {
+  serialNumber: string;
+  type: DeviceType;
+  /** When the device was enabled for the user; null when the source does not say. */
+  enabledAt: string | null;
+}
+
+/** One IAM user as the collector established it. */
+export interface UserFacts {
+  userName: string;
+  arn: string;
+  createdAt: string;
+  consoleAccess: boolean;
+  passwordLastUsed: string | null;
+  activeAccessKeys: number;
+  mfaDevices: MfaDevice[];
+  /** True when this record was confirmed with live IAM calls rather than the credential report. */
+  verifiedLive: boolean;
+}
+
+export type RootCredentials = "PRESENT" | "ABSENT" | "UNKNOWN";
+export type RootMfa = "HARDWARE" | "FIDO" | "VIRTUAL" | "NONE" | "UNKNOWN";
+
+/** The root user's state and where each part of it came from. */
+export interface RootFacts {
+  arn: string;
+  credentials: RootCredentials;
+  /** Which credentials are present, when known. */
+  password: boolean | null;
+  activeAccessKeys: boolean | null;
+  activeSigningCertificates: boolean | null;
+  /** `AccountMFAEnabled` (or `mfa_active` of the report's root row); null when unknown. */
+  mfaEnabled: boolean | null;
+  /** Root's virtual devices, from `ListVirtualMFADevices` (matched by exact root ARN). */
+  virtualDevices: MfaDevice[];
+  /** "GetAccountSummary" | "CredentialReport" | null (no source answered). */
+  source: "GetAccountSummary" | "CredentialReport" | null;
+}
+
+export type SkipReason = "SUSPENDED" | "EXCLUDED";
+export type FailureReason = "ASSUME_ROLE_DENIED" | "CREDENTIAL_REPORT_UNAVAILABLE" | "THROTTLED" | "TIMEOUT" | "ERROR";
+
+/** An account the organization lists, as discovery saw it. */
+export interface AccountTarget {
+  accountId: string;
+  accountName: string;
+  ouPath: string;
+  owner: string | null;
+  /** Organizations `State` (or `Status` where `State` is absent). */
+  state: string;
+  /** null when the account is in scope. */
+  skip: SkipReason | null;
+}
+
+/** Everything the collector learned about one account. */
+export interface AccountFacts {
+  kind: "facts";
+  accountId: string;
+  partition: string;
+  credentialReportGeneratedAt: string | null;
+  /** How the user records were obtained. */
+  collection: "REPORT_CONFIRMED_LIVE" | "FULLY_LIVE";
+  /** Human-readable notes that end up in the evidence (fallbacks taken, and why). */
+  notes: string[];
+  users: UserFacts[];
+  root: RootFacts;
+}
+
+export interface AccountFailure {
+  kind: "failure";
+  accountId: string;
+  reason: FailureReason;
+  error: { code: string; message: string };
+}
+
+export type AccountOutcome = AccountFacts | AccountFailure;
+
+export interface Exemption {
+  account: string;
+  principal: string;
+  checks: CheckId[] | "*";
+  reason: string;
+  /** ISO date or date-time. The exemption applies up to and including this instant. */
+  expires: string;
+}
+
+/** Policy for evaluation: which checks run, their severities, exemptions. */
+export interface Policy {
+  checks: Record<CheckId, { enabled: boolean; severity: Severity }>;
+  requirePhishingResistantMfa: boolean;
+  exemptions: Exemption[];
+  /** Organization feature `RootCredentialsManagement`: true/false when known, null when unknown. */
+  rootCredentialsManagement: boolean | null;
+}
+
+export type FindingStatus = "OPEN" | "EXEMPTED";
+
+export interface Finding {
+  id: string;
+  checkId: CheckId;
+  severity: Severity;
+  accountId: string;
+  accountName: string;
+  principalArn: string | null;
+  userName: string | null;
+  title: string;
+  status: FindingStatus;
+  exemption: { reason: string; expires: string } | null;
+  evidence: Record<string, unknown>;
+}
+
+export interface ReportUser {
+  userName: string;
+  arn: string;
+  createdAt: string;
+  consoleAccess: boolean;
+  passwordLastUsed: string | null;
+  activeAccessKeys: number;
+  mfaDevices: MfaDevice[];
+  verifiedLive: boolean;
+}
+
+export interface ReportAccount {
+  accountId: string;
+  accountName: string;
+  ouPath: string;
+  owner: string | null;
+  status: "AUDITED" | "FAILED" | "SKIPPED";
+  reason: SkipReason | FailureReason | null;
+  error: { code: string; message: string } | null;
+  credentialReportGeneratedAt: string | null;
+  root: { credentials: RootCredentials; mfa: RootMfa } | null;
+  users: ReportUser[];
+}
+
+export interface ScanReport {
+  schemaVersion: "1";
+  tool: { name: "orgmfa"; version: string };
+  scanId: string;
+  startedAt: string;
+  finishedAt: string;
+  organizationId: string | null;
+  partition: string;
+  summary: {
+    accounts: { listed: number; inScope: number; audited: number; failed: number; skipped: number };
+    coverage: number;
+    users: { total: number; console: number; withoutMfa: number };
+    findings: { open: number; exempted: number; bySeverity: Record<Severity, number> };
+  };
+  accounts: ReportAccount[];
+  findings: Finding[];
+  changes: null | { previousScanId: string; new: string[]; resolved: string[] };
+}
+
+/** Time comes from here, so reports and tests are deterministic. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
