@@ -1,0 +1,182 @@
+import { IAMClient } from "@aws-sdk/client-iam";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+
+export interface ClientPoolOptions {
+  /** Region for regional calls and for STS. */
+  region: string;
+  /** Role assumed in every member account. @default "OrgMfaAuditRole" */
+  roleName?: string;
+  /** External id passed on AssumeRole of the audit role. */
+  externalId?: string;
+  /** A role assumed for Organizations discovery; without it discovery uses the base identity. */
+  orgRoleArn?: string;
+  /** Session name on the member accounts' CloudTrail. @default "orgmfa" */
+  sessionName?: string;
+  /** Named profile for the base identity; otherwise the standard provider chain. */
+  profile?: string;
+  /** Base credentials (tests, Lambda); otherwise the standard provider chain. */
+  baseCredentials?: AwsCredentialIdentityProvider;
+  /** Attempts per call, for the SDK's adaptive retry strategy. @default 10 */
+  maxAttempts?: number;
+  /** @default 5000 */
+  connectionTimeoutMs?: number;
+  /** @default 30000 */
+  socketTimeoutMs?: number;
+  /** Explicit endpoint; otherwise the SDK honours AWS_ENDPOINT_URL(_<SERVICE>). */
+  endpoint?: string;
+}
+
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/** Shares one set of temporary credentials between every client of an account, refreshing before expiry. */
+function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let current: Promise<AwsCredentialIdentity> | undefined;
+  return async () => {
+    if (current) {
+      const c = await current.catch(() => undefined);
+      if (c && (!c.expiration || c.expiration.getTime() - Date.now() > REFRESH_BEFORE_MS)) return c;
+    }
+    current = provider();
+    return current;
+  };
+}
+
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  return "aws";
+}
+
+/**
+ * The one place SDK clients are made (STYLE.md 1–2): credentials per account through STS
+ * AssumeRole, one cached client per (service, account), the SDK's adaptive retry and explicit
+ * HTTP timeouts. Logic receives clients from here and never calls `new XClient`.
+ */
+export class ClientPool {
+  readonly region: string;
+  readonly partition: string;
+  readonly roleName: string;
+  private readonly base: AwsCredentialIdentityProvider;
+  private readonly common: {
+    region: string;
+    maxAttempts: number;
+    retryMode: "adaptive";
+    requestHandler: NodeHttpHandler;
+    endpoint?: string;
+  };
+  private readonly credentials = new Map<string, AwsCredentialIdentityProvider>();
+  private readonly clients = new Map<string, unknown>();
+  private orgCredentials: AwsCredentialIdentityProvider | undefined;
+
+  constructor(private readonly options: ClientPoolOptions) {
+    this.region = options.region;
+    this.partition = partitionOfRegion(options.region);
+    this.roleName = options.roleName ?? "OrgMfaAuditRole";
+    this.base = shared(
+      options.baseCredentials ?? fromNodeProviderChain(options.profile ? { profile: options.profile } : {}),
+    );
+    this.common = {
+      region: options.region,
+      maxAttempts: options.maxAttempts ?? 10,
+      retryMode: "adaptive",
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+        socketTimeout: options.socketTimeoutMs ?? 30_000,
+      }),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    };
+  }
+
+  /** The audit role ARN in an account. */
+  auditRoleArn(accountId: string): string {
+    return `arn:${this.partition}:iam::${accountId}:role/${this.roleName}`;
+  }
+
+  private cached<T>(key: string, make: () => T): T {
+    let c = this.clients.get(key) as T | undefined;
+    if (!c) {
+      c = make();
+      this.clients.set(key, c);
+    }
+    return c;
+  }
+
+  private assume(roleArn: string, externalId?: string): AwsCredentialIdentityProvider {
+    return shared(
+      fromTemporaryCredentials({
+        masterCredentials: this.base,
+        params: {
+          RoleArn: roleArn,
+          RoleSessionName: this.options.sessionName ?? "orgmfa",
+          DurationSeconds: 3600,
+          ...(externalId ? { ExternalId: externalId } : {}),
+        },
+        clientConfig: this.common,
+      }),
+    );
+  }
+
+  /** Credentials of the audit role in `accountId` (assumed on first use, then shared and refreshed). */
+  credentialsFor(accountId: string): AwsCredentialIdentityProvider {
+    let p = this.credentials.get(accountId);
+    if (!p) {
+      p = this.assume(this.auditRoleArn(accountId), this.options.externalId);
+      this.credentials.set(accountId, p);
+    }
+    return p;
+  }
+
+  /** IAM client acting as the audit role in `accountId`. */
+  iam(accountId: string): IAMClient {
+    return this.cached(
+      `iam:${accountId}`,
+      () => new IAMClient({ ...this.common, credentials: this.credentialsFor(accountId) }),
+    );
+  }
+
+  /** Organizations client for discovery: the `orgRoleArn` role when given, else the base identity. */
+  organizations(): OrganizationsClient {
+    return this.cached(
+      "organizations",
+      () => new OrganizationsClient({ ...this.common, credentials: this.discoveryCredentials() }),
+    );
+  }
+
+  /** IAM client of the discovery identity (organization-level IAM features). */
+  discoveryIam(): IAMClient {
+    return this.cached(
+      "iam:discovery",
+      () => new IAMClient({ ...this.common, credentials: this.discoveryCredentials() }),
+    );
+  }
+
+  private discoveryCredentials(): AwsCredentialIdentityProvider {
+    if (!this.options.orgRoleArn) return this.base;
+    this.orgCredentials ??= this.assume(this.options.orgRoleArn);
+    return this.orgCredentials;
+  }
+
+  /** STS client of the base identity. */
+  sts(): STSClient {
+    return this.cached("sts", () => new STSClient({ ...this.common, credentials: this.base }));
+  }
+
+  /** Who the base identity is; fails early when there are no usable credentials. */
+  async whoAmI(): Promise<{ account: string; arn: string; partition: string }> {
+    const r = await this.sts().send(new GetCallerIdentityCommand({}));
+    const arn = r.Arn ?? "";
+    return { account: r.Account ?? "", arn, partition: arn.split(":")[1] || this.partition };
+  }
+
+  /** Closes every HTTP connection the pool holds. */
+  destroy(): void {
+    for (const c of this.clients.values()) (c as { destroy(): void }).destroy();
+    this.clients.clear();
+  }
+}

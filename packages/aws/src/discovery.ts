@@ -1,0 +1,190 @@
+import { type IAMClient, ListOrganizationsFeaturesCommand } from "@aws-sdk/client-iam";
+import {
+  type Account,
+  DescribeOrganizationCommand,
+  ListParentsCommand,
+  ListTagsForResourceCommand,
+  type OrganizationsClient,
+  paginateListAccounts,
+  paginateListChildren,
+  paginateListOrganizationalUnitsForParent,
+  paginateListRoots,
+} from "@aws-sdk/client-organizations";
+import type { AccountTarget } from "@orgmfa/core";
+import { errorCode, errorMessage } from "./errors";
+
+export interface DiscoveryFilters {
+  /** Only these accounts (others are SKIPPED/EXCLUDED). */
+  accounts?: readonly string[];
+  excludeAccounts?: readonly string[];
+  /** Only accounts under these OUs (nested OUs included). */
+  ous?: readonly string[];
+  /** Accounts under these OUs (nested OUs included) are SKIPPED/EXCLUDED. */
+  excludeOus?: readonly string[];
+  /** Account tag whose value is the account's owner. */
+  ownerTag?: string;
+}
+
+export interface Discovery {
+  organizationId: string;
+  managementAccountId: string | null;
+  targets: AccountTarget[];
+  /** Organization feature RootCredentialsManagement: known true/false, or null when unknown. */
+  rootCredentialsManagement: boolean | null;
+}
+
+/** Discovery could not list the organization, or a filter names something the organization lacks. */
+export class DiscoveryError extends Error {
+  constructor(
+    message: string,
+    readonly kind: "usage" | "access",
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "DiscoveryError";
+  }
+}
+
+interface OuNode {
+  name: string;
+  /** OU ids from the root down to this node, inclusive. */
+  ancestry: string[];
+  path: string;
+}
+
+/**
+ * Walks the organization top-down (ListRoots, ListOrganizationalUnitsForParent, ListChildren):
+ * O(OUs) calls rather than one ListParents per account, which matters at Organizations' low
+ * request rates. Returns each account's parent node.
+ */
+async function walkTree(
+  orgs: OrganizationsClient,
+): Promise<{ nodes: Map<string, OuNode>; parentOf: Map<string, string> }> {
+  const nodes = new Map<string, OuNode>();
+  const parentOf = new Map<string, string>();
+  const queue: string[] = [];
+  for await (const page of paginateListRoots({ client: orgs }, {})) {
+    for (const r of page.Roots ?? []) {
+      if (!r.Id) continue;
+      nodes.set(r.Id, { name: "Root", ancestry: [r.Id], path: "Root" });
+      queue.push(r.Id);
+    }
+  }
+  while (queue.length > 0) {
+    const parentId = queue.shift() as string;
+    const parent = nodes.get(parentId) as OuNode;
+    for await (const page of paginateListOrganizationalUnitsForParent({ client: orgs }, { ParentId: parentId })) {
+      for (const ou of page.OrganizationalUnits ?? []) {
+        if (!ou.Id) continue;
+        const name = ou.Name ?? ou.Id;
+        nodes.set(ou.Id, { name, ancestry: [...parent.ancestry, ou.Id], path: `${parent.path}/${name}` });
+        queue.push(ou.Id);
+      }
+    }
+    for await (const page of paginateListChildren({ client: orgs }, { ParentId: parentId, ChildType: "ACCOUNT" })) {
+      for (const c of page.Children ?? []) if (c.Id) parentOf.set(c.Id, parentId);
+    }
+  }
+  return { nodes, parentOf };
+}
+
+async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<boolean | null> {
+  if (!iam) return null;
+  try {
+    const r = await iam.send(new ListOrganizationsFeaturesCommand({}));
+    return (r.EnabledFeatures ?? []).includes("RootCredentialsManagement");
+  } catch {
+    // Not the management account or delegated administrator for IAM, or not supported: unknown.
+    return null;
+  }
+}
+
+async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string): Promise<string | null> {
+  const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+  return r.Tags?.find((t) => t.Key === tag)?.Value ?? null;
+}
+
+/**
+ * Lists every account of the organization with its OU path, owner, state and whether it is in scope.
+ * Every account ListAccounts returns appears exactly once.
+ *
+ * @throws DiscoveryError when the organization cannot be read, or a filter names an account or OU
+ * the organization does not have.
+ */
+export async function discoverOrganization(
+  orgs: OrganizationsClient,
+  filters: DiscoveryFilters = {},
+  featuresIam?: IAMClient,
+): Promise<Discovery> {
+  let organizationId: string;
+  let managementAccountId: string | null;
+  try {
+    const org = await orgs.send(new DescribeOrganizationCommand({}));
+    organizationId = org.Organization?.Id ?? "";
+    managementAccountId = org.Organization?.MasterAccountId ?? null;
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === "AWSOrganizationsNotInUseException") {
+      throw new DiscoveryError(
+        "This account is not a member of an AWS Organization. Run orgmfa with credentials for the management account, a delegated administrator, or pass --org-role-arn.",
+        "usage",
+        { cause: e },
+      );
+    }
+    throw new DiscoveryError(
+      `Cannot read the organization (${code}: ${errorMessage(e)}). Use credentials of the management account or a delegated administrator, or pass --org-role-arn with the audit role of the management account.`,
+      "access",
+      { cause: e },
+    );
+  }
+
+  const accounts: Account[] = [];
+  for await (const page of paginateListAccounts({ client: orgs }, {})) accounts.push(...(page.Accounts ?? []));
+  const { nodes, parentOf } = await walkTree(orgs);
+
+  const known = new Set(accounts.map((a) => a.Id));
+  for (const id of [...(filters.accounts ?? []), ...(filters.excludeAccounts ?? [])]) {
+    if (!known.has(id)) throw new DiscoveryError(`Account ${id} is not in organization ${organizationId}.`, "usage");
+  }
+  for (const id of [...(filters.ous ?? []), ...(filters.excludeOus ?? [])]) {
+    if (!nodes.has(id)) throw new DiscoveryError(`OU ${id} is not in organization ${organizationId}.`, "usage");
+  }
+
+  const targets: AccountTarget[] = [];
+  const seen = new Set<string>();
+  for (const a of accounts) {
+    const accountId = a.Id;
+    if (!accountId || seen.has(accountId)) continue;
+    seen.add(accountId);
+    let parentId = parentOf.get(accountId);
+    if (!parentId) {
+      // Moved while the tree was walked: ask directly.
+      const p = await orgs.send(new ListParentsCommand({ ChildId: accountId }));
+      parentId = p.Parents?.[0]?.Id;
+    }
+    const node = parentId ? nodes.get(parentId) : undefined;
+    const ancestry = node?.ancestry ?? [];
+    const state = String(a.State ?? a.Status ?? "UNKNOWN");
+    const included =
+      (!filters.accounts?.length || filters.accounts.includes(accountId)) &&
+      (!filters.ous?.length || ancestry.some((id) => filters.ous?.includes(id)));
+    const excluded =
+      !!filters.excludeAccounts?.includes(accountId) || ancestry.some((id) => filters.excludeOus?.includes(id));
+    const skip = state !== "ACTIVE" ? "SUSPENDED" : !included || excluded ? "EXCLUDED" : null;
+    targets.push({
+      accountId,
+      accountName: a.Name ?? accountId,
+      ouPath: node?.path ?? "Root",
+      owner: filters.ownerTag && skip === null ? await ownerOf(orgs, accountId, filters.ownerTag) : null,
+      state,
+      skip,
+    });
+  }
+  targets.sort((x, y) => x.ouPath.localeCompare(y.ouPath) || x.accountName.localeCompare(y.accountName));
+  return {
+    organizationId,
+    managementAccountId,
+    targets,
+    rootCredentialsManagement: await rootCredentialsManagement(featuresIam),
+  };
+}

@@ -1,0 +1,292 @@
+import {
+  GenerateCredentialReportCommand,
+  GetAccountSummaryCommand,
+  GetCredentialReportCommand,
+  GetLoginProfileCommand,
+  type IAMClient,
+  paginateListAccessKeys,
+  paginateListMFADevices,
+  paginateListUsers,
+  paginateListVirtualMFADevices,
+  type User,
+} from "@aws-sdk/client-iam";
+import {
+  type AccountFacts,
+  type CredentialReportRow,
+  type MfaDevice,
+  type ParsedCredentialReport,
+  parseCredentialReport,
+  rootArn,
+  rootFacts,
+  toDevice,
+  type UserFacts,
+} from "@orgmfa/core";
+import pLimit from "p-limit";
+import { AccountJobError, errorCode, errorMessage, isThrottling } from "./errors";
+
+export interface CollectOptions {
+  accountId: string;
+  partition: string;
+  /** Polling of GenerateCredentialReport: first wait, growing ×2 up to `maxPollMs`, for at most `reportWaitMs`. */
+  firstPollMs?: number;
+  maxPollMs?: number;
+  reportWaitMs?: number;
+  /** Per-user live calls in flight at once within this account. @default 4 */
+  userConcurrency?: number;
+  /** Confirm every user with MFA live too (the phishing-resistant check needs complete device lists). */
+  completeDeviceLists?: boolean;
+  signal?: AbortSignal;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type ReportResult =
+  | { ok: true; generatedAt: string; parsed: ParsedCredentialReport }
+  | { ok: false; code: string; message: string };
+
+const isNoSuchEntity = (e: unknown) => /^NoSuchEntity/.test(errorCode(e));
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AccountJobError("TIMEOUT", "AccountTimeLimit", "the account's time limit ran out");
+}
+
+/**
+ * Step 1: GenerateCredentialReport until COMPLETE (with backoff and a bound), then
+ * GetCredentialReport. Never throws for an unavailable report; says why instead.
+ */
+async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<ReportResult> {
+  const sleep = o.sleep ?? realSleep;
+  const deadline = Date.now() + (o.reportWaitMs ?? 60_000);
+  let wait = o.firstPollMs ?? 250;
+  for (;;) {
+    checkAborted(o.signal);
+    try {
+      const g = await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: o.signal });
+      if (g.State === "COMPLETE") {
+        const r = await iam.send(new GetCredentialReportCommand({}), { abortSignal: o.signal });
+        if (!r.Content) return { ok: false, code: "EmptyReport", message: "GetCredentialReport returned no content" };
+        const generatedAt = (r.GeneratedTime ?? new Date()).toISOString();
+        return { ok: true, generatedAt, parsed: parseCredentialReport(r.Content) };
+      }
+    } catch (e) {
+      const code = errorCode(e);
+      if (isThrottling(e) || code === "LimitExceeded" || code === "LimitExceededException")
+        return { ok: false, code, message: errorMessage(e) };
+      if (code === "CredentialReportFormatError") return { ok: false, code, message: errorMessage(e) };
+      // ReportInProgress / ReportNotPresent / ReportExpired: keep polling; anything else is real.
+      if (
+        !/^(ReportInProgress|ReportNotPresent|ReportExpired|CredentialReportNotPresentException|CredentialReportExpiredException|CredentialReportNotReadyException)/.test(
+          code,
+        )
+      )
+        throw e;
+    }
+    if (Date.now() + wait > deadline) {
+      return {
+        ok: false,
+        code: "ReportNotReady",
+        message: `the credential report was not complete within ${o.reportWaitMs ?? 60_000} ms`,
+      };
+    }
+    await sleep(wait);
+    wait = Math.min(wait * 2, o.maxPollMs ?? 2_000);
+  }
+}
+
+async function listUsers(iam: IAMClient, signal?: AbortSignal): Promise<User[]> {
+  const users: User[] = [];
+  for await (const page of paginateListUsers({ client: iam }, {})) {
+    checkAborted(signal);
+    users.push(...(page.Users ?? []));
+  }
+  return users;
+}
+
+/** Step 3: enabled virtual devices by the ARN of the user they are assigned to (root included). */
+async function assignedVirtualDevices(iam: IAMClient, signal?: AbortSignal): Promise<Map<string, MfaDevice[]>> {
+  const byArn = new Map<string, MfaDevice[]>();
+  for await (const page of paginateListVirtualMFADevices({ client: iam }, { AssignmentStatus: "Assigned" })) {
+    checkAborted(signal);
+    for (const d of page.VirtualMFADevices ?? []) {
+      const arn = d.User?.Arn;
+      if (!arn || !d.SerialNumber || !d.EnableDate) continue; // created but never enabled: does not count
+      const list = byArn.get(arn) ?? [];
+      list.push(toDevice(d.SerialNumber, d.EnableDate));
+      byArn.set(arn, list);
+    }
+  }
+  return byArn;
+}
+
+async function liveDevices(iam: IAMClient, userName: string): Promise<MfaDevice[]> {
+  const devices: MfaDevice[] = [];
+  for await (const page of paginateListMFADevices({ client: iam }, { UserName: userName })) {
+    for (const d of page.MFADevices ?? [])
+      if (d.SerialNumber && d.EnableDate) devices.push(toDevice(d.SerialNumber, d.EnableDate));
+  }
+  return devices;
+}
+
+async function hasLoginProfile(iam: IAMClient, userName: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await iam.send(new GetLoginProfileCommand({ UserName: userName }), { abortSignal: signal });
+    return true;
+  } catch (e) {
+    if (isNoSuchEntity(e)) return false;
+    throw e;
+  }
+}
+
+async function activeKeyCount(iam: IAMClient, userName: string): Promise<number> {
+  let n = 0;
+  for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
+    for (const k of page.AccessKeyMetadata ?? []) if (k.Status === "Active") n++;
+  }
+  return n;
+}
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+/** The report row for a live user: same ARN and same creation second (a re-created user is a new user). */
+function rowFor(rows: Map<string, CredentialReportRow>, user: User): CredentialReportRow | undefined {
+  const row = rows.get(user.Arn ?? "");
+  if (!row || !user.CreateDate || !row.createdAt) return row;
+  const a = Math.floor(new Date(row.createdAt).getTime() / 1000);
+  const b = Math.floor(user.CreateDate.getTime() / 1000);
+  return a === b ? row : undefined;
+}
+
+/** Step 5 for one user: trust the report where it can be trusted, confirm live where not. null = deleted meanwhile. */
+async function userFacts(
+  iam: IAMClient,
+  u: User,
+  row: CredentialReportRow | undefined,
+  virtual: Map<string, MfaDevice[]>,
+  o: CollectOptions,
+): Promise<UserFacts | null> {
+  checkAborted(o.signal);
+  const userName = u.UserName ?? "";
+  const arn = u.Arn ?? "";
+  const visible = virtual.get(arn) ?? [];
+  const base = {
+    userName,
+    arn,
+    createdAt: iso(u.CreateDate) ?? new Date(0).toISOString(),
+    passwordLastUsed: iso(u.PasswordLastUsed),
+  };
+  if (row !== undefined && row.mfaActive === true && visible.length > 0 && !o.completeDeviceLists) {
+    // MFA confirmed live by step 3; console and keys from the report cannot change a verdict.
+    return {
+      ...base,
+      consoleAccess: row.passwordEnabled === true,
+      activeAccessKeys: row.activeAccessKeys ?? 0,
+      mfaDevices: visible,
+      verifiedLive: false,
+    };
+  }
+  try {
+    const [devices, consoleAccess] = await Promise.all([
+      liveDevices(iam, userName),
+      hasLoginProfile(iam, userName, o.signal),
+    ]);
+    // Keys decide USER_API_NO_MFA: read them live whenever they can change a verdict or the report lacks the user.
+    const keys =
+      row === undefined || row.activeAccessKeys === null || (devices.length === 0 && !consoleAccess)
+        ? await activeKeyCount(iam, userName)
+        : row.activeAccessKeys;
+    return { ...base, consoleAccess, activeAccessKeys: keys, mfaDevices: devices, verifiedLive: true };
+  } catch (e) {
+    if (isNoSuchEntity(e) && !(await userExists(iam, userName))) return null;
+    throw e;
+  }
+}
+
+async function userExists(iam: IAMClient, userName: string): Promise<boolean> {
+  try {
+    await liveDevices(iam, userName);
+    return true;
+  } catch (e) {
+    if (isNoSuchEntity(e)) return false;
+    throw e;
+  }
+}
+
+/**
+ * Collects one account's IAM facts with the live-verdict algorithm of CHECKS.md: the credential
+ * report as a pre-filter, confirmed live where it cannot be trusted; fully live when the report
+ * cannot be had. Throws an {@link AccountJobError} (or an SDK error) when the account cannot be
+ * collected; it never yields "no users" for an account it could not read.
+ */
+export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise<AccountFacts> {
+  const notes: string[] = [];
+  const report = await credentialReport(iam, o);
+  if (!report.ok)
+    notes.push(`Credential report unavailable (${report.code}: ${report.message}); every user was collected live.`);
+
+  let users: User[];
+  let virtual: Map<string, MfaDevice[]>;
+  let summary: Record<string, number> | null = null;
+  try {
+    users = await listUsers(iam, o.signal);
+    virtual = await assignedVirtualDevices(iam, o.signal);
+  } catch (e) {
+    if (!report.ok && !(e instanceof AccountJobError)) {
+      throw new AccountJobError(
+        "CREDENTIAL_REPORT_UNAVAILABLE",
+        errorCode(e),
+        `credential report unavailable (${report.code}) and the live fallback failed: ${errorMessage(e)}`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  try {
+    const s = await iam.send(new GetAccountSummaryCommand({}), { abortSignal: o.signal });
+    summary = (s.SummaryMap ?? null) as Record<string, number> | null;
+  } catch (e) {
+    if (isThrottling(e)) throw e;
+    notes.push(`GetAccountSummary failed (${errorCode(e)}); root state taken from the credential report.`);
+  }
+
+  const rows = new Map<string, CredentialReportRow>();
+  if (report.ok) for (const r of report.parsed.users) rows.set(r.arn, r);
+
+  const limit = pLimit(o.userConcurrency ?? 4);
+  let collected: (UserFacts | null)[];
+  try {
+    collected = await Promise.all(
+      users.map((u) => limit(() => userFacts(iam, u, report.ok ? rowFor(rows, u) : undefined, virtual, o))),
+    );
+  } catch (e) {
+    if (!report.ok && !(e instanceof AccountJobError) && !isThrottling(e)) {
+      throw new AccountJobError(
+        "CREDENTIAL_REPORT_UNAVAILABLE",
+        errorCode(e),
+        `credential report unavailable (${report.code}) and the live fallback failed: ${errorMessage(e)}`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+
+  const arnOfRoot = rootArn(o.partition, o.accountId);
+  const root = rootFacts({
+    arn: arnOfRoot,
+    summary,
+    reportRow: report.ok ? report.parsed.root : null,
+    virtualDevices: virtual.get(arnOfRoot) ?? [],
+  });
+  if (root.source === null) notes.push("No source answered for the root user's credentials.");
+
+  return {
+    kind: "facts",
+    accountId: o.accountId,
+    partition: o.partition,
+    credentialReportGeneratedAt: report.ok ? report.generatedAt : null,
+    collection: report.ok ? "REPORT_CONFIRMED_LIVE" : "FULLY_LIVE",
+    notes,
+    users: collected.filter((u): u is UserFacts => u !== null).sort((a, b) => a.userName.localeCompare(b.userName)),
+    root,
+  };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import {
+  buildReport,
+  type Clock,
+  type OrgMfaConfig,
+  policyFromConfig,
+  type ScanReport,
+  systemClock,
+} from "@orgmfa/core";
+import type { ClientPool } from "./client-pool";
+import { type DiscoveryFilters, discoverOrganization } from "./discovery";
+import { type ScanAccountsOptions, scanAccounts } from "./scan-accounts";
+
+export interface RunScanOptions extends ScanAccountsOptions {
+  pool: ClientPool;
+  config?: OrgMfaConfig;
+  /** Command-line filters; they replace the config's. */
+  filters?: DiscoveryFilters;
+  clock?: Clock;
+  toolVersion: string;
+  previous?: ScanReport | null;
+  scanId?: string;
+  onPhase?: (message: string) => void;
+}
+
+/** A sortable scan id: the start time, then a random suffix. */
+export function newScanId(startedAt: Date): string {
+  return `${startedAt
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * One whole scan: discover → scan accounts → evaluate and aggregate. The same function serves the
+ * CLI and (later) the Lambda hosts.
+ */
+export async function runScan(o: RunScanOptions): Promise<ScanReport> {
+  const clock = o.clock ?? systemClock;
+  const startedAt = clock.now();
+  const config = o.config ?? {};
+  const filters: DiscoveryFilters = {
+    accounts: o.filters?.accounts ?? config.accounts,
+    excludeAccounts: o.filters?.excludeAccounts ?? config.excludeAccounts,
+    ous: o.filters?.ous ?? config.ous,
+    excludeOus: o.filters?.excludeOus ?? config.excludeOus,
+    ownerTag: o.filters?.ownerTag ?? config.ownerTag,
+  };
+  o.onPhase?.("discovering the organization");
+  const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
+  const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
+  const inScope = discovery.targets.filter((t) => t.skip === null).length;
+  o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
+  const outcomes = await scanAccounts(o.pool, discovery.targets, {
+    ...o,
+    collect: {
+      ...o.collect,
+      completeDeviceLists: policy.requirePhishingResistantMfa || o.collect?.completeDeviceLists,
+    },
+  });
+  return buildReport({
+    scanId: o.scanId ?? newScanId(startedAt),
+    toolVersion: o.toolVersion,
+    startedAt,
+    finishedAt: clock.now(),
+    organizationId: discovery.organizationId || null,
+    partition: o.pool.partition,
+    targets: discovery.targets,
+    outcomes,
+    policy,
+    previous: o.previous ?? null,
+  });
+}

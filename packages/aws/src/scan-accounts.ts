@@ -1,0 +1,83 @@
+import type { AccountFailure, AccountOutcome, AccountTarget } from "@orgmfa/core";
+import pLimit from "p-limit";
+import type { ClientPool } from "./client-pool";
+import { classifyFailure } from "./errors";
+import { type CollectOptions, collectAccount } from "./iam-collector";
+
+export interface ScanAccountsOptions {
+  /** Accounts scanned at once. @default 8 */
+  concurrency?: number;
+  /** Time limit of one account's job. @default 300000 (5 minutes) */
+  accountTimeoutMs?: number;
+  collect?: Omit<CollectOptions, "accountId" | "partition" | "signal">;
+  /** Called as each account ends. */
+  onAccountDone?: (outcome: AccountOutcome, done: number, total: number) => void;
+}
+
+/**
+ * Scans one account: assume the audit role, collect its facts. Always returns a value; a failure
+ * becomes a coded {@link AccountFailure} (STYLE.md 6), never an exception past the job.
+ */
+export async function scanAccount(
+  pool: ClientPool,
+  accountId: string,
+  options: Pick<ScanAccountsOptions, "accountTimeoutMs" | "collect"> = {},
+): Promise<AccountOutcome> {
+  const controller = new AbortController();
+  const limitMs = options.accountTimeoutMs ?? 300_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<AccountFailure>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({
+        kind: "failure",
+        accountId,
+        reason: "TIMEOUT",
+        error: { code: "AccountTimeLimit", message: `the account was not scanned within ${limitMs} ms` },
+      });
+    }, limitMs);
+  });
+  const job = (async (): Promise<AccountOutcome> => {
+    let phase: "assume" | "collect" = "assume";
+    try {
+      await pool.credentialsFor(accountId)();
+      phase = "collect";
+      return await collectAccount(pool.iam(accountId), {
+        ...options.collect,
+        accountId,
+        partition: pool.partition,
+        signal: controller.signal,
+      });
+    } catch (e) {
+      const { reason, code, message } = classifyFailure(e, phase);
+      return { kind: "failure", accountId, reason, error: { code, message } };
+    }
+  })();
+  try {
+    return await Promise.race([job, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Scans the in-scope targets on a bounded pool; every one of them ends with an outcome. */
+export async function scanAccounts(
+  pool: ClientPool,
+  targets: readonly AccountTarget[],
+  options: ScanAccountsOptions = {},
+): Promise<Map<string, AccountOutcome>> {
+  const inScope = targets.filter((t) => t.skip === null);
+  const limit = pLimit(Math.max(1, options.concurrency ?? 8));
+  const outcomes = new Map<string, AccountOutcome>();
+  let done = 0;
+  await Promise.all(
+    inScope.map((t) =>
+      limit(async () => {
+        const outcome = await scanAccount(pool, t.accountId, options);
+        outcomes.set(t.accountId, outcome);
+        options.onAccountDone?.(outcome, ++done, inScope.length);
+      }),
+    ),
+  );
+  return outcomes;
+}

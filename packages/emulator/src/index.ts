@@ -1,0 +1,2 @@
+export * from "./seed";
+export * from "./server";

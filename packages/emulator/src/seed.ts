@@ -1,0 +1,358 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  CreateStackInstancesCommand,
+  CreateStackSetCommand,
+} from "@aws-sdk/client-cloudformation";
+import {
+  AttachRolePolicyCommand,
+  CreateAccessKeyCommand,
+  CreateLoginProfileCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  CreateVirtualMFADeviceCommand,
+  DeactivateMFADeviceCommand,
+  EnableMFADeviceCommand,
+  IAMClient,
+  UpdateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
+import {
+  CloseAccountCommand,
+  CreateAccountCommand,
+  CreateOrganizationalUnitCommand,
+  CreateOrganizationCommand,
+  DescribeCreateAccountStatusCommand,
+  ListRootsCommand,
+  MoveAccountCommand,
+  OrganizationsClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-organizations";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import type { EmulatedRootState, Emulator } from "./server";
+
+/** The member template: the single source of the member-side policy (read, never copied). */
+export const MEMBER_TEMPLATE_PATH = fileURLToPath(
+  new URL("../../../stacksets/member-audit-role.yaml", import.meta.url),
+);
+
+export type DeviceKind = "virtual" | "hardware" | "fido";
+
+export interface UserSpec {
+  name: string;
+  console?: boolean;
+  activeKeys?: number;
+  inactiveKeys?: number;
+  devices?: DeviceKind[];
+  /** A virtual device created for the user but never enabled. */
+  unenabledVirtual?: boolean;
+  /** A virtual device enabled and then deactivated. */
+  deactivated?: boolean;
+}
+
+export interface AccountSpec {
+  name: string;
+  /** OU path below Root, e.g. "Workloads/Prod"; "" for the root. */
+  ou: string;
+  owner?: string;
+  users?: UserSpec[];
+  root?: EmulatedRootState;
+  /** Closed after creation (Organizations then says SUSPENDED). */
+  closed?: boolean;
+}
+
+export interface OrgSpec {
+  /** OU paths the member StackSet targets (accounts elsewhere do not get the audit role). */
+  stackSetOus: string[];
+  /** The security-tooling account the scanner runs in (by name). */
+  scannerAccount: string;
+  accounts: AccountSpec[];
+  managementUsers?: UserSpec[];
+  managementRoot?: EmulatedRootState;
+}
+
+export interface SeededOrg {
+  organizationId: string;
+  managementAccountId: string;
+  scannerAccountId: string;
+  scannerRoleArn: string;
+  /** The audit role of the management account (EnableOrganizationsRead=true), for --org-role-arn. */
+  orgRoleArn: string;
+  /** Account ids by name (the management account is "management"). */
+  accounts: Record<string, string>;
+  /** OU ids by path. */
+  ous: Record<string, string>;
+}
+
+export const SCANNER_ROLE_NAME = "OrgMfaScanner";
+export const AUDIT_ROLE_NAME = "OrgMfaAuditRole";
+const REGION = "us-east-1";
+const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+/** The emulated organization of `orgmfa demo`: every case of CHECKS.md. */
+export const DEMO_ORG: OrgSpec = {
+  stackSetOus: ["Security", "Workloads/Prod", "Workloads/Dev", "Sandbox"],
+  scannerAccount: "security-tooling",
+  managementRoot: { password: true, accessKeys: false, mfa: true },
+  managementUsers: [{ name: "billing-admin", console: true, devices: ["fido"] }],
+  accounts: [
+    {
+      name: "security-tooling",
+      ou: "Security",
+      owner: "secops@example.com",
+      root: { password: false, accessKeys: false, mfa: false },
+      users: [{ name: "secops-admin", console: true, devices: ["fido"] }],
+    },
+    {
+      name: "prod-payments",
+      ou: "Workloads/Prod",
+      owner: "payments-team@example.com",
+      root: { password: true, accessKeys: false, mfa: false },
+      users: [
+        { name: "alice", console: true },
+        { name: "bob", console: true, devices: ["virtual"] },
+        { name: "carol", console: true, devices: ["hardware"] },
+        { name: "dave", console: true, devices: ["fido"] },
+        { name: "erin", console: true, devices: ["virtual", "hardware"] },
+        { name: "ci-deploy", activeKeys: 1 },
+      ],
+    },
+    {
+      name: "prod-web",
+      ou: "Workloads/Prod",
+      owner: "web-team@example.com",
+      root: { password: false, accessKeys: false, mfa: false },
+      users: [
+        { name: "frank", console: true, unenabledVirtual: true },
+        { name: "grace", console: true, deactivated: true },
+        { name: "old-batch", inactiveKeys: 2 },
+        { name: "svc-readonly" },
+        { name: "rootops", console: true, devices: ["virtual"] },
+      ],
+    },
+    {
+      name: "dev-platform",
+      ou: "Workloads/Dev",
+      owner: "platform-team@example.com",
+      root: { password: false, accessKeys: false, mfa: false },
+      users: [
+        { name: "heidi", console: true },
+        { name: "ivan", activeKeys: 2 },
+      ],
+    },
+    {
+      name: "sandbox-ml",
+      ou: "Sandbox",
+      root: { password: false, accessKeys: true, mfa: true },
+      users: [{ name: "mallory", console: true, activeKeys: 1 }],
+    },
+    { name: "legacy-unmanaged", ou: "Legacy", users: [{ name: "judy", console: true }] },
+    { name: "retired-2019", ou: "Sandbox", closed: true },
+  ],
+};
+
+function clients(endpoint: string, credentials: AwsCredentialIdentity = ADMIN) {
+  const common = { endpoint, region: REGION, credentials, maxAttempts: 2 };
+  return {
+    orgs: new OrganizationsClient(common),
+    cfn: new CloudFormationClient(common),
+    iam: new IAMClient(common),
+    sts: new STSClient(common),
+  };
+}
+
+async function actAs(endpoint: string, accountId: string): Promise<IAMClient> {
+  const { sts } = clients(endpoint);
+  const r = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+      RoleSessionName: "orgmfa-seed",
+    }),
+  );
+  const c = r.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("seed: AssumeRole returned no credentials");
+  return clients(endpoint, {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+  }).iam;
+}
+
+const code = (n: number) => String(100000 + n).slice(-6);
+
+/** Creates one IAM user exactly as its spec says. */
+export async function createUser(iam: IAMClient, accountId: string, u: UserSpec): Promise<void> {
+  await iam.send(new CreateUserCommand({ UserName: u.name }));
+  if (u.console) await iam.send(new CreateLoginProfileCommand({ UserName: u.name, Password: "Emulated-Passw0rd!" }));
+  for (let i = 0; i < (u.activeKeys ?? 0) + (u.inactiveKeys ?? 0); i++) {
+    const k = await iam.send(new CreateAccessKeyCommand({ UserName: u.name }));
+    if (i >= (u.activeKeys ?? 0)) {
+      await iam.send(
+        new UpdateAccessKeyCommand({ UserName: u.name, AccessKeyId: k.AccessKey?.AccessKeyId, Status: "Inactive" }),
+      );
+    }
+  }
+  const enable = (serial: string) =>
+    iam.send(
+      new EnableMFADeviceCommand({
+        UserName: u.name,
+        SerialNumber: serial,
+        AuthenticationCode1: code(1),
+        AuthenticationCode2: code(2),
+      }),
+    );
+  for (const [i, kind] of (u.devices ?? []).entries()) {
+    if (kind === "virtual") {
+      const v = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-app${i}` }));
+      await enable(v.VirtualMFADevice?.SerialNumber ?? "");
+    } else if (kind === "hardware") {
+      await enable(`GAHT${accountId.slice(-4)}${String(i).padStart(4, "0")}`);
+    } else {
+      await enable(`arn:aws:iam::${accountId}:u2f/user/${u.name}/security-key-${i}`);
+    }
+  }
+  if (u.unenabledVirtual)
+    await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-never-enabled` }));
+  if (u.deactivated) {
+    const v = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-old-phone` }));
+    const serial = v.VirtualMFADevice?.SerialNumber ?? "";
+    await enable(serial);
+    await iam.send(new DeactivateMFADeviceCommand({ UserName: u.name, SerialNumber: serial }));
+  }
+}
+
+/**
+ * Seeds an emulated organization: OUs, accounts, the member template deployed by a real
+ * SERVICE_MANAGED StackSet to `stackSetOus` and as a normal stack (EnableOrganizationsRead=true) in
+ * the management account, the scanner role in the security-tooling account, users, root states.
+ */
+export async function seedOrganization(
+  emulator: Pick<Emulator, "endpoint" | "setRootState">,
+  spec: OrgSpec = DEMO_ORG,
+): Promise<SeededOrg> {
+  const { orgs, cfn, iam } = clients(emulator.endpoint);
+  const org = await orgs.send(new CreateOrganizationCommand({ FeatureSet: "ALL" }));
+  const organizationId = org.Organization?.Id ?? "";
+  const managementAccountId = org.Organization?.MasterAccountId ?? "";
+  const rootId = (await orgs.send(new ListRootsCommand({}))).Roots?.[0]?.Id ?? "";
+
+  const ous: Record<string, string> = { "": rootId };
+  const ensureOu = async (path: string): Promise<string> => {
+    if (ous[path]) return ous[path];
+    const cut = path.lastIndexOf("/");
+    const parent = await ensureOu(cut < 0 ? "" : path.slice(0, cut));
+    const r = await orgs.send(new CreateOrganizationalUnitCommand({ ParentId: parent, Name: path.slice(cut + 1) }));
+    ous[path] = r.OrganizationalUnit?.Id ?? "";
+    return ous[path];
+  };
+  for (const p of [...spec.accounts.map((a) => a.ou), ...spec.stackSetOus]) if (p) await ensureOu(p);
+
+  const accounts: Record<string, string> = { management: managementAccountId };
+  for (const a of spec.accounts) {
+    const created = await orgs.send(new CreateAccountCommand({ AccountName: a.name, Email: `${a.name}@example.com` }));
+    const status = await orgs.send(
+      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: created.CreateAccountStatus?.Id }),
+    );
+    const id = status.CreateAccountStatus?.AccountId ?? "";
+    accounts[a.name] = id;
+    if (a.ou)
+      await orgs.send(
+        new MoveAccountCommand({ AccountId: id, SourceParentId: rootId, DestinationParentId: await ensureOu(a.ou) }),
+      );
+    if (a.owner) await orgs.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: "owner", Value: a.owner }] }));
+    if (a.root) emulator.setRootState(id, a.root);
+  }
+  if (spec.managementRoot) emulator.setRootState(managementAccountId, spec.managementRoot);
+
+  const scannerAccountId = accounts[spec.scannerAccount] ?? managementAccountId;
+  const template = readFileSync(MEMBER_TEMPLATE_PATH, "utf8");
+  const params = (extra: Record<string, string> = {}) =>
+    Object.entries({ ScannerAccountId: scannerAccountId, OrganizationId: organizationId, ...extra }).map(
+      ([ParameterKey, ParameterValue]) => ({
+        ParameterKey,
+        ParameterValue,
+      }),
+    );
+  await cfn.send(
+    new CreateStackSetCommand({
+      StackSetName: "orgmfa-member",
+      TemplateBody: template,
+      PermissionModel: "SERVICE_MANAGED",
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      Capabilities: ["CAPABILITY_NAMED_IAM"],
+      Parameters: params(),
+    }),
+  );
+  await cfn.send(
+    new CreateStackInstancesCommand({
+      StackSetName: "orgmfa-member",
+      DeploymentTargets: { OrganizationalUnitIds: spec.stackSetOus.map((p) => ous[p] ?? "") },
+      Regions: [REGION],
+    }),
+  );
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: "orgmfa-management",
+      TemplateBody: template,
+      Capabilities: ["CAPABILITY_NAMED_IAM"],
+      Parameters: params({ EnableOrganizationsRead: "true" }),
+    }),
+  );
+
+  // The scanner role in the security-tooling account: it may assume the audit roles, nothing else.
+  const scannerIam = scannerAccountId === managementAccountId ? iam : await actAs(emulator.endpoint, scannerAccountId);
+  await scannerIam.send(
+    new CreateRoleCommand({
+      RoleName: SCANNER_ROLE_NAME,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${scannerAccountId}:root` }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    }),
+  );
+  const policy = await scannerIam.send(
+    new CreatePolicyCommand({
+      PolicyName: "OrgMfaScannerAssumeAuditRoles",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${AUDIT_ROLE_NAME}` }],
+      }),
+    }),
+  );
+  await scannerIam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
+
+  for (const u of spec.managementUsers ?? []) await createUser(iam, managementAccountId, u);
+  for (const a of spec.accounts) {
+    if (!a.users?.length) continue;
+    const id = accounts[a.name] ?? "";
+    const memberIam = await actAs(emulator.endpoint, id);
+    for (const u of a.users) await createUser(memberIam, id, u);
+  }
+  for (const a of spec.accounts)
+    if (a.closed) await orgs.send(new CloseAccountCommand({ AccountId: accounts[a.name] }));
+
+  return {
+    organizationId,
+    managementAccountId,
+    scannerAccountId,
+    scannerRoleArn: `arn:aws:iam::${scannerAccountId}:role/${SCANNER_ROLE_NAME}`,
+    orgRoleArn: `arn:aws:iam::${managementAccountId}:role/${AUDIT_ROLE_NAME}`,
+    accounts,
+    ous,
+  };
+}
+
+/** Credentials of the scanner role (what a scheduled scan or an engineer's session would hold). */
+export async function scannerCredentials(endpoint: string, scannerRoleArn: string): Promise<AwsCredentialIdentity> {
+  const { sts } = clients(endpoint);
+  const r = await sts.send(new AssumeRoleCommand({ RoleArn: scannerRoleArn, RoleSessionName: "orgmfa-scanner" }));
+  const c = r.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey)
+    throw new Error("seed: AssumeRole of the scanner role returned no credentials");
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+}

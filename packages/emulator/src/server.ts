@@ -1,0 +1,330 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+
+/** How to install the emulator, for every message that says it is missing. */
+export const MOTO_INSTALL_HINT =
+  'Install the moto AWS emulator with: pip install "moto[server]>=5.2"  (it provides moto_server)';
+
+export class EmulatorNotFoundError extends Error {
+  constructor() {
+    super(
+      `The moto AWS emulator was not found (no moto_server on PATH, and python3 cannot import moto.server).\n${MOTO_INSTALL_HINT}`,
+    );
+    this.name = "EmulatorNotFoundError";
+  }
+}
+
+export class EmulatorStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EmulatorStartError";
+  }
+}
+
+/** The command that starts moto's server, or null when moto is not installed. */
+export function findMoto(): { command: string; args: string[] } | null {
+  const which = spawnSync("sh", ["-c", "command -v moto_server"], { encoding: "utf8" });
+  if (which.status === 0 && which.stdout.trim()) return { command: which.stdout.trim(), args: [] };
+  const py = spawnSync("python3", ["-c", "import moto.server"], { encoding: "utf8" });
+  if (py.status === 0) return { command: "python3", args: ["-m", "moto.server"] };
+  return null;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new EmulatorStartError(`moto exited with code ${child.exitCode} while starting`);
+    try {
+      const r = await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new EmulatorStartError(`moto did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+/** What the emulator cannot say about root: the state an emulated account's root user is in. */
+export interface EmulatedRootState {
+  password: boolean;
+  accessKeys: boolean;
+  mfa: boolean;
+}
+
+export interface Emulator {
+  /** The endpoint clients use (the gateway in front of moto). */
+  endpoint: string;
+  /** moto itself, without the gateway. */
+  motoEndpoint: string;
+  /** Turns moto's IAM policy enforcement on or off. */
+  setIamEnforcement(on: boolean): Promise<void>;
+  /** Declares an account's root credential state (moto has no root credentials). */
+  setRootState(accountId: string, state: EmulatedRootState): void;
+  /** Clears all emulated state. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorOptions {
+  /** @default 30000 */
+  startTimeoutMs?: number;
+}
+
+const STS_DENIED = (roleArn: string) =>
+  `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`;
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** Does a trust policy let principals of `accountId` assume the role (account-root principal)? */
+function trustsAccount(doc: string, accountId: string): boolean {
+  const policy = JSON.parse(typeof doc === "string" ? doc : JSON.stringify(doc)) as {
+    Statement?:
+      | { Effect?: string; Principal?: { AWS?: string | string[] } }[]
+      | { Effect?: string; Principal?: { AWS?: string | string[] } };
+  };
+  const statements = Array.isArray(policy.Statement) ? policy.Statement : policy.Statement ? [policy.Statement] : [];
+  return statements.some((st) => {
+    const aws = st.Principal?.AWS;
+    const list = Array.isArray(aws) ? aws : aws ? [aws] : [];
+    return (
+      st.Effect === "Allow" && list.some((p) => p === "*" || p === accountId || p.endsWith(`:iam::${accountId}:root`))
+    );
+  });
+}
+
+/** Many shared holders at once, or one exclusive holder with nothing else in flight. */
+class ExclusiveLock {
+  private active = 0;
+  private exclusiveHeld = false;
+  private waiters: (() => void)[] = [];
+  private async until(ready: () => boolean): Promise<void> {
+    while (!ready()) await new Promise<void>((r) => this.waiters.push(r));
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const r of w) r();
+  }
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    await this.until(() => !this.exclusiveHeld);
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.wake();
+    }
+  }
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await this.until(() => !this.exclusiveHeld && this.active === 0);
+    this.exclusiveHeld = true;
+    try {
+      return await fn();
+    } finally {
+      this.exclusiveHeld = false;
+      this.wake();
+    }
+  }
+}
+
+/** Sends the request to moto unchanged (same headers, so signatures still verify). */
+function forward(
+  motoUrl: string,
+  req: http.IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  const target = new URL(motoUrl);
+  return new Promise((resolve, reject) => {
+    const up = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, "content-length": String(body.length) },
+      },
+      (r) => {
+        readBody(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject);
+      },
+    );
+    up.on("error", reject);
+    up.end(body);
+  });
+}
+
+function accessKeyOf(req: http.IncomingMessage): string | null {
+  const auth = req.headers.authorization ?? "";
+  return /Credential=([A-Z0-9]+)\//.exec(auth)?.[1] ?? null;
+}
+
+/**
+ * The gateway adds to moto the two AWS behaviours it lacks and orgmfa depends on:
+ * - STS AssumeRole fails with AccessDenied when the role does not exist in the target account
+ *   (moto hands out credentials for any ARN);
+ * - GetAccountSummary reports the root credential state declared for an account
+ *   (moto always says root has no MFA and omits AccountPasswordPresent).
+ * Everything else passes through untouched, byte for byte.
+ */
+function startGateway(
+  motoUrl: string,
+  roots: Map<string, EmulatedRootState>,
+  auth: { enforced: boolean },
+): Promise<http.Server> {
+  const keyAccount = new Map<string, string>();
+  const lock = new ExclusiveLock();
+  const roleDoc = async (roleArn: string): Promise<string | null> => {
+    const data = (await (await fetch(`${motoUrl}/moto-api/data.json`)).json()) as {
+      iam?: { Role?: { arn: string; assume_role_policy_document: string }[] };
+    };
+    return (data.iam?.Role ?? []).find((r) => r.arn === roleArn)?.assume_role_policy_document ?? null;
+  };
+  const server = http.createServer(async (req, res) => {
+    try {
+      const body = await readBody(req);
+      const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
+        ? new URLSearchParams(body.toString("utf8"))
+        : null;
+      const action = form?.get("Action");
+      let sameAccountPass = false;
+      if (action === "AssumeRole") {
+        const roleArn = form?.get("RoleArn") ?? "";
+        const doc = await roleDoc(roleArn);
+        if (doc === null) {
+          res.writeHead(403, { "content-type": "text/xml" }).end(STS_DENIED(roleArn));
+          return;
+        }
+        const callerAccount = keyAccount.get(accessKeyOf(req) ?? "");
+        const targetAccount = /:iam::(\d{12}):role\//.exec(roleArn)?.[1];
+        if (auth.enforced && callerAccount && callerAccount === targetAccount) {
+          // moto compares a same-account caller to the trust policy's principal string by string,
+          // so "arn:aws:iam::<account>:root" (which AWS takes to mean the whole account) never
+          // matches a role. Decide as AWS does, then let this one request through.
+          if (!trustsAccount(doc, callerAccount)) {
+            res.writeHead(403, { "content-type": "text/xml" }).end(STS_DENIED(roleArn));
+            return;
+          }
+          sameAccountPass = true;
+        }
+      }
+      const upstream = sameAccountPass
+        ? await lock.exclusive(async () => {
+            await (await fetch(`${motoUrl}/moto-api/reset-auth`, { method: "POST", body: "1" })).arrayBuffer();
+            return forward(motoUrl, req, body);
+          })
+        : await lock.shared(() => forward(motoUrl, req, body));
+      let payload = upstream.body;
+      const ok = upstream.status >= 200 && upstream.status < 300;
+      if (action === "AssumeRole" && ok) {
+        const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(payload.toString("utf8"))?.[1];
+        const account = /arn:[^:]+:iam::(\d{12}):role\//.exec(form?.get("RoleArn") ?? "")?.[1];
+        if (key && account) keyAccount.set(key, account);
+      }
+      if (action === "GetAccountSummary" && ok) {
+        const key = accessKeyOf(req);
+        const state = key ? roots.get(keyAccount.get(key) ?? "") : undefined;
+        if (state) payload = Buffer.from(patchSummary(payload.toString("utf8"), state));
+      }
+      const headers = { ...upstream.headers };
+      delete headers["content-length"];
+      delete headers["transfer-encoding"];
+      delete headers.connection;
+      res.writeHead(upstream.status, { ...headers, "content-length": String(payload.length) }).end(payload);
+    } catch (e) {
+      res.writeHead(502, { "content-type": "text/plain" }).end(`emulator gateway: ${(e as Error).message}`);
+    }
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function patchSummary(xml: string, s: EmulatedRootState): string {
+  const set = (doc: string, key: string, value: number) => {
+    const re = new RegExp(`<entry>\\s*<key>${key}</key>\\s*<value>\\d+</value>\\s*</entry>`);
+    const entry = `<entry><key>${key}</key><value>${value}</value></entry>`;
+    return re.test(doc) ? doc.replace(re, entry) : doc.replace("</SummaryMap>", `${entry}</SummaryMap>`);
+  };
+  let out = set(xml, "AccountPasswordPresent", s.password ? 1 : 0);
+  out = set(out, "AccountAccessKeysPresent", s.accessKeys ? 1 : 0);
+  out = set(out, "AccountSigningCertificatesPresent", 0);
+  return set(out, "AccountMFAEnabled", s.mfa ? 1 : 0);
+}
+
+/**
+ * Starts moto on a free loopback port, with the gateway in front of it, and waits until it answers.
+ *
+ * @throws EmulatorNotFoundError when moto is not installed (the message says how to install it).
+ */
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  const moto = findMoto();
+  if (!moto) throw new EmulatorNotFoundError();
+  const port = await freePort();
+  const motoEndpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(moto.command, [...moto.args, "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" },
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  try {
+    await waitReady(motoEndpoint, child, options.startTimeoutMs ?? 30_000);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw new EmulatorStartError(`${(e as Error).message}\n${stderr}`);
+  }
+  const roots = new Map<string, EmulatedRootState>();
+  const auth = { enforced: false };
+  const gateway = await startGateway(motoEndpoint, roots, auth);
+  const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
+  const post = async (path: string, body?: string) => {
+    const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
+    await r.arrayBuffer();
+  };
+  return {
+    endpoint,
+    motoEndpoint,
+    setIamEnforcement: async (on) => {
+      auth.enforced = on;
+      await post("/moto-api/reset-auth", on ? "0" : "1000000000");
+    },
+    setRootState: (accountId, state) => {
+      roots.set(accountId, state);
+    },
+    reset: async () => {
+      roots.clear();
+      auth.enforced = false;
+      await post("/moto-api/reset");
+    },
+    stop: async () => {
+      gateway.closeAllConnections();
+      await new Promise<void>((r) => gateway.close(() => r()));
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((r) => child.once("exit", () => r()));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+  };
+}
