@@ -180,3 +180,20 @@ export class ClientPool {
     this.clients.clear();
   }
 }
+
+/**
+ * The region the standard chain resolves (AWS_REGION, AWS_DEFAULT_REGION, the profile's config),
+ * or null when none is set.
+ */
+export async function resolveRegion(profile?: string): Promise<string | null> {
+  const fromEnv = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  const sts = new STSClient(profile ? { profile } : {});
+  try {
+    return (await sts.config.region()) || null;
+  } catch {
+    return null;
+  } finally {
+    sts.destroy();
+  }
+}

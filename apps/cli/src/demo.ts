@@ -1,0 +1,105 @@
+import path from "node:path";
+import { EXIT, type OrgMfaConfig } from "@orgmfa/core";
+import { DEMO_ORG, type Emulator, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
+import { runScanCommand } from "./scan";
+
+interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** The demo's config: an owner tag, and an exemption so the report shows one. */
+export function demoConfig(devAccountId: string): OrgMfaConfig {
+  return {
+    ownerTag: "owner",
+    exemptions: [
+      {
+        account: devAccountId,
+        principal: "heidi",
+        checks: ["USER_CONSOLE_NO_MFA"],
+        reason: "Lab break-glass user; hardware key on order (ticket SEC-1234)",
+        expires: "2099-12-31",
+      },
+    ],
+  };
+}
+
+/**
+ * `orgmfa demo`: the product on an emulated organization. Starts moto on loopback, seeds the
+ * organization (StackSet-deployed audit roles, every user case), turns on moto's IAM policy
+ * enforcement, and runs exactly `orgmfa scan` as the scanner role would.
+ */
+export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: Io): Promise<number> {
+  const say = (s = "") => io.stdout.write(`${s}\n`);
+  let emulator: Emulator | undefined;
+  try {
+    io.stderr.write("Starting the moto AWS emulator on loopback…\n");
+    emulator = await startEmulator();
+    process.env.AWS_ENDPOINT_URL = emulator.endpoint;
+    process.env.AWS_REGION = "us-east-1";
+    io.stderr.write("Seeding an emulated organization (OUs, accounts, StackSet-deployed audit roles, users)…\n");
+    const org = await seedOrganization(emulator, DEMO_ORG);
+    const creds = await scannerCredentials(emulator.endpoint, org.scannerRoleArn);
+    await emulator.setIamEnforcement(true);
+
+    say("orgmfa demo — an emulated AWS Organization, scanned exactly as `orgmfa scan` scans a real one");
+    say();
+    say(
+      `  Organization ${org.organizationId}: ${DEMO_ORG.accounts.length + 1} accounts in OUs Security, Workloads/Prod, Workloads/Dev, Sandbox, Legacy.`,
+    );
+    say(`  The member template (stacksets/member-audit-role.yaml) was deployed by a SERVICE_MANAGED StackSet to`);
+    say(`  ${DEMO_ORG.stackSetOus.join(", ")}, and as a stack in the management account. "legacy-unmanaged"`);
+    say(`  (OU Legacy) was never reached by the StackSet; "retired-2019" was closed.`);
+    say(`  The scan runs as ${org.scannerRoleArn} with IAM policy enforcement ON:`);
+    say("  every call is allowed only by the template's own policies.");
+    say();
+    const outDir = path.resolve(o.outDir);
+    const { exitCode, report } = await runScanCommand(
+      {
+        region: "us-east-1",
+        roleName: "OrgMfaAuditRole",
+        orgRoleArn: org.orgRoleArn,
+        concurrency: 4,
+        format: "table",
+        outDir,
+        failOn: "HIGH",
+        allowPartial: false,
+        quiet: true,
+        color: io.stdout.isTTY === true,
+      },
+      { ...io, credentials: async () => creds, defaultConfig: demoConfig(org.accounts["dev-platform"] ?? "") },
+    );
+    say();
+    say("How to read this:");
+    say("  USER_CONSOLE_NO_MFA  console password, no enabled MFA device (frank's device was created but never");
+    say("                       enabled; grace's was deactivated — neither counts). mallory also has an access key,");
+    say("                       but one finding per user: the console one.");
+    say("  USER_API_NO_MFA      no console password, active access keys, no MFA. old-batch (inactive keys only)");
+    say("                       and svc-readonly (no credentials) raise nothing.");
+    say("  ROOT_NO_MFA          prod-payments' root user has a password and no MFA. Accounts whose root");
+    say("                       credentials were removed show root ABSENT and raise nothing.");
+    say("  ACCOUNT_NOT_AUDITED  legacy-unmanaged has no audit role (AssumeRole denied): it is not silently skipped.");
+    say("  EXEMPTED             heidi is exempted by config, with a reason and an expiry.");
+    say(`  Users marked verifiedLive were confirmed with live IAM calls; others (with MFA) came from a fresh`);
+    say(`  credential report whose MFA the live device list confirmed.`);
+    say();
+    say(`Report files in ${outDir}: report.json, findings.csv, accounts.csv, users.csv`);
+    say(`A real scan would exit ${exitCode} here (3 = open findings at or above HIGH, 4 = an account not audited).`);
+    if (o.keepRunning) {
+      // Back to moto's open mode so the default emulator identity (the management account) can scan.
+      await emulator.setIamEnforcement(false);
+      say();
+      say(`The emulator keeps running at ${emulator.endpoint} until you press Ctrl-C. Scan it again with:`);
+      say(
+        `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing npx orgmfa scan`,
+      );
+      const emu = emulator;
+      emulator = undefined;
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+      await emu.stop();
+    }
+    return report.summary.accounts.listed > 0 ? EXIT.OK : EXIT.ERROR;
+  } finally {
+    await emulator?.stop();
+  }
+}

@@ -1,0 +1,102 @@
+import { accountsCsv, findingsCsv, type ScanReport, usersCsv } from "@orgmfa/core";
+import Table from "cli-table3";
+import pc from "picocolors";
+
+export const FORMATS = ["table", "json", "csv"] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** The files `--out-dir` receives. */
+export function reportFiles(report: ScanReport): Record<string, string> {
+  return {
+    "report.json": `${JSON.stringify(report, null, 2)}\n`,
+    "findings.csv": findingsCsv(report),
+    "accounts.csv": accountsCsv(report),
+    "users.csv": usersCsv(report),
+  };
+}
+
+const SEVERITY_COLOR: Record<string, (s: string) => string> = {
+  CRITICAL: (s) => pc.bold(pc.red(s)),
+  HIGH: pc.red,
+  MEDIUM: pc.yellow,
+  LOW: pc.cyan,
+  INFORMATIONAL: pc.dim,
+};
+
+function pct(n: number): string {
+  return `${(n * 100).toFixed(n === 1 ? 0 : 1)}%`;
+}
+
+/** The human table: headline, findings, coverage ledger. `color` only on a terminal. */
+export function renderTable(report: ScanReport, color: boolean): string {
+  const c = color ? pc : pc.createColors(false);
+  const sev = (s: string) => (color ? (SEVERITY_COLOR[s] ?? String)(s) : s);
+  const s = report.summary;
+  const lines: string[] = [];
+  lines.push(
+    c.bold(
+      `orgmfa scan ${report.scanId}: ${s.users.withoutMfa} user${s.users.withoutMfa === 1 ? "" : "s"} without MFA, ${s.findings.open} open finding${s.findings.open === 1 ? "" : "s"} (${s.findings.exempted} exempted)`,
+    ),
+  );
+  lines.push(
+    `Coverage ${pct(s.coverage)}: ${s.accounts.audited} of ${s.accounts.inScope} in-scope accounts audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed)`,
+  );
+  const bySev = Object.entries(s.findings.bySeverity)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${sev(k)} ${n}`);
+  if (bySev.length) lines.push(`Open by severity: ${bySev.join("  ")}`);
+  lines.push("");
+  if (report.findings.length === 0) {
+    lines.push(c.green("No findings: every IAM user and root user with credentials has MFA."));
+  } else {
+    const t = new Table({
+      head: ["Severity", "Check", "Account", "Principal", "Status"],
+      style: { head: [], border: [] },
+    });
+    for (const f of report.findings) {
+      t.push([
+        sev(f.severity),
+        f.checkId,
+        `${f.accountName}\n${f.accountId}`,
+        f.userName ?? (f.principalArn ? "root" : "—"),
+        f.status === "EXEMPTED" ? `EXEMPTED until ${f.exemption?.expires}` : "OPEN",
+      ]);
+    }
+    lines.push(t.toString());
+  }
+  lines.push("");
+  const a = new Table({
+    head: ["Account", "OU", "Status", "Root", "Users", "Detail"],
+    style: { head: [], border: [] },
+  });
+  for (const acc of report.accounts) {
+    const detail =
+      acc.status === "AUDITED"
+        ? ""
+        : acc.reason === "EXCLUDED" || acc.reason === "SUSPENDED"
+          ? acc.reason
+          : `${acc.reason}: ${acc.error?.code ?? ""}`;
+    a.push([
+      `${acc.accountName}\n${acc.accountId}`,
+      acc.ouPath,
+      acc.status === "FAILED" ? c.red(acc.status) : acc.status === "SKIPPED" ? c.dim(acc.status) : acc.status,
+      acc.root ? `${acc.root.credentials}/${acc.root.mfa}` : "—",
+      acc.status === "AUDITED" ? String(acc.users.length) : "—",
+      detail,
+    ]);
+  }
+  lines.push(a.toString());
+  if (report.changes) {
+    lines.push(
+      "",
+      `Since scan ${report.changes.previousScanId}: ${report.changes.new.length} new, ${report.changes.resolved.length} resolved`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function render(report: ScanReport, format: Format, color: boolean): string {
+  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === "csv") return findingsCsv(report);
+  return renderTable(report, color);
+}
