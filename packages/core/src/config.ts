@@ -12,7 +12,7 @@ export const CHECK_DEFAULTS: Record<CheckId, { severity: Severity; enabledByDefa
 };
 
 const isoDate = z
-  .string()
+  .string({ error: "is required: an ISO-8601 date such as 2026-12-31" })
   .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
     message: "must be an ISO-8601 date such as 2026-12-31",
   });
@@ -20,8 +20,13 @@ const isoDate = z
 const exemptionSchema = z.strictObject({
   account: z.string().regex(/^(\d{12}|\*)$/, 'must be a 12-digit account id or "*"'),
   principal: z.string().min(1, 'must be a user-name glob or "root"'),
-  checks: z.union([z.literal("*"), z.array(z.enum(CHECK_IDS)).min(1)]),
-  reason: z.string().trim().min(1, "is required: say why this gap is accepted"),
+  checks: z.union([z.literal("*"), z.array(z.enum(CHECK_IDS)).min(1)], {
+    error: `must be "*" or a list of check ids (${CHECK_IDS.join(", ")})`,
+  }),
+  reason: z
+    .string({ error: "is required: say why this gap is accepted" })
+    .trim()
+    .min(1, "is required: say why this gap is accepted"),
   expires: isoDate,
 });
 

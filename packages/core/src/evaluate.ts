@@ -45,7 +45,12 @@ export function evaluateAccount(target: AccountTarget, outcome: AccountOutcome, 
         {
           accountId: target.accountId,
           checkId: d.checkId,
-          principal: d.userName ?? (d.principalArn ? "root" : null),
+          principal:
+            d.userName !== null
+              ? { kind: "user", userName: d.userName }
+              : d.principalArn !== null
+                ? { kind: "root" }
+                : { kind: "account" },
         },
         now,
       );

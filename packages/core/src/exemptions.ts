@@ -5,8 +5,8 @@ import type { CheckId, Exemption } from "./types";
 export interface ExemptionSubject {
   accountId: string;
   checkId: CheckId;
-  /** "root" for the root user, the user name for an IAM user, null for account-level findings. */
-  principal: string | null;
+  /** Root, an IAM user (with its name), or the account itself (coverage findings). */
+  principal: { kind: "root" } | { kind: "user"; userName: string } | { kind: "account" };
 }
 
 const DAY_MS = 86_400_000;
@@ -40,9 +40,11 @@ export function exemptionMatches(e: Exemption, s: ExemptionSubject): boolean {
   if (e.account !== "*" && e.account !== s.accountId) return false;
   if (e.checks !== "*" && !e.checks.includes(s.checkId)) return false;
   if (e.principal === "*") return true;
-  if (s.principal === null) return false;
-  if (e.principal === "root" || s.principal === "root") return e.principal === s.principal;
-  return picomatch.isMatch(s.principal, e.principal, { nocase: true, dot: true });
+  if (e.principal === "root") return s.principal.kind === "root";
+  // An IAM user named "root" is a user: only a glob reaches it, never the word "root".
+  return (
+    s.principal.kind === "user" && picomatch.isMatch(s.principal.userName, e.principal, { nocase: true, dot: true })
+  );
 }
 
 /** The exemption in force for a subject, and the expired one that would have matched, if any. */
