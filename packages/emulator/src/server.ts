@@ -74,6 +74,8 @@ export interface Emulator {
   setIamEnforcement(on: boolean): Promise<void>;
   /** Declares an account's root credential state (moto has no root credentials). */
   setRootState(accountId: string, state: EmulatedRootState): void;
+  /** IAM organization features (e.g. "RootCredentialsManagement") ListOrganizationsFeatures reports. */
+  setOrganizationFeatures(list: string[]): void;
   /** Clears all emulated state. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -183,13 +185,16 @@ function accessKeyOf(req: http.IncomingMessage): string | null {
  * - STS AssumeRole fails with AccessDenied when the role does not exist in the target account
  *   (moto hands out credentials for any ARN);
  * - GetAccountSummary reports the root credential state declared for an account
- *   (moto always says root has no MFA and omits AccountPasswordPresent).
+ *   (moto always says root has no MFA and omits AccountPasswordPresent);
+ * - IAM ListOrganizationsFeatures answers (moto does not implement it);
+ * - same-account AssumeRole is judged by the trust policy as AWS does (see below).
  * Everything else passes through untouched, byte for byte.
  */
 function startGateway(
   motoUrl: string,
   roots: Map<string, EmulatedRootState>,
   auth: { enforced: boolean },
+  features: { list: string[] },
 ): Promise<http.Server> {
   const keyAccount = new Map<string, string>();
   const lock = new ExclusiveLock();
@@ -206,6 +211,16 @@ function startGateway(
         ? new URLSearchParams(body.toString("utf8"))
         : null;
       const action = form?.get("Action");
+      if (action === "ListOrganizationsFeatures") {
+        // Not in moto; answered as IAM does for an organization with no centralized root features.
+        const members = features.list.map((f) => `<member>${f}</member>`).join("");
+        res
+          .writeHead(200, { "content-type": "text/xml" })
+          .end(
+            `<?xml version="1.0" encoding="UTF-8"?>\n<ListOrganizationsFeaturesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListOrganizationsFeaturesResult><EnabledFeatures>${members}</EnabledFeatures></ListOrganizationsFeaturesResult><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></ListOrganizationsFeaturesResponse>`,
+          );
+        return;
+      }
       let sameAccountPass = false;
       if (action === "AssumeRole") {
         const roleArn = form?.get("RoleArn") ?? "";
@@ -295,7 +310,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   }
   const roots = new Map<string, EmulatedRootState>();
   const auth = { enforced: false };
-  const gateway = await startGateway(motoEndpoint, roots, auth);
+  const features = { list: [] as string[] };
+  const gateway = await startGateway(motoEndpoint, roots, auth, features);
   const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
   const post = async (path: string, body?: string) => {
     const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
@@ -308,11 +324,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       auth.enforced = on;
       await post("/moto-api/reset-auth", on ? "0" : "1000000000");
     },
+    setOrganizationFeatures: (list) => {
+      features.list = [...list];
+    },
     setRootState: (accountId, state) => {
       roots.set(accountId, state);
     },
     reset: async () => {
       roots.clear();
+      features.list = [];
       auth.enforced = false;
       await post("/moto-api/reset");
     },

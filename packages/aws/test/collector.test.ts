@@ -1,0 +1,248 @@
+import {
+  CredentialReportNotReadyException,
+  GenerateCredentialReportCommand,
+  GetAccountSummaryCommand,
+  GetCredentialReportCommand,
+  GetLoginProfileCommand,
+  IAMClient,
+  LimitExceededException,
+  ListAccessKeysCommand,
+  ListMFADevicesCommand,
+  ListUsersCommand,
+  ListVirtualMFADevicesCommand,
+  NoSuchEntityException,
+  ServiceFailureException,
+} from "@aws-sdk/client-iam";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccountJobError, classifyFailure, collectAccount } from "../src";
+
+// The emulator always returns a fresh report with no root row; staleness, root rows and IAM's
+// failure modes need a mocked IAM client with AWS's exact response and error shapes.
+const ACCOUNT = "111122223333";
+const arn = (u: string) => `arn:aws:iam::${ACCOUNT}:user/${u}`;
+const HEADER =
+  "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_2_active,cert_1_active,cert_2_active";
+const row = (u: string, created: string, pw: string, mfa: boolean, key: boolean) =>
+  `${u},${u === "<root_account>" ? `arn:aws:iam::${ACCOUNT}:root` : arn(u)},${created},${pw},N/A,N/A,N/A,${mfa},${key},false,false,false`;
+const T0 = "2026-11-21T08:00:00+00:00";
+const meta = { $metadata: {} };
+const iam = new IAMClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x" },
+  maxAttempts: 1,
+});
+const mock = mockClient(IAMClient);
+const opts = {
+  accountId: ACCOUNT,
+  partition: "aws",
+  firstPollMs: 1,
+  maxPollMs: 2,
+  reportWaitMs: 50,
+  sleep: async () => {},
+};
+
+function liveUsers(...users: [string, string][]) {
+  mock
+    .on(ListUsersCommand)
+    .resolves({
+      Users: users.map(([u, c]) => ({ UserName: u, Arn: arn(u), UserId: u, Path: "/", CreateDate: new Date(c) })),
+    });
+}
+
+beforeEach(() => {
+  mock.reset();
+  mock
+    .on(GetAccountSummaryCommand)
+    .resolves({
+      SummaryMap: {
+        AccountPasswordPresent: 1,
+        AccountAccessKeysPresent: 0,
+        AccountSigningCertificatesPresent: 0,
+        AccountMFAEnabled: 1,
+      },
+    });
+  mock.on(ListVirtualMFADevicesCommand).resolves({ VirtualMFADevices: [] });
+  mock.on(ListMFADevicesCommand).resolves({ MFADevices: [] });
+  mock
+    .on(GetLoginProfileCommand)
+    .rejects(new NoSuchEntityException({ message: "Login Profile for User x cannot be found.", ...meta }));
+  mock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
+});
+afterEach(() => mock.reset());
+
+describe("live-verdict algorithm", () => {
+  it("drops users deleted since the report, confirms users created since, and trusts only confirmable MFA", async () => {
+    mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    mock.on(GetCredentialReportCommand).resolves({
+      Content: new TextEncoder().encode(
+        [
+          HEADER,
+          row("<root_account>", T0, "not_supported", true, false),
+          row("gone", T0, "true", false, false),
+          row("bob", T0, "true", true, false),
+          row("late", T0, "true", false, false),
+        ].join("\n"),
+      ),
+      GeneratedTime: new Date(T0),
+      ReportFormat: "text/csv",
+    });
+    liveUsers(["bob", T0], ["late", T0], ["newbie", "2026-11-21T10:00:00Z"]);
+    mock.on(ListVirtualMFADevicesCommand).resolves({
+      VirtualMFADevices: [
+        {
+          SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/bob`,
+          User: { UserName: "bob", Arn: arn("bob"), UserId: "b", Path: "/", CreateDate: new Date(T0) },
+          EnableDate: new Date(T0),
+        },
+        // "late" enrolled after the report was generated
+        {
+          SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/late`,
+          User: { UserName: "late", Arn: arn("late"), UserId: "l", Path: "/", CreateDate: new Date(T0) },
+          EnableDate: new Date("2026-11-21T09:00:00Z"),
+        },
+        // root's own device, matched by exact ARN; a user called rootops is not root
+        {
+          SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/root-account-mfa-device`,
+          User: {
+            UserName: "root",
+            Arn: `arn:aws:iam::${ACCOUNT}:root`,
+            UserId: ACCOUNT,
+            Path: "/",
+            CreateDate: new Date(T0),
+          },
+          EnableDate: new Date(T0),
+        },
+        // created but never enabled: not assigned to anyone
+        { SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/spare` },
+      ],
+    });
+    mock
+      .on(ListMFADevicesCommand, { UserName: "late" })
+      .resolves({
+        MFADevices: [
+          {
+            UserName: "late",
+            SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/late`,
+            EnableDate: new Date("2026-11-21T09:00:00Z"),
+          },
+        ],
+      });
+    mock
+      .on(GetLoginProfileCommand, { UserName: "newbie" })
+      .resolves({ LoginProfile: { UserName: "newbie", CreateDate: new Date() } });
+
+    const facts = await collectAccount(iam, opts);
+    expect(facts.users.map((u) => u.userName)).toEqual(["bob", "late", "newbie"]);
+    const by = Object.fromEntries(facts.users.map((u) => [u.userName, u]));
+    expect(by.bob).toMatchObject({ verifiedLive: false, consoleAccess: true, mfaDevices: [{ type: "VIRTUAL" }] });
+    expect(by.late).toMatchObject({ verifiedLive: true, mfaDevices: [{ type: "VIRTUAL" }] });
+    expect(by.newbie).toMatchObject({ verifiedLive: true, consoleAccess: true, mfaDevices: [] });
+    expect(facts.credentialReportGeneratedAt).toBe("2026-11-21T08:00:00.000Z");
+    expect(facts.root).toMatchObject({ credentials: "PRESENT", mfaEnabled: true, source: "GetAccountSummary" });
+    expect(facts.root.virtualDevices.map((d) => d.serialNumber)).toEqual([
+      `arn:aws:iam::${ACCOUNT}:mfa/root-account-mfa-device`,
+    ]);
+    // Only the users the report could not vouch for were asked about live.
+    expect(
+      mock
+        .commandCalls(ListMFADevicesCommand)
+        .map((c) => c.args[0].input.UserName)
+        .sort(),
+    ).toEqual(["late", "newbie"]);
+  });
+
+  it("polls a report that is being generated, with backoff, until it is complete", async () => {
+    mock
+      .on(GenerateCredentialReportCommand)
+      .resolvesOnce({ State: "STARTED" })
+      .resolvesOnce({ State: "INPROGRESS" })
+      .resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(HEADER), GeneratedTime: new Date(T0) });
+    liveUsers();
+    const slept: number[] = [];
+    const facts = await collectAccount(iam, {
+      ...opts,
+      firstPollMs: 10,
+      maxPollMs: 15,
+      reportWaitMs: 1000,
+      sleep: async (ms) => void slept.push(ms),
+    });
+    expect(facts.collection).toBe("REPORT_CONFIRMED_LIVE");
+    expect(slept).toEqual([10, 15]);
+  });
+
+  it.each([
+    [
+      "LimitExceeded",
+      () =>
+        mock
+          .on(GenerateCredentialReportCommand)
+          .rejects(new LimitExceededException({ message: "Rate exceeded", ...meta })),
+    ],
+    ["a report stuck in progress", () => mock.on(GenerateCredentialReportCommand).resolves({ State: "INPROGRESS" })],
+    [
+      "ReportInProgress forever",
+      () => {
+        mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+        mock
+          .on(GetCredentialReportCommand)
+          .rejects(new CredentialReportNotReadyException({ message: "Report is in progress", ...meta }));
+      },
+    ],
+  ])("falls back to the fully live path on %s, and says so", async (_name, arrange) => {
+    arrange();
+    liveUsers(["alice", T0], ["ci", T0]);
+    mock
+      .on(GetLoginProfileCommand, { UserName: "alice" })
+      .resolves({ LoginProfile: { UserName: "alice", CreateDate: new Date() } });
+    mock.on(ListAccessKeysCommand, { UserName: "ci" }).resolves({
+      AccessKeyMetadata: [
+        { UserName: "ci", AccessKeyId: "AKIA1", Status: "Active" },
+        { UserName: "ci", AccessKeyId: "AKIA2", Status: "Inactive" },
+      ],
+    });
+    const facts = await collectAccount(iam, opts);
+    expect(facts.collection).toBe("FULLY_LIVE");
+    expect(facts.notes.join(" ")).toMatch(/Credential report unavailable/);
+    expect(facts.users.map((u) => [u.userName, u.consoleAccess, u.activeAccessKeys, u.verifiedLive])).toEqual([
+      ["alice", true, 0, true],
+      ["ci", false, 1, true],
+    ]);
+  });
+
+  it("never yields 'no users' when the report and the live fallback both fail", async () => {
+    mock.on(GenerateCredentialReportCommand).rejects(new LimitExceededException({ message: "Rate exceeded", ...meta }));
+    mock.on(ListUsersCommand).rejects(new ServiceFailureException({ message: "internal", ...meta }));
+    const err = await collectAccount(iam, opts).catch((e) => e);
+    expect(err).toBeInstanceOf(AccountJobError);
+    expect(classifyFailure(err, "collect").reason).toBe("CREDENTIAL_REPORT_UNAVAILABLE");
+  });
+
+  it("a user deleted between ListUsers and the live calls is dropped, not a failure", async () => {
+    mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(HEADER), GeneratedTime: new Date(T0) });
+    liveUsers(["ghost", T0]);
+    mock
+      .on(ListMFADevicesCommand, { UserName: "ghost" })
+      .rejects(new NoSuchEntityException({ message: "The user with name ghost cannot be found.", ...meta }));
+    const facts = await collectAccount(iam, opts);
+    expect(facts.users).toEqual([]);
+  });
+});
+
+describe("failure classification", () => {
+  it.each([
+    [{ name: "AccessDenied", message: "not authorized to perform: sts:AssumeRole" }, "assume", "ASSUME_ROLE_DENIED"],
+    [{ name: "ThrottlingException", message: "Rate exceeded" }, "collect", "THROTTLED"],
+    [{ name: "Throttling", message: "Rate exceeded" }, "assume", "THROTTLED"],
+    [{ name: "TimeoutError", message: "socket timed out" }, "collect", "TIMEOUT"],
+    [{ name: "AccessDenied", message: "iam:ListUsers" }, "collect", "ERROR"],
+  ] as const)("%o during %s is %s", (e, phase, reason) => {
+    expect(classifyFailure(Object.assign(new Error(e.message), { name: e.name }), phase).reason).toBe(reason);
+  });
+});

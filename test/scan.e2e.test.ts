@@ -1,0 +1,254 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CreateUserCommand, IAMClient, ListRolesCommand, ListUsersCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { reportProblems, type ScanReport } from "@orgmfa/core";
+import {
+  DEMO_ORG,
+  type Emulator,
+  type SeededOrg,
+  scannerCredentials,
+  seedOrganization,
+  startEmulator,
+} from "@orgmfa/emulator";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv, runCli } from "./helpers";
+
+let emu: Emulator;
+let org: SeededOrg;
+let creds: AwsCredentialIdentity;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  org = await seedOrganization(emu, DEMO_ORG);
+  creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
+  // From here on every call must be allowed by the caller's IAM policies: the scanner role's
+  // AssumeRole policy, and the member template's policies inside each account.
+  await emu.setIamEnforcement(true);
+  env = cleanEnv({
+    AWS_ENDPOINT_URL: emu.endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
+  });
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+const scan = (...args: string[]) => runCli(["scan", "--org-role-arn", org.orgRoleArn, ...args], env);
+const key = (r: ScanReport) =>
+  r.findings
+    .map(
+      (f) =>
+        `${f.checkId} ${r.accounts.find((a) => a.accountId === f.accountId)?.accountName} ${f.userName ?? (f.principalArn ? "root" : "-")} ${f.status}`,
+    )
+    .sort();
+
+describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => {
+  let report: ScanReport;
+  let outDir: string;
+  let result: { code: number; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-e2e-"));
+    result = await scan("--format", "json", "--out-dir", outDir, "--concurrency", "3");
+    report = JSON.parse(result.stdout) as ScanReport;
+  });
+
+  it("gives exactly the right verdict for every principal", () => {
+    expect(key(report)).toEqual([
+      "ACCOUNT_NOT_AUDITED legacy-unmanaged - OPEN",
+      "ROOT_NO_MFA prod-payments root OPEN",
+      "USER_API_NO_MFA dev-platform ivan OPEN",
+      "USER_API_NO_MFA prod-payments ci-deploy OPEN",
+      "USER_CONSOLE_NO_MFA dev-platform heidi OPEN",
+      "USER_CONSOLE_NO_MFA prod-payments alice OPEN",
+      "USER_CONSOLE_NO_MFA prod-web frank OPEN",
+      "USER_CONSOLE_NO_MFA prod-web grace OPEN",
+      "USER_CONSOLE_NO_MFA sandbox-ml mallory OPEN",
+    ]);
+    expect(reportProblems(report)).toEqual([]);
+  });
+
+  it("accounts for every account exactly once, and exits 4 because one was not audited", () => {
+    expect(result.code).toBe(4);
+    const ledger = Object.fromEntries(
+      report.accounts.map((a) => [a.accountName, `${a.status}${a.reason ? `/${a.reason}` : ""}`]),
+    );
+    expect(ledger).toEqual({
+      master: "AUDITED",
+      "security-tooling": "AUDITED",
+      "prod-payments": "AUDITED",
+      "prod-web": "AUDITED",
+      "dev-platform": "AUDITED",
+      "sandbox-ml": "AUDITED",
+      "legacy-unmanaged": "FAILED/ASSUME_ROLE_DENIED",
+      "retired-2019": "SKIPPED/SUSPENDED",
+    });
+    expect(report.summary.accounts).toEqual({ listed: 8, inScope: 7, audited: 6, failed: 1, skipped: 1 });
+    expect(report.organizationId).toBe(org.organizationId);
+  });
+
+  it("records each user's devices, console access, keys and how the verdict was reached", () => {
+    const users = Object.fromEntries(report.accounts.flatMap((a) => a.users.map((u) => [u.userName, u])));
+    expect(users.carol?.mfaDevices.map((d) => d.type)).toEqual(["HARDWARE"]);
+    expect(users.dave?.mfaDevices.map((d) => d.type)).toEqual(["FIDO"]);
+    // erin's MFA is proven by her live virtual device; the report is trusted for the rest, so her
+    // hardware token is not fetched (verifiedLive=false says the device list may be partial).
+    expect(users.erin).toMatchObject({ verifiedLive: false, mfaDevices: [{ type: "VIRTUAL" }] });
+    expect(users.frank?.mfaDevices).toEqual([]);
+    expect(users.grace?.mfaDevices).toEqual([]);
+    expect(users["old-batch"]).toMatchObject({ activeAccessKeys: 0, consoleAccess: false });
+    expect(users.mallory).toMatchObject({ consoleAccess: true, activeAccessKeys: 1, verifiedLive: true });
+    expect(users.alice?.verifiedLive).toBe(true);
+    const roots = Object.fromEntries(
+      report.accounts.map((a) => [a.accountName, a.root && `${a.root.credentials}/${a.root.mfa}`]),
+    );
+    expect(roots).toMatchObject({
+      "prod-payments": "PRESENT/NONE",
+      "prod-web": "ABSENT/NONE",
+      "sandbox-ml": "PRESENT/HARDWARE",
+      "legacy-unmanaged": null,
+    });
+    expect(report.accounts.find((a) => a.accountName === "prod-payments")?.owner).toBeNull();
+  });
+
+  it("recommends removing root credentials where centralized root access is enabled", async () => {
+    emu.setOrganizationFeatures(["RootCredentialsManagement", "RootSessions"]);
+    try {
+      const r = JSON.parse(
+        (await scan("--format", "json", "--accounts", org.accounts["prod-payments"] ?? "")).stdout,
+      ) as ScanReport;
+      const root = r.findings.find((f) => f.checkId === "ROOT_NO_MFA");
+      expect(String(root?.evidence.recommendation)).toMatch(/remove this account's root credentials/);
+    } finally {
+      emu.setOrganizationFeatures([]);
+    }
+  });
+
+  it("writes report.json and the CSV files to --out-dir", () => {
+    const saved = JSON.parse(readFileSync(path.join(outDir, "report.json"), "utf8")) as ScanReport;
+    expect(saved.scanId).toBe(report.scanId);
+    expect(readFileSync(path.join(outDir, "findings.csv"), "utf8").split("\r\n")[0]).toMatch(
+      /^id,checkId,severity,status,accountId/,
+    );
+    expect(readFileSync(path.join(outDir, "accounts.csv"), "utf8")).toMatch(
+      /legacy-unmanaged.*FAILED,ASSUME_ROLE_DENIED/,
+    );
+    expect(readFileSync(path.join(outDir, "users.csv"), "utf8").trim().split("\r\n")).toHaveLength(1 + 16);
+  });
+
+  it("keeps stdout to data only and shows no progress when stderr is not a terminal", () => {
+    expect(result.stderr).toBe("");
+  });
+});
+
+describe("exit codes, filters and formats", () => {
+  it("--allow-partial gives 3 for open HIGH findings, and 0 with --fail-on none", async () => {
+    expect((await scan("--allow-partial", "--format", "json", "--quiet")).code).toBe(3);
+    expect((await scan("--allow-partial", "--fail-on", "none", "--format", "json")).code).toBe(0);
+  });
+
+  it("--exclude-accounts makes the account SKIPPED/EXCLUDED and coverage complete", async () => {
+    const r = await scan("--exclude-accounts", org.accounts["legacy-unmanaged"] ?? "", "--format", "json");
+    const report = JSON.parse(r.stdout) as ScanReport;
+    expect(report.accounts.find((a) => a.accountName === "legacy-unmanaged")).toMatchObject({
+      status: "SKIPPED",
+      reason: "EXCLUDED",
+    });
+    expect(report.summary.coverage).toBe(1);
+    expect(r.code).toBe(3);
+  });
+
+  it("--ou scans only the accounts under that OU, nested OUs included", async () => {
+    const r = await scan("--ou", org.ous.Workloads ?? "", "--format", "json");
+    const report = JSON.parse(r.stdout) as ScanReport;
+    expect(
+      report.accounts
+        .filter((a) => a.status === "AUDITED")
+        .map((a) => a.accountName)
+        .sort(),
+    ).toEqual(["dev-platform", "prod-payments", "prod-web"]);
+  });
+
+  it("--format table and csv are readable", async () => {
+    const t = await scan("--format", "table", "--allow-partial");
+    expect(t.stdout).toMatch(/orgmfa scan .*: 7 users without MFA, 9 open findings/);
+    expect(t.stdout).toMatch(/legacy-unmanaged[\s\S]*ASSUME_ROLE_DENIED/);
+    const c = await scan("--format", "csv");
+    expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 9);
+  });
+
+  it("applies exemptions from --config and re-grades checks", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-cfg-"));
+    const file = path.join(dir, "orgmfa.json");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ownerTag: "owner",
+        checks: { USER_API_NO_MFA: { severity: "LOW" } },
+        exemptions: [
+          {
+            account: "*",
+            principal: "ALICE",
+            checks: ["USER_CONSOLE_NO_MFA"],
+            reason: "leaves Friday",
+            expires: "2099-01-01",
+          },
+        ],
+      }),
+    );
+    const report = JSON.parse((await scan("--config", file, "--format", "json")).stdout) as ScanReport;
+    expect(report.findings.find((f) => f.userName === "alice")).toMatchObject({
+      status: "EXEMPTED",
+      exemption: { reason: "leaves Friday" },
+    });
+    expect(report.findings.filter((f) => f.checkId === "USER_API_NO_MFA").map((f) => f.severity)).toEqual([
+      "LOW",
+      "LOW",
+    ]);
+    expect(report.accounts.find((a) => a.accountName === "prod-payments")?.owner).toBe("payments-team@example.com");
+  });
+});
+
+describe("least privilege, proven by the emulator's IAM enforcement", () => {
+  async function auditRoleIam(accountName: string): Promise<IAMClient> {
+    const sts = new STSClient({ endpoint: emu.endpoint, region: "us-east-1", credentials: creds });
+    const r = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${org.accounts[accountName]}:role/OrgMfaAuditRole`,
+        RoleSessionName: "least-privilege",
+      }),
+    );
+    const c = r.Credentials;
+    return new IAMClient({
+      endpoint: emu.endpoint,
+      region: "us-east-1",
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: c?.AccessKeyId ?? "",
+        secretAccessKey: c?.SecretAccessKey ?? "",
+        sessionToken: c?.SessionToken,
+      },
+    });
+  }
+
+  it("the audit role can read users (the scan above succeeded with only the template's policies)", async () => {
+    const iam = await auditRoleIam("prod-payments");
+    expect((await iam.send(new ListUsersCommand({}))).Users?.length).toBe(6);
+  });
+
+  it("a call outside the template's policies is denied", async () => {
+    const iam = await auditRoleIam("prod-payments");
+    await expect(iam.send(new CreateUserCommand({ UserName: "intruder" }))).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
+    await expect(iam.send(new ListRolesCommand({}))).rejects.toMatchObject({ name: "AccessDenied" });
+  });
+});
