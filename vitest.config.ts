@@ -4,16 +4,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
-      { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 } },
-      {
-        test: {
-          name: "emulator",
-          include: ["packages/emulator/test/**/*.test.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-        },
-      },
-      { test: { name: "cli", include: ["apps/cli/test/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 120_000 } },
+      { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000 } },
+      // Cross-package tests against the emulator, through the real CLI binary.
       { test: { name: "e2e", include: ["test/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 180_000 } },
     ],
   },

@@ -43,25 +43,21 @@ const opts = {
 };
 
 function liveUsers(...users: [string, string][]) {
-  mock
-    .on(ListUsersCommand)
-    .resolves({
-      Users: users.map(([u, c]) => ({ UserName: u, Arn: arn(u), UserId: u, Path: "/", CreateDate: new Date(c) })),
-    });
+  mock.on(ListUsersCommand).resolves({
+    Users: users.map(([u, c]) => ({ UserName: u, Arn: arn(u), UserId: u, Path: "/", CreateDate: new Date(c) })),
+  });
 }
 
 beforeEach(() => {
   mock.reset();
-  mock
-    .on(GetAccountSummaryCommand)
-    .resolves({
-      SummaryMap: {
-        AccountPasswordPresent: 1,
-        AccountAccessKeysPresent: 0,
-        AccountSigningCertificatesPresent: 0,
-        AccountMFAEnabled: 1,
-      },
-    });
+  mock.on(GetAccountSummaryCommand).resolves({
+    SummaryMap: {
+      AccountPasswordPresent: 1,
+      AccountAccessKeysPresent: 0,
+      AccountSigningCertificatesPresent: 0,
+      AccountMFAEnabled: 1,
+    },
+  });
   mock.on(ListVirtualMFADevicesCommand).resolves({ VirtualMFADevices: [] });
   mock.on(ListMFADevicesCommand).resolves({ MFADevices: [] });
   mock
@@ -117,17 +113,15 @@ describe("live-verdict algorithm", () => {
         { SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/spare` },
       ],
     });
-    mock
-      .on(ListMFADevicesCommand, { UserName: "late" })
-      .resolves({
-        MFADevices: [
-          {
-            UserName: "late",
-            SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/late`,
-            EnableDate: new Date("2026-11-21T09:00:00Z"),
-          },
-        ],
-      });
+    mock.on(ListMFADevicesCommand, { UserName: "late" }).resolves({
+      MFADevices: [
+        {
+          UserName: "late",
+          SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/late`,
+          EnableDate: new Date("2026-11-21T09:00:00Z"),
+        },
+      ],
+    });
     mock
       .on(GetLoginProfileCommand, { UserName: "newbie" })
       .resolves({ LoginProfile: { UserName: "newbie", CreateDate: new Date() } });
