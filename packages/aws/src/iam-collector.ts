@@ -213,6 +213,20 @@ async function userExists(iam: IAMClient, userName: string): Promise<boolean> {
 }
 
 /**
+ * When the report was unavailable and the live fallback fails too, the account is
+ * CREDENTIAL_REPORT_UNAVAILABLE; throttling and job errors keep their own, more actionable reason.
+ */
+function fallbackFailure(report: ReportResult, e: unknown): unknown {
+  if (report.ok || e instanceof AccountJobError || isThrottling(e)) return e;
+  return new AccountJobError(
+    "CREDENTIAL_REPORT_UNAVAILABLE",
+    errorCode(e),
+    `credential report unavailable (${report.code}) and the live fallback failed: ${errorMessage(e)}`,
+    { cause: e },
+  );
+}
+
+/**
  * Collects one account's IAM facts with the live-verdict algorithm of CHECKS.md: the credential
  * report as a pre-filter, confirmed live where it cannot be trusted; fully live when the report
  * cannot be had. Throws an {@link AccountJobError} (or an SDK error) when the account cannot be
@@ -231,15 +245,7 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
     users = await listUsers(iam, o.signal);
     virtual = await assignedVirtualDevices(iam, o.signal);
   } catch (e) {
-    if (!report.ok && !(e instanceof AccountJobError)) {
-      throw new AccountJobError(
-        "CREDENTIAL_REPORT_UNAVAILABLE",
-        errorCode(e),
-        `credential report unavailable (${report.code}) and the live fallback failed: ${errorMessage(e)}`,
-        { cause: e },
-      );
-    }
-    throw e;
+    throw fallbackFailure(report, e);
   }
   try {
     const s = await iam.send(new GetAccountSummaryCommand({}), { abortSignal: o.signal });
@@ -259,15 +265,7 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
       users.map((u) => limit(() => userFacts(iam, u, report.ok ? rowFor(rows, u) : undefined, virtual, o))),
     );
   } catch (e) {
-    if (!report.ok && !(e instanceof AccountJobError) && !isThrottling(e)) {
-      throw new AccountJobError(
-        "CREDENTIAL_REPORT_UNAVAILABLE",
-        errorCode(e),
-        `credential report unavailable (${report.code}) and the live fallback failed: ${errorMessage(e)}`,
-        { cause: e },
-      );
-    }
-    throw e;
+    throw fallbackFailure(report, e);
   }
 
   const arnOfRoot = rootArn(o.partition, o.accountId);
