@@ -185,9 +185,9 @@ export async function runScanCommand(flags: ScanFlags, io: ScanIo): Promise<{ ex
     else io.stdout.write(out);
     if (flags.outDir) {
       mkdirSync(flags.outDir, { recursive: true });
-      for (const [name, content] of Object.entries(reportFiles(report)))
-        writeFileSync(path.join(flags.outDir, name), content);
-      say(`wrote ${Object.keys(reportFiles(report)).join(", ")} to ${flags.outDir}`);
+      const files = reportFiles(report);
+      for (const [name, content] of Object.entries(files)) writeFileSync(path.join(flags.outDir, name), content);
+      say(`wrote ${Object.keys(files).join(", ")} to ${flags.outDir}`);
     }
     return { exitCode: exitCodeFor(report, flags.failOn, flags.allowPartial), report };
   } finally {

@@ -164,21 +164,19 @@ function clients(endpoint: string, credentials: AwsCredentialIdentity = ADMIN) {
   };
 }
 
-async function actAs(endpoint: string, accountId: string): Promise<IAMClient> {
+/** Temporary credentials of a role, assumed with the emulator's default (management) identity. */
+async function assume(endpoint: string, roleArn: string, sessionName: string): Promise<AwsCredentialIdentity> {
   const { sts } = clients(endpoint);
-  const r = await sts.send(
-    new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-      RoleSessionName: "orgmfa-seed",
-    }),
-  );
+  const r = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
   const c = r.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("seed: AssumeRole returned no credentials");
-  return clients(endpoint, {
-    accessKeyId: c.AccessKeyId,
-    secretAccessKey: c.SecretAccessKey,
-    sessionToken: c.SessionToken,
-  }).iam;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`seed: AssumeRole of ${roleArn} returned no credentials`);
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+}
+
+/** IAM inside a member account, through the role Organizations creates there. */
+async function actAs(endpoint: string, accountId: string): Promise<IAMClient> {
+  const roleArn = `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`;
+  return clients(endpoint, await assume(endpoint, roleArn, "orgmfa-seed")).iam;
 }
 
 const code = (n: number) => String(100000 + n).slice(-6);
@@ -348,11 +346,6 @@ export async function seedOrganization(
 }
 
 /** Credentials of the scanner role (what a scheduled scan or an engineer's session would hold). */
-export async function scannerCredentials(endpoint: string, scannerRoleArn: string): Promise<AwsCredentialIdentity> {
-  const { sts } = clients(endpoint);
-  const r = await sts.send(new AssumeRoleCommand({ RoleArn: scannerRoleArn, RoleSessionName: "orgmfa-scanner" }));
-  const c = r.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey)
-    throw new Error("seed: AssumeRole of the scanner role returned no credentials");
-  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+export function scannerCredentials(endpoint: string, scannerRoleArn: string): Promise<AwsCredentialIdentity> {
+  return assume(endpoint, scannerRoleArn, "orgmfa-scanner");
 }

@@ -100,7 +100,7 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 
 /** Does a trust policy let principals of `accountId` assume the role (account-root principal)? */
 function trustsAccount(doc: string, accountId: string): boolean {
-  const policy = JSON.parse(typeof doc === "string" ? doc : JSON.stringify(doc)) as {
+  const policy = JSON.parse(doc) as {
     Statement?:
       | { Effect?: string; Principal?: { AWS?: string | string[] } }[]
       | { Effect?: string; Principal?: { AWS?: string | string[] } };
