@@ -50,6 +50,10 @@ export const configSchema = z.strictObject({
   excludeAccounts: z.array(accountId).optional(),
   ous: z.array(ouId).optional(),
   excludeOus: z.array(ouId).optional(),
+  /** KMS key (id, ARN or alias) for SSE-KMS on the report objects in S3. */
+  s3KmsKeyId: z.string().min(1).optional(),
+  /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
+  snsPerAccountMessages: z.boolean().optional(),
 });
 
 export type OrgMfaConfig = z.infer<typeof configSchema>;

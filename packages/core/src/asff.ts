@@ -1,0 +1,181 @@
+import { CHECK_INFO } from "./catalog";
+import { CHECK_DEFAULTS } from "./config";
+import { CHECK_IDS, type CheckId, type Finding, type Policy, type ScanReport } from "./types";
+
+/**
+ * The ASFF fields orgmfa writes. Security Hub owns `Workflow`, `Note`, `UserDefinedFields` and
+ * `VerificationState` (analysts change them with BatchUpdateFindings), so orgmfa never sends them.
+ */
+export interface AsffFinding {
+  SchemaVersion: "2018-10-08";
+  Id: string;
+  ProductArn: string;
+  GeneratorId: string;
+  AwsAccountId: string;
+  Types: string[];
+  CreatedAt: string;
+  UpdatedAt: string;
+  LastObservedAt?: string;
+  Severity: { Label: string; Original?: string };
+  FindingProviderFields?: { Severity: { Label: string; Original: string }; Types: string[] };
+  Title: string;
+  Description: string;
+  Remediation?: { Recommendation: { Text: string; Url: string } };
+  ProductName?: string;
+  CompanyName?: string;
+  ProductFields?: Record<string, string>;
+  Resources: Array<{
+    Type: string;
+    Id: string;
+    Partition?: string;
+    Region?: string;
+    Details?: { AwsIamUser?: { UserName: string; CreateDate?: string } };
+  }>;
+  Compliance: { Status: "PASSED" | "FAILED"; RelatedRequirements?: string[] };
+  RecordState: "ACTIVE" | "ARCHIVED";
+}
+
+export interface AsffContext {
+  /** Region of the Security Hub the findings go to. */
+  region: string;
+  /** The account orgmfa runs in: ACCOUNT_NOT_AUDITED findings are imported there. */
+  scanningAccountId: string;
+}
+
+export const GENERATOR_PREFIX = "orgmfa/";
+
+/** `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`. */
+export function defaultProductArn(partition: string, region: string, accountId: string): string {
+  return `arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
+}
+
+const clip = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/** The account a finding is imported in: its own, or the scanning account for coverage findings. */
+export function importAccount(f: Pick<Finding, "checkId" | "accountId">, ctx: AsffContext): string {
+  return f.checkId === "ACCOUNT_NOT_AUDITED" ? ctx.scanningAccountId : f.accountId;
+}
+
+function resourceOf(f: Finding, report: ScanReport, region: string): AsffFinding["Resources"][number] {
+  if (f.userName !== null && f.principalArn) {
+    const user = report.accounts.find((a) => a.accountId === f.accountId)?.users.find((u) => u.userName === f.userName);
+    return {
+      Type: "AwsIamUser",
+      Id: f.principalArn,
+      Partition: report.partition,
+      Region: region,
+      Details: { AwsIamUser: { UserName: f.userName, ...(user ? { CreateDate: user.createdAt } : {}) } },
+    };
+  }
+  return { Type: "AwsAccount", Id: `AWS::::Account:${f.accountId}`, Partition: report.partition, Region: region };
+}
+
+/** One finding of the report as Security Hub receives it. */
+export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFinding {
+  const info = CHECK_INFO[f.checkId];
+  const account = report.accounts.find((a) => a.accountId === f.accountId);
+  const at = importAccount(f, ctx);
+  const fields: Record<string, string> = {
+    ProviderName: "orgmfa",
+    ProviderVersion: report.tool.version,
+    "orgmfa/CheckId": f.checkId,
+    "orgmfa/ScanId": report.scanId,
+    "orgmfa/AccountId": f.accountId,
+    "orgmfa/AccountName": clip(f.accountName, 2048),
+    "orgmfa/OuPath": clip(account?.ouPath ?? "", 2048),
+  };
+  if (f.exemption) {
+    fields["orgmfa/ExemptionReason"] = clip(f.exemption.reason, 2048);
+    fields["orgmfa/ExemptionExpires"] = f.exemption.expires;
+  }
+  const type = info.asffType;
+  return {
+    SchemaVersion: "2018-10-08",
+    Id: f.id,
+    ProductArn: defaultProductArn(report.partition, ctx.region, at),
+    GeneratorId: `${GENERATOR_PREFIX}${f.checkId}`,
+    AwsAccountId: at,
+    Types: [type],
+    CreatedAt: report.finishedAt,
+    UpdatedAt: report.finishedAt,
+    LastObservedAt: report.finishedAt,
+    Severity: { Label: f.severity, Original: f.severity },
+    FindingProviderFields: { Severity: { Label: f.severity, Original: f.severity }, Types: [type] },
+    Title: clip(f.title, 256),
+    Description: clip(
+      `${info.description} ${f.status === "EXEMPTED" ? "Exempted by configuration." : ""}`.trim(),
+      1024,
+    ),
+    Remediation: { Recommendation: { Text: clip(info.remediation, 512), Url: info.remediationUrl } },
+    ProductName: "orgmfa",
+    CompanyName: "orgmfa",
+    ProductFields: fields,
+    Resources: [resourceOf(f, report, ctx.region)],
+    Compliance: {
+      Status: "FAILED",
+      ...(CHECK_DEFAULTS[f.checkId].controls.length ? { RelatedRequirements: CHECK_DEFAULTS[f.checkId].controls } : {}),
+    },
+    // An exempted gap is known and accepted: recorded, but not active in Security Hub.
+    RecordState: f.status === "OPEN" ? "ACTIVE" : "ARCHIVED",
+  };
+}
+
+/** Every finding of the report as ASFF (what `--security-hub` imports, before archiving resolved ones). */
+export function asffFindings(report: ScanReport, ctx: AsffContext): AsffFinding[] {
+  return report.findings.map((f) => toAsff(f, report, ctx));
+}
+
+/** The subject account of an orgmfa finding id (`orgmfa/<check>/<account>/…`), or null. */
+function parseFindingId(id: string): { checkId: CheckId; accountId: string } | null {
+  const [prefix, checkId, accountId] = id.split("/");
+  if (prefix !== "orgmfa" || !accountId || !(CHECK_IDS as readonly string[]).includes(checkId ?? "")) return null;
+  return { checkId: checkId as CheckId, accountId };
+}
+
+/**
+ * Which findings already in one account's Security Hub this scan resolves, following CONTRACT.md:
+ * only active findings whose `GeneratorId` starts with `orgmfa/`, absent from this scan, for a check
+ * that ran, about an account AUDITED in this scan. Anything else (another product's finding, a
+ * failed or skipped account's finding, a disabled check's) is left exactly as it is.
+ */
+export function findingsToArchive<T extends Pick<AsffFinding, "Id" | "GeneratorId" | "RecordState">>(
+  existing: readonly T[],
+  report: ScanReport,
+  policy: Pick<Policy, "checks">,
+): T[] {
+  const current = new Set(report.findings.map((f) => f.id));
+  const audited = new Set(report.accounts.filter((a) => a.status === "AUDITED").map((a) => a.accountId));
+  return existing.filter((e) => {
+    if (e.RecordState !== "ACTIVE" || !e.GeneratorId?.startsWith(GENERATOR_PREFIX) || current.has(e.Id)) return false;
+    const subject = parseFindingId(e.Id);
+    if (!subject || e.GeneratorId !== `${GENERATOR_PREFIX}${subject.checkId}`) return false;
+    return policy.checks[subject.checkId].enabled && audited.has(subject.accountId);
+  });
+}
+
+/** The re-import that archives a resolved finding: same identity, PASSED, ARCHIVED, a newer UpdatedAt. */
+export function archivedAsff(existing: AsffFinding, now: Date): AsffFinding {
+  const previous = Date.parse(existing.UpdatedAt);
+  const updatedAt = new Date(Math.max(now.getTime(), Number.isNaN(previous) ? 0 : previous + 1)).toISOString();
+  return {
+    SchemaVersion: "2018-10-08",
+    Id: existing.Id,
+    ProductArn: existing.ProductArn,
+    GeneratorId: existing.GeneratorId,
+    AwsAccountId: existing.AwsAccountId,
+    Types: existing.Types,
+    CreatedAt: existing.CreatedAt,
+    UpdatedAt: updatedAt,
+    Severity: existing.FindingProviderFields?.Severity ?? existing.Severity,
+    Title: existing.Title,
+    Description: existing.Description,
+    Resources: existing.Resources,
+    Compliance: {
+      Status: "PASSED",
+      ...(existing.Compliance?.RelatedRequirements?.length
+        ? { RelatedRequirements: existing.Compliance.RelatedRequirements }
+        : {}),
+    },
+    RecordState: "ARCHIVED",
+  };
+}

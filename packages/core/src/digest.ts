@@ -1,0 +1,261 @@
+import { expiringWithin, isExpired } from "./exemptions";
+import { type CheckId, type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
+
+/** SNS's limit for a whole message; the digest stays well inside it. */
+export const SNS_MAX_BYTES = 256 * 1024;
+const DEFAULT_MAX_BYTES = SNS_MAX_BYTES - 6 * 1024;
+const DAY_MS = 86_400_000;
+
+/** The checks that mean "this principal has no MFA at all" (the headline number). */
+const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(["ROOT_NO_MFA", "USER_CONSOLE_NO_MFA", "USER_API_NO_MFA"]);
+
+export interface DigestOptions {
+  now: Date;
+  /** The configured exemptions (for "expiring within 14 days" and "expired"). */
+  exemptions: readonly Exemption[];
+  /** Where the full report is (an s3:// URI or a path); null when it was not stored. */
+  reportLocation: string | null;
+  /** "Riskiest users" are console users without MFA who signed in within this many days. @default 30 */
+  recentSignInDays?: number;
+  /** Entries shown per list before "… and N more". @default 25 */
+  listLimit?: number;
+  /** UTF-8 size limit of the body. @default 250 KiB */
+  maxBytes?: number;
+}
+
+export interface Digest {
+  /** ASCII, under 100 characters (SNS e-mail subject rules). */
+  subject: string;
+  message: string;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+/** Makes a string safe for an SNS subject: printable ASCII, no line breaks, under 100 characters. */
+export function snsSubject(s: string): string {
+  const ascii = s.replace(/[^\x20-\x7e]/g, "?").trim();
+  return ascii.length < 100 ? ascii : `${ascii.slice(0, 96)}...`;
+}
+
+/** Open findings meaning a principal has no MFA at all: the headline of the digest and the HTML report. */
+export function noMfaFindings(report: ScanReport): Finding[] {
+  return report.findings.filter((f) => f.status === "OPEN" && NO_MFA_CHECKS.has(f.checkId));
+}
+
+/** `orgmfa: 12 users without MFA in 4 of 57 accounts (2 new)`, plus coverage when incomplete. */
+export function digestSubject(report: ScanReport): string {
+  const gaps = noMfaFindings(report);
+  const accounts = new Set(gaps.map((f) => f.accountId)).size;
+  const s = report.summary.accounts;
+  const fresh = report.changes?.new.length ?? 0;
+  const head =
+    gaps.length === 0
+      ? `orgmfa: no users without MFA in ${plural(s.audited, "account")}`
+      : `orgmfa: ${plural(gaps.length, "user")} without MFA in ${accounts} of ${plural(s.inScope, "account")}`;
+  const parts = [head];
+  if (report.changes) parts.push(` (${fresh} new)`);
+  if (s.failed > 0) parts.push(`, ${s.failed} not audited`);
+  return snsSubject(parts.join(""));
+}
+
+function section(title: string, lines: string[], limit: number, total = lines.length): string[] {
+  if (total === 0) return [];
+  const shown = lines.slice(0, limit);
+  if (total > shown.length) shown.push(`  … and ${total - shown.length} more`);
+  return ["", title, ...shown];
+}
+
+function describeFinding(f: Finding, report: ScanReport): string {
+  const who = f.userName ?? (f.principalArn ? "root" : "(account)");
+  const acct = report.accounts.find((a) => a.accountId === f.accountId);
+  return `  - ${f.severity} ${f.checkId}: ${who} in ${f.accountName} (${f.accountId})${acct ? `, ${acct.ouPath}` : ""}`;
+}
+
+function describeId(id: string): string {
+  const [, checkId, accountId, ...rest] = id.split("/");
+  return `  - ${checkId}: ${rest.join("/").replace(/^user\//, "") || "account"} in ${accountId}`;
+}
+
+function body(report: ScanReport, o: DigestOptions, limit: number): string {
+  const s = report.summary;
+  const gaps = noMfaFindings(report);
+  const sev = SEVERITIES.filter((k) => s.findings.bySeverity[k] > 0)
+    .map((k) => `${k} ${s.findings.bySeverity[k]}`)
+    .join(", ");
+  const lines: string[] = [
+    `orgmfa scan ${report.scanId}, finished ${report.finishedAt}${report.organizationId ? `, organization ${report.organizationId}` : ""}`,
+    "",
+    `${plural(gaps.length, "user")} (IAM and root) without MFA in ${plural(new Set(gaps.map((f) => f.accountId)).size, "account")}.`,
+    `${plural(s.findings.open, "open finding")}${sev ? ` (${sev})` : ""}; ${s.findings.exempted} exempted.`,
+    "",
+    `Coverage ${(s.coverage * 100).toFixed(s.coverage === 1 ? 0 : 1)}%: ${s.accounts.audited} of ${plural(s.accounts.inScope, "in-scope account")} audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed).`,
+  ];
+  const failed = report.accounts.filter((a) => a.status === "FAILED");
+  lines.push(
+    ...section(
+      `Not audited (${failed.length}) — their users' MFA is unknown:`,
+      failed.map(
+        (a) => `  - ${a.accountName} (${a.accountId}), ${a.ouPath}: ${a.reason}${a.error ? ` — ${a.error.code}` : ""}`,
+      ),
+      limit,
+    ),
+  );
+  const skipped = report.accounts.filter((a) => a.status === "SKIPPED");
+  lines.push(
+    ...section(
+      `Skipped (${skipped.length}):`,
+      skipped.map((a) => `  - ${a.accountName} (${a.accountId}): ${a.reason}`),
+      limit,
+    ),
+  );
+
+  if (report.changes) {
+    const byId = new Map(report.findings.map((f) => [f.id, f]));
+    const fresh = report.changes.new.map((id) => byId.get(id)).filter((f): f is Finding => f !== undefined);
+    lines.push(
+      ...section(
+        `New since scan ${report.changes.previousScanId} (${fresh.length}):`,
+        fresh.map((f) => describeFinding(f, report)),
+        limit,
+      ),
+      ...section(
+        `Resolved since scan ${report.changes.previousScanId} (${report.changes.resolved.length}):`,
+        report.changes.resolved.map(describeId),
+        limit,
+      ),
+    );
+    if (fresh.length === 0 && report.changes.resolved.length === 0)
+      lines.push("", `No change since scan ${report.changes.previousScanId}.`);
+  }
+
+  const perAccount = new Map<string, Finding[]>();
+  for (const f of report.findings)
+    if (f.status === "OPEN") perAccount.set(f.accountId, [...(perAccount.get(f.accountId) ?? []), f]);
+  const top = [...perAccount.entries()].sort(
+    (a, b) => b[1].length - a[1].length || worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]),
+  );
+  lines.push(
+    ...section(
+      "Top accounts by open findings:",
+      top.map(([id, fs]) => {
+        const acct = report.accounts.find((a) => a.accountId === id);
+        return `  - ${acct?.accountName ?? id} (${id}), ${acct?.ouPath ?? ""}: ${fs.length} open (${severityCounts(fs)})`;
+      }),
+      Math.min(limit, 10),
+    ),
+  );
+
+  const recentMs = (o.recentSignInDays ?? 30) * DAY_MS;
+  const risky = report.findings
+    .filter((f) => f.status === "OPEN" && f.checkId === "USER_CONSOLE_NO_MFA")
+    .map((f) => ({
+      f,
+      last: report.accounts.find((a) => a.accountId === f.accountId)?.users.find((u) => u.userName === f.userName)
+        ?.passwordLastUsed,
+    }))
+    .filter((r): r is { f: Finding; last: string } => !!r.last && o.now.getTime() - Date.parse(r.last) <= recentMs)
+    .sort((a, b) => b.last.localeCompare(a.last));
+  lines.push(
+    ...section(
+      `Riskiest users — console password, no MFA, signed in within ${o.recentSignInDays ?? 30} days (${risky.length}):`,
+      risky.map((r) => `  - ${r.f.userName} in ${r.f.accountName} (${r.f.accountId}), last sign-in ${r.last}`),
+      limit,
+    ),
+  );
+
+  const expiring = expiringWithin(o.exemptions, o.now, 14);
+  const exemptionLine = (e: Exemption) =>
+    `  - ${e.principal} in ${e.account === "*" ? "every account" : e.account} (${e.checks === "*" ? "all checks" : e.checks.join(", ")}) expires ${e.expires}: ${e.reason}`;
+  lines.push(
+    ...section(`Exemptions expiring within 14 days (${expiring.length}):`, expiring.map(exemptionLine), limit),
+  );
+  const expired = o.exemptions.filter((e) => isExpired(e, o.now));
+  lines.push(
+    ...section(`Expired exemptions — no longer applied (${expired.length}):`, expired.map(exemptionLine), limit),
+  );
+
+  lines.push("", o.reportLocation ? `Full report: ${o.reportLocation}` : "The full report was not stored.");
+  return `${lines.join("\n")}\n`;
+}
+
+const RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4 };
+const worst = (fs: readonly Finding[]) => Math.min(...fs.map((f) => RANK[f.severity]));
+
+function severityCounts(fs: readonly Finding[]): string {
+  return SEVERITIES.map((k) => [k, fs.filter((f) => f.severity === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ");
+}
+
+/**
+ * The scan digest for SNS (CONTRACT.md): an ASCII subject under 100 characters with the headline
+ * numbers and a plain-text body that never exceeds `maxBytes` — long lists end in "… and N more",
+ * and the lists shrink further when a body would still be too large.
+ */
+export function buildDigest(report: ScanReport, o: DigestOptions): Digest {
+  const max = o.maxBytes ?? DEFAULT_MAX_BYTES;
+  let limit = o.listLimit ?? 25;
+  let message = body(report, o, limit);
+  while (bytes(message) > max && limit > 0) {
+    limit = Math.floor(limit / 2);
+    message = body(report, o, limit);
+  }
+  if (bytes(message) > max) {
+    // Only pathological names get here (every list already cut to nothing).
+    const cut = Buffer.from(message, "utf8")
+      .subarray(0, max - 64)
+      .toString("utf8")
+      .replace(/\uFFFD$/, "");
+    message = `${cut}\n… (digest cut at ${max} bytes)\n`;
+  }
+  return { subject: digestSubject(report), message };
+}
+
+/** A message for one account's owners; `severity` is the highest open severity. */
+export interface AccountMessage extends Digest {
+  accountId: string;
+  severity: Severity;
+}
+
+/**
+ * Optional per-account messages: one per account with open findings. Published with the
+ * `accountId` and `severity` message attributes so owners can subscribe with a filter policy.
+ */
+export function accountMessages(
+  report: ScanReport,
+  o: Pick<DigestOptions, "reportLocation" | "maxBytes">,
+): AccountMessage[] {
+  const max = o.maxBytes ?? DEFAULT_MAX_BYTES;
+  const out: AccountMessage[] = [];
+  for (const acct of report.accounts) {
+    const open = report.findings.filter((f) => f.accountId === acct.accountId && f.status === "OPEN");
+    if (open.length === 0) continue;
+    const severity = SEVERITIES[worst(open)] ?? "INFORMATIONAL";
+    let limit = 100;
+    const render = () =>
+      [
+        `orgmfa scan ${report.scanId}: ${plural(open.length, "open finding")} in ${acct.accountName} (${acct.accountId}), ${acct.ouPath}`,
+        ...section(
+          "Findings:",
+          open.map((f) => describeFinding(f, report)),
+          limit,
+        ),
+        "",
+        o.reportLocation ? `Full report: ${o.reportLocation}` : "",
+      ].join("\n");
+    let message = render();
+    while (bytes(message) > max && limit > 1) {
+      limit = Math.floor(limit / 2);
+      message = render();
+    }
+    out.push({
+      accountId: acct.accountId,
+      severity,
+      subject: snsSubject(`orgmfa: ${plural(open.length, "open finding")} in account ${acct.accountId} (${severity})`),
+      message: `${message.trimEnd()}\n`,
+    });
+  }
+  return out;
+}
