@@ -1,9 +1,13 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import pThrottle from "p-throttle";
 
 export interface ClientPoolOptions {
   /** Region for regional calls and for STS. */
@@ -28,6 +32,8 @@ export interface ClientPoolOptions {
   socketTimeoutMs?: number;
   /** Explicit endpoint; otherwise the SDK honours AWS_ENDPOINT_URL(_<SERVICE>). */
   endpoint?: string;
+  /** Security Hub calls per second per account (its BatchImportFindings quota is 10/s). @default 10 */
+  securityHubCallsPerSecond?: number;
 }
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -160,6 +166,39 @@ export class ClientPool {
     if (!this.options.orgRoleArn) return this.base;
     this.orgCredentials ??= this.assume(this.options.orgRoleArn);
     return this.orgCredentials;
+  }
+
+  /**
+   * Security Hub client for one account's hub: the audit role in a member account, the base identity
+   * for the scanning account. Every call through it waits its turn (≤ `securityHubCallsPerSecond`
+   * per account); the wait happens once per call, before the SDK's own retries.
+   */
+  securityHub(accountId: string, as: "audit-role" | "self"): SecurityHubClient {
+    return this.cached(`securityhub:${as}:${accountId}`, () => {
+      const client = new SecurityHubClient({
+        ...this.common,
+        credentials: as === "self" ? this.base : this.credentialsFor(accountId),
+      });
+      const turn = pThrottle({ limit: this.options.securityHubCallsPerSecond ?? 10, interval: 1000 })(() => undefined);
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          await turn();
+          return next(args);
+        },
+        { step: "initialize", name: "orgmfaSecurityHubRate" },
+      );
+      return client;
+    });
+  }
+
+  /** S3 client of the base identity (the report bucket). */
+  s3(): S3Client {
+    return this.cached("s3", () => new S3Client({ ...this.common, credentials: this.base }));
+  }
+
+  /** SNS client of the base identity (the digest topic). */
+  sns(): SNSClient {
+    return this.cached("sns", () => new SNSClient({ ...this.common, credentials: this.base }));
   }
 
   /** STS client of the base identity. */

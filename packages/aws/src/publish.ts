@@ -1,0 +1,112 @@
+import {
+  accountMessages,
+  buildDigest,
+  type Clock,
+  type Policy,
+  type ScanReport,
+  scanFiles,
+  systemClock,
+} from "@orgmfa/core";
+import type { ClientPool } from "./client-pool";
+import { errorCode, errorMessage } from "./errors";
+import { type S3Target, type StoredScan, storeScan } from "./s3-store";
+import { type SecurityHubSyncResult, syncSecurityHub } from "./security-hub";
+import { publishAccountMessages, publishDigest } from "./sns-notifier";
+
+export interface PublishTargets {
+  s3?: S3Target;
+  securityHub?: { region: string; scanningAccountId: string };
+  sns?: { topicArn: string; perAccountMessages?: boolean };
+}
+
+export type DeliveryTarget = "s3" | "securityhub" | "sns";
+
+export interface PublishResult {
+  s3: StoredScan | null;
+  securityHub: SecurityHubSyncResult | null;
+  sns: { digestMessageId: string; accountMessages: number } | null;
+  /** What did not land, by target; empty when everything did. */
+  problems: Array<{ target: DeliveryTarget; message: string }>;
+}
+
+export interface PublishOptions {
+  policy: Pick<Policy, "checks" | "exemptions">;
+  clock?: Clock;
+  /** Where the report is when it is not in S3 (the --out-dir), for the digest. */
+  localReportLocation?: string | null;
+  /** Files already rendered (so S3 and --out-dir hold the same bytes); rendered here otherwise. */
+  files?: Record<string, string>;
+  onPhase?: (message: string) => void;
+}
+
+/**
+ * The publish phase: S3 first (so the digest can say where the report is), then Security Hub, then
+ * SNS. Each target is independent: one failing (after the SDK's retries) is recorded in `problems`
+ * and the others still run. Nothing here throws for a delivery failure.
+ */
+export async function publishReport(
+  pool: ClientPool,
+  report: ScanReport,
+  targets: PublishTargets,
+  o: PublishOptions,
+): Promise<PublishResult> {
+  const clock = o.clock ?? systemClock;
+  const result: PublishResult = { s3: null, securityHub: null, sns: null, problems: [] };
+  const failed = (target: DeliveryTarget, e: unknown) =>
+    result.problems.push({ target, message: `${errorCode(e)}: ${errorMessage(e)}` });
+
+  if (targets.s3) {
+    o.onPhase?.(`writing the report to s3://${targets.s3.bucket}/${targets.s3.prefix}`);
+    try {
+      result.s3 = await storeScan(pool.s3(), targets.s3, report, o.files ?? scanFiles(report));
+    } catch (e) {
+      failed("s3", e);
+    }
+  }
+
+  if (targets.securityHub) {
+    o.onPhase?.("importing findings into Security Hub");
+    try {
+      const sh = await syncSecurityHub(pool, { report, policy: o.policy, clock, ...targets.securityHub });
+      result.securityHub = sh;
+      for (const hub of sh.hubs) {
+        if (hub.error)
+          result.problems.push({
+            target: "securityhub",
+            message: `account ${hub.accountId}: ${hub.error.code}: ${hub.error.message}`,
+          });
+        if (hub.failed.length)
+          result.problems.push({
+            target: "securityhub",
+            message: `account ${hub.accountId}: ${hub.failed.length} finding(s) refused, e.g. ${hub.failed[0]?.id} (${hub.failed[0]?.code}: ${hub.failed[0]?.message})`,
+          });
+      }
+    } catch (e) {
+      failed("securityhub", e);
+    }
+  }
+
+  if (targets.sns) {
+    o.onPhase?.("publishing the digest");
+    const reportLocation = result.s3 ? `${result.s3.scanUri}report.html` : (o.localReportLocation ?? null);
+    try {
+      const digest = buildDigest(report, { now: clock.now(), exemptions: o.policy.exemptions, reportLocation });
+      const digestMessageId = await publishDigest(pool.sns(), targets.sns.topicArn, digest);
+      let sent = 0;
+      if (targets.sns.perAccountMessages) {
+        const r = await publishAccountMessages(
+          pool.sns(),
+          targets.sns.topicArn,
+          accountMessages(report, { reportLocation }),
+        );
+        sent = r.published;
+        for (const f of r.failed)
+          result.problems.push({ target: "sns", message: `account message ${f.accountId}: ${f.code}: ${f.message}` });
+      }
+      result.sns = { digestMessageId, accountMessages: sent };
+    } catch (e) {
+      failed("sns", e);
+    }
+  }
+  return result;
+}

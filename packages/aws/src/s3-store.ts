@@ -1,0 +1,90 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { latestKeyPrefix, reportProblems, type ScanReport, scanKeyPrefix } from "@orgmfa/core";
+import { errorCode, errorMessage } from "./errors";
+
+export interface S3Target {
+  bucket: string;
+  /** Key prefix; `""` for the bucket root. */
+  prefix: string;
+  /** KMS key (id, ARN or alias) for SSE-KMS; without it the bucket's default encryption applies. */
+  kmsKeyId?: string;
+}
+
+const CONTENT_TYPE: Record<string, string> = {
+  json: "application/json; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  html: "text/html; charset=utf-8",
+};
+
+export interface StoredScan {
+  /** `s3://bucket/<prefix>/scans/yyyy/mm/dd/<scanId>/` */
+  scanUri: string;
+  /** `s3://bucket/<prefix>/latest/` */
+  latestUri: string;
+  keys: string[];
+}
+
+/**
+ * Writes one scan's files under `<prefix>/scans/<yyyy>/<mm>/<dd>/<scanId>/` (the manifest last, so a
+ * manifest always describes files that exist), then the same files under `<prefix>/latest/`.
+ * Objects carry SSE-KMS when a key is configured. The SDK retries; an error that survives it
+ * propagates (the caller reports it, and the local files are already written).
+ */
+export async function storeScan(
+  s3: S3Client,
+  target: S3Target,
+  report: ScanReport,
+  files: Record<string, string>,
+): Promise<StoredScan> {
+  const sse = target.kmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: target.kmsKeyId } : {};
+  const names = Object.keys(files).sort((a, b) => Number(a === "manifest.json") - Number(b === "manifest.json"));
+  const keys: string[] = [];
+  const scanPrefix = scanKeyPrefix(target.prefix, report);
+  const latestPrefix = latestKeyPrefix(target.prefix);
+  for (const base of [scanPrefix, latestPrefix]) {
+    for (const name of names) {
+      const key = `${base}${name}`;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: target.bucket,
+          Key: key,
+          Body: files[name],
+          ContentType: CONTENT_TYPE[name.split(".").pop() ?? ""] ?? "application/octet-stream",
+          Metadata: { "orgmfa-scan-id": report.scanId },
+          ...sse,
+        }),
+      );
+      keys.push(key);
+    }
+  }
+  return {
+    scanUri: `s3://${target.bucket}/${scanPrefix}`,
+    latestUri: `s3://${target.bucket}/${latestPrefix}`,
+    keys,
+  };
+}
+
+/**
+ * The previous scan's report from `<prefix>/latest/report.json`, for "new since last scan".
+ * Absent → null. Unreadable or not an orgmfa report → null with a warning (the scan still runs;
+ * only its `changes` are lost, and the warning says why).
+ */
+export async function loadLatestReport(
+  s3: S3Client,
+  target: S3Target,
+): Promise<{ report: ScanReport | null; warning: string | null }> {
+  const key = `${latestKeyPrefix(target.prefix)}report.json`;
+  try {
+    const r = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+    const doc = JSON.parse((await r.Body?.transformToString("utf8")) ?? "") as unknown;
+    const problems = reportProblems(doc);
+    if (problems.length === 0) return { report: doc as ScanReport, warning: null };
+    return {
+      report: null,
+      warning: `ignoring s3://${target.bucket}/${key}: not a valid orgmfa report (${problems[0]})`,
+    };
+  } catch (e) {
+    if (errorCode(e) === "NoSuchKey") return { report: null, warning: null };
+    return { report: null, warning: `cannot read s3://${target.bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
+  }
+}

@@ -1,0 +1,177 @@
+import {
+  type AwsSecurityFinding,
+  type AwsSecurityFindingFilters,
+  BatchImportFindingsCommand,
+  paginateGetFindings,
+  type SecurityHubClient,
+} from "@aws-sdk/client-securityhub";
+import {
+  type AsffFinding,
+  archivedAsff,
+  asffFindings,
+  type Clock,
+  defaultProductArn,
+  findingsToArchive,
+  GENERATOR_PREFIX,
+  importAccount,
+  type Policy,
+  type ScanReport,
+  systemClock,
+} from "@orgmfa/core";
+import pLimit from "p-limit";
+import type { ClientPool } from "./client-pool";
+import { errorCode, errorMessage } from "./errors";
+
+export interface SecurityHubSyncOptions {
+  report: ScanReport;
+  /** Which checks ran (only their findings may be archived). */
+  policy: Pick<Policy, "checks">;
+  /** Region of the Security Hub findings go to. */
+  region: string;
+  /** The account orgmfa runs in (ACCOUNT_NOT_AUDITED findings go there). */
+  scanningAccountId: string;
+  clock?: Clock;
+  /** Hubs synchronised at once. @default 8 */
+  concurrency?: number;
+  /** Rounds of re-importing findings Security Hub returned in FailedFindings. @default 3 */
+  failedFindingRetries?: number;
+  /** Pause before each such round, multiplied by the round number. @default 500 */
+  retryDelayMs?: number;
+}
+
+export interface HubSyncResult {
+  accountId: string;
+  /** Findings of this scan imported (open ones ACTIVE, exempted ones ARCHIVED). */
+  imported: number;
+  /** Findings resolved since an earlier scan, re-imported as PASSED and ARCHIVED. */
+  archived: number;
+  /** Findings Security Hub still refused after the retries. */
+  failed: Array<{ id: string; code: string; message: string }>;
+  /** Set when this hub could not be synchronised at all (e.g. AccessDenied); other hubs still are. */
+  error: { code: string; message: string } | null;
+}
+
+export interface SecurityHubSyncResult {
+  imported: number;
+  archived: number;
+  hubs: HubSyncResult[];
+  /** Hubs with an error plus findings refused: 0 means everything landed. */
+  problems: number;
+}
+
+const BATCH = 100;
+
+/** orgmfa's active findings in one account's hub (filters applied by Security Hub, and again here). */
+async function activeOrgMfaFindings(client: SecurityHubClient, accountId: string, productArn: string) {
+  const Filters: AwsSecurityFindingFilters = {
+    GeneratorId: [{ Value: GENERATOR_PREFIX, Comparison: "PREFIX" }],
+    RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
+    AwsAccountId: [{ Value: accountId, Comparison: "EQUALS" }],
+    ProductArn: [{ Value: productArn, Comparison: "EQUALS" }],
+  };
+  const found: AwsSecurityFinding[] = [];
+  for await (const page of paginateGetFindings({ client, pageSize: BATCH }, { Filters, MaxResults: BATCH })) {
+    for (const f of page.Findings ?? []) {
+      // Never trust a filter with someone else's findings: check every field it was asked for.
+      if (
+        f.AwsAccountId === accountId &&
+        f.ProductArn === productArn &&
+        f.RecordState === "ACTIVE" &&
+        f.GeneratorId?.startsWith(GENERATOR_PREFIX)
+      )
+        found.push(f);
+    }
+  }
+  return found;
+}
+
+/** Imports in batches of ≤100; re-imports what Security Hub refused, then reports what it still refuses. */
+async function importAll(
+  client: SecurityHubClient,
+  findings: readonly AsffFinding[],
+  retries: number,
+  delayMs: number,
+): Promise<{ imported: number; failed: HubSyncResult["failed"] }> {
+  let imported = 0;
+  let pending = [...findings];
+  let failed: HubSyncResult["failed"] = [];
+  for (let round = 0; pending.length > 0 && round <= retries; round++) {
+    if (round > 0) await new Promise((r) => setTimeout(r, delayMs * round));
+    failed = [];
+    const refused: AsffFinding[] = [];
+    for (let i = 0; i < pending.length; i += BATCH) {
+      const batch = pending.slice(i, i + BATCH);
+      const r = await client.send(new BatchImportFindingsCommand({ Findings: batch as AwsSecurityFinding[] }));
+      imported += r.SuccessCount ?? batch.length - (r.FailedFindings?.length ?? 0);
+      for (const f of r.FailedFindings ?? []) {
+        const finding = batch.find((b) => b.Id === f.Id);
+        if (finding) refused.push(finding);
+        failed.push({ id: f.Id ?? "?", code: f.ErrorCode ?? "Error", message: f.ErrorMessage ?? "" });
+      }
+    }
+    pending = refused;
+  }
+  return { imported, failed };
+}
+
+/**
+ * Brings every hub up to date with one scan (CONTRACT.md "Security Hub"): each finding imported in
+ * the account it belongs to (ACCOUNT_NOT_AUDITED ones in the scanning account); orgmfa findings
+ * active there but absent from this scan re-imported as PASSED + ARCHIVED — only for checks that
+ * ran and accounts AUDITED in this scan. Workflow, notes and analyst-set severity are never sent,
+ * so analysts' changes survive. One hub's failure is recorded and never stops the others.
+ */
+export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOptions): Promise<SecurityHubSyncResult> {
+  const clock = o.clock ?? systemClock;
+  const ctx = { region: o.region, scanningAccountId: o.scanningAccountId };
+  const byHub = new Map<string, AsffFinding[]>();
+  const hubs = new Set<string>([o.scanningAccountId]);
+  for (const a of o.report.accounts) if (a.status === "AUDITED") hubs.add(a.accountId);
+  for (const f of asffFindings(o.report, ctx)) {
+    byHub.set(f.AwsAccountId, [...(byHub.get(f.AwsAccountId) ?? []), f]);
+    hubs.add(f.AwsAccountId);
+  }
+  // Sanity: every finding's hub is the account named by the finding, as Security Hub requires.
+  for (const f of o.report.findings) hubs.add(importAccount(f, ctx));
+
+  const limit = pLimit(o.concurrency ?? 8);
+  const results = await Promise.all(
+    [...hubs].sort().map((accountId) =>
+      limit(async (): Promise<HubSyncResult> => {
+        const result: HubSyncResult = { accountId, imported: 0, archived: 0, failed: [], error: null };
+        const client = pool.securityHub(accountId, accountId === o.scanningAccountId ? "self" : "audit-role");
+        const productArn = defaultProductArn(o.report.partition, o.region, accountId);
+        try {
+          const existing = await activeOrgMfaFindings(client, accountId, productArn);
+          const createdAt = new Map(existing.map((e) => [e.Id, e.CreatedAt]));
+          const current = (byHub.get(accountId) ?? []).map((f) => ({
+            ...f,
+            CreatedAt: createdAt.get(f.Id) ?? f.CreatedAt,
+          }));
+          const resolved = findingsToArchive(existing as AsffFinding[], o.report, o.policy).map((e) =>
+            archivedAsff(e, clock.now()),
+          );
+          const r = await importAll(
+            client,
+            [...current, ...resolved],
+            o.failedFindingRetries ?? 3,
+            o.retryDelayMs ?? 500,
+          );
+          const refused = new Set(r.failed.map((f) => f.id));
+          result.imported = current.filter((f) => !refused.has(f.Id)).length;
+          result.archived = resolved.filter((f) => !refused.has(f.Id)).length;
+          result.failed = r.failed;
+        } catch (e) {
+          result.error = { code: errorCode(e), message: errorMessage(e) };
+        }
+        return result;
+      }),
+    ),
+  );
+  return {
+    imported: results.reduce((n, r) => n + r.imported, 0),
+    archived: results.reduce((n, r) => n + r.archived, 0),
+    hubs: results,
+    problems: results.reduce((n, r) => n + (r.error ? 1 : 0) + r.failed.length, 0),
+  };
+}
