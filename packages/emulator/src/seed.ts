@@ -89,8 +89,8 @@ export interface SeededOrg {
 
 export const SCANNER_ROLE_NAME = "OrgMfaScanner";
 export const AUDIT_ROLE_NAME = "OrgMfaAuditRole";
-const REGION = "us-east-1";
-const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
+export const REGION = "us-east-1";
+export const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
 
 /** The emulated organization of `orgmfa demo`: every case of CHECKS.md. */
 export const DEMO_ORG: OrgSpec = {
@@ -173,10 +173,14 @@ async function assume(endpoint: string, roleArn: string, sessionName: string): P
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 }
 
+/** Administrator credentials inside a member account, through the role Organizations creates there. */
+export function accountAdminCredentials(endpoint: string, accountId: string): Promise<AwsCredentialIdentity> {
+  return assume(endpoint, `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`, "orgmfa-seed");
+}
+
 /** IAM inside a member account, through the role Organizations creates there. */
 async function actAs(endpoint: string, accountId: string): Promise<IAMClient> {
-  const roleArn = `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`;
-  return clients(endpoint, await assume(endpoint, roleArn, "orgmfa-seed")).iam;
+  return clients(endpoint, await accountAdminCredentials(endpoint, accountId)).iam;
 }
 
 const code = (n: number) => String(100000 + n).slice(-6);

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 
 /** How to install the emulator, for every message that says it is missing. */
 export const MOTO_INSTALL_HINT =
@@ -22,12 +24,29 @@ export class EmulatorStartError extends Error {
   }
 }
 
-/** The command that starts moto's server, or null when moto is not installed. */
+/** moto's server with Security Hub authorised on real resource ARNs (see the file). */
+const MOTO_WRAPPER = fileURLToPath(new URL("../python/moto_server.py", import.meta.url));
+
+/**
+ * The command that starts moto's server (through orgmfa's wrapper, with the Python that has moto:
+ * python3, or the interpreter of `moto_server` on PATH), or null when moto is not installed.
+ */
 export function findMoto(): { command: string; args: string[] } | null {
+  const candidates = ["python3"];
   const which = spawnSync("sh", ["-c", "command -v moto_server"], { encoding: "utf8" });
-  if (which.status === 0 && which.stdout.trim()) return { command: which.stdout.trim(), args: [] };
-  const py = spawnSync("python3", ["-c", "import moto.server"], { encoding: "utf8" });
-  if (py.status === 0) return { command: "python3", args: ["-m", "moto.server"] };
+  const script = which.status === 0 ? which.stdout.trim() : "";
+  if (script) {
+    try {
+      const shebang = /^#!\s*(\S+)/.exec(readFileSync(script, "utf8").split("\n", 1)[0] ?? "")?.[1];
+      if (shebang) candidates.push(shebang);
+    } catch {
+      // A binary moto_server: no interpreter to reuse.
+    }
+  }
+  for (const python of candidates) {
+    const ok = spawnSync(python, ["-c", "import moto.server, moto.securityhub"], { encoding: "utf8" });
+    if (ok.status === 0) return { command: python, args: [MOTO_WRAPPER] };
+  }
   return null;
 }
 
@@ -164,7 +183,7 @@ function forward(
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, "content-length": String(body.length) },
+        headers: { ...withoutFraming(req.headers), "content-length": String(body.length) },
       },
       (r) => {
         readBody(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject);
@@ -173,6 +192,12 @@ function forward(
     up.on("error", reject);
     up.end(body);
   });
+}
+
+/** Request headers without hop-by-hop framing (the body is re-sent whole, with its length). */
+function withoutFraming(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const { "transfer-encoding": _te, connection: _c, expect: _e, ...rest } = headers;
+  return rest;
 }
 
 function accessKeyOf(req: http.IncomingMessage): string | null {

@@ -1,0 +1,182 @@
+import { AttachRolePolicyCommand, CreatePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { type AwsSecurityFinding, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { ADMIN, accountAdminCredentials, REGION, SCANNER_ROLE_NAME, type SeededOrg } from "./seed";
+
+/** Where a scan's deliverables go in the emulated security-tooling account. */
+export interface SeededDelivery {
+  bucket: string;
+  prefix: string;
+  kmsKeyArn: string;
+  topicArn: string;
+  /** An SQS queue subscribed to the topic: how the digest is read back. */
+  queueUrl: string;
+}
+
+function clients(endpoint: string, credentials: AwsCredentialIdentity) {
+  const common = { endpoint, region: REGION, credentials, maxAttempts: 2 };
+  return {
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    sns: new SNSClient(common),
+    sqs: new SQSClient(common),
+    kms: new KMSClient(common),
+    iam: new IAMClient(common),
+    securityHub: new SecurityHubClient(common),
+  };
+}
+
+/**
+ * Creates the delivery side in the scanner's account, as the CDK app does in a real one: a
+ * KMS key, the report bucket, the digest topic with an SQS subscription, and a policy that lets
+ * the scanner role write exactly there — objects under the prefix, read the previous
+ * `latest/report.json`, publish to the topic, import into its own Security Hub.
+ */
+export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "orgmfa"): Promise<SeededDelivery> {
+  const account = org.scannerAccountId;
+  const c = clients(endpoint, await accountAdminCredentials(endpoint, account));
+  const key = await c.kms.send(new CreateKeyCommand({ Description: "orgmfa reports and digest" }));
+  const kmsKeyArn = key.KeyMetadata?.Arn ?? "";
+  const bucket = `orgmfa-reports-${account}`;
+  await c.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const topic = await c.sns.send(new CreateTopicCommand({ Name: "orgmfa-digest" }));
+  const topicArn = topic.TopicArn ?? "";
+  const queue = await c.sqs.send(new CreateQueueCommand({ QueueName: "orgmfa-digest-inbox" }));
+  const queueUrl = queue.QueueUrl ?? "";
+  const attrs = await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  await c.sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: attrs.Attributes?.QueueArn ?? "" }),
+  );
+  const policy = await c.iam.send(
+    new CreatePolicyCommand({
+      PolicyName: "OrgMfaScannerDelivery",
+      PolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
+          { Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/${prefix}/latest/report.json` },
+          { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: kmsKeyArn },
+          { Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
+          {
+            Effect: "Allow",
+            Action: "securityhub:BatchImportFindings",
+            Resource: `arn:aws:securityhub:*:${account}:product/${account}/default`,
+          },
+          {
+            Effect: "Allow",
+            Action: "securityhub:GetFindings",
+            Resource: `arn:aws:securityhub:*:${account}:hub/default`,
+          },
+        ],
+      }),
+    }),
+  );
+  await c.iam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
+  for (const x of Object.values(c)) x.destroy();
+  return { bucket, prefix, kmsKeyArn, topicArn, queueUrl };
+}
+
+/** An SNS notification as an SQS subscriber receives it. */
+export interface SnsEnvelope {
+  Type: string;
+  MessageId: string;
+  TopicArn: string;
+  Subject?: string;
+  Message: string;
+  Timestamp: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+/** Reads what landed, as an administrator of the account would in the console. */
+export class DeliveryReader {
+  constructor(
+    private readonly endpoint: string,
+    private readonly delivery: SeededDelivery,
+    private readonly org: Pick<SeededOrg, "scannerAccountId" | "managementAccountId">,
+  ) {}
+
+  private get scannerAccountId(): string {
+    return this.org.scannerAccountId;
+  }
+
+  private async as(accountId: string) {
+    const admin =
+      accountId === this.org.managementAccountId ? ADMIN : await accountAdminCredentials(this.endpoint, accountId);
+    return clients(this.endpoint, admin);
+  }
+
+  /** Every object key under a prefix of the report bucket. */
+  async keys(under = ""): Promise<string[]> {
+    const c = await this.as(this.scannerAccountId);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await c.s3.send(
+        new ListObjectsV2Command({ Bucket: this.delivery.bucket, Prefix: under, ContinuationToken: token }),
+      );
+      keys.push(...(r.Contents ?? []).map((o) => o.Key ?? ""));
+      token = r.NextContinuationToken;
+    } while (token);
+    c.s3.destroy();
+    return keys.sort();
+  }
+
+  /** One object's bytes and its server-side encryption headers. */
+  async object(key: string): Promise<{ body: Buffer; sse: string | undefined; kmsKeyId: string | undefined }> {
+    const c = await this.as(this.scannerAccountId);
+    const r = await c.s3.send(new GetObjectCommand({ Bucket: this.delivery.bucket, Key: key }));
+    const body = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
+    c.s3.destroy();
+    return { body, sse: r.ServerSideEncryption, kmsKeyId: r.SSEKMSKeyId };
+  }
+
+  /** Every finding in one account's Security Hub (all products, all record states). */
+  async findings(accountId: string): Promise<AwsSecurityFinding[]> {
+    const c = await this.as(accountId);
+    const out: AwsSecurityFinding[] = [];
+    let token: string | undefined;
+    do {
+      const r = await c.securityHub.send(new GetFindingsCommand({ NextToken: token, MaxResults: 100 }));
+      out.push(...(r.Findings ?? []).filter((f) => f.AwsAccountId === accountId));
+      token = r.NextToken || undefined;
+    } while (token);
+    c.securityHub.destroy();
+    return out;
+  }
+
+  /**
+   * The SNS messages delivered to the subscribed queue since the last call (the SNS envelope:
+   * Subject, Message, MessageAttributes), oldest first.
+   */
+  async messages(): Promise<
+    Array<{ Subject?: string; Message: string; MessageAttributes?: Record<string, { Type: string; Value: string }> }>
+  > {
+    const c = await this.as(this.scannerAccountId);
+    const out = [];
+    for (;;) {
+      const r = await c.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: this.delivery.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      const msgs = r.Messages ?? [];
+      if (msgs.length === 0) break;
+      out.push(...msgs.map((m) => JSON.parse(m.Body ?? "{}") as SnsEnvelope));
+      await c.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.delivery.queueUrl,
+          Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
+        }),
+      );
+    }
+    c.sqs.destroy();
+    return out.sort((a, b) => a.Timestamp.localeCompare(b.Timestamp));
+  }
+}
