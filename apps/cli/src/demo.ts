@@ -1,6 +1,15 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { EXIT, type OrgMfaConfig } from "@orgmfa/core";
-import { DEMO_ORG, type Emulator, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
+import {
+  DEMO_ORG,
+  DeliveryReader,
+  type Emulator,
+  scannerCredentials,
+  seedDelivery,
+  seedOrganization,
+  startEmulator,
+} from "@orgmfa/emulator";
 import { runScanCommand } from "./scan";
 
 interface Io {
@@ -9,9 +18,10 @@ interface Io {
 }
 
 /** The demo's config: an owner tag, and an exemption so the report shows one. */
-export function demoConfig(devAccountId: string): OrgMfaConfig {
+export function demoConfig(devAccountId: string, kmsKeyId?: string): OrgMfaConfig {
   return {
     ownerTag: "owner",
+    ...(kmsKeyId ? { s3KmsKeyId: kmsKeyId } : {}),
     exemptions: [
       {
         account: devAccountId,
@@ -39,6 +49,7 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     process.env.AWS_REGION = "us-east-1";
     io.stderr.write("Seeding an emulated organization (OUs, accounts, StackSet-deployed audit roles, users)…\n");
     const org = await seedOrganization(emulator, DEMO_ORG);
+    const delivery = await seedDelivery(emulator.endpoint, org);
     const creds = await scannerCredentials(emulator.endpoint, org.scannerRoleArn);
     await emulator.setIamEnforcement(true);
 
@@ -54,7 +65,11 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     say("  every call is allowed only by the template's own policies.");
     say();
     const outDir = path.resolve(o.outDir);
-    const { exitCode, report } = await runScanCommand(
+    const {
+      exitCode,
+      report,
+      delivery: landed,
+    } = await runScanCommand(
       {
         region: "us-east-1",
         roleName: "OrgMfaAuditRole",
@@ -62,12 +77,20 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
         concurrency: 4,
         format: "table",
         outDir,
+        s3Bucket: delivery.bucket,
+        s3Prefix: delivery.prefix,
+        securityHub: true,
+        snsTopicArn: delivery.topicArn,
         failOn: "HIGH",
         allowPartial: false,
         quiet: true,
         color: io.stdout.isTTY === true,
       },
-      { ...io, credentials: async () => creds, defaultConfig: demoConfig(org.accounts["dev-platform"] ?? "") },
+      {
+        ...io,
+        credentials: async () => creds,
+        defaultConfig: demoConfig(org.accounts["dev-platform"] ?? "", delivery.kmsKeyArn),
+      },
     );
     say();
     say("How to read this:");
@@ -83,7 +106,49 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     say(`  Users marked verifiedLive were confirmed with live IAM calls; others (with MFA) came from a fresh`);
     say(`  credential report whose MFA the live device list confirmed.`);
     say();
-    say(`Report files in ${outDir}: report.json, findings.csv, accounts.csv, users.csv`);
+    say(`Report files in ${outDir}: report.json, findings.csv, accounts.csv, users.csv, report.html, manifest.json`);
+    say(`  open ${path.join(outDir, "report.html")} in a browser: it is one self-contained file.`);
+
+    // What landed, read back from the emulator as an administrator would.
+    await emulator.setIamEnforcement(false);
+    const reader = new DeliveryReader(emulator.endpoint, delivery, org);
+    say();
+    say(`What landed in S3 (bucket ${delivery.bucket}, SSE-KMS with the demo key):`);
+    const keys = await reader.keys(`${delivery.prefix}/`);
+    const manifestKey = keys.find((k) => k.includes("/scans/") && k.endsWith("manifest.json")) ?? "";
+    const manifest = JSON.parse((await reader.object(manifestKey)).body.toString("utf8")) as {
+      files: Array<{ name: string; sha256: string }>;
+    };
+    const scanDir = manifestKey.slice(0, -"manifest.json".length);
+    let verified = 0;
+    for (const f of manifest.files) {
+      const body = (await reader.object(`${scanDir}${f.name}`)).body;
+      if (createHash("sha256").update(body).digest("hex") === f.sha256) verified++;
+    }
+    say(
+      `  ${scanDir}  (${manifest.files.length} files + manifest.json; ${verified}/${manifest.files.length} SHA-256 digests verified)`,
+    );
+    say(
+      `  ${delivery.prefix}/latest/  (${keys.filter((k) => k.includes("/latest/")).length} objects: copies of the newest scan)`,
+    );
+    say();
+    say("What landed in Security Hub (one finding per gap, in the account it belongs to):");
+    for (const hub of landed?.securityHub?.hubs ?? []) {
+      const found = await reader.findings(hub.accountId);
+      const active = found.filter((f) => f.RecordState === "ACTIVE").length;
+      const name = Object.entries(org.accounts).find(([, id]) => id === hub.accountId)?.[0] ?? hub.accountId;
+      if (found.length)
+        say(
+          `  ${name.padEnd(18)} ${hub.accountId}: ${active} active, ${found.length - active} archived${hub.accountId === org.scannerAccountId ? "  (incl. ACCOUNT_NOT_AUDITED for other accounts)" : ""}`,
+        );
+    }
+    say();
+    say("The digest on SNS (read back through an SQS queue subscribed to the topic):");
+    for (const m of await reader.messages()) {
+      say(`  Subject: ${m.Subject}`);
+      for (const line of m.Message.trimEnd().split("\n")) say(`  | ${line}`);
+    }
+    for (const p of landed?.problems ?? []) say(`  delivery problem: ${p.target}: ${p.message}`);
     say(`A real scan would exit ${exitCode} here (3 = open findings at or above HIGH, 4 = an account not audited).`);
     if (o.keepRunning) {
       // Back to moto's open mode so the default emulator identity (the management account) can scan.

@@ -4,7 +4,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runDemo } from "./demo";
 import { UsageError } from "./errors";
 import { FORMATS, type Format } from "./render";
-import { runScanCommand } from "./scan";
+import { runReportCommand } from "./report";
+import { DEFAULT_S3_PREFIX, runScanCommand } from "./scan";
 import { VERSION } from "./version";
 
 const list = (v: string): string[] =>
@@ -47,7 +48,15 @@ export function program(io: Io, result: { code: number }): Command {
     .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
     .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("table"))
     .option("--output <file>", "write the format to this file ('-' for stdout)")
-    .option("--out-dir <dir>", "write report.json, findings.csv, accounts.csv, users.csv here")
+    .option("--out-dir <dir>", "write report.json, the CSV files, report.html and manifest.json here")
+    .option("--s3-bucket <bucket>", "store the report files in this bucket (and read the previous scan from it)")
+    .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
+    .option(
+      "--security-hub",
+      "import findings into Security Hub in each member account, archiving resolved ones",
+      false,
+    )
+    .option("--sns-topic-arn <arn>", "publish the scan digest to this SNS topic")
     .addOption(
       new Option("--fail-on <severity>", "exit 3 when an open finding is at or above")
         .choices(["CRITICAL", "HIGH", "MEDIUM", "LOW", "none"])
@@ -67,6 +76,23 @@ export function program(io: Io, result: { code: number }): Command {
         io,
       );
       result.code = exitCode;
+    });
+
+  cmd
+    .command("report")
+    .description("Re-render a saved report.json in another format (no AWS calls).")
+    .argument("<report.json>", "a report written by orgmfa scan (--out-dir, --format json or S3)")
+    .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("html"))
+    .option("--output <file>", "write to this file ('-' for stdout)")
+    .option("--region <region>", "for --format asff: the Security Hub region")
+    .option("--scanning-account <id>", "for --format asff: the account orgmfa scans from")
+    .option("--no-color", "no colors in the table")
+    .action((file: string, o) => {
+      result.code = runReportCommand(
+        file,
+        { ...o, format: o.format as Format, color: o.color !== false && !process.env.NO_COLOR },
+        io.stdout,
+      );
     });
 
   cmd

@@ -1,19 +1,9 @@
-import { accountsCsv, findingsCsv, type ScanReport, usersCsv } from "@orgmfa/core";
+import { type AsffContext, asffFindings, findingsCsv, renderHtml, renderOcsf, type ScanReport } from "@orgmfa/core";
 import Table from "cli-table3";
 import pc from "picocolors";
 
-export const FORMATS = ["table", "json", "csv"] as const;
+export const FORMATS = ["table", "json", "csv", "html", "asff", "ocsf"] as const;
 export type Format = (typeof FORMATS)[number];
-
-/** The files `--out-dir` receives. */
-export function reportFiles(report: ScanReport): Record<string, string> {
-  return {
-    "report.json": `${JSON.stringify(report, null, 2)}\n`,
-    "findings.csv": findingsCsv(report),
-    "accounts.csv": accountsCsv(report),
-    "users.csv": usersCsv(report),
-  };
-}
 
 const SEVERITY_COLOR: Record<string, (s: string) => string> = {
   CRITICAL: (s) => pc.bold(pc.red(s)),
@@ -95,8 +85,27 @@ export function renderTable(report: ScanReport, color: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function render(report: ScanReport, format: Format, color: boolean): string {
-  if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
-  if (format === "csv") return findingsCsv(report);
-  return renderTable(report, color);
+export interface RenderOptions {
+  color: boolean;
+  /** Needed for `asff`: the region and the scanning account (ACCOUNT_NOT_AUDITED findings go there). */
+  asff?: AsffContext;
+}
+
+/** One report in one output format. */
+export function render(report: ScanReport, format: Format, o: RenderOptions): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case "csv":
+      return findingsCsv(report);
+    case "html":
+      return renderHtml(report);
+    case "ocsf":
+      return renderOcsf(report);
+    case "asff":
+      if (!o.asff) throw new Error("asff needs the region and the scanning account");
+      return `${JSON.stringify(asffFindings(report, o.asff), null, 2)}\n`;
+    default:
+      return renderTable(report, o.color);
+  }
 }

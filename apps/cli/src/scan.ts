@@ -1,19 +1,31 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ClientPool, DiscoveryError, resolveRegion, runScan } from "@orgmfa/aws";
+import {
+  ClientPool,
+  DiscoveryError,
+  loadLatestReport,
+  type PublishResult,
+  type PublishTargets,
+  publishReport,
+  resolveRegion,
+  runScan,
+} from "@orgmfa/aws";
 import {
   ConfigError,
+  EXIT,
   exitCodeFor,
   type FailOn,
   type OrgMfaConfig,
   parseConfigText,
+  policyFromConfig,
   reportProblems,
   type ScanReport,
   SEVERITIES,
+  scanFiles,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { UsageError } from "./errors";
-import { FORMATS, type Format, render, reportFiles } from "./render";
+import { FORMATS, type Format, render } from "./render";
 import { VERSION } from "./version";
 
 export interface ScanFlags {
@@ -31,6 +43,10 @@ export interface ScanFlags {
   format: Format;
   output?: string;
   outDir?: string;
+  s3Bucket?: string;
+  s3Prefix?: string;
+  securityHub?: boolean;
+  snsTopicArn?: string;
   failOn: FailOn;
   allowPartial: boolean;
   quiet: boolean;
@@ -51,6 +67,10 @@ export interface ScanIo {
 const ACCOUNT_ID = /^\d{12}$/;
 const OU_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
+/** The default `--s3-prefix`. */
+export const DEFAULT_S3_PREFIX = "orgmfa";
 
 /** Checks every flag before anything touches AWS; each message names the flag. */
 export function validateFlags(f: ScanFlags): void {
@@ -72,6 +92,18 @@ export function validateFlags(f: ScanFlags): void {
     throw new UsageError(`--org-role-arn: "${f.orgRoleArn}" is not an IAM role ARN`);
   if (!/^[\w+=,.@-]{1,64}$/.test(f.roleName))
     throw new UsageError(`--role-name: "${f.roleName}" is not an IAM role name`);
+  if (f.s3Bucket !== undefined && !BUCKET.test(f.s3Bucket))
+    throw new UsageError(
+      `--s3-bucket: "${f.s3Bucket}" is not an S3 bucket name (3–63 lowercase letters, digits, dots, hyphens)`,
+    );
+  if (f.s3Prefix !== undefined && f.s3Bucket === undefined)
+    throw new UsageError("--s3-prefix: needs --s3-bucket (the bucket the prefix is in)");
+  if (f.s3Prefix !== undefined && (f.s3Prefix.length > 512 || !/^[\w!\-.*'()/=+@$:;,&?]*$/.test(f.s3Prefix)))
+    throw new UsageError(`--s3-prefix: "${f.s3Prefix}" is not a usable S3 key prefix`);
+  if (f.snsTopicArn !== undefined && !TOPIC_ARN.test(f.snsTopicArn))
+    throw new UsageError(
+      `--sns-topic-arn: "${f.snsTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+    );
 }
 
 function loadConfig(file: string): OrgMfaConfig {
@@ -102,6 +134,8 @@ function previousReport(outDir: string | undefined, warn: (m: string) => void): 
   return null;
 }
 
+const LABEL = { s3: "S3", securityhub: "Security Hub", sns: "SNS" } as const;
+
 function credentialsHint(e: unknown): string | null {
   const name = (e as { name?: string }).name ?? "";
   if (
@@ -120,7 +154,10 @@ function credentialsHint(e: unknown): string | null {
  * `orgmfa scan`: discover, scan, evaluate, aggregate, then write the chosen format and the files.
  * Returns the exit code of CONTRACT.md.
  */
-export async function runScanCommand(flags: ScanFlags, io: ScanIo): Promise<{ exitCode: number; report: ScanReport }> {
+export async function runScanCommand(
+  flags: ScanFlags,
+  io: ScanIo,
+): Promise<{ exitCode: number; report: ScanReport; delivery: PublishResult | null }> {
   validateFlags(flags);
   const config = flags.config ? loadConfig(flags.config) : (io.defaultConfig ?? {});
   const region = flags.region || (await resolveRegion(flags.profile));
@@ -145,13 +182,23 @@ export async function runScanCommand(flags: ScanFlags, io: ScanIo): Promise<{ ex
     baseCredentials: io.credentials,
   });
   try {
+    let scanningAccountId: string;
     try {
-      await pool.whoAmI();
+      scanningAccountId = (await pool.whoAmI()).account;
     } catch (e) {
       const hint = credentialsHint(e);
       if (hint) throw new UsageError(hint);
       throw e;
     }
+    const s3 = flags.s3Bucket
+      ? { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX, kmsKeyId: config.s3KmsKeyId }
+      : undefined;
+    let previous: ScanReport | null;
+    if (s3) {
+      const latest = await loadLatestReport(pool.s3(), s3);
+      if (latest.warning) warn(latest.warning);
+      previous = latest.report;
+    } else previous = previousReport(flags.outDir, warn);
     let report: ScanReport;
     try {
       report = await runScan({
@@ -166,7 +213,7 @@ export async function runScanCommand(flags: ScanFlags, io: ScanIo): Promise<{ ex
         concurrency: flags.concurrency,
         accountTimeoutMs: io.accountTimeoutMs,
         toolVersion: VERSION,
-        previous: previousReport(flags.outDir, warn),
+        previous,
         onPhase: say,
         onAccountDone: (o, done, total) =>
           say(`  [${done}/${total}] ${o.accountId} ${o.kind === "facts" ? "audited" : `FAILED ${o.reason}`}`),
@@ -176,20 +223,47 @@ export async function runScanCommand(flags: ScanFlags, io: ScanIo): Promise<{ ex
       throw e;
     }
 
-    const out = render(
-      report,
-      flags.format,
-      flags.color && !flags.output && (io.stdout as { isTTY?: boolean }).isTTY === true,
-    );
+    const out = render(report, flags.format, {
+      color: flags.color && !flags.output && (io.stdout as { isTTY?: boolean }).isTTY === true,
+      asff: { region, scanningAccountId },
+    });
     if (flags.output && flags.output !== "-") writeFileSync(flags.output, out);
     else io.stdout.write(out);
-    if (flags.outDir) {
+    // Local files first: whatever happens to the deliveries below, nothing is lost.
+    const files = flags.outDir || s3 ? scanFiles(report) : undefined;
+    if (flags.outDir && files) {
       mkdirSync(flags.outDir, { recursive: true });
-      const files = reportFiles(report);
       for (const [name, content] of Object.entries(files)) writeFileSync(path.join(flags.outDir, name), content);
       say(`wrote ${Object.keys(files).join(", ")} to ${flags.outDir}`);
     }
-    return { exitCode: exitCodeFor(report, flags.failOn, flags.allowPartial), report };
+
+    const targets: PublishTargets = {
+      ...(s3 ? { s3 } : {}),
+      ...(flags.securityHub ? { securityHub: { region, scanningAccountId } } : {}),
+      ...(flags.snsTopicArn
+        ? { sns: { topicArn: flags.snsTopicArn, perAccountMessages: config.snsPerAccountMessages ?? false } }
+        : {}),
+    };
+    let delivery: PublishResult | null = null;
+    if (targets.s3 || targets.securityHub || targets.sns) {
+      delivery = await publishReport(pool, report, targets, {
+        policy: policyFromConfig(config),
+        files,
+        localReportLocation: flags.outDir ? path.resolve(flags.outDir, "report.html") : null,
+        onPhase: say,
+      });
+      if (delivery.s3) say(`report stored at ${delivery.s3.scanUri} (and ${delivery.s3.latestUri})`);
+      if (delivery.securityHub)
+        say(
+          `Security Hub: ${delivery.securityHub.imported} imported, ${delivery.securityHub.archived} archived in ${delivery.securityHub.hubs.length} accounts`,
+        );
+      if (delivery.sns) say(`digest published (${delivery.sns.accountMessages} account messages)`);
+      // Delivery problems are errors: shown even with --quiet.
+      for (const p of delivery.problems)
+        io.stderr.write(`orgmfa: delivery to ${LABEL[p.target]} failed: ${p.message}\n`);
+    }
+    const exitCode = delivery?.problems.length ? EXIT.ERROR : exitCodeFor(report, flags.failOn, flags.allowPartial);
+    return { exitCode, report, delivery };
   } finally {
     pool.destroy();
   }
