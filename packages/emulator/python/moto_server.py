@@ -1,22 +1,26 @@
-"""moto's server, with Security Hub and SNS Publish authorised against real resource ARNs.
+"""moto's server, with what orgmfa's emulator needs that moto lacks.
 
-moto's IAM enforcement checks every Security Hub call against the resource "*", so a policy
-scoped the way AWS expects (BatchImportFindings on the account's own default product,
-GetFindings on its own hub) would be denied. AWS authorises BatchImportFindings on the
-findings' product ARN and GetFindings on the hub ARN; this wrapper gives moto those resources,
-which makes its enforcement stricter, never looser: a policy on "*" still matches, and a policy
-scoped to another account's product does not.
+- Security Hub and SNS Publish are authorised against their real resource ARNs. moto's IAM
+  enforcement checks them against "*", so a policy scoped the way AWS expects
+  (BatchImportFindings on the account's own default product, GetFindings on its own hub,
+  Publish on the topic) would be denied. This makes enforcement stricter, never looser: a policy
+  on "*" still matches, one scoped to another account's resource does not.
+- GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
+  does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 """
 
 import json
 import sys
+from urllib.parse import parse_qs, urlparse
 
+from moto.iam.models import iam_backends
+from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.responses import SecurityHubResponse
 from moto.server import main
 from moto.sns.responses import SNSResponse
 
 
-def _determine_resource(self):
+def _securityhub_resource(self):
     action = self._get_action()
     if action == "BatchImportFindings":
         try:
@@ -31,17 +35,27 @@ def _determine_resource(self):
     return "*"
 
 
-SecurityHubResponse._determine_resource = _determine_resource
-
-
 def _sns_resource(self):
-    # AWS authorises Publish/PublishBatch on the topic; moto on "*".
     if self._get_action() in ("Publish", "PublishBatch"):
         return self._get_param("TopicArn") or "*"
     return "*"
 
 
+def _role(request, full_url, headers):
+    arn = (parse_qs(urlparse(full_url).query).get("arn") or [""])[0]
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[4].isdigit():
+        return 400, {"Content-Type": "application/json"}, json.dumps({"error": "arn= a role ARN"})
+    try:
+        role = iam_backends[parts[4]][parts[1]].get_role_by_arn(arn)
+    except Exception:  # noqa: BLE001 - any lookup failure means "no such role"
+        return 404, {"Content-Type": "application/json"}, json.dumps({"error": "no such role"})
+    return 200, {"Content-Type": "application/json"}, json.dumps({"trustPolicy": role.assume_role_policy_document})
+
+
+SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
+moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
 
 if __name__ == "__main__":
     main(sys.argv[1:])

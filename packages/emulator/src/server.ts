@@ -223,11 +223,15 @@ function startGateway(
 ): Promise<http.Server> {
   const keyAccount = new Map<string, string>();
   const lock = new ExclusiveLock();
+  /** The role's trust policy, or null when it does not exist (the wrapper's /moto-api/orgmfa/role). */
   const roleDoc = async (roleArn: string): Promise<string | null> => {
-    const data = (await (await fetch(`${motoUrl}/moto-api/data.json`)).json()) as {
-      iam?: { Role?: { arn: string; assume_role_policy_document: string }[] };
-    };
-    return (data.iam?.Role ?? []).find((r) => r.arn === roleArn)?.assume_role_policy_document ?? null;
+    const r = await fetch(`${motoUrl}/moto-api/orgmfa/role?arn=${encodeURIComponent(roleArn)}`);
+    if (r.status === 404) {
+      await r.arrayBuffer();
+      return null;
+    }
+    if (!r.ok) throw new Error(`role lookup answered ${r.status}`);
+    return ((await r.json()) as { trustPolicy: string }).trustPolicy;
   };
   const server = http.createServer(async (req, res) => {
     try {
