@@ -1,5 +1,7 @@
-import { PublishBatchCommand, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { AccountMessage, Digest } from "@orgmfa/core";
+import pLimit from "p-limit";
+import { errorCode, errorMessage } from "./errors";
 
 /** Publishes the scan digest; returns the message id. */
 export async function publishDigest(sns: SNSClient, topicArn: string, digest: Digest): Promise<string> {
@@ -9,57 +11,42 @@ export async function publishDigest(sns: SNSClient, topicArn: string, digest: Di
   return r.MessageId ?? "";
 }
 
-const BATCH_BYTES = 240 * 1024;
-
 /**
  * Publishes per-account messages with the `accountId` and `severity` message attributes (for
- * subscription filter policies), ten to a PublishBatch call and never more than SNS's 256 KB per
- * call. Returns how many were accepted and the ones SNS refused.
+ * subscription filter policies). One Publish per message, a few at a time: PublishBatch would save
+ * calls but caps a whole batch at 256 KB, and needs nothing more than sns:Publish either way.
+ * A refused message is recorded and the rest still go out.
  */
 export async function publishAccountMessages(
   sns: SNSClient,
   topicArn: string,
   messages: readonly AccountMessage[],
+  concurrency = 8,
 ): Promise<{ published: number; failed: Array<{ accountId: string; code: string; message: string }> }> {
-  const batches: AccountMessage[][] = [];
-  let current: AccountMessage[] = [];
-  let size = 0;
-  for (const m of messages) {
-    const bytes = Buffer.byteLength(m.message) + Buffer.byteLength(m.subject) + 64;
-    if (current.length === 10 || (current.length > 0 && size + bytes > BATCH_BYTES)) {
-      batches.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(m);
-    size += bytes;
-  }
-  if (current.length) batches.push(current);
-
-  let published = 0;
+  const limit = pLimit(concurrency);
   const failed: Array<{ accountId: string; code: string; message: string }> = [];
-  for (const batch of batches) {
-    const r = await sns.send(
-      new PublishBatchCommand({
-        TopicArn: topicArn,
-        PublishBatchRequestEntries: batch.map((m, i) => ({
-          Id: String(i),
-          Subject: m.subject,
-          Message: m.message,
-          MessageAttributes: {
-            accountId: { DataType: "String", StringValue: m.accountId },
-            severity: { DataType: "String", StringValue: m.severity },
-          },
-        })),
+  let published = 0;
+  await Promise.all(
+    messages.map((m) =>
+      limit(async () => {
+        try {
+          await sns.send(
+            new PublishCommand({
+              TopicArn: topicArn,
+              Subject: m.subject,
+              Message: m.message,
+              MessageAttributes: {
+                accountId: { DataType: "String", StringValue: m.accountId },
+                severity: { DataType: "String", StringValue: m.severity },
+              },
+            }),
+          );
+          published++;
+        } catch (e) {
+          failed.push({ accountId: m.accountId, code: errorCode(e), message: errorMessage(e) });
+        }
       }),
-    );
-    published += r.Successful?.length ?? 0;
-    for (const f of r.Failed ?? [])
-      failed.push({
-        accountId: batch[Number(f.Id)]?.accountId ?? "?",
-        code: f.Code ?? "Error",
-        message: f.Message ?? "",
-      });
-  }
+    ),
+  );
   return { published, failed };
 }
