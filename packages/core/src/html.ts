@@ -61,6 +61,7 @@ function topBars(entries: Array<[string, number]>, limit: number): Bar[] {
   return bars;
 }
 
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const pct = (n: number) => `${(n * 100).toFixed(n === 1 ? 0 : 1)}%`;
 
 function principal(f: Finding): string {
@@ -134,7 +135,7 @@ export function renderHtml(report: ScanReport): string {
     card(
       "Users without MFA",
       String(gaps.length),
-      `IAM and root users, in ${new Set(gaps.map((f) => f.accountId)).size} accounts`,
+      `IAM and root users, in ${plural(new Set(gaps.map((f) => f.accountId)).size, "account")}`,
       gaps.length ? "bad" : "ok",
     ),
     card("Open findings", String(s.findings.open), sevDetail || "none", s.findings.open ? "bad" : "ok"),

@@ -254,7 +254,12 @@ export async function seedOrganization(
 
   const accounts: Record<string, string> = { management: managementAccountId };
   for (const a of spec.accounts) {
-    const created = await orgs.send(new CreateAccountCommand({ AccountName: a.name, Email: `${a.name}@example.com` }));
+    const created = await orgs.send(
+      new CreateAccountCommand({
+        AccountName: a.name,
+        Email: `${a.name.replace(/[^\w-]/g, "") || "account"}-${Object.keys(accounts).length}@example.com`,
+      }),
+    );
     const status = await orgs.send(
       new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: created.CreateAccountStatus?.Id }),
     );

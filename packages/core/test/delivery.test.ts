@@ -1,0 +1,247 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  type AccountOutcome,
+  type AccountTarget,
+  type AsffFinding,
+  archivedAsff,
+  asffFindings,
+  buildDigest,
+  buildManifest,
+  buildReport,
+  type Exemption,
+  findingsToArchive,
+  policyFromConfig,
+  renderHtml,
+  renderOcsf,
+  type ScanReport,
+  SNS_MAX_BYTES,
+  scanFiles,
+  scanKeyPrefix,
+  sha256Hex,
+  usersCsv,
+} from "../src";
+import { NOW, root, user } from "./fixtures";
+
+const HOSTILE = `<script>alert("x")</script> O'Brien & "Co"`;
+
+/** An organization of `n` accounts, each with `users` console users without MFA. */
+function org(o: {
+  accounts: number;
+  users: number;
+  names?: (i: number) => string;
+  userName?: (a: number, u: number) => string;
+  failed?: number[];
+  recent?: boolean;
+}): { targets: AccountTarget[]; outcomes: Map<string, AccountOutcome> } {
+  const targets: AccountTarget[] = [];
+  const outcomes = new Map<string, AccountOutcome>();
+  for (let i = 0; i < o.accounts; i++) {
+    const accountId = String(100000000000 + i);
+    targets.push({
+      accountId,
+      accountName: o.names?.(i) ?? `acct-${i}`,
+      ouPath: `Root/OU-${i % 7}`,
+      owner: null,
+      state: "ACTIVE",
+      skip: null,
+    });
+    if (o.failed?.includes(i)) {
+      outcomes.set(accountId, {
+        kind: "failure",
+        accountId,
+        reason: "ASSUME_ROLE_DENIED",
+        error: { code: "AccessDenied", message: "not authorized" },
+      });
+      continue;
+    }
+    outcomes.set(accountId, {
+      kind: "facts",
+      accountId,
+      partition: "aws",
+      credentialReportGeneratedAt: NOW.toISOString(),
+      collection: "REPORT_CONFIRMED_LIVE",
+      notes: [],
+      root: { ...root(), arn: `arn:aws:iam::${accountId}:root` },
+      users: Array.from({ length: o.users }, (_, u) => {
+        const name = o.userName?.(i, u) ?? `user-${u}`;
+        return {
+          ...user(name, {
+            consoleAccess: true,
+            passwordLastUsed: o.recent ? "2026-11-20T09:00:00.000Z" : "2025-01-01T00:00:00.000Z",
+          }),
+          arn: `arn:aws:iam::${accountId}:user/${name}`,
+        };
+      }),
+    });
+  }
+  return { targets, outcomes };
+}
+
+function report(o: Parameters<typeof org>[0], previous: ScanReport | null = null, cfg = {}): ScanReport {
+  const { targets, outcomes } = org(o);
+  return buildReport({
+    scanId: `scan-${previous ? 2 : 1}`,
+    toolVersion: "0.1.0",
+    startedAt: NOW,
+    finishedAt: NOW,
+    organizationId: "o-abcdefghij",
+    partition: "aws",
+    targets,
+    outcomes,
+    policy: policyFromConfig(cfg),
+    previous,
+  });
+}
+
+describe("SNS digest", () => {
+  it("keeps 10,000 findings under 256 KB, with an ASCII subject under 100 characters", () => {
+    const r = report({ accounts: 504, users: 20, names: (i) => `account-${i}-${"ü".repeat(40)}`, failed: [1, 2, 3] });
+    expect(r.findings.length).toBeGreaterThanOrEqual(10_000);
+    const d = buildDigest(r, { now: NOW, exemptions: [], reportLocation: "s3://b/orgmfa/scans/x/report.html" });
+    expect(Buffer.byteLength(d.message, "utf8")).toBeLessThan(SNS_MAX_BYTES);
+    expect(d.subject.length).toBeLessThan(100);
+    expect(d.subject).toMatch(/^[\x20-\x7e]+$/);
+    expect(d.subject).toBe("orgmfa: 10020 users without MFA in 501 of 504 accounts, 3 not audited");
+    expect(d.message).toMatch(/… and \d+ more/);
+    expect(d.message).toContain("Full report: s3://b/orgmfa/scans/x/report.html");
+  });
+
+  it("stays under the limit however long the organization's names are", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 3000 }), fc.integer({ min: 1, max: 60 }), (name, n) => {
+        const r = report({ accounts: n, users: 3, names: () => name, userName: (_a, u) => `${name.slice(0, 60)}${u}` });
+        const d = buildDigest(r, { now: NOW, exemptions: [], reportLocation: null, maxBytes: 20_000 });
+        expect(Buffer.byteLength(d.message, "utf8")).toBeLessThanOrEqual(20_000);
+        expect(d.subject.length).toBeLessThan(100);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("lists riskiest users (console, no MFA, signed in recently), failed accounts and exemptions", () => {
+    const exemptions: Exemption[] = [
+      { account: "*", principal: "break-glass", checks: "*", reason: "key on order", expires: "2026-11-30" },
+      { account: "*", principal: "old", checks: "*", reason: "was accepted", expires: "2026-11-01" },
+      { account: "*", principal: "later", checks: "*", reason: "far away", expires: "2027-06-01" },
+    ];
+    const recent = report({ accounts: 2, users: 1, recent: true, failed: [1] });
+    const d = buildDigest(recent, { now: NOW, exemptions, reportLocation: null });
+    expect(d.message).toContain("Riskiest users — console password, no MFA, signed in within 30 days (1):");
+    expect(d.message).toContain("user-0 in acct-0 (100000000000), last sign-in 2026-11-20T09:00:00.000Z");
+    expect(d.message).toContain("acct-1 (100000000001), Root/OU-1: ASSUME_ROLE_DENIED — AccessDenied");
+    expect(d.message).toContain("Exemptions expiring within 14 days (1):\n  - break-glass in every account");
+    expect(d.message).toContain("Expired exemptions — no longer applied (1):\n  - old in every account");
+    expect(d.message).not.toContain("far away");
+    const stale = buildDigest(report({ accounts: 1, users: 1 }), { now: NOW, exemptions: [], reportLocation: null });
+    expect(stale.message).not.toContain("Riskiest users");
+  });
+
+  it("says what is new and resolved since the previous scan", () => {
+    const before = report({ accounts: 2, users: 2 });
+    const after = report({ accounts: 2, users: 1 }, before);
+    const d = buildDigest(after, { now: NOW, exemptions: [], reportLocation: null });
+    expect(d.subject).toBe("orgmfa: 2 users without MFA in 2 of 2 accounts (0 new)");
+    expect(d.message).toContain("Resolved since scan scan-1 (2):");
+    expect(d.message).toContain("USER_CONSOLE_NO_MFA: user-1 in 100000000000");
+  });
+});
+
+describe("report.html", () => {
+  it("escapes every organization-supplied string and loads nothing from the network", () => {
+    const r = report({
+      accounts: 2,
+      users: 1,
+      names: () => HOSTILE,
+      userName: () => `<img src=x onerror=alert(1)>`,
+      failed: [1],
+    });
+    const html = renderHtml(r);
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<img");
+    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; O&#39;Brien &amp; &quot;Co&quot;");
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
+    expect(html).toContain("default-src 'none'");
+    expect(html.match(/<svg /g)).toHaveLength(3);
+  });
+});
+
+describe("auditor files", () => {
+  it("neutralises spreadsheet formulas in user names", () => {
+    const r = report({ accounts: 1, users: 1, userName: () => "=1+2@x" });
+    expect(usersCsv(r)).toContain(",'=1+2@x,");
+  });
+
+  it("has a manifest whose digests are the files' SHA-256", () => {
+    const r = report({ accounts: 1, users: 1 });
+    const files = scanFiles(r);
+    const manifest = JSON.parse(files["manifest.json"] ?? "");
+    const { "manifest.json": _, ...rest } = files;
+    expect(manifest).toEqual(buildManifest(r.scanId, rest));
+    for (const f of manifest.files) expect(f.sha256).toBe(sha256Hex(files[f.name] ?? ""));
+    expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    expect(scanKeyPrefix("/reports/", r)).toBe("reports/scans/2026/11/21/scan-1/");
+    expect(scanKeyPrefix("", r)).toBe("scans/2026/11/21/scan-1/");
+  });
+
+  it("writes one OCSF Compliance Finding per line", () => {
+    const r = report({ accounts: 1, users: 2 });
+    const lines = renderOcsf(r)
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      class_uid: 2003,
+      type_uid: 200301,
+      severity_id: 4,
+      status: "New",
+      compliance: { status: "Fail", requirements: ["IAM.5", "CIS 1.10"] },
+      cloud: { provider: "AWS", account: { uid: "100000000000" }, org: { uid: "o-abcdefghij" } },
+    });
+  });
+});
+
+describe("Security Hub lifecycle", () => {
+  const ctx = { region: "us-east-1", scanningAccountId: "999999999999" };
+
+  it("imports each finding in its own account, coverage findings in the scanning account, never Workflow", () => {
+    const r = report({ accounts: 2, users: 1, failed: [1] });
+    const asff = asffFindings(r, ctx);
+    expect(asff.map((f) => [f.GeneratorId, f.AwsAccountId, f.ProductArn])).toEqual([
+      [
+        "orgmfa/USER_CONSOLE_NO_MFA",
+        "100000000000",
+        "arn:aws:securityhub:us-east-1:100000000000:product/100000000000/default",
+      ],
+      [
+        "orgmfa/ACCOUNT_NOT_AUDITED",
+        "999999999999",
+        "arn:aws:securityhub:us-east-1:999999999999:product/999999999999/default",
+      ],
+    ]);
+    for (const f of asff) expect(Object.keys(f)).not.toEqual(expect.arrayContaining(["Workflow"]));
+    expect(asff[1]?.Resources[0]?.Id).toBe("AWS::::Account:100000000001");
+  });
+
+  it("archives only orgmfa's resolved findings, for checks that ran, in accounts audited now", () => {
+    const before = report({ accounts: 3, users: 2, failed: [2] });
+    const existing = asffFindings(before, ctx);
+    const foreign: AsffFinding = { ...(existing[0] as AsffFinding), Id: "prowler-1", GeneratorId: "prowler/iam" };
+    // Now: account 0 fixed user-1; account 1 failed (its findings must stay); account 2 audited.
+    const now = report({ accounts: 3, users: 1, failed: [1] });
+    const ids = findingsToArchive([...existing, foreign], now, policyFromConfig()).map((f) => f.Id);
+    expect(ids).toEqual([
+      "orgmfa/USER_CONSOLE_NO_MFA/100000000000/user/user-1",
+      "orgmfa/ACCOUNT_NOT_AUDITED/100000000002/account",
+    ]);
+    const disabled = policyFromConfig({ checks: { USER_CONSOLE_NO_MFA: { enabled: false } } });
+    expect(findingsToArchive(existing, now, disabled).map((f) => f.Id)).toEqual([
+      "orgmfa/ACCOUNT_NOT_AUDITED/100000000002/account",
+    ]);
+    const archived = archivedAsff(existing[0] as AsffFinding, new Date("2020-01-01T00:00:00Z"));
+    expect(archived).toMatchObject({ RecordState: "ARCHIVED", Compliance: { Status: "PASSED" } });
+    expect(Date.parse(archived.UpdatedAt)).toBeGreaterThan(Date.parse(existing[0]?.UpdatedAt ?? ""));
+    expect(archived).not.toHaveProperty("Workflow");
+  });
+});
