@@ -24,7 +24,7 @@ interface Bar {
 export function barChart(title: string, bars: readonly Bar[], options: { id: string; max?: number } = { id: "chart" }) {
   const rowH = 22;
   const labelW = 230;
-  const barW = 300;
+  const barW = 220;
   const height = Math.max(1, bars.length) * rowH + 8;
   const max = options.max ?? Math.max(1, ...bars.map((b) => b.value));
   const rows = bars.length
