@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text a person reads, which is the point of this test.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,7 +35,7 @@ const HOSTILE_ORG: OrgSpec = {
 };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const ARTIFACTS = path.resolve(import.meta.dirname, "..", "test-artifacts");
+const ARTIFACTS = path.resolve(import.meta.dirname, "..", "test-artifacts");
 
 let emu: Emulator;
 let browser: Browser;
@@ -105,7 +106,7 @@ describe("report.html of an organization with hostile names, in headless Chromiu
     expect(findings).toContain(EVIL_ACCOUNT);
     expect(findings).toContain(FORMULA_USER);
     expect(await page.locator("#accounts").innerText()).toContain(`Root/${EVIL_OU}`);
-    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator("script").count()).toBe(0);
     expect(await page.locator("b").count()).toBe(0);
 

@@ -1,5 +1,6 @@
 import {
   AccessDeniedException,
+  type AwsSecurityFinding,
   BatchImportFindingsCommand,
   GetFindingsCommand,
   SecurityHubClient,
@@ -96,7 +97,7 @@ describe("Security Hub sync", () => {
         ? {
             FailedCount: 1,
             SuccessCount: 0,
-            FailedFindings: input.Findings?.map((f) => ({
+            FailedFindings: input.Findings?.map((f: AwsSecurityFinding) => ({
               Id: f.Id,
               ErrorCode: "InvalidInput",
               ErrorMessage: "Finding does not adhere to Amazon Finding Format",
