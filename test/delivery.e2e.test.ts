@@ -28,7 +28,7 @@ import {
   startEmulator,
 } from "@orgmfa/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, runCli } from "./helpers";
+import { runCli, scannerEnv } from "./helpers";
 
 let emu: Emulator;
 let org: SeededOrg;
@@ -44,13 +44,7 @@ beforeAll(async () => {
   reader = new DeliveryReader(emu.endpoint, delivery, org);
   const creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
   await emu.setIamEnforcement(true);
-  env = cleanEnv({
-    AWS_ENDPOINT_URL: emu.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-  });
+  env = scannerEnv(emu.endpoint, creds);
   configFile = path.join(mkdtempSync(path.join(tmpdir(), "orgmfa-delivery-")), "config.json");
   writeFileSync(
     configFile,

@@ -36,3 +36,17 @@ export function runCli(
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** The environment of the scanner role on the emulator: what `orgmfa scan` sees in a real deployment. */
+export function scannerEnv(
+  endpoint: string,
+  creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): Record<string, string> {
+  return cleanEnv({
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
+  });
+}

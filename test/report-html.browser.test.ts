@@ -7,7 +7,7 @@ import type { ScanReport } from "@orgmfa/core";
 import { type Emulator, type OrgSpec, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, runCli } from "./helpers";
+import { runCli, scannerEnv } from "./helpers";
 
 /** Names an organization may legally hold, chosen to break careless HTML and spreadsheets. */
 const EVIL_ACCOUNT = `<script>window.__pwned=1</script> "Quotes" & Co`;
@@ -54,13 +54,7 @@ beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-html-"));
   const r = await runCli(
     ["scan", "--org-role-arn", org.orgRoleArn, "--out-dir", outDir, "--format", "json", "--quiet"],
-    cleanEnv({
-      AWS_ENDPOINT_URL: emu.endpoint,
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: creds.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-      AWS_SESSION_TOKEN: creds.sessionToken,
-    }),
+    scannerEnv(emu.endpoint, creds),
   );
   if (!r.stdout) throw new Error(`scan failed (${r.code}): ${r.stderr}`);
   report = JSON.parse(r.stdout) as ScanReport;

@@ -14,7 +14,7 @@ import {
 } from "@orgmfa/emulator";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, runCli } from "./helpers";
+import { runCli, scannerEnv } from "./helpers";
 
 let emu: Emulator;
 let org: SeededOrg;
@@ -28,13 +28,7 @@ beforeAll(async () => {
   // From here on every call must be allowed by the caller's IAM policies: the scanner role's
   // AssumeRole policy, and the member template's policies inside each account.
   await emu.setIamEnforcement(true);
-  env = cleanEnv({
-    AWS_ENDPOINT_URL: emu.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-  });
+  env = scannerEnv(emu.endpoint, creds);
 });
 afterAll(async () => {
   await emu?.stop();
