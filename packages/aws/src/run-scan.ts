@@ -3,6 +3,7 @@ import {
   buildReport,
   type Clock,
   type OrgMfaConfig,
+  type Policy,
   policyFromConfig,
   type ScanReport,
   systemClock,
@@ -31,6 +32,28 @@ export function newScanId(startedAt: Date): string {
     .replace(/\.\d+Z$/, "Z")}-${randomUUID().slice(0, 8)}`;
 }
 
+/** The discovery filters: command-line filters replace the config's. */
+export function discoveryFilters(config: OrgMfaConfig, override?: DiscoveryFilters): DiscoveryFilters {
+  return {
+    accounts: override?.accounts ?? config.accounts,
+    excludeAccounts: override?.excludeAccounts ?? config.excludeAccounts,
+    ous: override?.ous ?? config.ous,
+    excludeOus: override?.excludeOus ?? config.excludeOus,
+    ownerTag: override?.ownerTag ?? config.ownerTag,
+  };
+}
+
+/** Scan options the policy implies (complete device lists when phishing-resistant MFA is required). */
+export function withPolicy<T extends ScanAccountsOptions>(o: T, policy: Policy): T {
+  return {
+    ...o,
+    collect: {
+      ...o.collect,
+      completeDeviceLists: policy.requirePhishingResistantMfa || o.collect?.completeDeviceLists,
+    },
+  };
+}
+
 /**
  * One whole scan: discover → scan accounts → evaluate and aggregate. The same function serves the
  * CLI and (later) the Lambda hosts.
@@ -39,25 +62,16 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const clock = o.clock ?? systemClock;
   const startedAt = clock.now();
   const config = o.config ?? {};
-  const filters: DiscoveryFilters = {
-    accounts: o.filters?.accounts ?? config.accounts,
-    excludeAccounts: o.filters?.excludeAccounts ?? config.excludeAccounts,
-    ous: o.filters?.ous ?? config.ous,
-    excludeOus: o.filters?.excludeOus ?? config.excludeOus,
-    ownerTag: o.filters?.ownerTag ?? config.ownerTag,
-  };
   o.onPhase?.("discovering the organization");
-  const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
+  const discovery = await discoverOrganization(
+    o.pool.organizations(),
+    discoveryFilters(config, o.filters),
+    o.pool.discoveryIam(),
+  );
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
   o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
-  const outcomes = await scanAccounts(o.pool, discovery.targets, {
-    ...o,
-    collect: {
-      ...o.collect,
-      completeDeviceLists: policy.requirePhishingResistantMfa || o.collect?.completeDeviceLists,
-    },
-  });
+  const outcomes = await scanAccounts(o.pool, discovery.targets, withPolicy(o, policy));
   return buildReport({
     scanId: o.scanId ?? newScanId(startedAt),
     toolVersion: o.toolVersion,

@@ -72,7 +72,15 @@ export class ConfigError extends Error {
  * @throws ConfigError listing every invalid field.
  */
 export function parseConfig(doc: unknown, source = "config"): OrgMfaConfig {
-  const r = configSchema.safeParse(doc);
+  return parseWith(configSchema, doc, source);
+}
+
+/**
+ * Validates `doc` with a zod schema; on failure throws a ConfigError that names every bad field by
+ * its path (`a.b[2].c: message`). Shared by every configuration orgmfa reads.
+ */
+export function parseWith<T extends z.ZodType>(schema: T, doc: unknown, source: string): z.infer<T> {
+  const r = schema.safeParse(doc);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
     const path = i.path.reduce<string>(

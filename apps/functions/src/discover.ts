@@ -1,0 +1,54 @@
+import { discoverOrganization, discoveryFilters, newScanId } from "@orgmfa/aws";
+import { type OrgMfaConfig, parseConfig } from "@orgmfa/core";
+import type { Context } from "aws-lambda";
+import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { logger, metrics, poolFor, settings } from "./runtime";
+
+/** The workflow's input (the schedule's): the scan configuration of CONTRACT.md's config file. */
+export interface DiscoverEvent {
+  config?: unknown;
+  /** Set only to re-run a scan id (tests); otherwise a new one. */
+  scanId?: string;
+}
+
+/**
+ * Discover: list the organization's accounts (with OU paths, owner tags and skip reasons), then
+ * write the run context and the in-scope targets — the Distributed Map's items — to S3.
+ */
+export async function handler(event: DiscoverEvent = {}, context?: Context): Promise<RunRef> {
+  if (context) logger.addContext(context);
+  const s = settings();
+  const config: OrgMfaConfig = parseConfig(event.config ?? {}, "the workflow input's config");
+  const pool = poolFor(s);
+  try {
+    const startedAt = new Date();
+    const scanId = event.scanId ?? newScanId(startedAt);
+    const discovery = await discoverOrganization(pool.organizations(), discoveryFilters(config), pool.discoveryIam());
+    const keys = runKeys(s.REPORT_PREFIX, scanId);
+    const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
+    const run: RunContext = {
+      scanId,
+      startedAt: startedAt.toISOString(),
+      organizationId: discovery.organizationId || null,
+      partition: pool.partition,
+      rootCredentialsManagement: discovery.rootCredentialsManagement,
+      config,
+      targets: discovery.targets,
+    };
+    const inScope = discovery.targets.filter((t) => t.skip === null);
+    await store.put(keys.context, run);
+    await store.put(keys.targets, inScope);
+    logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });
+    metrics.addMetric("AccountsInScope", "Count", inScope.length);
+    return {
+      bucket: s.REPORT_BUCKET,
+      scanId,
+      contextKey: keys.context,
+      targetsKey: keys.targets,
+      inScope: inScope.length,
+    };
+  } finally {
+    metrics.publishStoredMetrics();
+    pool.destroy();
+  }
+}

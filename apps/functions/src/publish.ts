@@ -1,0 +1,75 @@
+import { loadLatestReport, publishReport } from "@orgmfa/aws";
+import { buildReport, policyFromConfig, scanFiles } from "@orgmfa/core";
+import type { Context } from "aws-lambda";
+import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { logger, metrics, poolFor, settings } from "./runtime";
+
+export class DeliveryError extends Error {
+  constructor(readonly problems: Array<{ target: string; message: string }>) {
+    super(`delivery failed: ${problems.map((p) => `${p.target}: ${p.message}`).join("; ")}`);
+    this.name = "DeliveryError";
+  }
+}
+
+/**
+ * Publish: aggregate every account's result into the report (an account with no result is FAILED),
+ * then deliver exactly as `orgmfa scan` does — S3, Security Hub, SNS. Throws after delivering what
+ * it could when a target failed, so the execution fails and the alarm tells the digest topic.
+ */
+export async function handler(
+  event: RunRef,
+  context?: Context,
+): Promise<{ scanId: string; reportUri: string | null; open: number; coverage: number }> {
+  if (context) logger.addContext(context);
+  const s = settings();
+  const pool = poolFor(s);
+  try {
+    const store = new RunStore(pool.s3(), event.bucket, s.KMS_KEY_ID);
+    const run = await store.get<RunContext>(event.contextKey);
+    const outcomes = await store.results(runKeys(s.REPORT_PREFIX, run.scanId).results);
+    const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
+    const latest = await loadLatestReport(pool.s3(), s3);
+    if (latest.warning) logger.warn(latest.warning);
+    const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
+    const report = buildReport({
+      scanId: run.scanId,
+      toolVersion: s.ORGMFA_VERSION,
+      startedAt: new Date(run.startedAt),
+      finishedAt: new Date(),
+      organizationId: run.organizationId,
+      partition: run.partition,
+      targets: run.targets,
+      outcomes,
+      policy,
+      previous: latest.report,
+    });
+    const scanningAccountId = (await pool.whoAmI()).account;
+    const delivery = await publishReport(
+      pool,
+      report,
+      {
+        s3,
+        ...(s.SECURITY_HUB === "true" ? { securityHub: { region: s.AWS_REGION, scanningAccountId } } : {}),
+        ...(s.DIGEST_TOPIC_ARN
+          ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT === "true" } }
+          : {}),
+      },
+      { policy, files: scanFiles(report) },
+    );
+    const sum = report.summary;
+    metrics.addMetric("OpenFindings", "Count", sum.findings.open);
+    metrics.addMetric("UsersWithoutMfa", "Count", sum.users.withoutMfa);
+    metrics.addMetric("Coverage", "Percent", sum.coverage * 100);
+    logger.info("published", { scanId: report.scanId, open: sum.findings.open, coverage: sum.coverage });
+    if (delivery.problems.length) throw new DeliveryError(delivery.problems);
+    return {
+      scanId: report.scanId,
+      reportUri: delivery.s3 ? `${delivery.s3.scanUri}report.html` : null,
+      open: sum.findings.open,
+      coverage: sum.coverage,
+    };
+  } finally {
+    metrics.publishStoredMetrics();
+    pool.destroy();
+  }
+}

@@ -1,0 +1,45 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { ClientPool } from "@orgmfa/aws";
+import { parseWith } from "@orgmfa/core";
+import { z } from "zod";
+
+/**
+ * What every handler reads from its environment (set by the CDK app). Validated once, so a
+ * misconfigured function fails on its first line with the variable named.
+ */
+const settingsSchema = z.object({
+  AWS_REGION: z.string().min(1),
+  REPORT_BUCKET: z.string().min(3),
+  REPORT_PREFIX: z.string().default("orgmfa"),
+  AUDIT_ROLE_NAME: z.string().default("OrgMfaAuditRole"),
+  EXTERNAL_ID: z.string().optional(),
+  ORG_ROLE_ARN: z.string().optional(),
+  KMS_KEY_ID: z.string().optional(),
+  DIGEST_TOPIC_ARN: z.string().optional(),
+  SECURITY_HUB: z.enum(["true", "false"]).default("true"),
+  SNS_PER_ACCOUNT: z.enum(["true", "false"]).default("false"),
+  ACCOUNT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(10),
+  ACCOUNT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  ORGMFA_VERSION: z.string().default("0.0.0"),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function settings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const blank = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  return parseWith(settingsSchema, blank, "the function's environment");
+}
+
+export const logger = new Logger({ serviceName: "orgmfa" });
+export const metrics = new Metrics({ namespace: "orgmfa", serviceName: "orgmfa" });
+
+/** The client pool for one invocation, as the Lambda role (the OrgMfaScanner role). */
+export function poolFor(s: Settings): ClientPool {
+  return new ClientPool({
+    region: s.AWS_REGION,
+    roleName: s.AUDIT_ROLE_NAME,
+    externalId: s.EXTERNAL_ID,
+    orgRoleArn: s.ORG_ROLE_ARN,
+  });
+}

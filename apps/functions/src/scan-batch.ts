@@ -1,0 +1,51 @@
+import { scanAccounts, withPolicy } from "@orgmfa/aws";
+import { type AccountTarget, policyFromConfig } from "@orgmfa/core";
+import type { Context } from "aws-lambda";
+import { type RunContext, RunStore, runKeys } from "./run-store";
+import { logger, metrics, poolFor, settings } from "./runtime";
+
+/** A Distributed Map batch, exactly as Step Functions delivers it (ItemBatcher with BatchInput). */
+export interface ScanBatchEvent {
+  Items: AccountTarget[];
+  BatchInput: { bucket: string; scanId: string; contextKey: string };
+}
+
+/**
+ * ScanBatch: scan a batch of accounts (isolated, bounded concurrency, each ending as facts or a
+ * coded failure) and write one result object per account. It never throws for an account's
+ * failure; an account without a result object is reported FAILED by Publish (fail closed).
+ */
+export async function handler(event: ScanBatchEvent, context?: Context): Promise<{ scanned: number; failed: number }> {
+  if (context) logger.addContext(context);
+  const s = settings();
+  const pool = poolFor(s);
+  try {
+    const store = new RunStore(pool.s3(), event.BatchInput.bucket, s.KMS_KEY_ID);
+    const run = await store.get<RunContext>(event.BatchInput.contextKey);
+    const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
+    const keys = runKeys(s.REPORT_PREFIX, run.scanId);
+    const outcomes = await scanAccounts(
+      pool,
+      event.Items,
+      withPolicy({ concurrency: s.ACCOUNT_CONCURRENCY, accountTimeoutMs: s.ACCOUNT_TIMEOUT_MS }, policy),
+    );
+    let failed = 0;
+    for (const outcome of outcomes.values()) {
+      if (outcome.kind === "failure") {
+        failed++;
+        logger.warn("account not audited", {
+          accountId: outcome.accountId,
+          reason: outcome.reason,
+          code: outcome.error.code,
+        });
+      }
+      await store.put(keys.result(outcome.accountId), outcome);
+    }
+    metrics.addMetric("AccountsAudited", "Count", outcomes.size - failed);
+    metrics.addMetric("AccountsFailed", "Count", failed);
+    return { scanned: outcomes.size, failed };
+  } finally {
+    metrics.publishStoredMetrics();
+    pool.destroy();
+  }
+}

@@ -1,0 +1,411 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Aws, CfnStackSet, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
+import { StepFunctionsStartExecution } from "aws-cdk-lib/aws-scheduler-targets";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import type { Construct } from "constructs";
+import type { DeploymentConfig } from "./config";
+import { MEMBER_TEMPLATE, memberParameters, REPO_ROOT, TOOL_VERSION } from "./paths";
+
+export interface CentralStackProps extends StackProps {
+  /** The validated deployment configuration. */
+  readonly config: DeploymentConfig;
+}
+
+/** Errors Lambda and Step Functions may raise transiently; retried with backoff. */
+const TRANSIENT = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+];
+
+/** EventBridge Scheduler accepts at most 8,192 characters of target input. */
+const SCHEDULE_INPUT_LIMIT = 8192;
+
+/**
+ * orgmfa in the delegated-administrator (security tooling) account: the KMS key, the report bucket,
+ * the digest topic, the three functions running as the `OrgMfaScanner` role the member template
+ * trusts, the Standard workflow with its Distributed Map, the daily schedule, the failure alarm and
+ * the member StackSet.
+ */
+export class CentralStack extends Stack {
+  readonly bucket: s3.Bucket;
+  readonly topic: sns.Topic;
+  readonly stateMachine: sfn.StateMachine;
+  readonly scannerRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props: CentralStackProps) {
+    super(scope, id, props);
+    const c = props.config;
+    const scheduleInput = JSON.stringify({ config: c.scan });
+    if (scheduleInput.length > SCHEDULE_INPUT_LIMIT) {
+      throw new Error(
+        `scan: the scan configuration is ${scheduleInput.length} characters as schedule input; EventBridge Scheduler takes at most ${SCHEDULE_INPUT_LIMIT}. Shorten scan.exemptions (e.g. use globs).`,
+      );
+    }
+    const prefix = c.reportPrefix.replace(/^\/+|\/+$/g, "");
+    const under = (p: string) => `${prefix ? `${prefix}/` : ""}${p}`;
+
+    // ── Encryption ───────────────────────────────────────────────────────────────────────────────
+    const key = new kms.Key(this, "Key", {
+      alias: "alias/orgmfa",
+      description: "orgmfa: report bucket, digest topic and logs",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the encrypted topic; CloudWatch Logs encrypts the log groups.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
+      }),
+    );
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources: ["*"],
+        conditions: {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`,
+          },
+        },
+      }),
+    );
+
+    // ── Report bucket ────────────────────────────────────────────────────────────────────────────
+    const accessLogs = new s3.Bucket(this, "AccessLogs", {
+      encryption: s3.BucketEncryption.S3_MANAGED, // S3 server access logging cannot write SSE-KMS
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: "expire-access-logs", expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: "AwsSolutions-S1",
+      reason: "This is the server-access-log bucket of the report bucket; logging it into itself would loop.",
+    });
+
+    this.bucket = new s3.Bucket(this, "Reports", {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: "reports/",
+      ...(c.objectLock
+        ? {
+            objectLockEnabled: true,
+            objectLockDefaultRetention:
+              c.objectLock.mode === "COMPLIANCE"
+                ? s3.ObjectLockRetention.compliance(Duration.days(c.objectLock.days))
+                : s3.ObjectLockRetention.governance(Duration.days(c.objectLock.days)),
+          }
+        : {}),
+      lifecycleRules: [
+        {
+          id: "reports-to-cheaper-storage",
+          prefix: under("scans/"),
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(c.transitionToInfrequentAccessDays),
+            },
+            {
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: Duration.days(Math.max(365, c.transitionToInfrequentAccessDays + 90)),
+            },
+          ],
+          noncurrentVersionExpiration: Duration.days(90),
+        },
+        // The workflow's working state (targets and per-account results) is not evidence.
+        {
+          id: "expire-run-state",
+          prefix: under("runs/"),
+          expiration: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ── Digest topic ─────────────────────────────────────────────────────────────────────────────
+    this.topic = new sns.Topic(this, "Digest", {
+      displayName: "orgmfa digest",
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (c.digestEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(c.digestEmail));
+
+    // ── The scanner role: the one identity the member template trusts ────────────────────────────
+    this.scannerRole = new iam.Role(this, "Scanner", {
+      roleName: c.scannerRoleName,
+      description:
+        "orgmfa scanner: assumes the member audit roles, writes reports, imports findings, publishes the digest",
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    });
+    const auditRoles = `arn:${Aws.PARTITION}:iam::*:role/${c.auditRoleName}`;
+    this.scannerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "AssumeAuditRolesInThisOrganization",
+        actions: ["sts:AssumeRole"],
+        resources: [auditRoles],
+        conditions: { StringEquals: { "aws:ResourceOrgID": c.organizationId } },
+      }),
+    );
+    this.scannerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ReportsAndRunState",
+        actions: ["s3:GetObject", "s3:PutObject"],
+        resources: [this.bucket.arnForObjects(under("*"))],
+      }),
+    );
+    this.scannerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ListRunResults",
+        actions: ["s3:ListBucket"],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [under("runs/*")] } },
+      }),
+    );
+    key.grantEncryptDecrypt(this.scannerRole);
+    this.topic.grantPublish(this.scannerRole);
+    this.scannerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "OwnSecurityHubForCoverageFindings",
+        actions: ["securityhub:BatchImportFindings"],
+        resources: [
+          `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
+        ],
+      }),
+    );
+    this.scannerRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadOwnHub",
+        actions: ["securityhub:GetFindings"],
+        resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
+      }),
+    );
+    Validations.of(this.scannerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${c.auditRoleName}]`,
+      reason:
+        "The audit role exists in every member account; the account is the wildcard, and aws:ResourceOrgID limits it to this organization.",
+    });
+    const bucketId = this.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+    Validations.of(this.scannerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${under("*")}]`,
+      reason: "Reports and run state are many objects under the orgmfa prefix of the bucket; nothing outside it.",
+    });
+    for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
+      Validations.of(this.scannerRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "CDK's grantEncryptDecrypt on the one orgmfa key (SSE-KMS writes and reads); the resource is that key.",
+      });
+    }
+
+    // ── Functions ────────────────────────────────────────────────────────────────────────────────
+    const environment: Record<string, string> = {
+      REPORT_BUCKET: this.bucket.bucketName,
+      REPORT_PREFIX: prefix,
+      AUDIT_ROLE_NAME: c.auditRoleName,
+      ORG_ROLE_ARN: `arn:${Aws.PARTITION}:iam::${c.managementAccountId}:role/${c.auditRoleName}`,
+      KMS_KEY_ID: key.keyArn,
+      DIGEST_TOPIC_ARN: this.topic.topicArn,
+      SECURITY_HUB: String(c.securityHub),
+      SNS_PER_ACCOUNT: String(c.snsPerAccountMessages),
+      ACCOUNT_CONCURRENCY: String(c.accountConcurrency),
+      ORGMFA_VERSION: TOOL_VERSION,
+      POWERTOOLS_SERVICE_NAME: "orgmfa",
+      POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    const fn = (name: "discover" | "scan-batch" | "publish", timeout: Duration) => {
+      const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+        retention: logs.RetentionDays.ONE_YEAR,
+        encryptionKey: key,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const f = new NodejsFunction(this, name, {
+        entry: path.join(REPO_ROOT, "apps/functions/src", `${name}.ts`),
+        handler: "handler",
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 1024,
+        timeout,
+        role: this.scannerRole,
+        environment,
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        tracing: lambda.Tracing.ACTIVE,
+        bundling: {
+          format: OutputFormat.ESM,
+          target: "node22",
+          minify: true,
+          sourceMap: true,
+          mainFields: ["module", "main"],
+          externalModules: [],
+          banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        },
+      });
+      return f;
+    };
+    const discoverFn = fn("discover", Duration.minutes(5));
+    const scanBatchFn = fn("scan-batch", Duration.minutes(15));
+    const publishFn = fn("publish", Duration.minutes(15));
+    Validations.of(this.scannerRole).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason: "X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",
+    });
+
+    // ── Workflow: Discover → Distributed Map(ScanBatch) → Publish ────────────────────────────────
+    const invoke = (id: string, f: lambda.IFunction) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: f,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
+      }).addRetry({
+        errors: TRANSIENT,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    const scanAccounts = new sfn.DistributedMap(this, "ScanAccounts", {
+      comment: "One ScanBatch per batch of accounts; each writes one result object per account.",
+      itemReader: new sfn.S3JsonItemReader({ bucket: this.bucket, key: sfn.JsonPath.stringAt("$.targetsKey") }),
+      itemBatcher: new sfn.ItemBatcher({
+        maxItemsPerBatch: c.batchSize,
+        batchInput: {
+          "bucket.$": "$.bucket",
+          "scanId.$": "$.scanId",
+          "contextKey.$": "$.contextKey",
+        },
+      }),
+      maxConcurrency: c.maxConcurrency,
+      toleratedFailurePercentage: c.toleratedFailurePercentage,
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      label: "ScanAccounts",
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    scanAccounts.itemProcessor(invoke("ScanBatch", scanBatchFn));
+    const workflowLogs = new logs.LogGroup(this, "workflow-logs", {
+      logGroupName: `/aws/vendedlogs/states/orgmfa-${this.stackName}`,
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, "Workflow", {
+      comment: "orgmfa: discover the organization, scan every account in batches, publish the report",
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        invoke("Discover", discoverFn).next(scanAccounts).next(invoke("Publish", publishFn)),
+      ),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    key.grantDecrypt(this.stateMachine); // the ItemReader reads the SSE-KMS targets object
+    Validations.of(this.stateMachine).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "CloudWatch Logs delivery and X-Ray actions that Step Functions needs have no resource-level permissions.",
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${bucketId}>/*]`,
+      reason: "The Distributed Map's ItemReader reads the run's targets object, whose key is only known at run time.",
+    });
+    const smId = this.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
+    const executions = `arn:<AWS::Partition>:states:${c.region}:${c.scannerAccountId}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${smId}"}]}]}`;
+    for (const resource of [`${executions}:*`, `${executions}/ScanAccounts:*`]) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason:
+          "The Distributed Map starts, describes and stops its own child executions, whose names are generated at run time.",
+      });
+    }
+    for (const f of [discoverFn, scanBatchFn, publishFn]) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: "lambda:InvokeFunction on the function's versions and aliases, as CDK's LambdaInvoke grants.",
+      });
+    }
+
+    // ── Alarm: a failed, timed-out or aborted run tells the digest topic ──────────────────────────
+    const failures = new cloudwatch.MathExpression({
+      label: "Failed, timed-out or aborted orgmfa runs",
+      expression: "failed + timedOut + aborted",
+      usingMetrics: {
+        failed: this.stateMachine.metricFailed({ statistic: "Sum" }),
+        timedOut: this.stateMachine.metricTimedOut({ statistic: "Sum" }),
+        aborted: this.stateMachine.metricAborted({ statistic: "Sum" }),
+      },
+      period: Duration.minutes(5),
+    });
+    new cloudwatch.Alarm(this, "RunFailed", {
+      alarmDescription:
+        "An orgmfa scan did not complete: see the Step Functions execution and the publish function's logs.",
+      metric: failures,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.topic));
+
+    // ── Schedule ─────────────────────────────────────────────────────────────────────────────────
+    new Schedule(this, "Daily", {
+      description: "Runs the orgmfa scan",
+      schedule: ScheduleExpression.expression(c.schedule, TimeZone.of(c.scheduleTimezone)),
+      target: new StepFunctionsStartExecution(this.stateMachine, {
+        input: ScheduleTargetInput.fromObject({ config: c.scan }),
+        retryAttempts: 3,
+      }),
+    });
+
+    // ── Member StackSet: the audit role in every account of the target OUs ────────────────────────
+    new CfnStackSet(this, "MemberStackSet", {
+      stackSetName: "orgmfa-member-audit-role",
+      description: "orgmfa member audit role (read-only IAM, own Security Hub findings)",
+      permissionModel: "SERVICE_MANAGED",
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      callAs: c.callAs,
+      capabilities: ["CAPABILITY_NAMED_IAM"],
+      managedExecution: { Active: true },
+      operationPreferences: {
+        regionConcurrencyType: "PARALLEL",
+        maxConcurrentPercentage: 25,
+        failureTolerancePercentage: 10,
+      },
+      parameters: Object.entries(memberParameters(c, false)).map(([parameterKey, parameterValue]) => ({
+        parameterKey,
+        parameterValue,
+      })),
+      stackInstancesGroup: [{ deploymentTargets: { organizationalUnitIds: c.stackSetTargetOus }, regions: [c.region] }],
+      templateBody: readFileSync(MEMBER_TEMPLATE, "utf8"),
+    });
+  }
+}

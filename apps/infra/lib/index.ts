@@ -1,0 +1,5 @@
+export * from "./app";
+export * from "./central-stack";
+export * from "./config";
+export * from "./management-stack";
+export * from "./paths";

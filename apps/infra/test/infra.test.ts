@@ -1,0 +1,242 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp, type DeploymentConfig, parseDeploymentConfig } from "../lib";
+import { MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
+
+const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8"));
+const config = (over: Record<string, unknown> = {}): DeploymentConfig =>
+  parseDeploymentConfig({ ...EXAMPLE, ...over }, "test config");
+// Lambda bundling is skipped in tests (STYLE.md 11); `npx cdk synth` bundles for real.
+const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
+
+function synth(c: DeploymentConfig) {
+  const outdir = mkdtempSync(path.join(tmpdir(), "orgmfa-cdk-"));
+  const built = buildApp(c, { outdir, context: NO_BUNDLING });
+  const assembly = built.app.synth(); // throws when cdk-nag reports an unacknowledged violation
+  return { ...built, outdir, assembly };
+}
+
+describe("CentralStack and ManagementAccountStack", () => {
+  let central: Template;
+  let management: Template;
+  let outdir: string;
+  // biome-ignore lint/suspicious/noExplicitAny: Amazon States Language, checked field by field below.
+  let definition: Record<string, any>;
+
+  beforeAll(() => {
+    const s = synth(config({ objectLock: { mode: "GOVERNANCE", days: 400 } }));
+    central = Template.fromStack(s.central);
+    management = Template.fromStack(s.management);
+    outdir = s.outdir;
+    const sm = Object.values(central.findResources("AWS::StepFunctions::StateMachine"))[0];
+    const parts = sm?.Properties.DefinitionString["Fn::Join"][1] as unknown[];
+    // Tokens (ARNs, Refs) sit inside JSON strings; a placeholder keeps the document parseable.
+    definition = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join(""));
+  });
+
+  it("passes cdk-nag AwsSolutions with every acknowledgement carrying a reason", () => {
+    const report = JSON.parse(readFileSync(path.join(outdir, "validation-report.json"), "utf8").toString() || "{}");
+    expect(report.pluginReports?.find((r: any) => r.pluginName === "AwsSolutions")?.conclusion ?? "success").toBe(
+      "success",
+    );
+  });
+
+  it("is clean under cfn-lint, like the member template", () => {
+    const templates = readdirSync(outdir)
+      .filter((f) => f.endsWith(".template.json"))
+      .map((f) => path.join(outdir, f));
+    expect(templates).toHaveLength(2);
+    // W3005: CDK adds a DependsOn beside the GetAtt that already orders a function after its role.
+    execFileSync("cfn-lint", ["--ignore-checks", "W3005", "--", ...templates, MEMBER_TEMPLATE], { stdio: "pipe" });
+  });
+
+  it("encrypts with one rotating key and keeps the report bucket private, TLS-only, versioned, logged, locked", () => {
+    central.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    central.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: Match.anyValue() },
+            BucketKeyEnabled: true,
+          },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: "reports/" },
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 400 } },
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Prefix: "orgmfa/scans/",
+            Transitions: Match.arrayWith([Match.objectLike({ StorageClass: "STANDARD_IA", TransitionInDays: 90 })]),
+          }),
+          Match.objectLike({ Prefix: "orgmfa/runs/", ExpirationInDays: 7 }),
+        ]),
+      },
+    });
+    central.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+
+  it("has a KMS-encrypted digest topic with the configured e-mail subscription and TLS-only policy", () => {
+    central.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    central.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "security-team@example.com",
+    });
+    central.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Condition: { Bool: { "aws:SecureTransport": "false" } } })]),
+      },
+    });
+  });
+
+  it("runs three arm64 Node.js functions as the OrgMfaScanner role the member template trusts", () => {
+    const fns = central.findResources("AWS::Lambda::Function");
+    expect(Object.keys(fns)).toHaveLength(3);
+    for (const f of Object.values(fns)) {
+      expect(f.Properties.Architectures).toEqual(["arm64"]);
+      expect(Number(/nodejs(\d+)/.exec(f.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(f.Properties.TracingConfig).toEqual({ Mode: "Active" });
+      expect(f.Properties.LoggingConfig).toMatchObject({ LogFormat: "JSON" });
+      expect(f.Properties.Environment.Variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: "orgmfa",
+        AUDIT_ROLE_NAME: "OrgMfaAuditRole",
+        ORG_ROLE_ARN: {
+          "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::111111111111:role/OrgMfaAuditRole"]],
+        },
+      });
+    }
+    central.hasResourceProperties("AWS::IAM::Role", {
+      RoleName: "OrgMfaScanner",
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })] },
+    });
+    central.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" } },
+          }),
+          Match.objectLike({ Action: "securityhub:BatchImportFindings" }),
+        ]),
+      },
+    });
+  });
+
+  it("defines Discover → Distributed Map (S3 ItemReader, batches, concurrency, tolerance) → Publish, with retries", () => {
+    expect(definition.StartAt).toBe("Discover");
+    expect(definition.States.Discover.Next).toBe("ScanAccounts");
+    const map = definition.States.ScanAccounts;
+    expect(map).toMatchObject({
+      Type: "Map",
+      Next: "Publish",
+      ResultPath: null,
+      MaxConcurrency: 20,
+      ToleratedFailurePercentage: 10,
+      ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "ScanBatch" },
+      ItemReader: { ReaderConfig: { InputType: "JSON" }, Parameters: { "Key.$": "$.targetsKey" } },
+      ItemBatcher: {
+        MaxItemsPerBatch: 10,
+        BatchInput: { "bucket.$": "$.bucket", "scanId.$": "$.scanId", "contextKey.$": "$.contextKey" },
+      },
+    });
+    expect(map.ItemReader.Resource).toContain(":states:::s3:getObject");
+    for (const state of [definition.States.Discover, map.ItemProcessor.States.ScanBatch, definition.States.Publish]) {
+      expect(state.Retry[0].ErrorEquals).toEqual(
+        expect.arrayContaining(["Lambda.ServiceException", "Lambda.TooManyRequestsException"]),
+      );
+      expect(state.Retry[0]).toMatchObject({ MaxAttempts: 6, BackoffRate: 2 });
+    }
+    central.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+      StateMachineType: "STANDARD",
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: "ALL" },
+    });
+  });
+
+  it("alarms on failed, timed-out or aborted runs to the digest topic, and runs on the schedule", () => {
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [Match.anyValue()],
+      Metrics: Match.arrayWith([Match.objectLike({ Expression: "failed + timedOut + aborted" })]),
+    });
+    central.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "cron(0 6 * * ? *)",
+      ScheduleExpressionTimezone: "UTC",
+      Target: {
+        Arn: Match.anyValue(),
+        Input: Match.serializedJson(Match.objectLike({ config: Match.objectLike({ ownerTag: "owner" }) })),
+      },
+    });
+  });
+
+  it("deploys the member template through a service-managed StackSet, read from stacksets/", () => {
+    central.hasResourceProperties("AWS::CloudFormation::StackSet", {
+      PermissionModel: "SERVICE_MANAGED",
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      CallAs: "DELEGATED_ADMIN",
+      Capabilities: ["CAPABILITY_NAMED_IAM"],
+      OperationPreferences: Match.objectLike({ FailureTolerancePercentage: 10, MaxConcurrentPercentage: 25 }),
+      StackInstancesGroup: [{ DeploymentTargets: { OrganizationalUnitIds: ["r-exam"] }, Regions: ["eu-west-1"] }],
+      TemplateBody: readFileSync(MEMBER_TEMPLATE, "utf8"),
+      Parameters: Match.arrayWith([
+        { ParameterKey: "ScannerAccountId", ParameterValue: "222222222222" },
+        { ParameterKey: "EnableOrganizationsRead", ParameterValue: "false" },
+      ]),
+    });
+  });
+
+  it("puts the same template in the management account with Organizations read on", () => {
+    const params = management.toJSON().Parameters;
+    expect(params.EnableOrganizationsRead.Default).toBe("true");
+    expect(params.ScannerAccountId.Default).toBe("222222222222");
+    expect(params.OrganizationId.Default).toBe("o-exampleorg1");
+    management.hasResourceProperties("AWS::IAM::Role", { RoleName: { Ref: "AuditRoleName" } });
+    management.hasResource("AWS::IAM::ManagedPolicy", { Condition: "OrganizationsRead" });
+  });
+});
+
+describe("deployment configuration", () => {
+  it("names every wrong or missing value", () => {
+    const { organizationId: _, ...missing } = EXAMPLE;
+    expect(() =>
+      parseDeploymentConfig({ ...missing, region: "mars", batchSize: 0, scan: { exemptions: [{}] } }, "cfg"),
+    ).toThrow(
+      /organizationId: [\s\S]*region: must be an AWS region[\s\S]*batchSize:[\s\S]*scan\.exemptions\[0\]\.reason/,
+    );
+    expect(() => config({ stackSetTargetOus: [] })).toThrow(/stackSetTargetOus: must list at least one OU/);
+    expect(() => config({ schedule: "daily" })).toThrow(/schedule: must be an EventBridge Scheduler expression/);
+  });
+
+  it("refuses a scan configuration too large for the schedule's input", () => {
+    const exemptions = Array.from({ length: 80 }, (_, i) => ({
+      account: "*",
+      principal: `user-${i}-${"x".repeat(40)}`,
+      checks: "*",
+      reason: "a reason long enough to add up over many entries",
+      expires: "2030-01-01",
+    }));
+    expect(() => synth(config({ scan: { exemptions } }))).toThrow(/scan: the scan configuration is \d+ characters/);
+  });
+});
