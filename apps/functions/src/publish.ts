@@ -26,7 +26,8 @@ export async function handler(
   try {
     const store = new RunStore(pool.s3(), event.bucket, s.KMS_KEY_ID);
     const run = await store.get<RunContext>(event.contextKey);
-    const outcomes = await store.results(runKeys(s.REPORT_PREFIX, run.scanId).results);
+    const inScope = run.targets.filter((t) => t.skip === null).map((t) => t.accountId);
+    const outcomes = await store.results(runKeys(s.REPORT_PREFIX, run.scanId).result, inScope);
     const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
     const latest = await loadLatestReport(pool.s3(), s3);
     if (latest.warning) logger.warn(latest.warning);

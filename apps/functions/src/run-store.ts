@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { AccountOutcome, AccountTarget, OrgMfaConfig } from "@orgmfa/core";
 import pLimit from "p-limit";
 
@@ -62,13 +62,27 @@ export class RunStore {
     return JSON.parse((await r.Body?.transformToString("utf8")) ?? "null") as T;
   }
 
-  /** Every account result written under `prefix`, by account id (read 32 at a time). */
-  async results(prefix: string): Promise<Map<string, AccountOutcome>> {
-    const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix }))
-      keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+  /**
+   * The result objects of the given accounts (read 32 at a time). An account whose object does not
+   * exist (its batch never finished) is simply absent, and the report then marks it FAILED.
+   */
+  async results(
+    keyOf: (accountId: string) => string,
+    accountIds: readonly string[],
+  ): Promise<Map<string, AccountOutcome>> {
     const limit = pLimit(32);
-    const outcomes = await Promise.all(keys.map((k) => limit(() => this.get<AccountOutcome>(k))));
-    return new Map(outcomes.map((o) => [o.accountId, o]));
+    const found = await Promise.all(
+      accountIds.map((id) =>
+        limit(async () => {
+          try {
+            return await this.get<AccountOutcome>(keyOf(id));
+          } catch (e) {
+            if ((e as { name?: string }).name === "NoSuchKey") return null;
+            throw e;
+          }
+        }),
+      ),
+    );
+    return new Map(found.filter((o): o is AccountOutcome => o !== null).map((o) => [o.accountId, o]));
   }
 }

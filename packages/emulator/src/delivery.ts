@@ -38,8 +38,9 @@ function clients(endpoint: string, credentials: AwsCredentialIdentity) {
 /**
  * Creates the delivery side in the scanner's account, as the CDK app does in a real one: a
  * KMS key, the report bucket, the digest topic with an SQS subscription, and a policy that lets
- * the scanner role write exactly there — objects under the prefix, read the previous
- * `latest/report.json`, publish to the topic, import into its own Security Hub.
+ * the scanner role write exactly there — read and write objects under the prefix, list the
+ * bucket (the workflow's per-account results), publish to the topic, import into its own Security
+ * Hub: what the CDK app's OrgMfaScanner role holds.
  */
 export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "orgmfa"): Promise<SeededDelivery> {
   const account = org.scannerAccountId;
@@ -62,8 +63,9 @@ export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "o
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Effect: "Allow", Action: "s3:PutObject", Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
-          { Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${bucket}/${prefix}/latest/report.json` },
+          // Reports, and (for the Lambda hosts) the workflow's run state under <prefix>/runs/.
+          { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
+          { Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}` },
           { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: kmsKeyArn },
           { Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
           {

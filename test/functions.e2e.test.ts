@@ -1,0 +1,166 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { AccountTarget, ScanReport } from "@orgmfa/core";
+import {
+  DEMO_ORG,
+  DeliveryReader,
+  type Emulator,
+  type SeededDelivery,
+  type SeededOrg,
+  scannerCredentials,
+  seedDelivery,
+  seedOrganization,
+  startEmulator,
+} from "@orgmfa/emulator";
+import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, scannerEnv } from "./helpers";
+
+// The three Lambda handlers, invoked in this process exactly as Step Functions invokes them, as
+// the scanner role with IAM enforcement on. The environment is what the CDK app sets.
+let emu: Emulator;
+let org: SeededOrg;
+let delivery: SeededDelivery;
+let env: Record<string, string>;
+const saved = { ...process.env };
+
+const CONFIG = {
+  ownerTag: "owner",
+  exemptions: [
+    {
+      account: "*",
+      principal: "heidi",
+      checks: ["USER_CONSOLE_NO_MFA"],
+      reason: "key on order",
+      expires: "2099-12-31",
+    },
+  ],
+};
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  org = await seedOrganization(emu, DEMO_ORG);
+  delivery = await seedDelivery(emu.endpoint, org);
+  const creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
+  await emu.setIamEnforcement(true);
+  env = scannerEnv(emu.endpoint, creds);
+  Object.assign(process.env, env, {
+    REPORT_BUCKET: delivery.bucket,
+    REPORT_PREFIX: delivery.prefix,
+    AUDIT_ROLE_NAME: "OrgMfaAuditRole",
+    ORG_ROLE_ARN: org.orgRoleArn,
+    KMS_KEY_ID: delivery.kmsKeyArn,
+    DIGEST_TOPIC_ARN: delivery.topicArn,
+    SECURITY_HUB: "true",
+    SNS_PER_ACCOUNT: "false",
+    ACCOUNT_CONCURRENCY: "3",
+    ORGMFA_VERSION: "0.1.0",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+});
+afterAll(async () => {
+  process.env = saved;
+  await emu?.stop();
+});
+
+/** Splits items as the Distributed Map's ItemBatcher does (MaxItemsPerBatch). */
+const batches = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+const comparable = (r: ScanReport) => ({
+  ...r,
+  scanId: "-",
+  startedAt: "-",
+  finishedAt: "-",
+  changes: null,
+  accounts: r.accounts.map((a) => ({ ...a, credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null })),
+});
+
+describe("the Lambda handlers with Step Functions' event shapes", () => {
+  it("discover → scan-batch over every batch → publish gives the report `orgmfa scan` gives", async () => {
+    const { handler: discover } = await import("@orgmfa/functions/discover");
+    const { handler: scanBatch } = await import("@orgmfa/functions/scan-batch");
+    const { handler: publish } = await import("@orgmfa/functions/publish");
+
+    // The schedule's input is the workflow's input: { config }.
+    const ref = await discover({ config: CONFIG });
+    expect(ref).toMatchObject({ bucket: delivery.bucket, inScope: 7 });
+    expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
+
+    // The Map's ItemReader reads the targets object; the ItemBatcher sends { Items, BatchInput }.
+    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+    s3.destroy();
+    expect(items).toHaveLength(7);
+    const results = [];
+    for (const Items of batches(items, 3)) {
+      const event: ScanBatchEvent = {
+        Items,
+        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+      };
+      results.push(await scanBatch(event));
+    }
+    expect(results.reduce((n, r) => n + r.scanned, 0)).toBe(7);
+    expect(results.reduce((n, r) => n + r.failed, 0)).toBe(1); // legacy-unmanaged: no audit role
+
+    // The Map's ResultPath is null: Publish receives Discover's output.
+    const published = await publish(ref);
+    expect(published.reportUri).toMatch(
+      new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
+    );
+
+    await emu.setIamEnforcement(false);
+    const reader = new DeliveryReader(emu.endpoint, delivery, org);
+    const fromLambda = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+    const digest = (await reader.messages()).at(-1);
+    const scannerHub = await reader.findings(org.scannerAccountId);
+    await emu.setIamEnforcement(true);
+    expect(fromLambda.scanId).toBe(ref.scanId);
+    expect(digest?.Subject).toBe("orgmfa: 7 users without MFA in 4 of 7 accounts, 1 not audited");
+    expect(scannerHub.some((f) => f.GeneratorId === "orgmfa/ACCOUNT_NOT_AUDITED")).toBe(true);
+
+    // The same organization through the CLI.
+    const configFile = path.join(mkdtempSync(path.join(tmpdir(), "orgmfa-fn-")), "config.json");
+    writeFileSync(configFile, JSON.stringify(CONFIG));
+    const cli = await runCli(
+      ["scan", "--org-role-arn", org.orgRoleArn, "--config", configFile, "--format", "json", "--quiet"],
+      env,
+    );
+    expect(cli.code).toBe(4);
+    expect(comparable(fromLambda)).toEqual(comparable(JSON.parse(cli.stdout) as ScanReport));
+  });
+
+  it("reports an account whose batch never wrote a result as FAILED, not as clean", async () => {
+    const { handler: discover } = await import("@orgmfa/functions/discover");
+    const { handler: scanBatch } = await import("@orgmfa/functions/scan-batch");
+    const { handler: publish } = await import("@orgmfa/functions/publish");
+    const ref = await discover({ config: CONFIG });
+    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+    s3.destroy();
+    // The batch holding prod-payments is lost (its Lambda timed out; the Map tolerated it).
+    const lost = items.find((t) => t.accountName === "prod-payments");
+    await scanBatch({
+      Items: items.filter((t) => t !== lost),
+      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+    });
+    await publish(ref);
+    await emu.setIamEnforcement(false);
+    const reader = new DeliveryReader(emu.endpoint, delivery, org);
+    const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+    await emu.setIamEnforcement(true);
+    expect(report.accounts.find((a) => a.accountId === lost?.accountId)).toMatchObject({
+      status: "FAILED",
+      reason: "ERROR",
+      error: { code: "NoOutcome" },
+    });
+    expect(report.findings.some((f) => f.checkId === "ACCOUNT_NOT_AUDITED" && f.accountId === lost?.accountId)).toBe(
+      true,
+    );
+  });
+});
