@@ -1,6 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Aws, CfnStackSet, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
+import {
+  Aws,
+  CfnOutput,
+  CfnStackSet,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  TimeZone,
+  Validations,
+} from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -385,6 +395,10 @@ export class CentralStack extends Stack {
         retryAttempts: 3,
       }),
     });
+
+    new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, "ReportBucket", { value: this.bucket.bucketName });
+    new CfnOutput(this, "DigestTopicArn", { value: this.topic.topicArn });
 
     // ── Member StackSet: the audit role in every account of the target OUs ────────────────────────
     new CfnStackSet(this, "MemberStackSet", {

@@ -200,6 +200,12 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("outputs what an operator needs to run and read a scan", () => {
+    expect(Object.keys(central.toJSON().Outputs)).toEqual(
+      expect.arrayContaining(["StateMachineArn", "ReportBucket", "DigestTopicArn"]),
+    );
+  });
+
   it("deploys the member template through a service-managed StackSet, read from stacksets/", () => {
     central.hasResourceProperties("AWS::CloudFormation::StackSet", {
       PermissionModel: "SERVICE_MANAGED",
