@@ -1,6 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { AccountTarget, ScanReport } from "@orgmfa/core";
 import {
@@ -15,6 +16,8 @@ import {
   startEmulator,
 } from "@orgmfa/emulator";
 import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
+import { buildApp, parseDeploymentConfig, REPO_ROOT } from "@orgmfa/infra";
+import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scannerEnv } from "./helpers";
 
@@ -79,51 +82,83 @@ const comparable = (r: ScanReport) => ({
   accounts: r.accounts.map((a) => ({ ...a, credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null })),
 });
 
+interface Handlers {
+  discover: typeof import("@orgmfa/functions/discover").handler;
+  scanBatch: typeof import("@orgmfa/functions/scan-batch").handler;
+  publish: typeof import("@orgmfa/functions/publish").handler;
+}
+
+const sources = async (): Promise<Handlers> => ({
+  discover: (await import("@orgmfa/functions/discover")).handler,
+  scanBatch: (await import("@orgmfa/functions/scan-batch")).handler,
+  publish: (await import("@orgmfa/functions/publish")).handler,
+});
+
+/** The bundles `npx cdk synth` deploys (esbuild, ESM, everything inlined), loaded from the assembly. */
+async function bundles(): Promise<Handlers> {
+  const outdir = mkdtempSync(path.join(tmpdir(), "orgmfa-bundles-"));
+  const config = parseDeploymentConfig(
+    JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8")),
+    "example",
+  );
+  const { central, app } = buildApp(config, { outdir });
+  app.synth();
+  const template = Template.fromStack(central).findResources("AWS::Lambda::Function");
+  const load = async (prefix: string) => {
+    const fn = Object.entries(template).find(([id]) => id.startsWith(prefix))?.[1];
+    // The function's code object is named by its asset hash; the assembly holds it as asset.<hash>/.
+    const hash = String(fn?.Properties?.Code?.S3Key ?? "").replace(/\.zip$/, "");
+    return (await import(pathToFileURL(path.join(outdir, `asset.${hash}`, "index.mjs")).href)).handler;
+  };
+  return { discover: await load("discover"), scanBatch: await load("scanbatch"), publish: await load("publish") };
+}
+
+/** The workflow, step by step: Discover → Distributed Map (ItemReader, ItemBatcher) → Publish. */
+async function runWorkflow(h: Handlers, batchSize: number) {
+  // The schedule's input is the workflow's input: { config }.
+  const ref = await h.discover({ config: CONFIG });
+  expect(ref).toMatchObject({ bucket: delivery.bucket, inScope: 7 });
+  expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
+
+  // The Map's ItemReader reads the targets object; the ItemBatcher sends { Items, BatchInput }.
+  const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+  const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+  const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+  s3.destroy();
+  expect(items).toHaveLength(7);
+  const results = [];
+  for (const Items of batches(items, batchSize)) {
+    const event: ScanBatchEvent = {
+      Items,
+      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+    };
+    results.push(await h.scanBatch(event));
+  }
+  expect(results.reduce((n, r) => n + r.scanned, 0)).toBe(7);
+  expect(results.reduce((n, r) => n + r.failed, 0)).toBe(1); // legacy-unmanaged: no audit role
+
+  // The Map's ResultPath is null: Publish receives Discover's output.
+  const published = await h.publish(ref);
+  expect(published.reportUri).toMatch(
+    new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
+  );
+
+  await emu.setIamEnforcement(false);
+  const reader = new DeliveryReader(emu.endpoint, delivery, org);
+  const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+  const digest = (await reader.messages()).at(-1);
+  const scannerHub = await reader.findings(org.scannerAccountId);
+  await emu.setIamEnforcement(true);
+  expect(report.scanId).toBe(ref.scanId);
+  expect(digest?.Subject).toMatch(/^orgmfa: 7 users without MFA in 4 of 7 accounts( \(0 new\))?, 1 not audited$/);
+  expect(scannerHub.some((f) => f.GeneratorId === "orgmfa/ACCOUNT_NOT_AUDITED")).toBe(true);
+  return report;
+}
+
 describe("the Lambda handlers with Step Functions' event shapes", () => {
   it("discover → scan-batch over every batch → publish gives the report `orgmfa scan` gives", async () => {
-    const { handler: discover } = await import("@orgmfa/functions/discover");
-    const { handler: scanBatch } = await import("@orgmfa/functions/scan-batch");
-    const { handler: publish } = await import("@orgmfa/functions/publish");
+    const fromLambda = await runWorkflow(await sources(), 3);
 
-    // The schedule's input is the workflow's input: { config }.
-    const ref = await discover({ config: CONFIG });
-    expect(ref).toMatchObject({ bucket: delivery.bucket, inScope: 7 });
-    expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
-
-    // The Map's ItemReader reads the targets object; the ItemBatcher sends { Items, BatchInput }.
-    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
-    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
-    s3.destroy();
-    expect(items).toHaveLength(7);
-    const results = [];
-    for (const Items of batches(items, 3)) {
-      const event: ScanBatchEvent = {
-        Items,
-        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
-      };
-      results.push(await scanBatch(event));
-    }
-    expect(results.reduce((n, r) => n + r.scanned, 0)).toBe(7);
-    expect(results.reduce((n, r) => n + r.failed, 0)).toBe(1); // legacy-unmanaged: no audit role
-
-    // The Map's ResultPath is null: Publish receives Discover's output.
-    const published = await publish(ref);
-    expect(published.reportUri).toMatch(
-      new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
-    );
-
-    await emu.setIamEnforcement(false);
-    const reader = new DeliveryReader(emu.endpoint, delivery, org);
-    const fromLambda = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
-    const digest = (await reader.messages()).at(-1);
-    const scannerHub = await reader.findings(org.scannerAccountId);
-    await emu.setIamEnforcement(true);
-    expect(fromLambda.scanId).toBe(ref.scanId);
-    expect(digest?.Subject).toBe("orgmfa: 7 users without MFA in 4 of 7 accounts, 1 not audited");
-    expect(scannerHub.some((f) => f.GeneratorId === "orgmfa/ACCOUNT_NOT_AUDITED")).toBe(true);
-
-    // The same organization through the CLI.
     const configFile = path.join(mkdtempSync(path.join(tmpdir(), "orgmfa-fn-")), "config.json");
     writeFileSync(configFile, JSON.stringify(CONFIG));
     const cli = await runCli(
@@ -132,6 +167,11 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     );
     expect(cli.code).toBe(4);
     expect(comparable(fromLambda)).toEqual(comparable(JSON.parse(cli.stdout) as ScanReport));
+  });
+
+  it("runs the same from the esbuild bundles `npx cdk synth` deploys", async () => {
+    const fromBundles = await runWorkflow(await bundles(), 10);
+    expect(fromBundles.summary.findings.open).toBe(8);
   });
 
   it("reports an account whose batch never wrote a result as FAILED, not as clean", async () => {

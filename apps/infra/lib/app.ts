@@ -4,16 +4,9 @@ import { CentralStack } from "./central-stack";
 import type { DeploymentConfig } from "./config";
 import { ManagementAccountStack } from "./management-stack";
 
-/** Both stacks of a deployment, checked by cdk-nag's AwsSolutions pack. */
-export function buildApp(
-  config: DeploymentConfig,
-  props: AppProps = {},
-): {
-  app: App;
-  central: CentralStack;
-  management: ManagementAccountStack;
-} {
-  const app = new App({
+/** The CDK app orgmfa's stacks live in (with the feature flags they rely on). */
+export function newApp(props: AppProps = {}): App {
+  return new App({
     ...props,
     context: {
       // Server access logs are delivered through a bucket policy, so the log bucket can enforce ownership.
@@ -21,6 +14,13 @@ export function buildApp(
       ...props.context,
     },
   });
+}
+
+/** Both stacks of a deployment in `app`, checked by cdk-nag's AwsSolutions pack. */
+export function addStacks(
+  app: App,
+  config: DeploymentConfig,
+): { central: CentralStack; management: ManagementAccountStack } {
   const central = new CentralStack(app, "OrgMfaCentral", {
     config,
     env: { account: config.scannerAccountId, region: config.region },
@@ -32,5 +32,11 @@ export function buildApp(
     description: "orgmfa: audit role of the management account (with Organizations read for discovery)",
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, central, management };
+  return { central, management };
+}
+
+/** A new app holding both stacks (tests). */
+export function buildApp(config: DeploymentConfig, props: AppProps = {}) {
+  const app = newApp(props);
+  return { app, ...addStacks(app, config) };
 }

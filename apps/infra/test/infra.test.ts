@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -242,6 +242,20 @@ describe("deployment configuration", () => {
     );
     expect(() => config({ stackSetTargetOus: [] })).toThrow(/stackSetTargetOus: must list at least one OU/);
     expect(() => config({ schedule: "daily" })).toThrow(/schedule: must be an EventBridge Scheduler expression/);
+  });
+
+  it("fails synth of the CDK app with the bad field named", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-badcfg-"));
+    const file = path.join(dir, "orgmfa.config.json");
+    writeFileSync(file, JSON.stringify({ ...EXAMPLE, scannerAccountId: "12345", digestEmail: "not-an-address" }));
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "apps/infra/bin/app.ts")], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ "orgmfa:configFile": file }), CDK_OUTDIR: dir },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/scannerAccountId: must be a 12-digit account id/);
+    expect(r.stderr).toMatch(/digestEmail: must be an e-mail address/);
   });
 
   it("refuses a scan configuration too large for the schedule's input", () => {
