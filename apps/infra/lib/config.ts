@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, configSchema, parseWith } from "@orgmfa/core";
+import { ConfigError, configSchema, parseJsonWith, parseWith } from "@orgmfa/core";
 import { z } from "zod";
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
@@ -77,11 +77,5 @@ export function loadDeploymentConfig(file: string, root: string): DeploymentConf
       `orgmfa:configFile: cannot read ${full} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Copy apps/infra/orgmfa.config.example.json and point -c orgmfa:configFile=… at it.`,
     );
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${full} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseDeploymentConfig(doc, full);
+  return parseJsonWith(deploymentSchema, text, full);
 }

@@ -92,15 +92,20 @@ export function parseWith<T extends z.ZodType>(schema: T, doc: unknown, source: 
   throw new ConfigError(`${source} is invalid:\n${lines.join("\n")}`);
 }
 
-/** Parses config text (JSON). @throws ConfigError naming the file and the problem. */
-export function parseConfigText(text: string, source: string): OrgMfaConfig {
+/** Parses JSON text and validates it with `schema`. @throws ConfigError naming the source and the problem. */
+export function parseJsonWith<T extends z.ZodType>(schema: T, text: string, source: string): z.infer<T> {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`${source} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseConfig(doc, source);
+  return parseWith(schema, doc, source);
+}
+
+/** Parses config text (JSON). @throws ConfigError naming the file and the problem. */
+export function parseConfigText(text: string, source: string): OrgMfaConfig {
+  return parseJsonWith(configSchema, text, source);
 }
 
 /** The evaluation policy a config implies (defaults for everything it does not say). */
