@@ -26,7 +26,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
-import type { DeploymentConfig } from "./config";
+import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, LAMBDA_LIMIT_MINUTES } from "./config";
 import { MEMBER_TEMPLATE, memberParameters, REPO_ROOT, TOOL_VERSION } from "./paths";
 
 export interface CentralStackProps extends StackProps {
@@ -247,6 +247,7 @@ export class CentralStack extends Stack {
       SECURITY_HUB: String(c.securityHub),
       SNS_PER_ACCOUNT: String(c.snsPerAccountMessages),
       ACCOUNT_CONCURRENCY: String(c.accountConcurrency),
+      ACCOUNT_TIMEOUT_MS: String(ACCOUNT_LIMIT_MINUTES * 60_000),
       ORGMFA_VERSION: TOOL_VERSION,
       POWERTOOLS_SERVICE_NAME: "orgmfa",
       POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
@@ -285,8 +286,8 @@ export class CentralStack extends Stack {
       return f;
     };
     const discoverFn = fn("discover", Duration.minutes(5));
-    const scanBatchFn = fn("scan-batch", Duration.minutes(15));
-    const publishFn = fn("publish", Duration.minutes(15));
+    const scanBatchFn = fn("scan-batch", Duration.minutes(LAMBDA_LIMIT_MINUTES));
+    const publishFn = fn("publish", Duration.minutes(LAMBDA_LIMIT_MINUTES));
     Validations.of(this.scannerRole).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason: "X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",

@@ -3,6 +3,10 @@ import path from "node:path";
 import { ConfigError, configSchema, parseJsonWith, parseWith } from "@orgmfa/core";
 import { z } from "zod";
 
+/** One account's time limit in ScanBatch, and ScanBatch's own (Lambda's maximum). */
+export const ACCOUNT_LIMIT_MINUTES = 5;
+export const LAMBDA_LIMIT_MINUTES = 15;
+
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
 const ouOrRoot = z
   .string()
@@ -10,51 +14,56 @@ const ouOrRoot = z
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name");
 
 /** The deployment configuration: one typed, validated source for both stacks. */
-export const deploymentSchema = z.strictObject({
-  /** The organization (o-…); the member role only trusts callers from it. */
-  organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, "must be an organization id such as o-abcd123456"),
-  managementAccountId: accountId,
-  /** The delegated-administrator (security tooling) account CentralStack is deployed to. */
-  scannerAccountId: accountId,
-  /** The one region everything is deployed to (and Security Hub findings go to). */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
-  /** OUs (or the root) the member StackSet deploys the audit role to. */
-  stackSetTargetOus: z.array(ouOrRoot).min(1, "must list at least one OU or the root id"),
-  /** SELF from the management account, DELEGATED_ADMIN from a StackSets delegated administrator. */
-  callAs: z.enum(["SELF", "DELEGATED_ADMIN"]).default("DELEGATED_ADMIN"),
-  /** EventBridge Scheduler expression. */
-  schedule: z
-    .string()
-    .regex(/^(cron|rate)\(.+\)$/, "must be an EventBridge Scheduler expression such as cron(0 6 * * ? *)")
-    .default("cron(0 6 * * ? *)"),
-  scheduleTimezone: z.string().min(1).default("UTC"),
-  /** Accounts per ScanBatch invocation (Distributed Map ItemBatcher). */
-  batchSize: z.number().int().min(1).max(100).default(10),
-  /** Batches running at once (Distributed Map MaxConcurrency). */
-  maxConcurrency: z.number().int().min(1).max(1000).default(20),
-  /** Accounts scanned at once inside one batch. */
-  accountConcurrency: z.number().int().min(1).max(64).default(10),
-  /** Batches that may fail before the whole run fails (a failed batch's accounts are reported FAILED). */
-  toleratedFailurePercentage: z.number().min(0).max(100).default(10),
-  reportPrefix: z
-    .string()
-    .regex(/^[\w!\-.*'()/]*$/, "must be an S3 key prefix of letters, digits and !-_.*'()/")
-    .default("orgmfa"),
-  /** Object Lock on the report bucket (immutable evidence); omit to leave it off. */
-  objectLock: z
-    .strictObject({ mode: z.enum(["GOVERNANCE", "COMPLIANCE"]), days: z.number().int().min(1).max(36500) })
-    .optional(),
-  /** Days before report objects move to cheaper storage, and before old versions expire. */
-  transitionToInfrequentAccessDays: z.number().int().min(30).default(90),
-  /** An e-mail address subscribed to the digest topic (it must confirm the subscription). */
-  digestEmail: z.email("must be an e-mail address").optional(),
-  securityHub: z.boolean().default(true),
-  snsPerAccountMessages: z.boolean().default(false),
-  auditRoleName: roleName.default("OrgMfaAuditRole"),
-  scannerRoleName: roleName.default("OrgMfaScanner"),
-  /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
-  scan: configSchema.default({}),
-});
+export const deploymentSchema = z
+  .strictObject({
+    /** The organization (o-…); the member role only trusts callers from it. */
+    organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, "must be an organization id such as o-abcd123456"),
+    managementAccountId: accountId,
+    /** The delegated-administrator (security tooling) account CentralStack is deployed to. */
+    scannerAccountId: accountId,
+    /** The one region everything is deployed to (and Security Hub findings go to). */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+    /** OUs (or the root) the member StackSet deploys the audit role to. */
+    stackSetTargetOus: z.array(ouOrRoot).min(1, "must list at least one OU or the root id"),
+    /** SELF from the management account, DELEGATED_ADMIN from a StackSets delegated administrator. */
+    callAs: z.enum(["SELF", "DELEGATED_ADMIN"]).default("DELEGATED_ADMIN"),
+    /** EventBridge Scheduler expression. */
+    schedule: z
+      .string()
+      .regex(/^(cron|rate)\(.+\)$/, "must be an EventBridge Scheduler expression such as cron(0 6 * * ? *)")
+      .default("cron(0 6 * * ? *)"),
+    scheduleTimezone: z.string().min(1).default("UTC"),
+    /** Accounts per ScanBatch invocation (Distributed Map ItemBatcher). */
+    batchSize: z.number().int().min(1).max(100).default(10),
+    /** Batches running at once (Distributed Map MaxConcurrency). */
+    maxConcurrency: z.number().int().min(1).max(1000).default(20),
+    /** Accounts scanned at once inside one batch. */
+    accountConcurrency: z.number().int().min(1).max(64).default(10),
+    /** Batches that may fail before the whole run fails (a failed batch's accounts are reported FAILED). */
+    toleratedFailurePercentage: z.number().min(0).max(100).default(10),
+    reportPrefix: z
+      .string()
+      .regex(/^[\w!\-.*'()/]*$/, "must be an S3 key prefix of letters, digits and !-_.*'()/")
+      .default("orgmfa"),
+    /** Object Lock on the report bucket (immutable evidence); omit to leave it off. */
+    objectLock: z
+      .strictObject({ mode: z.enum(["GOVERNANCE", "COMPLIANCE"]), days: z.number().int().min(1).max(36500) })
+      .optional(),
+    /** Days before report objects move to cheaper storage, and before old versions expire. */
+    transitionToInfrequentAccessDays: z.number().int().min(30).default(90),
+    /** An e-mail address subscribed to the digest topic (it must confirm the subscription). */
+    digestEmail: z.email("must be an e-mail address").optional(),
+    securityHub: z.boolean().default(true),
+    snsPerAccountMessages: z.boolean().default(false),
+    auditRoleName: roleName.default("OrgMfaAuditRole"),
+    scannerRoleName: roleName.default("OrgMfaScanner"),
+    /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
+    scan: configSchema.default({}),
+  })
+  .refine((c) => Math.ceil(c.batchSize / c.accountConcurrency) * ACCOUNT_LIMIT_MINUTES < LAMBDA_LIMIT_MINUTES, {
+    path: ["batchSize"],
+    message: `is too large for accountConcurrency: a batch runs in waves of accountConcurrency accounts, each wave up to ${ACCOUNT_LIMIT_MINUTES} minutes, and ScanBatch has ${LAMBDA_LIMIT_MINUTES} minutes; keep batchSize ≤ 2 × accountConcurrency`,
+  });
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
 

@@ -242,6 +242,9 @@ describe("deployment configuration", () => {
     );
     expect(() => config({ stackSetTargetOus: [] })).toThrow(/stackSetTargetOus: must list at least one OU/);
     expect(() => config({ schedule: "daily" })).toThrow(/schedule: must be an EventBridge Scheduler expression/);
+    expect(() => config({ batchSize: 50, accountConcurrency: 10 })).toThrow(
+      /batchSize: is too large for accountConcurrency/,
+    );
   });
 
   it("fails synth of the CDK app with the bad field named", () => {
