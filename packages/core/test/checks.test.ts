@@ -11,7 +11,20 @@ import {
   rootFacts,
   rootMfaKind,
 } from "../src";
-import { ACCOUNT, defaultPolicy, FIDO, facts, HARDWARE, NOW, root, SMS, target, user, VIRTUAL } from "./fixtures";
+import {
+  ACCOUNT,
+  defaultPolicy,
+  FIDO,
+  facts,
+  HARDWARE,
+  NOW,
+  reportAt,
+  root,
+  SMS,
+  target,
+  user,
+  VIRTUAL,
+} from "./fixtures";
 
 const checksOf = (fs: Finding[]) =>
   fs.map((f) => `${f.checkId}:${f.userName ?? (f.principalArn ? "root" : "account")}`).sort();
@@ -245,17 +258,7 @@ describe("report, coverage and exit codes", () => {
       },
     ],
   ]);
-  const report = buildReport({
-    scanId: "s1",
-    toolVersion: "0.1.0",
-    startedAt: NOW,
-    finishedAt: NOW,
-    organizationId: "o-abcdefghij",
-    partition: "aws",
-    targets,
-    outcomes,
-    policy: defaultPolicy(),
-  });
+  const report = reportAt(targets, outcomes);
 
   it("lists every account exactly once in the coverage ledger", () => {
     expect(report.accounts.map((a) => [a.accountName, a.status, a.reason])).toEqual([

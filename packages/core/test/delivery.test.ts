@@ -8,7 +8,6 @@ import {
   asffFindings,
   buildDigest,
   buildManifest,
-  buildReport,
   type Exemption,
   findingsToArchive,
   policyFromConfig,
@@ -21,7 +20,7 @@ import {
   sha256Hex,
   usersCsv,
 } from "../src";
-import { NOW, root, user } from "./fixtures";
+import { NOW, reportAt, root, user } from "./fixtures";
 
 const HOSTILE = `<script>alert("x")</script> O'Brien & "Co"`;
 
@@ -80,18 +79,7 @@ function org(o: {
 
 function report(o: Parameters<typeof org>[0], previous: ScanReport | null = null, cfg = {}): ScanReport {
   const { targets, outcomes } = org(o);
-  return buildReport({
-    scanId: `scan-${previous ? 2 : 1}`,
-    toolVersion: "0.1.0",
-    startedAt: NOW,
-    finishedAt: NOW,
-    organizationId: "o-abcdefghij",
-    partition: "aws",
-    targets,
-    outcomes,
-    policy: policyFromConfig(cfg),
-    previous,
-  });
+  return reportAt(targets, outcomes, { scanId: `scan-${previous ? 2 : 1}`, policy: policyFromConfig(cfg), previous });
 }
 
 describe("SNS digest", () => {

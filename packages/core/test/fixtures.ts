@@ -1,8 +1,12 @@
 import {
   type AccountFacts,
+  type AccountOutcome,
   type AccountTarget,
+  buildReport,
+  type Policy,
   policyFromConfig,
   type RootFacts,
+  type ScanReport,
   toDevice,
   type UserFacts,
 } from "../src";
@@ -116,3 +120,23 @@ export const VIRTUAL = `arn:aws:iam::${ACCOUNT}:mfa/app`;
 export const FIDO = `arn:aws:iam::${ACCOUNT}:u2f/user/x/key-1`;
 export const HARDWARE = "GAHT12345678";
 export const SMS = `arn:aws:iam::${ACCOUNT}:sms-mfa/x`;
+
+/** A report of these accounts at NOW, with the defaults every test shares. */
+export function reportAt(
+  targets: AccountTarget[],
+  outcomes: Map<string, AccountOutcome>,
+  o: { scanId?: string; policy?: Policy; previous?: ScanReport | null } = {},
+): ScanReport {
+  return buildReport({
+    scanId: o.scanId ?? "s1",
+    toolVersion: "0.1.0",
+    startedAt: NOW,
+    finishedAt: NOW,
+    organizationId: "o-abcdefghij",
+    partition: "aws",
+    targets,
+    outcomes,
+    policy: o.policy ?? defaultPolicy(),
+    previous: o.previous ?? null,
+  });
+}
