@@ -13,7 +13,6 @@ import {
   defaultProductArn,
   findingsToArchive,
   GENERATOR_PREFIX,
-  importAccount,
   type Policy,
   type ScanReport,
   systemClock,
@@ -131,8 +130,6 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
     byHub.set(f.AwsAccountId, [...(byHub.get(f.AwsAccountId) ?? []), f]);
     hubs.add(f.AwsAccountId);
   }
-  // Sanity: every finding's hub is the account named by the finding, as Security Hub requires.
-  for (const f of o.report.findings) hubs.add(importAccount(f, ctx));
 
   const limit = pLimit(o.concurrency ?? 8);
   const results = await Promise.all(
