@@ -127,7 +127,9 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
   const hubs = new Set<string>([o.scanningAccountId]);
   for (const a of o.report.accounts) if (a.status === "AUDITED") hubs.add(a.accountId);
   for (const f of asffFindings(o.report, ctx)) {
-    byHub.set(f.AwsAccountId, [...(byHub.get(f.AwsAccountId) ?? []), f]);
+    const list = byHub.get(f.AwsAccountId);
+    if (list) list.push(f);
+    else byHub.set(f.AwsAccountId, [f]);
     hubs.add(f.AwsAccountId);
   }
 

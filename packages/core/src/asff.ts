@@ -1,5 +1,6 @@
 import { CHECK_INFO } from "./catalog";
 import { CHECK_DEFAULTS } from "./config";
+import { accountOf, userOf } from "./report-index";
 import { CHECK_IDS, type CheckId, type Finding, type Policy, type ScanReport } from "./types";
 
 /**
@@ -58,7 +59,7 @@ export function importAccount(f: Pick<Finding, "checkId" | "accountId">, ctx: As
 
 function resourceOf(f: Finding, report: ScanReport, region: string): AsffFinding["Resources"][number] {
   if (f.userName !== null && f.principalArn) {
-    const user = report.accounts.find((a) => a.accountId === f.accountId)?.users.find((u) => u.userName === f.userName);
+    const user = userOf(report, f.accountId, f.userName);
     return {
       Type: "AwsIamUser",
       Id: f.principalArn,
@@ -73,7 +74,7 @@ function resourceOf(f: Finding, report: ScanReport, region: string): AsffFinding
 /** One finding of the report as Security Hub receives it. */
 export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFinding {
   const info = CHECK_INFO[f.checkId];
-  const account = report.accounts.find((a) => a.accountId === f.accountId);
+  const account = accountOf(report, f.accountId);
   const at = importAccount(f, ctx);
   const fields: Record<string, string> = {
     ProviderName: "orgmfa",

@@ -1,4 +1,5 @@
 import { expiringWithin, isExpired } from "./exemptions";
+import { accountOf, userOf } from "./report-index";
 import { type CheckId, type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
 
 /** SNS's limit for a whole message; the digest stays well inside it. */
@@ -68,7 +69,7 @@ function section(title: string, lines: string[], limit: number, total = lines.le
 
 function describeFinding(f: Finding, report: ScanReport): string {
   const who = f.userName ?? (f.principalArn ? "root" : "(account)");
-  const acct = report.accounts.find((a) => a.accountId === f.accountId);
+  const acct = accountOf(report, f.accountId);
   return `  - ${f.severity} ${f.checkId}: ${who} in ${f.accountName} (${f.accountId})${acct ? `, ${acct.ouPath}` : ""}`;
 }
 
@@ -131,7 +132,11 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
 
   const perAccount = new Map<string, Finding[]>();
   for (const f of report.findings)
-    if (f.status === "OPEN") perAccount.set(f.accountId, [...(perAccount.get(f.accountId) ?? []), f]);
+    if (f.status === "OPEN") {
+      const list = perAccount.get(f.accountId);
+      if (list) list.push(f);
+      else perAccount.set(f.accountId, [f]);
+    }
   const top = [...perAccount.entries()].sort(
     (a, b) => b[1].length - a[1].length || worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]),
   );
@@ -139,7 +144,7 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
     ...section(
       "Top accounts by open findings:",
       top.map(([id, fs]) => {
-        const acct = report.accounts.find((a) => a.accountId === id);
+        const acct = accountOf(report, id);
         return `  - ${acct?.accountName ?? id} (${id}), ${acct?.ouPath ?? ""}: ${fs.length} open (${severityCounts(fs)})`;
       }),
       Math.min(limit, 10),
@@ -151,8 +156,7 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
     .filter((f) => f.status === "OPEN" && f.checkId === "USER_CONSOLE_NO_MFA")
     .map((f) => ({
       f,
-      last: report.accounts.find((a) => a.accountId === f.accountId)?.users.find((u) => u.userName === f.userName)
-        ?.passwordLastUsed,
+      last: userOf(report, f.accountId, f.userName)?.passwordLastUsed,
     }))
     .filter((r): r is { f: Finding; last: string } => !!r.last && o.now.getTime() - Date.parse(r.last) <= recentMs)
     .sort((a, b) => b.last.localeCompare(a.last));

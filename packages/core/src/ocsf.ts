@@ -1,5 +1,6 @@
 import { CHECK_INFO } from "./catalog";
 import { CHECK_DEFAULTS } from "./config";
+import { accountOf } from "./report-index";
 import type { Finding, ScanReport, Severity } from "./types";
 
 /** OCSF schema version the events follow. */
@@ -13,7 +14,7 @@ const title = (s: string) => s.charAt(0) + s.slice(1).toLowerCase();
  * finding has status Suppressed; an open one, New.
  */
 export function toOcsf(f: Finding, report: ScanReport): Record<string, unknown> {
-  const account = report.accounts.find((a) => a.accountId === f.accountId);
+  const account = accountOf(report, f.accountId);
   const info = CHECK_INFO[f.checkId];
   const time = Date.parse(report.finishedAt);
   const resource =
