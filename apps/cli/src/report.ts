@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { reportProblems, type ScanReport } from "@orgmfa/core";
+import { parseReportJson, ReportSchemaError, type ScanReport } from "@orgmfa/core";
 import { UsageError } from "./errors";
 import { FORMATS, type Format, render } from "./render";
 
@@ -21,21 +21,13 @@ export function loadReportFile(file: string): ScanReport {
       `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass the path of a report.json written by orgmfa scan.`,
     );
   }
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return parseReportJson(text);
   } catch (e) {
-    throw new UsageError(`${file} is not JSON (${(e as Error).message}). Pass a report.json written by orgmfa scan.`);
+    if (!(e instanceof ReportSchemaError)) throw e;
+    const problems = e.problems.slice(0, 5).map((p) => `  ${p}`);
+    throw new UsageError(`${file} is not an orgmfa report:\n${problems.join("\n")}`);
   }
-  const problems = reportProblems(doc);
-  if (problems.length)
-    throw new UsageError(
-      `${file} is not an orgmfa report:\n${problems
-        .slice(0, 5)
-        .map((p) => `  ${p}`)
-        .join("\n")}`,
-    );
-  return doc as ScanReport;
 }
 
 /** `orgmfa report <file> --format …`: re-renders a saved report without touching AWS. */

@@ -17,8 +17,9 @@ import {
   type FailOn,
   type OrgMfaConfig,
   parseConfigText,
+  parseReportJson,
   policyFromConfig,
-  reportProblems,
+  ReportSchemaError,
   type ScanReport,
   SEVERITIES,
   scanFiles,
@@ -124,14 +125,12 @@ function previousReport(outDir: string | undefined, warn: (m: string) => void): 
   const file = path.join(outDir, "report.json");
   if (!existsSync(file)) return null;
   try {
-    const doc = JSON.parse(readFileSync(file, "utf8")) as unknown;
-    const problems = reportProblems(doc);
-    if (problems.length === 0) return doc as ScanReport;
-    warn(`ignoring previous ${file}: it is not a valid orgmfa report (${problems[0]})`);
+    return parseReportJson(readFileSync(file, "utf8"));
   } catch (e) {
-    warn(`ignoring previous ${file}: ${(e as Error).message}`);
+    const why = e instanceof ReportSchemaError ? `not a valid orgmfa report (${e.problems[0]})` : (e as Error).message;
+    warn(`ignoring previous ${file}: ${why}`);
+    return null;
   }
-  return null;
 }
 
 const LABEL = { s3: "S3", securityhub: "Security Hub", sns: "SNS" } as const;

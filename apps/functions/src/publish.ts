@@ -1,5 +1,5 @@
 import { loadLatestReport, publishReport } from "@orgmfa/aws";
-import { buildReport, policyFromConfig, scanFiles } from "@orgmfa/core";
+import { buildReport, policyFromConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -55,7 +55,7 @@ export async function handler(
           ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT === "true" } }
           : {}),
       },
-      { policy, files: scanFiles(report) },
+      { policy },
     );
     const sum = report.summary;
     metrics.addMetric("OpenFindings", "Count", sum.findings.open);

@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { latestKeyPrefix, reportProblems, type ScanReport, scanKeyPrefix } from "@orgmfa/core";
+import { latestKeyPrefix, parseReportJson, ReportSchemaError, type ScanReport, scanKeyPrefix } from "@orgmfa/core";
 import { errorCode, errorMessage } from "./errors";
 
 export interface S3Target {
@@ -76,14 +76,13 @@ export async function loadLatestReport(
   const key = `${latestKeyPrefix(target.prefix)}report.json`;
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
-    const doc = JSON.parse((await r.Body?.transformToString("utf8")) ?? "") as unknown;
-    const problems = reportProblems(doc);
-    if (problems.length === 0) return { report: doc as ScanReport, warning: null };
-    return {
-      report: null,
-      warning: `ignoring s3://${target.bucket}/${key}: not a valid orgmfa report (${problems[0]})`,
-    };
+    return { report: parseReportJson((await r.Body?.transformToString("utf8")) ?? ""), warning: null };
   } catch (e) {
+    if (e instanceof ReportSchemaError)
+      return {
+        report: null,
+        warning: `ignoring s3://${target.bucket}/${key}: not a valid orgmfa report (${e.problems[0]})`,
+      };
     if (errorCode(e) === "NoSuchKey") return { report: null, warning: null };
     return { report: null, warning: `cannot read s3://${target.bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
   }

@@ -19,6 +19,21 @@ export function reportProblems(doc: unknown): string[] {
   return (validate.errors ?? []).map((e) => `${e.instancePath || "(top level)"}: ${e.message ?? "invalid"}`);
 }
 
+/**
+ * Parses a saved report.json (from --out-dir, S3 or a file). One parser for every reader.
+ * @throws ReportSchemaError when the text is not JSON or not an orgmfa report, naming the problems.
+ */
+export function parseReportJson(text: string): ScanReport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ReportSchemaError([`(top level): not JSON (${(e as Error).message})`]);
+  }
+  assertValidReport(doc);
+  return doc;
+}
+
 /** @throws ReportSchemaError naming every problem. */
 export function assertValidReport(doc: unknown): asserts doc is ScanReport {
   const problems = reportProblems(doc);
