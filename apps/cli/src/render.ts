@@ -1,4 +1,13 @@
-import { type AsffContext, asffFindings, findingsCsv, renderHtml, renderOcsf, type ScanReport } from "@orgmfa/core";
+import {
+  type AsffContext,
+  asffFindings,
+  findingsCsv,
+  headlineText,
+  renderHtml,
+  renderOcsf,
+  type ScanReport,
+  verdictSentence,
+} from "@orgmfa/core";
 import Table from "cli-table3";
 import pc from "picocolors";
 
@@ -23,11 +32,8 @@ export function renderTable(report: ScanReport, color: boolean): string {
   const sev = (s: string) => (color ? (SEVERITY_COLOR[s] ?? String)(s) : s);
   const s = report.summary;
   const lines: string[] = [];
-  lines.push(
-    c.bold(
-      `orgmfa scan ${report.scanId}: ${s.users.withoutMfa} user${s.users.withoutMfa === 1 ? "" : "s"} without MFA, ${s.findings.open} open finding${s.findings.open === 1 ? "" : "s"} (${s.findings.exempted} exempted)`,
-    ),
-  );
+  const head = headlineText(report);
+  lines.push(c.bold(`orgmfa scan ${report.scanId}: ${head.users}`), head.findings);
   lines.push(
     `Coverage ${pct(s.coverage)}: ${s.accounts.audited} of ${s.accounts.inScope} in-scope accounts audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed)`,
   );
@@ -37,7 +43,8 @@ export function renderTable(report: ScanReport, color: boolean): string {
   if (bySev.length) lines.push(`Open by severity: ${bySev.join("  ")}`);
   lines.push("");
   if (report.findings.length === 0) {
-    lines.push(c.green("No findings: every IAM user and root user with credentials has MFA."));
+    const verdict = verdictSentence(report);
+    lines.push(s.accounts.inScope > 0 && s.accounts.failed === 0 ? c.green(verdict) : c.yellow(verdict));
   } else {
     const t = new Table({
       head: ["Severity", "Check", "Account", "Principal", "Status"],

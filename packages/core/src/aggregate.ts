@@ -1,5 +1,5 @@
-import { hasActiveCredential, hasMfa } from "./checks";
 import { evaluateAccount } from "./evaluate";
+import { withoutMfaFindings } from "./headline";
 import { rootMfaKind } from "./root";
 import {
   type AccountOutcome,
@@ -26,6 +26,8 @@ export interface BuildReportInput {
   outcomes: ReadonlyMap<string, AccountOutcome>;
   policy: Policy;
   previous?: ScanReport | null;
+  /** Suspicious settings to record in the report. */
+  warnings?: ReadonlyArray<{ field: string; message: string }>;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4 };
@@ -139,14 +141,12 @@ export function buildReport(input: BuildReportInput): ScanReport {
   const inScope = audited.length + failed;
   let total = 0;
   let consoleUsers = 0;
-  let withoutMfa = 0;
   for (const a of audited) {
     const facts = input.outcomes.get(a.accountId);
     if (facts?.kind !== "facts") continue;
     for (const u of facts.users) {
       total++;
       if (u.consoleAccess) consoleUsers++;
-      if (hasActiveCredential(u) && !hasMfa(u)) withoutMfa++;
     }
   }
 
@@ -160,12 +160,15 @@ export function buildReport(input: BuildReportInput): ScanReport {
     partition: input.partition,
     summary: {
       accounts: { listed: accounts.length, inScope, audited: audited.length, failed, skipped },
-      coverage: inScope === 0 ? 1 : audited.length / inScope,
-      users: { total, console: consoleUsers, withoutMfa },
+      coverage: inScope === 0 ? 0 : audited.length / inScope,
+      users: { total, console: consoleUsers, withoutMfa: withoutMfaFindings(findings).length },
       findings: { open, exempted, bySeverity },
     },
     accounts,
     findings,
     changes: input.previous ? diffReports(input.previous, findings, accounts, input.policy) : null,
+    ...(input.warnings?.length
+      ? { warnings: input.warnings.map((w) => ({ field: w.field, message: w.message })) }
+      : {}),
   };
 }

@@ -1,14 +1,12 @@
 import { expiringWithin, isExpired } from "./exemptions";
+import { headline, headlineText } from "./headline";
 import { accountOf, userOf } from "./report-index";
-import { type CheckId, type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
+import { type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
 
 /** SNS's limit for a whole message; the digest stays well inside it. */
 export const SNS_MAX_BYTES = 256 * 1024;
 const DEFAULT_MAX_BYTES = SNS_MAX_BYTES - 6 * 1024;
 const DAY_MS = 86_400_000;
-
-/** The checks that mean "this principal has no MFA at all" (the headline number). */
-const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(["ROOT_NO_MFA", "USER_CONSOLE_NO_MFA", "USER_API_NO_MFA"]);
 
 export interface DigestOptions {
   now: Date;
@@ -39,21 +37,18 @@ export function snsSubject(s: string): string {
   return ascii.length < 100 ? ascii : `${ascii.slice(0, 96)}...`;
 }
 
-/** Open findings meaning a principal has no MFA at all: the headline of the digest and the HTML report. */
-export function noMfaFindings(report: ScanReport): Finding[] {
-  return report.findings.filter((f) => f.status === "OPEN" && NO_MFA_CHECKS.has(f.checkId));
-}
-
-/** `orgmfa: 12 users without MFA in 4 of 57 accounts (2 new)`, plus coverage when incomplete. */
+/**
+ * `orgmfa: 12 users without MFA (1 exempted) in 4 of 57 accounts (2 new)`, plus coverage when
+ * incomplete. The number is the headline's (see `headline`).
+ */
 export function digestSubject(report: ScanReport): string {
-  const gaps = noMfaFindings(report);
-  const accounts = new Set(gaps.map((f) => f.accountId)).size;
+  const w = headline(report).withoutMfa;
   const s = report.summary.accounts;
   const fresh = report.changes?.new.length ?? 0;
   const head =
-    gaps.length === 0
+    w.total === 0
       ? `orgmfa: no users without MFA in ${plural(s.audited, "account")}`
-      : `orgmfa: ${plural(gaps.length, "user")} without MFA in ${accounts} of ${plural(s.inScope, "account")}`;
+      : `orgmfa: ${plural(w.total, "user")} without MFA${w.exempted ? ` (${w.exempted} exempted)` : ""} in ${w.accounts} of ${plural(s.inScope, "account")}`;
   const parts = [head];
   if (report.changes) parts.push(` (${fresh} new)`);
   if (s.failed > 0) parts.push(`, ${s.failed} not audited`);
@@ -80,15 +75,15 @@ function describeId(id: string): string {
 
 function body(report: ScanReport, o: DigestOptions, limit: number): string {
   const s = report.summary;
-  const gaps = noMfaFindings(report);
+  const h = headlineText(report);
   const sev = SEVERITIES.filter((k) => s.findings.bySeverity[k] > 0)
     .map((k) => `${k} ${s.findings.bySeverity[k]}`)
     .join(", ");
   const lines: string[] = [
     `orgmfa scan ${report.scanId}, finished ${report.finishedAt}${report.organizationId ? `, organization ${report.organizationId}` : ""}`,
     "",
-    `${plural(gaps.length, "user")} (IAM and root) without MFA in ${plural(new Set(gaps.map((f) => f.accountId)).size, "account")}.`,
-    `${plural(s.findings.open, "open finding")}${sev ? ` (${sev})` : ""}; ${s.findings.exempted} exempted.`,
+    `${h.users}.`,
+    `${h.findings}.${sev ? ` By severity: ${sev}.` : ""}`,
     "",
     `Coverage ${(s.coverage * 100).toFixed(s.coverage === 1 ? 0 : 1)}%: ${s.accounts.audited} of ${plural(s.accounts.inScope, "in-scope account")} audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed).`,
   ];

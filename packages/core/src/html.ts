@@ -1,6 +1,6 @@
 import escapeHtml from "escape-html";
 import { CHECK_INFO } from "./catalog";
-import { noMfaFindings } from "./digest";
+import { headline, headlineText, verdictSentence } from "./headline";
 import { type Finding, type ReportAccount, type ScanReport, SEVERITIES, type Severity } from "./types";
 
 /** Escapes text for HTML and SVG, attribute values included (`&`, `<`, `>`, `"`, `'`). */
@@ -121,7 +121,8 @@ footer{margin-top:32px;color:var(--muted);font-size:12px}
  */
 export function renderHtml(report: ScanReport): string {
   const s = report.summary;
-  const gaps = noMfaFindings(report);
+  const head = headline(report);
+  const w = head.withoutMfa;
   const open = report.findings.filter((f) => f.status === "OPEN");
   const ouOf = new Map(report.accounts.map((a) => [a.accountId, a.ouPath]));
   const openByAccount = new Map<string, number>();
@@ -134,11 +135,16 @@ export function renderHtml(report: ScanReport): string {
   const cards = [
     card(
       "Users without MFA",
-      String(gaps.length),
-      `IAM and root users, in ${plural(new Set(gaps.map((f) => f.accountId)).size, "account")}`,
-      gaps.length ? "bad" : "ok",
+      String(w.total),
+      `${w.iam} IAM, ${w.root} root, in ${plural(w.accounts, "account")}${w.exempted ? ` · ${w.exempted} exempted` : ""}`,
+      w.open ? "bad" : "ok",
     ),
-    card("Open findings", String(s.findings.open), sevDetail || "none", s.findings.open ? "bad" : "ok"),
+    card(
+      "Open findings",
+      String(s.findings.open),
+      `${headlineText(report).findings.replace(/^\d+ open findings?:? ?/, "") || "none"}${sevDetail ? ` · ${sevDetail}` : ""}`,
+      s.findings.open ? "bad" : "ok",
+    ),
     card(
       "Coverage",
       pct(s.coverage),
@@ -207,7 +213,7 @@ ${
     ? `<table id="findings"><thead><tr><th>Severity</th><th>Check</th><th>Account</th><th>Principal</th><th>Finding and fix</th><th>Status</th></tr></thead><tbody>${report.findings
         .map((f) => findingRow(f, ouOf.get(f.accountId) ?? ""))
         .join("")}</tbody></table>`
-    : `<p>No findings: every IAM user and root user with credentials has MFA.</p>`
+    : `<p id="verdict">${h(verdictSentence(report))}</p>`
 }
 <h2 id="accounts-heading">Accounts (${report.accounts.length})</h2>
 <table id="accounts"><thead><tr><th>Account</th><th>OU</th><th>Owner</th><th>Status</th><th>Root credentials / MFA</th><th>Users</th><th>Open</th><th>Detail</th></tr></thead><tbody>${report.accounts

@@ -161,12 +161,15 @@ export interface ScanReport {
   summary: {
     accounts: { listed: number; inScope: number; audited: number; failed: number; skipped: number };
     coverage: number;
+    /** `withoutMfa`: IAM and root users without MFA, exempted included (see `headline`). */
     users: { total: number; console: number; withoutMfa: number };
     findings: { open: number; exempted: number; bySeverity: Record<Severity, number> };
   };
   accounts: ReportAccount[];
   findings: Finding[];
   changes: null | { previousScanId: string; new: string[]; resolved: string[] };
+  /** Suspicious but valid settings the scan ran with (printed on stderr too). */
+  warnings?: Array<{ field: string; message: string }>;
 }
 
 /** Time comes from here, so reports and tests are deterministic. */
