@@ -9,6 +9,8 @@ export interface CheckInfo {
   remediationUrl: string;
   /** ASFF `Types` entry (namespace/category/classifier). */
   asffType: string;
+  /** What the check needs to run: the facts it reads, and any setting that turns it on. */
+  needs: string;
 }
 
 const IAM_MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html";
@@ -21,6 +23,7 @@ export const CHECK_INFO: Record<CheckId, CheckInfo> = {
       "Enable a hardware or FIDO2 MFA device for the root user, or remove the root credentials (centralized root access in AWS Organizations).",
     remediationUrl: ROOT_DOC,
     asffType: "Software and Configuration Checks/AWS Security Best Practices/Root MFA",
+    needs: "iam:GetAccountSummary (root credentials and MFA), the credential report's root row as fallback",
   },
   ROOT_VIRTUAL_MFA: {
     description: "The root user has credentials and uses a virtual MFA device.",
@@ -28,6 +31,7 @@ export const CHECK_INFO: Record<CheckId, CheckInfo> = {
       "Replace the root user's virtual MFA device with a hardware or FIDO2 security key, or remove the root credentials.",
     remediationUrl: ROOT_DOC,
     asffType: "Software and Configuration Checks/AWS Security Best Practices/Root Hardware MFA",
+    needs: "iam:GetAccountSummary and iam:ListVirtualMFADevices (root's assigned virtual device)",
   },
   USER_CONSOLE_NO_MFA: {
     description: "An IAM user with a console password has no enabled MFA device.",
@@ -35,6 +39,8 @@ export const CHECK_INFO: Record<CheckId, CheckInfo> = {
       "Have the user enrol an MFA device (a FIDO2 security key is best), or delete the login profile if the user does not need the console.",
     remediationUrl: IAM_MFA_DOC,
     asffType: "Software and Configuration Checks/AWS Security Best Practices/IAM User MFA",
+    needs:
+      "the credential report, iam:ListUsers, iam:ListVirtualMFADevices; iam:ListMFADevices and iam:GetLoginProfile to confirm live",
   },
   USER_API_NO_MFA: {
     description: "An IAM user with active access keys and no console password has no MFA device.",
@@ -42,12 +48,14 @@ export const CHECK_INFO: Record<CheckId, CheckInfo> = {
       "Enrol an MFA device and require it for sensitive calls (aws:MultiFactorAuthPresent), or replace the access keys with roles.",
     remediationUrl: IAM_MFA_DOC,
     asffType: "Software and Configuration Checks/AWS Security Best Practices/IAM User MFA",
+    needs: "the credential report, iam:ListUsers; iam:ListAccessKeys and iam:ListMFADevices to confirm live",
   },
   USER_MFA_NOT_PHISHING_RESISTANT: {
     description: "An IAM user's only MFA devices are not phishing-resistant (virtual or SMS).",
     remediation: "Register a FIDO2 security key or passkey for the user and remove the weaker devices.",
     remediationUrl: IAM_MFA_DOC,
     asffType: "Software and Configuration Checks/AWS Security Best Practices/Phishing-Resistant MFA",
+    needs: `config "requirePhishingResistantMfa": true (off by default); then iam:ListMFADevices for every user`,
   },
   ACCOUNT_NOT_AUDITED: {
     description: "orgmfa could not audit this account, so its users' MFA state is unknown.",
@@ -56,5 +64,6 @@ export const CHECK_INFO: Record<CheckId, CheckInfo> = {
     remediationUrl:
       "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html",
     asffType: "Software and Configuration Checks/Coverage/Account Not Audited",
+    needs: "sts:AssumeRole of the audit role (--role-name) in every in-scope account",
   },
 };

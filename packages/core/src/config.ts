@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
 import { CHECK_IDS, type CheckId, type Policy, SEVERITIES, type Severity } from "./types";
 
 /** Default severity and related controls of every check (CHECKS.md). */
@@ -11,24 +12,101 @@ export const CHECK_DEFAULTS: Record<CheckId, { severity: Severity; enabledByDefa
   ACCOUNT_NOT_AUDITED: { severity: "HIGH", enabledByDefault: true, controls: [] },
 };
 
-const isoDate = z
-  .string({ error: "is required: an ISO-8601 date such as 2026-12-31" })
-  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: "must be an ISO-8601 date such as 2026-12-31",
+/**
+ * Whom each check's findings are about, as exemption matching sees them (`ExemptionSubject`):
+ * USER_MFA_NOT_PHISHING_RESISTANT is also raised for root; ACCOUNT_NOT_AUDITED (and a rule that
+ * threw) is about the account, which only principal "*" reaches.
+ */
+export const CHECK_PRINCIPALS: Record<CheckId, readonly ExemptionSubject["principal"]["kind"][]> = {
+  ROOT_NO_MFA: ["root"],
+  ROOT_VIRTUAL_MFA: ["root"],
+  USER_CONSOLE_NO_MFA: ["user"],
+  USER_API_NO_MFA: ["user"],
+  USER_MFA_NOT_PHISHING_RESISTANT: ["user", "root"],
+  ACCOUNT_NOT_AUDITED: ["account"],
+};
+
+const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
+
+const DATE_FORMS =
+  "a real calendar day, or a date-time with seconds and Z or an offset such as 2026-12-31T18:00:00+02:00";
+
+/** A calendar date (`2026-12-31`) or an RFC 3339 date-time with Z or an offset: zod checks the calendar. */
+const isoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: (iss) =>
+    iss.input === undefined
+      ? `is required: an ISO-8601 date such as 2026-12-31 (${DATE_FORMS})`
+      : `must be an ISO-8601 date such as 2026-12-31 (${DATE_FORMS}); got ${show(iss.input)}`,
+});
+
+const CHECKS_FORMS = `"*" or a list of check ids (${CHECK_IDS.join(", ")})`;
+
+/**
+ * A user-name glob or "root". An ARN or a path never equals a user name, so such an exemption
+ * would silently match nothing: refuse it and say what to write instead.
+ */
+const principal = z
+  .string({ error: 'is required: a user-name glob, "root" or "*"' })
+  .min(1, 'must be a user-name glob, "root" or "*"')
+  .superRefine((p, ctx) => {
+    if (p.startsWith("arn:")) {
+      const m = /^arn:[^:]*:iam::(\d{12}):user\/(?:.*\/)?([^/]+)$/.exec(p);
+      const instead = m
+        ? `give the user name ("${m[2]}") and put the account id (${m[1]}) in "account"`
+        : 'give the user name and put the account id in "account"';
+      ctx.addIssue({
+        code: "custom",
+        message: `is an ARN (${p}), but principal is a user-name glob or "root": ${instead}`,
+      });
+    } else if (p.includes("/")) {
+      const name = p.slice(p.lastIndexOf("/") + 1);
+      ctx.addIssue({
+        code: "custom",
+        message: `contains "/" (${p}), but principal matches the user name without its path: give the name only${name ? ` ("${name}")` : ""}`,
+      });
+    }
   });
 
-const exemptionSchema = z.strictObject({
-  account: z.string().regex(/^(\d{12}|\*)$/, 'must be a 12-digit account id or "*"'),
-  principal: z.string().min(1, 'must be a user-name glob or "root"'),
-  checks: z.union([z.literal("*"), z.array(z.enum(CHECK_IDS)).min(1)], {
-    error: `must be "*" or a list of check ids (${CHECK_IDS.join(", ")})`,
-  }),
-  reason: z
-    .string({ error: "is required: say why this gap is accepted" })
-    .trim()
-    .min(1, "is required: say why this gap is accepted"),
-  expires: isoDate,
-});
+const exemptionSchema = z
+  .strictObject({
+    account: z.string().regex(/^(\d{12}|\*)$/, 'must be a 12-digit account id or "*"'),
+    principal,
+    checks: z.union([z.literal("*"), z.array(z.enum(CHECK_IDS)).min(1, `must be ${CHECKS_FORMS}, not an empty list`)], {
+      error: (iss) => (iss.input === undefined ? `is required: ${CHECKS_FORMS}` : `must be ${CHECKS_FORMS}`),
+    }),
+    reason: z
+      .string({ error: "is required: say why this gap is accepted" })
+      .trim()
+      .min(1, "is required: say why this gap is accepted"),
+    expires: isoDate,
+  })
+  .superRefine((e, ctx) => {
+    if (e.account === "*" && e.principal === "*" && e.checks === "*") {
+      ctx.addIssue({
+        code: "custom",
+        message: "exempts every finding in every account; name an account, a principal or checks",
+      });
+    }
+  });
+
+const KMS_KEY_ID =
+  "(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})";
+const KMS_ALIAS = "alias/[a-zA-Z0-9/_-]{1,250}";
+const KMS_ARN = "arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:";
+const kmsKeyIdError = (iss: { input?: unknown }) =>
+  "must be a KMS key id (1234abcd-12ab-34cd-56ef-1234567890ab, or mrk-<32 hex> for a multi-Region key), " +
+  "a key ARN (arn:aws:kms:<region>:<account>:key/<key id>), an alias name (alias/<name>) " +
+  `or an alias ARN (arn:aws:kms:<region>:<account>:alias/<name>); got ${show(iss.input)}`;
+/**
+ * What S3 takes as `SSEKMSKeyId` (x-amz-server-side-encryption-aws-kms-key-id): a key id, a key ARN,
+ * an alias name or an alias ARN; S3 hands it to KMS, which resolves an alias or a bare key id in the
+ * account that writes the object.
+ */
+const kmsKeyId = z
+  .string({ error: kmsKeyIdError })
+  .regex(new RegExp(`^(?:${KMS_KEY_ID}|${KMS_ALIAS}|${KMS_ARN}(?:key/${KMS_KEY_ID}|${KMS_ALIAS}))$`), {
+    error: kmsKeyIdError,
+  });
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
 const ouId = z
@@ -50,8 +128,8 @@ export const configSchema = z.strictObject({
   excludeAccounts: z.array(accountId).optional(),
   ous: z.array(ouId).optional(),
   excludeOus: z.array(ouId).optional(),
-  /** KMS key (id, ARN or alias) for SSE-KMS on the report objects in S3. */
-  s3KmsKeyId: z.string().min(1).optional(),
+  /** KMS key (key id, key ARN, alias name or alias ARN) for SSE-KMS on the report objects in S3. */
+  s3KmsKeyId: kmsKeyId.optional(),
   /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
   snsPerAccountMessages: z.boolean().optional(),
 });
@@ -124,4 +202,89 @@ export function policyFromConfig(config: OrgMfaConfig = {}, rootCredentialsManag
     exemptions: (config.exemptions ?? []).map((e) => ({ ...e })),
     rootCredentialsManagement,
   };
+}
+
+/** A suspicious but valid setting: the scan runs, and the user is told. */
+export interface ConfigWarning {
+  /** Path of the setting, as in errors: `exemptions[2].expires`. */
+  field: string;
+  message: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Whole UTC calendar days from `from` to `to` (negative when `to` is earlier). */
+const calendarDays = (from: Date, to: Date) =>
+  Math.round(
+    (Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate()) -
+      Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate())) /
+      DAY_MS,
+  );
+
+const listed = (ids: readonly string[]) => ids.join(", ");
+const verb = (ids: readonly string[], one: string, many: string) => (ids.length === 1 ? one : many);
+
+/** Why an exemption's listed checks cannot reach its principal (see `exemptionMatches`), or null. */
+function deadChecksWarning(e: { principal: string; checks: readonly CheckId[] }): string | null {
+  if (e.principal === "*") return null;
+  const kind = e.principal === "root" ? "root" : "user";
+  const dead = e.checks.filter((c) => !CHECK_PRINCIPALS[c].includes(kind));
+  if (dead.length === 0) return null;
+  const parts: string[] = [];
+  if (dead.includes("ACCOUNT_NOT_AUDITED")) {
+    parts.push('ACCOUNT_NOT_AUDITED is an account-level finding with no user, so only principal "*" exempts it');
+  }
+  const other = dead.filter((c) => c !== "ACCOUNT_NOT_AUDITED");
+  if (other.length > 0) {
+    parts.push(
+      kind === "root"
+        ? `${listed(other)} ${verb(other, "is", "are")} never raised for the root user (principal "root")`
+        : `${listed(other)} ${verb(other, "is", "are")} raised only for the root user, never for an IAM user (principal "${e.principal}" is a user-name glob)`,
+    );
+  }
+  const tail =
+    dead.length === e.checks.length
+      ? "this exemption matches nothing"
+      : `remove ${verb(dead, "it", "them")} from checks`;
+  return `${parts.join("; ")}: ${tail}`;
+}
+
+/**
+ * Suspicious but valid settings in a parsed config: exemptions that have expired, that outlive a
+ * year, that name an account outside the organization, or whose checks can never reach their
+ * principal. Pure: `now` and the organization's account ids are passed in; without `accountIds`
+ * the accounts are not checked.
+ *
+ * @example
+ * for (const w of configWarnings(config, { now: new Date(), accountIds })) console.warn(`${w.field}: ${w.message}`);
+ */
+export function configWarnings(
+  config: OrgMfaConfig,
+  ctx: { now: Date; accountIds?: ReadonlySet<string> },
+): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  (config.exemptions ?? []).forEach((e, i) => {
+    const at = (field: string, message: string) => warnings.push({ field: `exemptions[${i}].${field}`, message });
+    if (ctx.accountIds && e.account !== "*" && !ctx.accountIds.has(e.account)) {
+      at("account", `account ${e.account} is not in the organization: this exemption matches nothing`);
+    }
+    if (e.checks !== "*") {
+      const dead = deadChecksWarning({ principal: e.principal, checks: e.checks });
+      if (dead) at("checks", dead);
+    }
+    if (isExpired(e, ctx.now)) {
+      at("expires", `expired on ${e.expires}: it no longer applies; remove it or extend it`);
+    } else {
+      const days = calendarDays(ctx.now, expiryInstant(e.expires));
+      const yearOn = new Date(ctx.now);
+      yearOn.setUTCFullYear(yearOn.getUTCFullYear() + 1);
+      if (days > calendarDays(ctx.now, yearOn)) {
+        at(
+          "expires",
+          `expires in ${days} days (${e.expires}), more than a year away; exemptions are meant to be temporary: set a nearer date and renew it if the gap remains`,
+        );
+      }
+    }
+  });
+  return warnings;
 }
