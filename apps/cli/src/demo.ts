@@ -10,11 +10,24 @@ import {
   seedOrganization,
   startEmulator,
 } from "@orgmfa/emulator";
+import { colorFor, type Io, sinks } from "./io";
 import { runScanCommand } from "./scan";
 
-interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+/**
+ * The demo talks only to its own emulator: no profile, SSO session or real credentials of the
+ * user's take part (a stale AWS_PROFILE used to surface as an XML parse error).
+ */
+function isolateFromRealAws(): void {
+  for (const k of Object.keys(process.env))
+    if (
+      /^AWS_(PROFILE|DEFAULT_PROFILE|SESSION_TOKEN|SECURITY_TOKEN|ROLE_ARN|WEB_IDENTITY_TOKEN_FILE|ENDPOINT_URL.*|CA_BUNDLE)$/.test(
+        k,
+      )
+    )
+      delete process.env[k];
+  process.env.AWS_ACCESS_KEY_ID = "testing";
+  process.env.AWS_SECRET_ACCESS_KEY = "testing";
+  process.env.AWS_EC2_METADATA_DISABLED = "true";
 }
 
 /** The demo's config: an owner tag, and an exemption so the report shows one. */
@@ -40,14 +53,24 @@ export function demoConfig(devAccountId: string, kmsKeyId?: string): OrgMfaConfi
  * enforcement, and runs exactly `orgmfa scan` as the scanner role would.
  */
 export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: Io): Promise<number> {
-  const say = (s = "") => io.stdout.write(`${s}\n`);
+  const { out, err } = sinks(io);
+  const say = (s = "") => out.write(`${s}\n`);
   let emulator: Emulator | undefined;
+  // Every way the demo can end stops the emulator: a signal here, the wrapper's parent check in moto.
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    err.write(`\norgmfa demo: ${signal}: stopping the emulator\n`);
+    const exit = () => process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
+    (emulator ? emulator.stop() : Promise.resolve()).then(exit, exit);
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  if (io.handleSignals) for (const s of signals) process.once(s, stopOnSignal);
   try {
-    io.stderr.write("Starting the moto AWS emulator on loopback…\n");
+    isolateFromRealAws();
+    err.write("Starting the moto AWS emulator on loopback…\n");
     emulator = await startEmulator();
     process.env.AWS_ENDPOINT_URL = emulator.endpoint;
     process.env.AWS_REGION = "us-east-1";
-    io.stderr.write("Seeding an emulated organization (OUs, accounts, StackSet-deployed audit roles, users)…\n");
+    err.write("Seeding an emulated organization (OUs, accounts, StackSet-deployed audit roles, users)…\n");
     const org = await seedOrganization(emulator, DEMO_ORG);
     const delivery = await seedDelivery(emulator.endpoint, org);
     const creds = await scannerCredentials(emulator.endpoint, org.scannerRoleArn);
@@ -84,10 +107,11 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
         failOn: "HIGH",
         allowPartial: false,
         quiet: true,
-        color: io.stdout.isTTY === true,
+        color: colorFor(io.stdout, true),
       },
       {
         ...io,
+        handleSignals: false,
         credentials: async () => creds,
         defaultConfig: demoConfig(org.accounts["dev-platform"] ?? "", delivery.kmsKeyArn),
       },
@@ -158,13 +182,12 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
       say(
         `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing npx orgmfa scan`,
       );
-      const emu = emulator;
-      emulator = undefined;
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-      await emu.stop();
+      // Ctrl-C (or SIGTERM) ends it through the signal handler above, which stops the emulator.
+      await new Promise<never>(() => undefined);
     }
     return report.summary.accounts.listed > 0 ? EXIT.OK : EXIT.ERROR;
   } finally {
+    for (const s of signals) process.removeListener(s, stopOnSignal);
     await emulator?.stop();
   }
 }

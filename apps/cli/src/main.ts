@@ -1,98 +1,170 @@
-import { ConfigError, EXIT, type FailOn } from "@orgmfa/core";
+import { ConfigError, EXIT, type FailOn, SEVERITIES } from "@orgmfa/core";
 import { EmulatorNotFoundError } from "@orgmfa/emulator";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { renderChecks } from "./checks";
 import { runDemo } from "./demo";
 import { UsageError } from "./errors";
+import { type Io, LOG_LEVELS, type LogLevel, sinks } from "./io";
 import { FORMATS, type Format } from "./render";
 import { runReportCommand } from "./report";
 import { DEFAULT_S3_PREFIX, runScanCommand } from "./scan";
 import { VERSION } from "./version";
 
+export type { Io } from "./io";
+
+/** A comma-separated list; an empty one (`--accounts ""`, `--accounts ,`) is refused by the command. */
 const list = (v: string): string[] =>
   v
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
 const int = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} takes a whole number, not "${v}"`);
+  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} takes a whole number, not "${v}"`);
   return Number(v);
 };
+const FAIL_ON = [...SEVERITIES, "none"] as const;
+/** `--fail-on`: any severity or none, in any case. */
+const failOn = (v: string): FailOn => {
+  const up = v.trim().toUpperCase();
+  if (up === "NONE") return "none";
+  if ((SEVERITIES as readonly string[]).includes(up)) return up as FailOn;
+  throw new InvalidArgumentError(`--fail-on: "${v}" must be one of ${FAIL_ON.join(", ")} (any case)`);
+};
+const format = (allowed: readonly string[]) => (v: string) => {
+  const f = v.trim().toLowerCase();
+  if (!allowed.includes(f)) throw new InvalidArgumentError(`--format: "${v}" must be one of ${allowed.join(", ")}`);
+  return f;
+};
+const logLevel = (v: string): LogLevel => {
+  const l = v.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(l))
+    throw new InvalidArgumentError(`--log-level: "${v}" must be one of ${LOG_LEVELS.join(", ")}`);
+  return l as LogLevel;
+};
 
-interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+/** The log level the flags ask for: --log-level, else --debug / --verbose / --quiet, else warn. */
+function levelOf(o: { logLevel?: LogLevel; debug?: boolean; verbose?: boolean; quiet?: boolean }): LogLevel {
+  return o.logLevel ?? (o.debug ? "debug" : o.verbose ? "info" : o.quiet ? "error" : "warn");
+}
+
+interface Result {
+  code: number;
+  logLevel: LogLevel;
 }
 
 /** Builds the `orgmfa` program; every action sets `result.code`. */
-export function program(io: Io, result: { code: number }): Command {
+export function program(io: Io, result: Result): Command {
+  const { err } = sinks(io);
   const cmd = new Command("orgmfa")
     .description("Find every IAM user and root user without MFA across an AWS Organization.")
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError("(run orgmfa --help for usage)");
+    .configureOutput({ writeOut: (s) => sinks(io).out.write(s), writeErr: (s) => err.write(s) })
+    .showHelpAfterError("(run orgmfa --help for usage)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 all clear, 3 open findings at or above --fail-on, 4 an in-scope account not audited, 2 usage or configuration error, 1 anything else.",
+    );
 
-  cmd
-    .command("scan")
-    .description("Scan every account of the organization and report IAM users and root users without MFA.")
-    .option("--profile <name>", "AWS named profile for the scanning identity")
-    .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
-    .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
-    .option("--external-id <id>", "external id for the audit role's AssumeRole")
-    .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
-    .option("--accounts <ids>", "only these account ids (comma-separated)", list)
-    .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
-    .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
-    .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list)
-    .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
-    .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
-    .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("table"))
-    .option("--output <file>", "write the format to this file ('-' for stdout)")
-    .option("--out-dir <dir>", "write report.json, the CSV files, report.html and manifest.json here")
-    .option("--s3-bucket <bucket>", "store the report files in this bucket (and read the previous scan from it)")
-    .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
-    .option(
-      "--security-hub",
-      "import findings into Security Hub in each member account, archiving resolved ones",
-      false,
-    )
-    .option("--sns-topic-arn <arn>", "publish the scan digest to this SNS topic")
-    .addOption(
-      new Option("--fail-on <severity>", "exit 3 when an open finding is at or above")
-        .choices(["CRITICAL", "HIGH", "MEDIUM", "LOW", "none"])
-        .default("HIGH"),
-    )
-    .option("--allow-partial", "do not exit 4 when some in-scope account could not be audited", false)
-    .option("--quiet", "no progress or warnings on stderr", false)
-    .option("--no-color", "no colors in the table")
-    .action(async (o) => {
-      const { exitCode } = await runScanCommand(
-        {
-          ...o,
-          format: o.format as Format,
-          failOn: o.failOn as FailOn,
-          color: o.color !== false && !process.env.NO_COLOR,
-        },
-        io,
-      );
-      result.code = exitCode;
-    });
+  const withLogging = (c: Command) =>
+    c
+      .addOption(new Option("--log-level <level>", `messages on stderr: ${LOG_LEVELS.join(", ")}`).argParser(logLevel))
+      .option("--verbose", "same as --log-level info")
+      .option("--debug", "same as --log-level debug (also prints stack traces)")
+      .option("--quiet", "only errors on stderr (no progress, no warnings)", false);
+
+  withLogging(
+    cmd
+      .command("scan")
+      .description("Scan every account of the organization and report IAM users and root users without MFA.")
+      .option("--profile <name>", "AWS named profile for the scanning identity")
+      .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+      .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
+      .option("--external-id <id>", "external id for the audit role's AssumeRole")
+      .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
+      .option("--accounts <ids>", "only these account ids (comma-separated)", list)
+      .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
+      .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
+      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list)
+      .option("--checks <ids>", "run only these checks (comma-separated; see orgmfa checks)", list)
+      .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", list)
+      .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
+      .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
+      .addOption(
+        new Option(
+          "--format <format>",
+          `output format: ${FORMATS.join(", ")} (default: from --output's extension, else table)`,
+        ).argParser(format(FORMATS)),
+      )
+      .option("--output <file>", "write the format to this file ('-' for stdout)")
+      .option("--out-dir <dir>", "write report.json, the CSV files, report.html and manifest.json here")
+      .option("--s3-bucket <bucket>", "store the report files in this bucket (and read the previous scan from it)")
+      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
+      .option(
+        "--security-hub",
+        "import findings into Security Hub in each member account, archiving resolved ones",
+        false,
+      )
+      .option("--sns-topic-arn <arn>", "publish the scan digest to this SNS topic")
+      .addOption(
+        new Option("--fail-on <severity>", `exit 3 when an open finding is at or above: ${FAIL_ON.join(", ")}`)
+          .argParser(failOn)
+          .default("HIGH"),
+      )
+      .option("--allow-partial", "do not exit 4 when some in-scope account could not be audited", false)
+      .option("--progress", "print progress lines on stderr even when it is not a terminal")
+      .option("--no-color", "no colors in the table (NO_COLOR is honoured too; FORCE_COLOR forces them)"),
+  ).action(async (o) => {
+    result.logLevel = levelOf(o);
+    const { exitCode } = await runScanCommand(
+      {
+        ...o,
+        format: o.format as Format | undefined,
+        failOn: o.failOn as FailOn,
+        logLevel: result.logLevel,
+        quiet: o.quiet === true,
+        color: o.color !== false,
+      },
+      io,
+    );
+    result.code = exitCode;
+  });
 
   cmd
     .command("report")
     .description("Re-render a saved report.json in another format (no AWS calls).")
-    .argument("<report.json>", "a report written by orgmfa scan (--out-dir, --format json or S3)")
-    .addOption(new Option("--format <format>", "output format").choices(FORMATS).default("html"))
+    .argument("<report.json>", "a report written by orgmfa scan (--out-dir, --format json or S3); - for stdin")
+    .addOption(
+      new Option(
+        "--format <format>",
+        `output format: ${FORMATS.join(", ")} (default: from --output's extension, else table)`,
+      ).argParser(format(FORMATS)),
+    )
     .option("--output <file>", "write to this file ('-' for stdout)")
     .option("--region <region>", "for --format asff: the Security Hub region")
     .option("--scanning-account <id>", "for --format asff: the account orgmfa scans from")
+    .addOption(
+      new Option("--fail-on <severity>", "exit 3 when an open finding is at or above (default: none)").argParser(
+        failOn,
+      ),
+    )
+    .option("--allow-partial", "with --fail-on: do not exit 4 when the report says an account was not audited", false)
     .option("--no-color", "no colors in the table")
-    .action((file: string, o) => {
-      result.code = runReportCommand(
+    .action(async (file: string, o) => {
+      result.code = await runReportCommand(
         file,
-        { ...o, format: o.format as Format, color: o.color !== false && !process.env.NO_COLOR },
-        io.stdout,
+        { ...o, format: o.format as Format | undefined, color: o.color !== false },
+        io,
       );
+    });
+
+  cmd
+    .command("checks")
+    .description("List every check: id, default severity, related controls, what it needs.")
+    .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+    .action((o) => {
+      sinks(io).out.write(renderChecks(o.format, (io.stdout as { columns?: number }).columns ?? 120));
+      result.code = EXIT.OK;
     });
 
   cmd
@@ -109,29 +181,35 @@ export function program(io: Io, result: { code: number }): Command {
 /** Runs the CLI and returns its exit code. Never lets a stack trace be the only output. */
 export async function main(
   argv: string[],
-  io: Io = { stdout: process.stdout, stderr: process.stderr },
+  io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, handleSignals: true },
 ): Promise<number> {
-  const result = { code: EXIT.OK as number };
+  const result: Result = { code: EXIT.OK, logLevel: "warn" };
+  const { err } = sinks(io);
+  const args = argv.slice(2);
+  const cmd = program(io, result);
+  const known = cmd.commands.map((c) => c.name());
+  if (args.length === 0) {
+    err.write(cmd.helpInformation());
+    err.write("\norgmfa: a command is required (scan, report, checks or demo).\n");
+    return EXIT.USAGE;
+  }
+  if (args[0] === "help" && args[1] !== undefined && !known.includes(args[1])) {
+    err.write(`orgmfa: unknown command '${args[1]}'. Commands: ${known.join(", ")}.\n`);
+    return EXIT.USAGE;
+  }
   try {
-    await program(io, result).parseAsync(argv);
+    await cmd.parseAsync(argv);
     return result.code;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help")
-        return EXIT.OK;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof EmulatorNotFoundError) {
+      err.write(`orgmfa: ${e.message}\n`);
       return EXIT.USAGE;
     }
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      io.stderr.write(`orgmfa: ${e.message}\n`);
-      return EXIT.USAGE;
-    }
-    if (e instanceof EmulatorNotFoundError) {
-      io.stderr.write(`orgmfa: ${e.message}\n`);
-      return EXIT.USAGE;
-    }
-    const err = e as Error;
-    io.stderr.write(`orgmfa: ${err.name ?? "Error"}: ${err.message}\n`);
-    if (process.env.ORGMFA_DEBUG) io.stderr.write(`${err.stack}\n`);
+    const error = e as Error;
+    err.write(`orgmfa: ${error?.message ?? String(e)}\n`);
+    if (result.logLevel === "debug") err.write(`${error?.stack}\n`);
+    else err.write("(run again with --debug for details)\n");
     return EXIT.ERROR;
   }
 }

@@ -1,55 +1,77 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseReportJson, ReportSchemaError, type ScanReport } from "@orgmfa/core";
+import { EXIT, exitCodeFor, type FailOn, parseReportJson, ReportSchemaError, type ScanReport } from "@orgmfa/core";
 import { UsageError } from "./errors";
-import { FORMATS, type Format, render } from "./render";
+import { colorFor, type Io, sinks } from "./io";
+import { checkOutputFile, resolveFormat } from "./outputs";
+import { type Format, render } from "./render";
 
 export interface ReportFlags {
-  format: Format;
+  /** Undefined: from --output's extension, else the table. */
+  format?: Format;
   output?: string;
   region?: string;
   scanningAccount?: string;
+  /** Exit 3/4 as `orgmfa scan` would for this report; without it, 0. */
+  failOn?: FailOn;
+  allowPartial?: boolean;
   color: boolean;
 }
 
-/** Reads and validates a saved report.json; every problem is a usage error naming the file. */
+/** Parses and validates a report's text; every problem is a usage error naming where it came from. */
+export function parseReportText(text: string, source: string): ScanReport {
+  try {
+    return parseReportJson(text);
+  } catch (e) {
+    if (!(e instanceof ReportSchemaError)) throw e;
+    const problems = e.problems.slice(0, 5).map((p) => `  ${p}`);
+    throw new UsageError(`${source} is not an orgmfa report:\n${problems.join("\n")}`);
+  }
+}
+
+/** Reads and validates a saved report.json. */
 export function loadReportFile(file: string): ScanReport {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
     throw new UsageError(
-      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass the path of a report.json written by orgmfa scan.`,
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass the path of a report.json written by orgmfa scan, or - to read it from stdin.`,
     );
   }
-  try {
-    return parseReportJson(text);
-  } catch (e) {
-    if (!(e instanceof ReportSchemaError)) throw e;
-    const problems = e.problems.slice(0, 5).map((p) => `  ${p}`);
-    throw new UsageError(`${file} is not an orgmfa report:\n${problems.join("\n")}`);
-  }
+  return parseReportText(text, file);
 }
 
-/** `orgmfa report <file> --format …`: re-renders a saved report without touching AWS. */
-export function runReportCommand(
-  file: string,
-  f: ReportFlags,
-  stdout: NodeJS.WritableStream & { isTTY?: boolean },
-): number {
-  if (!FORMATS.includes(f.format)) throw new UsageError(`--format: "${f.format}" must be one of ${FORMATS.join(", ")}`);
-  if (f.format === "asff") {
-    if (!f.region) throw new UsageError("--region: needed for --format asff (the Security Hub region)");
+async function readStdin(io: Io): Promise<string> {
+  const stdin = io.stdin ?? process.stdin;
+  if (stdin.isTTY)
+    throw new UsageError("report -: stdin is a terminal; pipe a report.json into it (… | orgmfa report -).");
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** `orgmfa report <file|-> …`: re-renders a saved report without touching AWS. */
+export async function runReportCommand(file: string, f: ReportFlags, io: Io): Promise<number> {
+  const { out } = sinks(io);
+  const format = resolveFormat(f.format, f.output, "table");
+  if (format === "asff") {
+    if (!f.region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(f.region))
+      throw new UsageError(
+        "--region: needed for --format asff, as a region name such as us-east-1 (the Security Hub region)",
+      );
     if (!f.scanningAccount || !/^\d{12}$/.test(f.scanningAccount))
       throw new UsageError(
         "--scanning-account: needed for --format asff, as a 12-digit account id (ACCOUNT_NOT_AUDITED findings are imported there)",
       );
   }
-  const report = loadReportFile(file);
-  const out = render(report, f.format, {
-    color: f.color && !f.output && stdout.isTTY === true,
-    ...(f.format === "asff" ? { asff: { region: f.region ?? "", scanningAccountId: f.scanningAccount ?? "" } } : {}),
+  const outputFile = f.output && f.output !== "-" ? f.output : undefined;
+  if (outputFile) checkOutputFile(outputFile);
+  const report = file === "-" ? parseReportText(await readStdin(io), "stdin") : loadReportFile(file);
+  const rendered = render(report, format, {
+    color: colorFor(io.stdout, f.color) && !outputFile,
+    ...(format === "asff" ? { asff: { region: f.region ?? "", scanningAccountId: f.scanningAccount ?? "" } } : {}),
   });
-  if (f.output && f.output !== "-") writeFileSync(f.output, out);
-  else stdout.write(out);
-  return 0;
+  if (outputFile) writeFileSync(outputFile, rendered);
+  else out.write(rendered);
+  return f.failOn ? exitCodeFor(report, f.failOn, f.allowPartial === true) : EXIT.OK;
 }

@@ -1,17 +1,26 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
   ClientPool,
+  type DeliveryTarget,
   DiscoveryError,
+  EmptyScopeError,
+  emptyScopeMessage,
+  errorCode,
+  errorMessage,
   loadLatestReport,
   type PublishResult,
   type PublishTargets,
+  profileExists,
+  profileFiles,
   publishReport,
   resolveRegion,
   runScan,
 } from "@orgmfa/aws";
 import {
+  CHECK_IDS,
   ConfigError,
+  configWarnings,
   EXIT,
   exitCodeFor,
   type FailOn,
@@ -21,12 +30,15 @@ import {
   policyFromConfig,
   ReportSchemaError,
   type ScanReport,
-  SEVERITIES,
   scanFiles,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { parseCheckIds } from "./checks";
 import { UsageError } from "./errors";
-import { FORMATS, type Format, render } from "./render";
+import { colorFor, type Io, type LogLevel, makeLog, sinks } from "./io";
+import { checkOutputFile, prepareOutDir, resolveFormat } from "./outputs";
+import { Progress } from "./progress";
+import { type Format, render } from "./render";
 import { VERSION } from "./version";
 
 export interface ScanFlags {
@@ -41,7 +53,8 @@ export interface ScanFlags {
   excludeOu?: string[];
   concurrency: number;
   config?: string;
-  format: Format;
+  /** Undefined: not given (inferred from --output's extension, else the table). */
+  format?: Format;
   output?: string;
   outDir?: string;
   s3Bucket?: string;
@@ -50,13 +63,17 @@ export interface ScanFlags {
   snsTopicArn?: string;
   failOn: FailOn;
   allowPartial: boolean;
+  checks?: string[];
+  excludeChecks?: string[];
+  /** Periodic progress lines on stderr even when it is not a terminal. */
+  progress?: boolean;
+  /** @default "warn" ("error" with --quiet) */
+  logLevel?: LogLevel;
   quiet: boolean;
   color: boolean;
 }
 
-export interface ScanIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+export interface ScanIo extends Io {
   /** Base credentials instead of the standard chain (the demo). */
   credentials?: AwsCredentialIdentityProvider;
   /** A config used when no --config is given (the demo). */
@@ -76,6 +93,8 @@ export const DEFAULT_S3_PREFIX = "orgmfa";
 /** Checks every flag before anything touches AWS; each message names the flag. */
 export function validateFlags(f: ScanFlags): void {
   const ids = (flag: string, list: string[] | undefined, re: RegExp, what: string) => {
+    if (list && list.length === 0)
+      throw new UsageError(`${flag}: the list is empty; give ${what} (comma-separated), or leave out ${flag}.`);
     for (const id of list ?? []) if (!re.test(id)) throw new UsageError(`${flag}: "${id}" is not ${what}`);
   };
   ids("--accounts", f.accounts, ACCOUNT_ID, "a 12-digit account id");
@@ -85,14 +104,14 @@ export function validateFlags(f: ScanFlags): void {
   if (!Number.isInteger(f.concurrency) || f.concurrency < 1 || f.concurrency > 256) {
     throw new UsageError(`--concurrency: "${f.concurrency}" must be a whole number from 1 to 256`);
   }
-  if (!FORMATS.includes(f.format)) throw new UsageError(`--format: "${f.format}" must be one of ${FORMATS.join(", ")}`);
-  if (f.failOn !== "none" && !SEVERITIES.includes(f.failOn)) {
-    throw new UsageError(`--fail-on: "${f.failOn}" must be one of ${[...SEVERITIES.slice(0, 4), "none"].join(", ")}`);
-  }
-  if (f.orgRoleArn && !ROLE_ARN.test(f.orgRoleArn))
-    throw new UsageError(`--org-role-arn: "${f.orgRoleArn}" is not an IAM role ARN`);
+  if (f.orgRoleArn !== undefined && !ROLE_ARN.test(f.orgRoleArn))
+    throw new UsageError(
+      `--org-role-arn: "${f.orgRoleArn}" is not an IAM role ARN (arn:aws:iam::<management account>:role/OrgMfaAuditRole)`,
+    );
   if (!/^[\w+=,.@-]{1,64}$/.test(f.roleName))
     throw new UsageError(`--role-name: "${f.roleName}" is not an IAM role name`);
+  if (f.externalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(f.externalId))
+    throw new UsageError("--external-id: must be 2–1224 characters of letters, digits and +=,.@:/-");
   if (f.s3Bucket !== undefined && !BUCKET.test(f.s3Bucket))
     throw new UsageError(
       `--s3-bucket: "${f.s3Bucket}" is not an S3 bucket name (3–63 lowercase letters, digits, dots, hyphens)`,
@@ -105,6 +124,53 @@ export function validateFlags(f: ScanFlags): void {
     throw new UsageError(
       `--sns-topic-arn: "${f.snsTopicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
     );
+  if (f.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(f.region))
+    throw new UsageError(`--region: "${f.region}" is not an AWS region name (e.g. us-east-1)`);
+  if (f.profile !== undefined && f.profile.trim() === "") throw new UsageError("--profile: the profile name is empty");
+  const checks = parseCheckIds("--checks", f.checks ?? []);
+  const excluded = parseCheckIds("--exclude-checks", f.excludeChecks ?? []);
+  if (f.checks && checks.length === 0) throw new UsageError("--checks: the list is empty (see orgmfa checks)");
+  if (f.excludeChecks && excluded.length === 0)
+    throw new UsageError("--exclude-checks: the list is empty (see orgmfa checks)");
+  if (f.checks && checks.every((c) => excluded.includes(c)))
+    throw new UsageError("--checks and --exclude-checks together leave no check to run");
+  if (!f.checks && excluded.length === CHECK_IDS.length)
+    throw new UsageError("--exclude-checks: every check is excluded; nothing would be checked");
+}
+
+/**
+ * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` must be URLs with a scheme; the SDK's own
+ * error for `localhost:5000` is a bare `TypeError: Invalid URL`.
+ */
+export function checkEndpointEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!/^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$/.test(name) || value === undefined || value === "") continue;
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new UsageError(
+        `${name}: "${value}" is not an http(s) URL. Write it with its scheme, e.g. http://${value.replace(/^\w+:\/\//, "")}`,
+      );
+  }
+}
+
+/** The config with `--checks` / `--exclude-checks` applied (the flags win over the file). */
+export function applyCheckFlags(config: OrgMfaConfig, f: Pick<ScanFlags, "checks" | "excludeChecks">): OrgMfaConfig {
+  if (!f.checks && !f.excludeChecks) return config;
+  const only = f.checks ? new Set(parseCheckIds("--checks", f.checks)) : null;
+  const off = new Set(parseCheckIds("--exclude-checks", f.excludeChecks ?? []));
+  const checks: NonNullable<OrgMfaConfig["checks"]> = { ...config.checks };
+  for (const id of CHECK_IDS) {
+    if ((only && !only.has(id)) || off.has(id)) checks[id] = { ...checks[id], enabled: false };
+    else if (only?.has(id)) checks[id] = { ...checks[id], enabled: true };
+  }
+  // Naming the phishing-resistance check turns on what it needs.
+  const phishing = only?.has("USER_MFA_NOT_PHISHING_RESISTANT") ? { requirePhishingResistantMfa: true } : {};
+  return { ...config, ...phishing, checks };
 }
 
 function loadConfig(file: string): OrgMfaConfig {
@@ -133,43 +199,130 @@ function previousReport(outDir: string | undefined, warn: (m: string) => void): 
   }
 }
 
-const LABEL = { s3: "S3", securityhub: "Security Hub", sns: "SNS" } as const;
+const LABEL: Record<DeliveryTarget, string> = { s3: "S3", securityhub: "Security Hub", sns: "SNS" };
+const NETWORK = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|socket hang up|TimeoutError/;
 
-function credentialsHint(e: unknown): string | null {
-  const name = (e as { name?: string }).name ?? "";
-  if (
-    name === "CredentialsProviderError" ||
-    /Could not load credentials|credentials/i.test((e as Error).message ?? "")
-  ) {
-    return "No usable AWS credentials. Set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.";
+/** A message naming the cause and the next step for a failed first call (GetCallerIdentity). */
+async function identityProblem(e: unknown, f: ScanFlags, region: string): Promise<string | null> {
+  const code = errorCode(e);
+  const message = errorMessage(e);
+  const profile = f.profile ?? process.env.AWS_PROFILE;
+  const endpoint = process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL;
+  if (code === "CredentialsProviderError" || /Could not load credentials|credentials/i.test(message)) {
+    if (profile && !(await profileExists(profile).catch(() => true))) {
+      const where = f.profile !== undefined ? "--profile" : "AWS_PROFILE";
+      return `${where}: profile "${profile}" does not exist. Profiles are read from ${profileFiles()}; list them with \`aws configure list-profiles\`, or create it with \`aws configure --profile ${profile}\` (or \`aws configure sso\`).`;
+    }
+    if (profile)
+      return `Profile "${profile}" has no usable credentials (${message}). For SSO run \`aws sso login --profile ${profile}\`; otherwise check the profile in ${profileFiles()}.`;
+    return "No AWS credentials were found. Set AWS_PROFILE (or pass --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.";
   }
-  if (name === "InvalidClientTokenId" || name === "ExpiredToken" || name === "SignatureDoesNotMatch") {
-    return `The AWS credentials were refused (${name}). Refresh them (for SSO: aws sso login) and try again.`;
+  if (["InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch"].includes(code))
+    return `The AWS credentials were refused (${code}). Refresh them (for SSO: aws sso login) and try again.`;
+  if (NETWORK.test(`${code} ${message}`)) {
+    if (endpoint)
+      return `Cannot reach the AWS endpoint ${endpoint} (${code}: ${message}). Check AWS_ENDPOINT_URL, and that the service behind it is running (for the emulator: orgmfa demo --keep-running).`;
+    return `Cannot reach AWS STS in ${region} (${code}: ${message}). Check the network or proxy (HTTPS_PROXY) and --region.`;
   }
   return null;
 }
 
+/** What the discovery failure means, in the words of the flags the user gave. */
+function discoveryProblem(e: DiscoveryError, f: ScanFlags, caller: string): string {
+  if (e instanceof EmptyScopeError) {
+    const flagOf = {
+      accounts: f.accounts ? "--accounts" : "config accounts",
+      excludeAccounts: f.excludeAccounts ? "--exclude-accounts" : "config excludeAccounts",
+      ous: f.ou ? "--ou" : "config ous",
+      excludeOus: f.excludeOu ? "--exclude-ou" : "config excludeOus",
+    };
+    return emptyScopeMessage(e.scope, (k) => flagOf[k]);
+  }
+  if (e.kind === "usage") return e.message;
+  const cause = e.cause ? `${errorCode(e.cause)}: ${errorMessage(e.cause)}` : e.message;
+  if (f.orgRoleArn)
+    return `Cannot read the organization through --org-role-arn ${f.orgRoleArn} (${cause}). Check that the role exists in the management account (the OrgMfaManagement stack, with EnableOrganizationsRead=true), and that it trusts ${caller}.`;
+  return `Cannot read the organization as ${caller} (${cause}). Run orgmfa from the management account or a delegated administrator, or pass --org-role-arn with the management account's audit role.`;
+}
+
+/** A hint when accounts refused the audit role: usually the role name or the StackSet rollout. */
+function assumeRoleHint(report: ScanReport, f: ScanFlags): string | null {
+  const denied = report.accounts.filter((a) => a.reason === "ASSUME_ROLE_DENIED");
+  if (denied.length === 0) return null;
+  const all = denied.length === report.summary.accounts.inScope;
+  const which = all
+    ? `every in-scope account (${denied.length})`
+    : `${denied.length} of ${report.summary.accounts.inScope} accounts`;
+  return `${which} refused AssumeRole of role ${f.roleName}. Check that --role-name matches the member StackSet's AuditRoleName (default OrgMfaAuditRole), that the StackSet has reached ${all ? "these accounts" : "them"} (their OUs are targets), and that the role trusts this scanner identity.`;
+}
+
+/** What has landed so far; an interrupted scan says it, so nothing is lost without a word. */
+class DeliveryLedger {
+  phase = "starting";
+  private readonly done: string[] = [];
+  private readonly pending = new Set<string>();
+  s3Objects: { written: number; total: number } | null = null;
+  s3Prefix: string | null = null;
+
+  expect(what: string): void {
+    this.pending.add(what);
+  }
+  landed(what: string, detail = what): void {
+    this.pending.delete(what);
+    this.done.push(detail);
+  }
+  summary(): string {
+    const notYet = [...this.pending].map((p) =>
+      p === "S3" && this.s3Objects
+        ? `S3 (${this.s3Objects.written} of ${this.s3Objects.total} objects written${this.s3Prefix ? ` under ${this.s3Prefix}` : ""}; without manifest.json that scan folder is incomplete and latest/ may be partly updated)`
+        : p,
+    );
+    return `Delivered: ${this.done.length ? this.done.join("; ") : "nothing"}. Not delivered: ${notYet.length ? notYet.join("; ") : "nothing"}.`;
+  }
+}
+
+/** Stops the command on SIGINT/SIGTERM/SIGHUP, saying what was and was not delivered. */
+function onSignals(io: Io, stop: (signal: NodeJS.Signals) => void): () => void {
+  if (!io.handleSignals) return () => undefined;
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.once(s, stop);
+  return () => {
+    for (const s of signals) process.removeListener(s, stop);
+  };
+}
+
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 /**
  * `orgmfa scan`: discover, scan, evaluate, aggregate, then write the chosen format and the files.
- * Returns the exit code of CONTRACT.md.
+ * Returns the exit code of CONTRACT.md. Every flag and output path is checked before the first
+ * AWS call; a reader that closes stdout early costs nothing but that output.
  */
 export async function runScanCommand(
   flags: ScanFlags,
   io: ScanIo,
 ): Promise<{ exitCode: number; report: ScanReport; delivery: PublishResult | null }> {
+  const { out, err } = sinks(io);
+  const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
   validateFlags(flags);
-  const config = flags.config ? loadConfig(flags.config) : (io.defaultConfig ?? {});
+  checkEndpointEnv();
+  const format = resolveFormat(flags.format, flags.output, "table");
+  const outputFile = flags.output && flags.output !== "-" ? flags.output : undefined;
+  if (outputFile) checkOutputFile(outputFile);
+  if (flags.outDir) prepareOutDir(flags.outDir);
+  const config = applyCheckFlags(flags.config ? loadConfig(flags.config) : (io.defaultConfig ?? {}), flags);
   const region = flags.region || (await resolveRegion(flags.profile));
   if (!region)
     throw new UsageError(
       "No AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or region in your profile).",
     );
-  const progress = io.stderr.isTTY === true && !flags.quiet;
+  const progress = new Progress(err, {
+    live: err.isTTY && !flags.quiet,
+    periodic: flags.progress === true && !err.isTTY,
+  });
   const say = (m: string) => {
-    if (progress) io.stderr.write(`${m}\n`);
-  };
-  const warn = (m: string) => {
-    if (!flags.quiet) io.stderr.write(`warning: ${m}\n`);
+    progress.end();
+    if (log.level === "info" || log.level === "debug" || (err.isTTY && !flags.quiet)) err.write(`${m}\n`);
   };
 
   const pool = new ClientPool({
@@ -180,25 +333,35 @@ export async function runScanCommand(
     profile: flags.profile,
     baseCredentials: io.credentials,
   });
+  const ledger = new DeliveryLedger();
+  const stopSignals = onSignals(io, (signal) => {
+    progress.end();
+    pool.destroy();
+    log.error(`interrupted by ${signal} while ${ledger.phase}. ${ledger.summary()}`);
+    process.exit(SIGNAL_EXIT[signal] ?? 1);
+  });
   try {
-    let scanningAccountId: string;
+    let caller: { account: string; arn: string };
+    ledger.phase = "checking the credentials";
     try {
-      scanningAccountId = (await pool.whoAmI()).account;
+      caller = await pool.whoAmI();
     } catch (e) {
-      const hint = credentialsHint(e);
-      if (hint) throw new UsageError(hint);
+      const problem = await identityProblem(e, flags, region);
+      if (problem) throw new UsageError(problem);
       throw e;
     }
+    log.debug(`scanning as ${caller.arn} in ${region}`);
     const s3 = flags.s3Bucket
       ? { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX, kmsKeyId: config.s3KmsKeyId }
       : undefined;
     let previous: ScanReport | null;
     if (s3) {
       const latest = await loadLatestReport(pool.s3(), s3);
-      if (latest.warning) warn(latest.warning);
+      if (latest.warning) log.warn(latest.warning);
       previous = latest.report;
-    } else previous = previousReport(flags.outDir, warn);
+    } else previous = previousReport(flags.outDir, log.warn);
     let report: ScanReport;
+    ledger.phase = "scanning";
     try {
       report = await runScan({
         pool,
@@ -214,42 +377,80 @@ export async function runScanCommand(
         toolVersion: VERSION,
         previous,
         onPhase: say,
-        onAccountDone: (o, done, total) =>
-          say(`  [${done}/${total}] ${o.accountId} ${o.kind === "facts" ? "audited" : `FAILED ${o.reason}`}`),
+        warningsFor: (accountIds) => configWarnings(config, { now: new Date(), accountIds }),
+        onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),
+        onAccountDone: (o, done, total) => {
+          progress.account(done, total, o.kind === "failure");
+          if (o.kind === "failure")
+            log.debug(`${o.accountId}: FAILED ${o.reason} (${o.error.code}: ${o.error.message})`);
+        },
       });
     } catch (e) {
-      if (e instanceof DiscoveryError && e.kind === "usage") throw new UsageError(e.message);
+      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
       throw e;
     }
+    progress.end();
+    const hint = assumeRoleHint(report, flags);
+    if (hint) log.warn(hint);
 
-    const out = render(report, flags.format, {
-      color: flags.color && !flags.output && (io.stdout as { isTTY?: boolean }).isTTY === true,
-      asff: { region, scanningAccountId },
+    // Every output is independent: one that fails (or a reader that left) costs none of the others.
+    const problems: string[] = [];
+    ledger.phase = "writing the report";
+    const rendered = render(report, format, {
+      color: colorFor(io.stdout, flags.color) && !outputFile,
+      asff: { region, scanningAccountId: caller.account },
     });
-    if (flags.output && flags.output !== "-") writeFileSync(flags.output, out);
-    else io.stdout.write(out);
-    // Local files first: whatever happens to the deliveries below, nothing is lost.
+    if (outputFile) {
+      ledger.expect(`--output ${outputFile}`);
+      try {
+        writeFileSync(outputFile, rendered);
+        ledger.landed(`--output ${outputFile}`);
+      } catch (e) {
+        problems.push(`--output ${outputFile}: ${errorMessage(e)}`);
+      }
+    } else {
+      out.write(rendered);
+      ledger.landed("stdout", out.closed ? "stdout (its reader closed early)" : "stdout");
+    }
     const files = flags.outDir || s3 ? scanFiles(report) : undefined;
     if (flags.outDir && files) {
-      mkdirSync(flags.outDir, { recursive: true });
-      for (const [name, content] of Object.entries(files)) writeFileSync(path.join(flags.outDir, name), content);
-      say(`wrote ${Object.keys(files).join(", ")} to ${flags.outDir}`);
+      ledger.expect(`--out-dir ${flags.outDir}`);
+      try {
+        for (const [name, content] of Object.entries(files)) writeFileSync(path.join(flags.outDir, name), content);
+        ledger.landed(`--out-dir ${flags.outDir}`, `${Object.keys(files).length} files in ${flags.outDir}`);
+        say(`wrote ${Object.keys(files).join(", ")} to ${flags.outDir}`);
+      } catch (e) {
+        problems.push(`--out-dir ${flags.outDir}: ${errorMessage(e)}`);
+      }
     }
 
     const targets: PublishTargets = {
       ...(s3 ? { s3 } : {}),
-      ...(flags.securityHub ? { securityHub: { region, scanningAccountId } } : {}),
+      ...(flags.securityHub ? { securityHub: { region, scanningAccountId: caller.account } } : {}),
       ...(flags.snsTopicArn
         ? { sns: { topicArn: flags.snsTopicArn, perAccountMessages: config.snsPerAccountMessages ?? false } }
         : {}),
     };
     let delivery: PublishResult | null = null;
     if (targets.s3 || targets.securityHub || targets.sns) {
+      if (targets.s3) ledger.expect("S3");
+      if (targets.securityHub) ledger.expect("Security Hub");
+      if (targets.sns) ledger.expect("SNS digest");
+      ledger.phase = "delivering";
+      if (s3) ledger.s3Prefix = `s3://${s3.bucket}/${s3.prefix}/`;
       delivery = await publishReport(pool, report, targets, {
         policy: policyFromConfig(config),
         files,
         localReportLocation: flags.outDir ? path.resolve(flags.outDir, "report.html") : null,
-        onPhase: say,
+        onPhase: (m) => {
+          ledger.phase = m;
+          say(m);
+        },
+        onProgress: (p) => {
+          if (p.objects) ledger.s3Objects = p.objects;
+          const name = { s3: "S3", securityhub: "Security Hub", sns: "SNS digest" }[p.target];
+          if (p.done) ledger.landed(name);
+        },
       });
       if (delivery.s3) say(`report stored at ${delivery.s3.scanUri} (and ${delivery.s3.latestUri})`);
       if (delivery.securityHub)
@@ -257,13 +458,14 @@ export async function runScanCommand(
           `Security Hub: ${delivery.securityHub.imported} imported, ${delivery.securityHub.archived} archived in ${delivery.securityHub.hubs.length} accounts`,
         );
       if (delivery.sns) say(`digest published (${delivery.sns.accountMessages} account messages)`);
-      // Delivery problems are errors: shown even with --quiet.
-      for (const p of delivery.problems)
-        io.stderr.write(`orgmfa: delivery to ${LABEL[p.target]} failed: ${p.message}\n`);
+      for (const p of delivery.problems) problems.push(`delivery to ${LABEL[p.target]} failed: ${p.message}`);
     }
-    const exitCode = delivery?.problems.length ? EXIT.ERROR : exitCodeFor(report, flags.failOn, flags.allowPartial);
+    // Errors show even with --quiet.
+    for (const p of problems) log.error(p);
+    const exitCode = problems.length ? EXIT.ERROR : exitCodeFor(report, flags.failOn, flags.allowPartial);
     return { exitCode, report, delivery };
   } finally {
+    stopSignals();
     pool.destroy();
   }
 }

@@ -5,6 +5,7 @@ import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { loadSharedConfigFiles } from "@smithy/core/config";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import pThrottle from "p-throttle";
@@ -206,9 +207,16 @@ export class ClientPool {
     return this.cached("sts", () => new STSClient({ ...this.common, credentials: this.base }));
   }
 
-  /** Who the base identity is; fails early when there are no usable credentials. */
+  /**
+   * Who the base identity is; fails early when there are no usable credentials or the endpoint
+   * cannot be reached (two attempts, not the scan's ten: a wrong endpoint should not cost 20 s).
+   */
   async whoAmI(): Promise<{ account: string; arn: string; partition: string }> {
-    const r = await this.sts().send(new GetCallerIdentityCommand({}));
+    const sts = this.cached(
+      "sts:preflight",
+      () => new STSClient({ ...this.common, maxAttempts: 2, retryMode: "standard", credentials: this.base }),
+    );
+    const r = await sts.send(new GetCallerIdentityCommand({}));
     const arn = r.Arn ?? "";
     return { account: r.Account ?? "", arn, partition: arn.split(":")[1] || this.partition };
   }
@@ -218,6 +226,20 @@ export class ClientPool {
     for (const c of this.clients.values()) (c as { destroy(): void }).destroy();
     this.clients.clear();
   }
+}
+
+/**
+ * Whether a named profile exists in the shared config or credentials file (`AWS_CONFIG_FILE`,
+ * `AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/config` and `~/.aws/credentials`).
+ */
+export async function profileExists(profile: string): Promise<boolean> {
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
+  return Object.hasOwn(configFile, profile) || Object.hasOwn(credentialsFile, profile);
+}
+
+/** Where the SDK reads profiles from, for messages. */
+export function profileFiles(): string {
+  return `${process.env.AWS_CONFIG_FILE ?? "~/.aws/config"} and ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? "~/.aws/credentials"}`;
 }
 
 /**

@@ -45,6 +45,40 @@ export class DiscoveryError extends Error {
   }
 }
 
+/** The filters in force, by name, and how the listed accounts ended up out of scope. */
+export interface EmptyScope {
+  listed: number;
+  suspended: number;
+  excluded: number;
+  filters: { [K in "accounts" | "excludeAccounts" | "ous" | "excludeOus"]?: readonly string[] };
+}
+
+/**
+ * No account is left in scope: a scan would look at nothing, and must not report "all clear".
+ * Thrown by discovery so that every host (CLI, workflow) refuses such a scan.
+ */
+export class EmptyScopeError extends DiscoveryError {
+  constructor(readonly scope: EmptyScope) {
+    super(emptyScopeMessage(scope), "usage");
+    this.name = "EmptyScopeError";
+  }
+}
+
+/** Names the filters that left no account in scope; `label` maps a filter to how the user wrote it. */
+export function emptyScopeMessage(
+  scope: EmptyScope,
+  label: (filter: keyof EmptyScope["filters"]) => string = (f) => f,
+): string {
+  const set = (Object.keys(scope.filters) as Array<keyof EmptyScope["filters"]>).filter(
+    (k) => scope.filters[k]?.length,
+  );
+  const filters = set.map((k) => `${label(k)} ${scope.filters[k]?.join(",")}`).join("; ");
+  const counts = `${scope.listed} listed: ${scope.suspended} suspended or closed, ${scope.excluded} excluded`;
+  return `No account is in scope, so nothing would be scanned (${counts}).${
+    filters ? ` Filters in force: ${filters}.` : ""
+  } Change the filters so that at least one active account remains.`;
+}
+
 interface OuNode {
   name: string;
   /** OU ids from the root down to this node, inclusive. */
@@ -109,7 +143,7 @@ async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string
  * Every account ListAccounts returns appears exactly once.
  *
  * @throws DiscoveryError when the organization cannot be read, or a filter names an account or OU
- * the organization does not have.
+ * the organization does not have; {@link EmptyScopeError} when no account is left in scope.
  */
 export async function discoverOrganization(
   orgs: OrganizationsClient,
@@ -181,6 +215,15 @@ export async function discoverOrganization(
     });
   }
   targets.sort((x, y) => x.ouPath.localeCompare(y.ouPath) || x.accountName.localeCompare(y.accountName));
+  if (!targets.some((t) => t.skip === null)) {
+    const { ownerTag: _, ...named } = filters;
+    throw new EmptyScopeError({
+      listed: targets.length,
+      suspended: targets.filter((t) => t.skip === "SUSPENDED").length,
+      excluded: targets.filter((t) => t.skip === "EXCLUDED").length,
+      filters: named,
+    });
+  }
   return {
     organizationId,
     managementAccountId,

@@ -37,6 +37,8 @@ export interface PublishOptions {
   /** Files already rendered (so S3 and --out-dir hold the same bytes); rendered here otherwise. */
   files?: Record<string, string>;
   onPhase?: (message: string) => void;
+  /** Called as each target ends, and after each S3 object (so an interrupted run can say what landed). */
+  onProgress?: (event: { target: DeliveryTarget; done: boolean; objects?: { written: number; total: number } }) => void;
 }
 
 /**
@@ -58,10 +60,13 @@ export async function publishReport(
   if (targets.s3) {
     o.onPhase?.(`writing the report to s3://${targets.s3.bucket}/${targets.s3.prefix}`);
     try {
-      result.s3 = await storeScan(pool.s3(), targets.s3, report, o.files ?? scanFiles(report));
+      result.s3 = await storeScan(pool.s3(), targets.s3, report, o.files ?? scanFiles(report), (_, written, total) =>
+        o.onProgress?.({ target: "s3", done: false, objects: { written, total } }),
+      );
     } catch (e) {
       failed("s3", e);
     }
+    o.onProgress?.({ target: "s3", done: true });
   }
 
   if (targets.securityHub) {
@@ -84,6 +89,7 @@ export async function publishReport(
     } catch (e) {
       failed("securityhub", e);
     }
+    o.onProgress?.({ target: "securityhub", done: true });
   }
 
   if (targets.sns) {
@@ -107,6 +113,7 @@ export async function publishReport(
     } catch (e) {
       failed("sns", e);
     }
+    o.onProgress?.({ target: "sns", done: true });
   }
   return result;
 }

@@ -22,6 +22,12 @@ export interface RunScanOptions extends ScanAccountsOptions {
   previous?: ScanReport | null;
   scanId?: string;
   onPhase?: (message: string) => void;
+  /**
+   * Suspicious settings, judged once the organization's accounts are known; they are recorded in
+   * the report, and each is passed to `onWarning` as soon as discovery ends.
+   */
+  warningsFor?: (accountIds: ReadonlySet<string>) => Array<{ field: string; message: string }>;
+  onWarning?: (warning: { field: string; message: string }) => void;
 }
 
 /** A sortable scan id: the start time, then a random suffix. */
@@ -68,6 +74,8 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     discoveryFilters(config, o.filters),
     o.pool.discoveryIam(),
   );
+  const warnings = o.warningsFor?.(new Set(discovery.targets.map((t) => t.accountId))) ?? [];
+  for (const w of warnings) o.onWarning?.(w);
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
   o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
@@ -83,5 +91,6 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     outcomes,
     policy,
     previous: o.previous ?? null,
+    warnings,
   });
 }

@@ -35,6 +35,7 @@ export async function storeScan(
   target: S3Target,
   report: ScanReport,
   files: Record<string, string>,
+  onObject?: (key: string, written: number, total: number) => void,
 ): Promise<StoredScan> {
   const sse = target.kmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: target.kmsKeyId } : {};
   const names = Object.keys(files).sort((a, b) => Number(a === "manifest.json") - Number(b === "manifest.json"));
@@ -55,6 +56,7 @@ export async function storeScan(
         }),
       );
       keys.push(key);
+      onObject?.(key, keys.length, names.length * 2);
     }
   }
   return {

@@ -5,12 +5,17 @@
   (BatchImportFindings on the account's own default product, GetFindings on its own hub,
   Publish on the topic) would be denied. This makes enforcement stricter, never looser: a policy
   on "*" still matches, one scoped to another account's resource does not.
+- The server exits when the process that started it is gone (re-parented), so an emulator can never
+  outlive `orgmfa demo` or a test run, however they end (even SIGKILL).
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 """
 
 import json
+import os
 import sys
+import threading
+import time
 from urllib.parse import parse_qs, urlparse
 
 from moto.iam.models import iam_backends
@@ -57,5 +62,14 @@ SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
 
+def _exit_with_parent():
+    parent = os.getppid()
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 if __name__ == "__main__":
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     main(sys.argv[1:])

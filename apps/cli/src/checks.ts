@@ -1,0 +1,50 @@
+import { CHECK_DEFAULTS, CHECK_IDS, CHECK_INFO, type CheckId } from "@orgmfa/core";
+import Table from "cli-table3";
+import { UsageError } from "./errors";
+
+/** Every check, as `orgmfa checks` lists it. */
+export function checkList(): Array<{
+  id: CheckId;
+  severity: string;
+  enabledByDefault: boolean;
+  relatedControls: string[];
+  description: string;
+  needs: string;
+}> {
+  return CHECK_IDS.map((id) => ({
+    id,
+    severity: CHECK_DEFAULTS[id].severity,
+    enabledByDefault: CHECK_DEFAULTS[id].enabledByDefault,
+    relatedControls: CHECK_DEFAULTS[id].controls,
+    description: CHECK_INFO[id].description,
+    needs: CHECK_INFO[id].needs,
+  }));
+}
+
+/** `orgmfa checks [--format table|json]`. */
+export function renderChecks(format: string, width = 120): string {
+  const list = checkList();
+  if (format === "json") return `${JSON.stringify(list, null, 2)}\n`;
+  if (format !== "table") throw new UsageError(`--format: "${format}" must be table or json`);
+  const t = new Table({
+    head: ["Check", "Severity", "Related controls", "Raised when", "Needs"],
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [33, 10, 17, Math.max(24, Math.floor((width - 66) / 2)), Math.max(24, Math.floor((width - 66) / 2))],
+  });
+  for (const c of list) t.push([c.id, c.severity, c.relatedControls.join(", ") || "—", c.description, c.needs]);
+  return `${t.toString()}\n`;
+}
+
+/**
+ * Parses `--checks` / `--exclude-checks` values (case-insensitive check ids).
+ * @throws UsageError naming the flag and the unknown id.
+ */
+export function parseCheckIds(flag: string, ids: readonly string[]): CheckId[] {
+  return ids.map((raw) => {
+    const id = raw.toUpperCase();
+    if (!(CHECK_IDS as readonly string[]).includes(id))
+      throw new UsageError(`${flag}: "${raw}" is not a check. Checks: ${CHECK_IDS.join(", ")} (see orgmfa checks).`);
+    return id as CheckId;
+  });
+}
