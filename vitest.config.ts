@@ -9,7 +9,15 @@ export default defineConfig({
         test: { name: "infra", include: ["apps/infra/test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
       },
       // Cross-package tests against the emulator, through the real CLI binary.
-      { test: { name: "e2e", include: ["test/**/*.test.ts"], testTimeout: 180_000, hookTimeout: 180_000 } },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

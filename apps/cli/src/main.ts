@@ -1,14 +1,13 @@
-import { ConfigError, EXIT, type FailOn, SEVERITIES } from "@orgmfa/core";
-import { EmulatorNotFoundError } from "@orgmfa/emulator";
+import { EXIT, type FailOn, SEVERITIES } from "@orgmfa/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { renderChecks } from "./checks";
-import { runDemo } from "./demo";
-import { UsageError } from "./errors";
 import { type Io, LOG_LEVELS, type LogLevel, sinks } from "./io";
-import { FORMATS, type Format } from "./render";
-import { runReportCommand } from "./report";
-import { DEFAULT_S3_PREFIX, runScanCommand } from "./scan";
+import { DEFAULT_S3_PREFIX, FORMATS, type Format } from "./options";
 import { VERSION } from "./version";
+
+// Commands are loaded when they run (their code pulls in the AWS SDK): `--version`, `--help` and a
+// usage error start in a fraction of the time.
+/** Errors whose message is the whole story for the user: exit 2, no trace. */
+const USAGE_ERRORS = new Set(["UsageError", "ConfigError", "EmulatorNotFoundError"]);
 
 export type { Io } from "./io";
 
@@ -116,6 +115,7 @@ export function program(io: Io, result: Result): Command {
       .option("--no-color", "no colors in the table (NO_COLOR is honoured too; FORCE_COLOR forces them)"),
   ).action(async (o) => {
     result.logLevel = levelOf(o);
+    const { runScanCommand } = await import("./scan");
     const { exitCode } = await runScanCommand(
       {
         ...o,
@@ -151,6 +151,7 @@ export function program(io: Io, result: Result): Command {
     .option("--allow-partial", "with --fail-on: do not exit 4 when the report says an account was not audited", false)
     .option("--no-color", "no colors in the table")
     .action(async (file: string, o) => {
+      const { runReportCommand } = await import("./report");
       result.code = await runReportCommand(
         file,
         { ...o, format: o.format as Format | undefined, color: o.color !== false },
@@ -162,7 +163,8 @@ export function program(io: Io, result: Result): Command {
     .command("checks")
     .description("List every check: id, default severity, related controls, what it needs.")
     .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
-    .action((o) => {
+    .action(async (o) => {
+      const { renderChecks } = await import("./checks");
       sinks(io).out.write(renderChecks(o.format, (io.stdout as { columns?: number }).columns ?? 120));
       result.code = EXIT.OK;
     });
@@ -173,6 +175,7 @@ export function program(io: Io, result: Result): Command {
     .option("--out-dir <dir>", "where the report files go", "orgmfa-demo")
     .option("--keep-running", "leave the emulator running and print how to scan it again", false)
     .action(async (o) => {
+      const { runDemo } = await import("./demo");
       result.code = await runDemo({ outDir: o.outDir, keepRunning: o.keepRunning }, io);
     });
   return cmd;
@@ -202,7 +205,7 @@ export async function main(
     return result.code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof EmulatorNotFoundError) {
+    if (e instanceof Error && USAGE_ERRORS.has(e.name)) {
       err.write(`orgmfa: ${e.message}\n`);
       return EXIT.USAGE;
     }

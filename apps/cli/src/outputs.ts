@@ -1,7 +1,7 @@
 import { closeSync, constants, mkdirSync, openSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "./errors";
-import { FORMATS, type Format } from "./render";
+import { FORMATS, type Format } from "./options";
 
 /** What a file's extension says its content is: the formats it may hold, the first inferred. */
 const BY_EXTENSION: Record<string, readonly Format[]> = {

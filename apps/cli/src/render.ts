@@ -11,15 +11,17 @@ import {
 import Table from "cli-table3";
 import pc from "picocolors";
 
-export const FORMATS = ["table", "json", "csv", "html", "asff", "ocsf"] as const;
-export type Format = (typeof FORMATS)[number];
+import type { Format } from "./options";
 
-const SEVERITY_COLOR: Record<string, (s: string) => string> = {
-  CRITICAL: (s) => pc.bold(pc.red(s)),
-  HIGH: pc.red,
-  MEDIUM: pc.yellow,
-  LOW: pc.cyan,
-  INFORMATIONAL: pc.dim,
+export { FORMATS, type Format } from "./options";
+
+type Colors = ReturnType<typeof pc.createColors>;
+const SEVERITY_COLOR: Record<string, (c: Colors, s: string) => string> = {
+  CRITICAL: (c, s) => c.bold(c.red(s)),
+  HIGH: (c, s) => c.red(s),
+  MEDIUM: (c, s) => c.yellow(s),
+  LOW: (c, s) => c.cyan(s),
+  INFORMATIONAL: (c, s) => c.dim(s),
 };
 
 function pct(n: number): string {
@@ -28,8 +30,9 @@ function pct(n: number): string {
 
 /** The human table: headline, findings, coverage ledger. `color` only on a terminal. */
 export function renderTable(report: ScanReport, color: boolean): string {
-  const c = color ? pc : pc.createColors(false);
-  const sev = (s: string) => (color ? (SEVERITY_COLOR[s] ?? String)(s) : s);
+  // Decided by the caller (terminal, NO_COLOR, FORCE_COLOR, --no-color), not by picocolors' own guess.
+  const c = pc.createColors(color);
+  const sev = (s: string) => SEVERITY_COLOR[s]?.(c, s) ?? s;
   const s = report.summary;
   const lines: string[] = [];
   const head = headlineText(report);

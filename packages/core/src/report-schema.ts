@@ -1,10 +1,13 @@
-import { Ajv } from "ajv";
+import { Ajv, type ValidateFunction } from "ajv";
 import schema from "../schema/report.schema.json" with { type: "json" };
 import type { ScanReport } from "./types";
 
 export { schema as reportSchema };
 
-const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+let compiled: ValidateFunction | undefined;
+/** Compiled on first use: compiling at load would cost every command ~0.2 s, even `--version`. */
+const validator = (): ValidateFunction =>
+  (compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema));
 
 export class ReportSchemaError extends Error {
   constructor(readonly problems: string[]) {
@@ -15,6 +18,7 @@ export class ReportSchemaError extends Error {
 
 /** Problems that make `doc` not a valid report (empty when valid). */
 export function reportProblems(doc: unknown): string[] {
+  const validate = validator();
   if (validate(doc)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || "(top level)"}: ${e.message ?? "invalid"}`);
 }
