@@ -31,7 +31,9 @@ function isolateFromRealAws(): void {
 }
 
 /** The demo's config: an owner tag, and an exemption so the report shows one. */
-export function demoConfig(devAccountId: string, kmsKeyId?: string): OrgMfaConfig {
+export function demoConfig(devAccountId: string, kmsKeyId?: string, now = new Date()): OrgMfaConfig {
+  // Exemptions are temporary: this one runs for 60 days from today (a far date would draw a warning).
+  const expires = new Date(now.getTime() + 60 * 86_400_000).toISOString().slice(0, 10);
   return {
     ownerTag: "owner",
     ...(kmsKeyId ? { s3KmsKeyId: kmsKeyId } : {}),
@@ -41,7 +43,7 @@ export function demoConfig(devAccountId: string, kmsKeyId?: string): OrgMfaConfi
         principal: "heidi",
         checks: ["USER_CONSOLE_NO_MFA"],
         reason: "Lab break-glass user; hardware key on order (ticket SEC-1234)",
-        expires: "2099-12-31",
+        expires,
       },
     ],
   };
@@ -59,7 +61,7 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
   // Every way the demo can end stops the emulator: a signal here, the wrapper's parent check in moto.
   const stopOnSignal = (signal: NodeJS.Signals) => {
     err.write(`\norgmfa demo: ${signal}: stopping the emulator\n`);
-    const exit = () => process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
+    const exit = () => (io.exit ?? process.exit)(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
     (emulator ? emulator.stop() : Promise.resolve()).then(exit, exit);
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -178,7 +180,9 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
       // Back to moto's open mode so the default emulator identity (the management account) can scan.
       await emulator.setIamEnforcement(false);
       say();
-      say(`The emulator keeps running at ${emulator.endpoint} until you press Ctrl-C. Scan it again with:`);
+      say(
+        `The emulator keeps running at ${emulator.endpoint} (moto itself at ${emulator.motoEndpoint}) until you press Ctrl-C. Scan it again with:`,
+      );
       say(
         `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing npx orgmfa scan`,
       );

@@ -6,6 +6,10 @@ export interface Io {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Whether the command may install signal handlers (the real process only). @default false */
   handleSignals?: boolean;
+  /** How a signal handler ends the process. @default process.exit */
+  exit?: (code: number) => void;
+  /** Where signals come from. @default process */
+  signals?: Pick<NodeJS.EventEmitter, "once" | "removeListener">;
 }
 
 /**

@@ -36,6 +36,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { parseCheckIds } from "./checks";
 import { UsageError } from "./errors";
 import { colorFor, type Io, type LogLevel, makeLog, sinks } from "./io";
+import { DEFAULT_S3_PREFIX } from "./options";
 import { checkOutputFile, prepareOutDir, resolveFormat } from "./outputs";
 import { Progress } from "./progress";
 import { type Format, render } from "./render";
@@ -87,8 +88,6 @@ const OU_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
-/** The default `--s3-prefix`. */
-export const DEFAULT_S3_PREFIX = "orgmfa";
 
 /** Checks every flag before anything touches AWS; each message names the flag. */
 export function validateFlags(f: ScanFlags): void {
@@ -284,10 +283,11 @@ class DeliveryLedger {
 /** Stops the command on SIGINT/SIGTERM/SIGHUP, saying what was and was not delivered. */
 function onSignals(io: Io, stop: (signal: NodeJS.Signals) => void): () => void {
   if (!io.handleSignals) return () => undefined;
+  const source = io.signals ?? process;
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of signals) process.once(s, stop);
+  for (const s of signals) source.once(s, stop);
   return () => {
-    for (const s of signals) process.removeListener(s, stop);
+    for (const s of signals) source.removeListener(s, stop);
   };
 }
 
@@ -338,7 +338,7 @@ export async function runScanCommand(
     progress.end();
     pool.destroy();
     log.error(`interrupted by ${signal} while ${ledger.phase}. ${ledger.summary()}`);
-    process.exit(SIGNAL_EXIT[signal] ?? 1);
+    (io.exit ?? process.exit)(SIGNAL_EXIT[signal] ?? 1);
   });
   try {
     let caller: { account: string; arn: string };
@@ -390,8 +390,10 @@ export async function runScanCommand(
       throw e;
     }
     progress.end();
+    // Every account refusing the role is almost always a wrong --role-name or a StackSet not rolled
+    // out: a warning. Some accounts refusing is in the ledger and the exit code already: info.
     const hint = assumeRoleHint(report, flags);
-    if (hint) log.warn(hint);
+    if (hint) (hint.startsWith("every") ? log.warn : log.info)(hint);
 
     // Every output is independent: one that fails (or a reader that left) costs none of the others.
     const problems: string[] = [];

@@ -1,5 +1,5 @@
 import { loadLatestReport, publishReport } from "@orgmfa/aws";
-import { buildReport, policyFromConfig } from "@orgmfa/core";
+import { buildReport, configWarnings, policyFromConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -43,7 +43,13 @@ export async function handler(
       outcomes,
       policy,
       previous: latest.report,
+      // The same warnings `orgmfa scan` prints and records, judged against the organization discovered.
+      warnings: configWarnings(run.config, {
+        now: new Date(),
+        accountIds: new Set(run.targets.map((t) => t.accountId)),
+      }),
     });
+    for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
     const scanningAccountId = (await pool.whoAmI()).account;
     const delivery = await publishReport(
       pool,
