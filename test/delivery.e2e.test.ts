@@ -205,7 +205,7 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
     const digests = msgs.filter((m) => !m.MessageAttributes?.accountId);
     expect(digests).toHaveLength(1);
     const digest = digests[0];
-    expect(digest?.Subject).toBe("orgmfa: 7 users without MFA in 4 of 7 accounts, 1 not audited");
+    expect(digest?.Subject).toBe("orgmfa: 8 users without MFA (1 exempted) in 4 of 7 accounts, 1 not audited");
     expect(digest?.Message).toContain("legacy-unmanaged");
     expect(digest?.Message).toContain("ASSUME_ROLE_DENIED");
     expect(digest?.Message).toContain(`Full report: s3://${delivery.bucket}/orgmfa/scans/`);
@@ -305,7 +305,9 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
       const latest = JSON.parse((await asAdmin(() => reader.object("orgmfa/latest/report.json"))).body.toString());
       expect(latest.scanId).toBe(second.report.scanId);
       const [digest] = (await asAdmin(() => reader.messages())).filter((m) => !m.MessageAttributes?.accountId);
-      expect(digest?.Subject).toBe("orgmfa: 4 users without MFA in 3 of 7 accounts (1 new), 2 not audited");
+      expect(digest?.Subject).toBe(
+        "orgmfa: 5 users without MFA (1 exempted) in 3 of 7 accounts (1 new), 2 not audited",
+      );
       expect(digest?.Message).toContain(`Resolved since scan ${first.report.scanId} (2):`);
       expect(digest?.Message).toContain("USER_CONSOLE_NO_MFA: alice in");
     });

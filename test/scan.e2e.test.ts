@@ -172,7 +172,9 @@ describe("exit codes, filters and formats", () => {
 
   it("--format table and csv are readable", async () => {
     const t = await scan("--format", "table", "--allow-partial");
-    expect(t.stdout).toMatch(/orgmfa scan .*: 7 users without MFA, 9 open findings/);
+    expect(t.stdout).toMatch(
+      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\)\n9 open findings: 8 users without MFA, 1 account not audited\n/,
+    );
     expect(t.stdout).toMatch(/legacy-unmanaged[\s\S]*ASSUME_ROLE_DENIED/);
     const c = await scan("--format", "csv");
     expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 9);
