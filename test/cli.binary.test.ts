@@ -3,35 +3,20 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  DEMO_ORG,
-  DeliveryReader,
-  type Emulator,
-  type SeededDelivery,
-  type SeededOrg,
-  scannerCredentials,
-  seedDelivery,
-  seedOrganization,
-  startEmulator,
-} from "@orgmfa/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, runCli, scannerEnv } from "./helpers";
+import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
+import { BIN, cleanEnv, runCli } from "./helpers";
 
 // What only the real binary can show: exit codes of the process, a real closed pipe, real signals.
-let emu: Emulator;
-let org: SeededOrg;
-let delivery: SeededDelivery;
+let e: EmulatedOrg;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  emu = await startEmulator();
-  org = await seedOrganization(emu, DEMO_ORG);
-  delivery = await seedDelivery(emu.endpoint, org);
-  env = scannerEnv(emu.endpoint, await scannerCredentials(emu.endpoint, org.scannerRoleArn));
-  await emu.setIamEnforcement(true);
+  e = await startEmulatedOrg();
+  env = cleanEnv(e.env);
 });
 afterAll(async () => {
-  await emu?.stop();
+  await e?.emu.stop();
 });
 
 const noTrace = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n|EPIPE/);
@@ -75,13 +60,13 @@ describe("the orgmfa binary", () => {
         BIN,
         "scan",
         "--org-role-arn",
-        org.orgRoleArn,
+        e.org.orgRoleArn,
         "--format",
         "html",
         "--out-dir",
         outDir,
         "--s3-bucket",
-        delivery.bucket,
+        e.delivery.bucket,
         "--s3-prefix",
         "orgmfa/pipe",
       ],
@@ -97,9 +82,7 @@ describe("the orgmfa binary", () => {
     expect(code).toBe(4);
     noTrace(stderr);
     expect(readdirSync(outDir)).toHaveLength(6);
-    await emu.setIamEnforcement(false);
-    const keys = await new DeliveryReader(emu.endpoint, delivery, org).keys("orgmfa/pipe/");
-    await emu.setIamEnforcement(true);
+    const keys = await e.asAdmin(() => e.reader.keys("orgmfa/pipe/"));
     expect(keys.filter((k) => k.endsWith("/manifest.json"))).toHaveLength(2); // the scan folder and latest/
   });
 
@@ -107,37 +90,41 @@ describe("the orgmfa binary", () => {
     ["SIGTERM", 143],
     ["SIGINT", 130],
     ["SIGKILL", null],
-  ] as const)("%s to `orgmfa demo --keep-running` leaves no emulator behind", async (signal, exitCode) => {
-    const outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-demo-"));
-    const child = spawn(process.execPath, [BIN, "demo", "--keep-running", "--out-dir", outDir], {
-      env: cleanEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const ports = await new Promise<number[]>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => {
-        stdout += d.toString();
-        const m = /keeps running at http:\/\/127\.0\.0\.1:(\d+) \(moto itself at http:\/\/127\.0\.0\.1:(\d+)\)/.exec(
-          stdout,
-        );
-        if (m) resolve([Number(m[1]), Number(m[2])]);
+  ] as const)(
+    "%s to `orgmfa demo --keep-running` (with AWS_PROFILE=missing) leaves no emulator behind",
+    async (signal, exitCode) => {
+      const outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-demo-"));
+      const child = spawn(process.execPath, [BIN, "demo", "--keep-running", "--out-dir", outDir], {
+        // A profile that does not exist must not matter: the demo talks only to its own emulator.
+        env: cleanEnv({ AWS_PROFILE: "missing" }),
+        stdio: ["ignore", "pipe", "pipe"],
       });
-      child.on("close", () => reject(new Error(`demo ended before it was ready:\n${stdout}\n${stderr}`)));
-    });
-    for (const p of ports) expect(await listening(p)).toBe(true);
-    const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
-      child.on("close", (code, sig) => r({ code, signal: sig })),
-    );
-    child.kill(signal);
-    const end = await ended;
-    if (exitCode !== null) {
-      expect(end.code).toBe(exitCode);
-      expect(stderr).toMatch(new RegExp(`${signal}: stopping the emulator`));
-    }
-    for (const p of ports) expect(await closes(p)).toBe(true);
-  });
+      let stdout = "";
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const ports = await new Promise<number[]>((resolve, reject) => {
+        child.stdout.on("data", (d: Buffer) => {
+          stdout += d.toString();
+          const m = /keeps running at http:\/\/127\.0\.0\.1:(\d+) \(moto itself at http:\/\/127\.0\.0\.1:(\d+)\)/.exec(
+            stdout,
+          );
+          if (m) resolve([Number(m[1]), Number(m[2])]);
+        });
+        child.on("close", () => reject(new Error(`demo ended before it was ready:\n${stdout}\n${stderr}`)));
+      });
+      for (const p of ports) expect(await listening(p)).toBe(true);
+      const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
+        child.on("close", (code, sig) => r({ code, signal: sig })),
+      );
+      child.kill(signal);
+      const end = await ended;
+      if (exitCode !== null) {
+        expect(end.code).toBe(exitCode);
+        expect(stderr).toMatch(new RegExp(`${signal}: stopping the emulator`));
+      }
+      for (const p of ports) expect(await closes(p)).toBe(true);
+    },
+  );
 });

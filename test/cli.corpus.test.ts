@@ -3,25 +3,15 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ScanReport } from "@orgmfa/core";
-import {
-  DEMO_ORG,
-  type Emulator,
-  type SeededOrg,
-  scannerCredentials,
-  seedOrganization,
-  startEmulator,
-} from "@orgmfa/emulator";
-import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
 import { runInProcess } from "./in-process";
 
 // The bad-input corpus: every case runs in this process through main(argv, io), against an emulated
 // organization with IAM enforcement on, and asserts the exit code and that the message names the
 // problem (and never a stack trace, a class name or an all-clear).
-let emu: Emulator;
-let org: SeededOrg;
-let creds: AwsCredentialIdentity;
-let scanner: Record<string, string | undefined>;
+let e: EmulatedOrg;
+let scanner: EmulatedOrg["env"];
 const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-corpus-"));
 const file = (name: string, content: string) => {
   const p = path.join(dir, name);
@@ -34,21 +24,12 @@ const exemption = (over: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
-  emu = await startEmulator();
-  org = await seedOrganization(emu, DEMO_ORG);
-  creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
-  await emu.setIamEnforcement(true);
-  scanner = {
-    AWS_ENDPOINT_URL: emu.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-  };
+  e = await startEmulatedOrg();
+  scanner = e.env;
   mkdirSync(path.join(dir, "a-directory"));
 });
 afterAll(async () => {
-  await emu?.stop();
+  await e?.emu.stop();
 });
 
 /** A loopback port with nothing listening on it. */
@@ -70,8 +51,8 @@ interface Case {
   stdout?: RegExp;
 }
 
-const acct = (name: string) => org.accounts[name] ?? "";
-const scan = (...a: string[]) => ["scan", "--org-role-arn", org.orgRoleArn, ...a];
+const acct = (name: string) => e.org.accounts[name] ?? "";
+const scan = (...a: string[]) => ["scan", "--org-role-arn", e.org.orgRoleArn, ...a];
 const goodReport = () => file("good-report.json", readFileSync(path.join(dir, "saved", "report.json"), "utf8"));
 
 const CASES: Case[] = [
@@ -306,21 +287,21 @@ const CASES: Case[] = [
   {
     name: "AWS_PROFILE that does not exist",
     args: () => ["scan"],
-    env: () => ({ AWS_ENDPOINT_URL: emu.endpoint, AWS_REGION: "us-east-1", AWS_PROFILE: "missing" }),
+    env: () => ({ AWS_ENDPOINT_URL: e.emu.endpoint, AWS_REGION: "us-east-1", AWS_PROFILE: "missing" }),
     code: 2,
     stderr: /AWS_PROFILE: profile "missing" does not exist\. Profiles are read from \/nonexistent\/orgmfa-test-config/,
   },
   {
     name: "--profile that does not exist",
     args: () => ["scan", "--profile", "missing"],
-    env: () => ({ AWS_ENDPOINT_URL: emu.endpoint, AWS_REGION: "us-east-1" }),
+    env: () => ({ AWS_ENDPOINT_URL: e.emu.endpoint, AWS_REGION: "us-east-1" }),
     code: 2,
     stderr: /--profile: profile "missing" does not exist/,
   },
   {
     name: "no credentials at all",
     args: () => ["scan"],
-    env: () => ({ AWS_ENDPOINT_URL: emu.endpoint, AWS_REGION: "us-east-1" }),
+    env: () => ({ AWS_ENDPOINT_URL: e.emu.endpoint, AWS_REGION: "us-east-1" }),
     code: 2,
     stderr: /No AWS credentials were found\. Set AWS_PROFILE/,
   },
@@ -342,7 +323,7 @@ const CASES: Case[] = [
   },
   {
     name: "--ou and --accounts that do not intersect",
-    args: () => scan("--ou", org.ous.Sandbox ?? "", "--accounts", acct("prod-web")),
+    args: () => scan("--ou", e.org.ous.Sandbox ?? "", "--accounts", acct("prod-web")),
     env: () => scanner,
     code: 2,
     stderr: /No account is in scope.*--accounts \d{12}; --ou ou-/,
@@ -377,7 +358,7 @@ const CASES: Case[] = [
   },
   {
     name: "an --org-role-arn that cannot be assumed",
-    args: () => ["scan", "--org-role-arn", `arn:aws:iam::${org.managementAccountId}:role/NoSuchRole`],
+    args: () => ["scan", "--org-role-arn", `arn:aws:iam::${e.org.managementAccountId}:role/NoSuchRole`],
     env: () => scanner,
     code: 2,
     stderr:

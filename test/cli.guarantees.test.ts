@@ -3,63 +3,27 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ScanReport } from "@orgmfa/core";
-import {
-  DEMO_ORG,
-  DeliveryReader,
-  type Emulator,
-  type SeededDelivery,
-  type SeededOrg,
-  scannerCredentials,
-  seedDelivery,
-  seedOrganization,
-  startEmulator,
-} from "@orgmfa/emulator";
-import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Progress } from "../apps/cli/src/progress";
+import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
 import { Capture, ClosedPipe, runInProcess } from "./in-process";
 
 // The README's guarantees, each held by a test here: never a false all-clear (see also the corpus),
-// nothing lost to a closed stdout or an interruption without a word, no secret in any output, one
+// nothing lost to a closed stdout or an interruption without a word, no secrets in any output, one
 // headline everywhere, progress on stderr only.
-let emu: Emulator;
-let org: SeededOrg;
-let delivery: SeededDelivery;
-let reader: DeliveryReader;
-let creds: AwsCredentialIdentity;
-let env: Record<string, string | undefined>;
+let e: EmulatedOrg;
+let env: EmulatedOrg["env"];
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), `orgmfa-${p}-`));
 
 beforeAll(async () => {
-  emu = await startEmulator();
-  org = await seedOrganization(emu, DEMO_ORG);
-  delivery = await seedDelivery(emu.endpoint, org);
-  reader = new DeliveryReader(emu.endpoint, delivery, org);
-  creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
-  await emu.setIamEnforcement(true);
-  env = {
-    AWS_ENDPOINT_URL: emu.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-  };
+  e = await startEmulatedOrg();
+  env = e.env;
 });
 afterAll(async () => {
-  await emu?.stop();
+  await e?.emu.stop();
 });
 
-/** Reads what landed as an administrator, with enforcement off for the reader's own calls. */
-async function asAdmin<T>(read: () => Promise<T>): Promise<T> {
-  await emu.setIamEnforcement(false);
-  try {
-    return await read();
-  } finally {
-    await emu.setIamEnforcement(true);
-  }
-}
-
-const scan = (...a: string[]) => ["scan", "--org-role-arn", org.orgRoleArn, ...a];
+const scan = (...a: string[]) => ["scan", "--org-role-arn", e.org.orgRoleArn, ...a];
 const exemptHeidi = () => {
   const file = path.join(tmp("config"), "config.json");
   const expires = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
@@ -68,7 +32,7 @@ const exemptHeidi = () => {
     JSON.stringify({
       exemptions: [
         {
-          account: org.accounts["dev-platform"],
+          account: e.org.accounts["dev-platform"],
           principal: "heidi",
           checks: ["USER_CONSOLE_NO_MFA"],
           reason: "break-glass",
@@ -84,7 +48,7 @@ describe("a reader that closes stdout early", () => {
   it("costs no exit code, no local file and no delivery, and prints no trace", async () => {
     const outDir = tmp("epipe");
     const r = await runInProcess(
-      scan("--format", "html", "--out-dir", outDir, "--s3-bucket", delivery.bucket, "--s3-prefix", "orgmfa/epipe"),
+      scan("--format", "html", "--out-dir", outDir, "--s3-bucket", e.delivery.bucket, "--s3-prefix", "orgmfa/epipe"),
       { env, stdout: new ClosedPipe() },
     );
     expect({ code: r.code, stderr: r.stderr }).toEqual({
@@ -99,7 +63,7 @@ describe("a reader that closes stdout early", () => {
       "report.json",
       "users.csv",
     ]);
-    const keys = await asAdmin(() => reader.keys("orgmfa/epipe/"));
+    const keys = await e.asAdmin(() => e.reader.keys("orgmfa/epipe/"));
     expect(keys.filter((k) => k.includes("/scans/") && k.endsWith("manifest.json"))).toHaveLength(1);
     expect(keys.filter((k) => k.startsWith("orgmfa/epipe/latest/"))).toHaveLength(6);
   });
@@ -122,19 +86,19 @@ describe("an interrupted scan", () => {
         "--out-dir",
         outDir,
         "--s3-bucket",
-        delivery.bucket,
+        e.delivery.bucket,
         "--s3-prefix",
         "orgmfa/sigint",
         "--security-hub",
         "--sns-topic-arn",
-        delivery.topicArn,
+        e.delivery.topicArn,
       ),
       { env, stderr, handleSignals: true, signals, exit: (c) => exits.push(c) },
     );
     expect(exits).toEqual([130]);
     expect(stderr.text).toMatch(
       new RegExp(
-        `orgmfa: interrupted by SIGINT while writing the report to s3://${delivery.bucket}/orgmfa/sigint\\. Delivered: stdout; 6 files in ${outDir}\\. Not delivered: S3; Security Hub; SNS digest\\.`,
+        `orgmfa: interrupted by SIGINT while writing the report to s3://${e.delivery.bucket}/orgmfa/sigint\\. Delivered: stdout; 6 files in ${outDir}\\. Not delivered: S3; Security Hub; SNS digest\\.`,
       ),
     );
   });
@@ -143,7 +107,9 @@ describe("an interrupted scan", () => {
 describe("no secrets in any output", () => {
   it("a full scan at debug level writes no access key id, secret key or session token anywhere", async () => {
     const outDir = tmp("secrets");
-    const secrets = [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken ?? ""].filter((s) => s.length > 8);
+    const secrets = [e.creds.accessKeyId, e.creds.secretAccessKey, e.creds.sessionToken ?? ""].filter(
+      (s) => s.length > 8,
+    );
     expect(secrets).toHaveLength(3);
     const runs = [
       await runInProcess(
@@ -155,27 +121,27 @@ describe("no secrets in any output", () => {
           "--out-dir",
           outDir,
           "--s3-bucket",
-          delivery.bucket,
+          e.delivery.bucket,
           "--s3-prefix",
           "orgmfa/secrets",
           "--security-hub",
           "--sns-topic-arn",
-          delivery.topicArn,
+          e.delivery.topicArn,
         ),
         { env },
       ),
       // Failures print the most context: a role that cannot be assumed, and a bad endpoint.
-      await runInProcess(["scan", "--debug", "--org-role-arn", `arn:aws:iam::${org.managementAccountId}:role/Nope`], {
+      await runInProcess(["scan", "--debug", "--org-role-arn", `arn:aws:iam::${e.org.managementAccountId}:role/Nope`], {
         env,
       }),
       await runInProcess(["scan", "--debug"], { env: { ...env, AWS_ENDPOINT_URL: "http://127.0.0.1:9" } }),
     ];
-    const landed = await asAdmin(async () => [
+    const landed = await e.asAdmin(async () => [
       ...(await Promise.all(
-        (await reader.keys("orgmfa/secrets/")).map(async (k) => (await reader.object(k)).body.toString()),
+        (await e.reader.keys("orgmfa/secrets/")).map(async (k) => (await e.reader.object(k)).body.toString()),
       )),
-      ...(await reader.messages()).map((m) => JSON.stringify(m)),
-      JSON.stringify(await reader.findings(org.scannerAccountId)),
+      ...(await e.reader.messages()).map((m) => JSON.stringify(m)),
+      JSON.stringify(await e.reader.findings(e.org.scannerAccountId)),
     ]);
     const everything = [
       ...runs.flatMap((r) => [r.stdout, r.stderr]),
@@ -195,7 +161,7 @@ describe("one headline", () => {
   it("the table, report.json, report.html and the digest say the same, and it adds up", async () => {
     const outDir = tmp("headline");
     const t = await runInProcess(
-      scan("--config", exemptHeidi(), "--out-dir", outDir, "--sns-topic-arn", delivery.topicArn),
+      scan("--config", exemptHeidi(), "--out-dir", outDir, "--sns-topic-arn", e.delivery.topicArn),
       { env },
     );
     expect(t.stdout).toMatch(
@@ -208,7 +174,7 @@ describe("one headline", () => {
     expect(html).toMatch(
       /Users without MFA<\/div><div class="value">8<\/div><div class="detail">7 IAM, 1 root, in 4 accounts · 1 exempted/,
     );
-    const digest = (await asAdmin(() => reader.messages())).at(-1);
+    const digest = (await e.asAdmin(() => e.reader.messages())).at(-1);
     expect(digest?.Subject).toBe("orgmfa: 8 users without MFA (1 exempted) in 4 of 7 accounts, 1 not audited");
     expect(digest?.Message).toMatch(
       /8 users without MFA \(7 IAM, 1 root; 1 exempted\)\.\n8 open findings: 7 users without MFA, 1 account not audited\./,
