@@ -167,9 +167,7 @@ export function applyCheckFlags(config: OrgMfaConfig, f: Pick<ScanFlags, "checks
     if ((only && !only.has(id)) || off.has(id)) checks[id] = { ...checks[id], enabled: false };
     else if (only?.has(id)) checks[id] = { ...checks[id], enabled: true };
   }
-  // Naming the phishing-resistance check turns on what it needs.
-  const phishing = only?.has("USER_MFA_NOT_PHISHING_RESISTANT") ? { requirePhishingResistantMfa: true } : {};
-  return { ...config, ...phishing, checks };
+  return { ...config, checks };
 }
 
 function loadConfig(file: string): OrgMfaConfig {

@@ -1,30 +1,25 @@
 import { z } from "zod";
+import { RULES } from "./checks";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
 import { CHECK_IDS, type CheckId, type Policy, SEVERITIES, type Severity } from "./types";
 
-/** Default severity and related controls of every check (CHECKS.md). */
-export const CHECK_DEFAULTS: Record<CheckId, { severity: Severity; enabledByDefault: boolean; controls: string[] }> = {
-  ROOT_NO_MFA: { severity: "CRITICAL", enabledByDefault: true, controls: ["IAM.9", "CIS 1.5"] },
-  ROOT_VIRTUAL_MFA: { severity: "CRITICAL", enabledByDefault: true, controls: ["IAM.6", "CIS 1.6"] },
-  USER_CONSOLE_NO_MFA: { severity: "HIGH", enabledByDefault: true, controls: ["IAM.5", "CIS 1.10"] },
-  USER_API_NO_MFA: { severity: "MEDIUM", enabledByDefault: true, controls: ["IAM.19"] },
-  USER_MFA_NOT_PHISHING_RESISTANT: { severity: "MEDIUM", enabledByDefault: true, controls: [] },
-  ACCOUNT_NOT_AUDITED: { severity: "HIGH", enabledByDefault: true, controls: [] },
-};
+/** Default severity, switch and related controls of every check: a view of `checks/*.ts`. */
+export const CHECK_DEFAULTS: Record<CheckId, { severity: Severity; enabledByDefault: boolean; controls: string[] }> =
+  Object.fromEntries(
+    RULES.map((r) => [
+      r.checkId,
+      { severity: r.severity, enabledByDefault: r.enabledByDefault, controls: [...r.controls] },
+    ]),
+  ) as Record<CheckId, { severity: Severity; enabledByDefault: boolean; controls: string[] }>;
 
 /**
- * Whom each check's findings are about, as exemption matching sees them (`ExemptionSubject`):
- * USER_MFA_NOT_PHISHING_RESISTANT is also raised for root; ACCOUNT_NOT_AUDITED (and a rule that
- * threw) is about the account, which only principal "*" reaches.
+ * Which kinds of principal each check can raise findings for (from each check's definition), for
+ * telling an exemption that can never match. ACCOUNT_NOT_AUDITED is about the account, which only
+ * principal "*" reaches.
  */
-export const CHECK_PRINCIPALS: Record<CheckId, readonly ExemptionSubject["principal"]["kind"][]> = {
-  ROOT_NO_MFA: ["root"],
-  ROOT_VIRTUAL_MFA: ["root"],
-  USER_CONSOLE_NO_MFA: ["user"],
-  USER_API_NO_MFA: ["user"],
-  USER_MFA_NOT_PHISHING_RESISTANT: ["user", "root"],
-  ACCOUNT_NOT_AUDITED: ["account"],
-};
+export const CHECK_PRINCIPALS: Record<CheckId, readonly ExemptionSubject["principal"]["kind"][]> = Object.fromEntries(
+  RULES.map((r) => [r.checkId, r.principals]),
+) as Record<CheckId, readonly ExemptionSubject["principal"]["kind"][]>;
 
 const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
 
@@ -114,25 +109,35 @@ const ouId = z
   .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, "must be an OU id such as ou-ab12-cd34ef56");
 
 /** The config file (`--config FILE`): JSON, every field optional. */
-export const configSchema = z.strictObject({
-  checks: z
-    .partialRecord(
-      z.enum(CHECK_IDS),
-      z.strictObject({ enabled: z.boolean().optional(), severity: z.enum(SEVERITIES).optional() }),
-    )
-    .optional(),
-  requirePhishingResistantMfa: z.boolean().optional(),
-  exemptions: z.array(exemptionSchema).optional(),
-  ownerTag: z.string().min(1).optional(),
-  accounts: z.array(accountId).optional(),
-  excludeAccounts: z.array(accountId).optional(),
-  ous: z.array(ouId).optional(),
-  excludeOus: z.array(ouId).optional(),
-  /** KMS key (key id, key ARN, alias name or alias ARN) for SSE-KMS on the report objects in S3. */
-  s3KmsKeyId: kmsKeyId.optional(),
-  /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
-  snsPerAccountMessages: z.boolean().optional(),
-});
+export const configSchema = z
+  .strictObject({
+    checks: z
+      .partialRecord(
+        z.enum(CHECK_IDS),
+        z.strictObject({ enabled: z.boolean().optional(), severity: z.enum(SEVERITIES).optional() }),
+      )
+      .optional(),
+    requirePhishingResistantMfa: z.boolean().optional(),
+    exemptions: z.array(exemptionSchema).optional(),
+    ownerTag: z.string().min(1).optional(),
+    accounts: z.array(accountId).optional(),
+    excludeAccounts: z.array(accountId).optional(),
+    ous: z.array(ouId).optional(),
+    excludeOus: z.array(ouId).optional(),
+    /** KMS key (key id, key ARN, alias name or alias ARN) for SSE-KMS on the report objects in S3. */
+    s3KmsKeyId: kmsKeyId.optional(),
+    /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
+    snsPerAccountMessages: z.boolean().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.requirePhishingResistantMfa === true && c.checks?.USER_MFA_NOT_PHISHING_RESISTANT?.enabled === false)
+      ctx.addIssue({
+        code: "custom",
+        path: ["requirePhishingResistantMfa"],
+        message:
+          "is true but checks.USER_MFA_NOT_PHISHING_RESISTANT.enabled is false: they are one switch; keep one of them",
+      });
+  });
 
 export type OrgMfaConfig = z.infer<typeof configSchema>;
 
@@ -196,9 +201,13 @@ export function policyFromConfig(config: OrgMfaConfig = {}, rootCredentialsManag
       severity: override?.severity ?? CHECK_DEFAULTS[id].severity,
     };
   }
+  // One switch: `requirePhishingResistantMfa: true` is another way of enabling the check.
+  const phishing = checks.USER_MFA_NOT_PHISHING_RESISTANT;
+  if (config.requirePhishingResistantMfa && config.checks?.USER_MFA_NOT_PHISHING_RESISTANT?.enabled === undefined)
+    phishing.enabled = true;
   return {
     checks,
-    requirePhishingResistantMfa: config.requirePhishingResistantMfa ?? false,
+    requirePhishingResistantMfa: phishing.enabled,
     exemptions: (config.exemptions ?? []).map((e) => ({ ...e })),
     rootCredentialsManagement,
   };

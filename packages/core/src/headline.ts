@@ -1,10 +1,16 @@
+import { type HeadlineGroup, RULES } from "./checks";
 import type { CheckId, Finding, ScanReport } from "./types";
 
+const GROUP = new Map<CheckId, HeadlineGroup>(RULES.map((r) => [r.checkId, r.headline]));
+
 /**
- * The checks whose finding means "this principal has a credential and no MFA device at all".
- * A principal with one of these findings, open or exempted, is a "user without MFA".
+ * The checks whose finding means "this principal has a credential and no MFA device at all" (each
+ * check's `headline` says so in its own file). A principal with one of these findings, open or
+ * exempted, is a "user without MFA".
  */
-export const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(["ROOT_NO_MFA", "USER_CONSOLE_NO_MFA", "USER_API_NO_MFA"]);
+export const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(
+  RULES.filter((r) => r.headline === "withoutMfa").map((r) => r.checkId),
+);
 
 /**
  * The one definition of the report's headline numbers; every renderer (terminal, report.html, the
@@ -19,7 +25,7 @@ export const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(["ROOT_NO_MFA", "USER
 export interface Headline {
   /** `accounts`: accounts with at least one user without MFA. */
   withoutMfa: { total: number; iam: number; root: number; exempted: number; open: number; accounts: number };
-  openFindings: { total: number; withoutMfa: number; weakMfa: number; notAudited: number };
+  openFindings: { total: number; withoutMfa: number; weakMfa: number; noCredential: number; notAudited: number };
   exemptedFindings: number;
 }
 
@@ -38,7 +44,7 @@ export function headline(report: Pick<ScanReport, "findings">): Headline {
   const gaps = withoutMfaFindings(report.findings);
   const open = report.findings.filter((f) => f.status === "OPEN");
   const openGaps = gaps.filter((f) => f.status === "OPEN");
-  const notAudited = open.filter((f) => f.checkId === "ACCOUNT_NOT_AUDITED").length;
+  const count = (g: HeadlineGroup) => open.filter((f) => GROUP.get(f.checkId) === g).length;
   return {
     withoutMfa: {
       total: gaps.length,
@@ -51,8 +57,9 @@ export function headline(report: Pick<ScanReport, "findings">): Headline {
     openFindings: {
       total: open.length,
       withoutMfa: openGaps.length,
-      notAudited,
-      weakMfa: open.length - openGaps.length - notAudited,
+      weakMfa: count("weakMfa"),
+      noCredential: count("noCredential"),
+      notAudited: count("notAudited"),
     },
     exemptedFindings: report.findings.length - open.length,
   };
@@ -76,6 +83,9 @@ export function headlineText(report: Pick<ScanReport, "findings">): { users: str
   const parts = [
     o.withoutMfa ? plural(o.withoutMfa, "user without MFA", "users without MFA") : "",
     o.weakMfa ? plural(o.weakMfa, "user with weak MFA", "users with weak MFA") : "",
+    o.noCredential
+      ? plural(o.noCredential, "user with no MFA and no credential yet", "users with no MFA and no credential yet")
+      : "",
     o.notAudited ? plural(o.notAudited, "account not audited", "accounts not audited") : "",
   ].filter(Boolean);
   const findings = `${plural(o.total, "open finding")}${parts.length ? `: ${parts.join(", ")}` : ""}`;

@@ -57,8 +57,18 @@ describe("user checks", () => {
       expect(run(facts([user("u", { consoleAccess: true, activeAccessKeys: 1, devices: [d] })]))).toEqual([]);
     }
   });
-  it("a user with no active credential raises nothing", () => {
-    expect(run(facts([user("idle"), user("old-keys", { activeAccessKeys: 0 })]))).toEqual([]);
+  it("a user with no active credential and no MFA raises only the LOW USER_NO_MFA_NO_CREDENTIALS (IAM.19)", () => {
+    const fs = run(
+      facts([
+        user("idle"),
+        user("old-keys", { activeAccessKeys: 0 }),
+        user("idle-with-mfa", { devices: [VIRTUAL] }),
+      ]),
+    );
+    expect(fs.map((f) => `${f.checkId}:${f.userName}:${f.severity}`)).toEqual([
+      "USER_NO_MFA_NO_CREDENTIALS:idle:LOW",
+      "USER_NO_MFA_NO_CREDENTIALS:old-keys:LOW",
+    ]);
   });
   it("phishing-resistant check is off by default, and on flags users whose devices are all virtual/TOTP/SMS", () => {
     const users = [

@@ -297,6 +297,7 @@ describe("configWarnings", () => {
           user("console", { consoleAccess: true }),
           user("api", { activeAccessKeys: 1 }),
           user("weak", { consoleAccess: true, devices: [VIRTUAL] }),
+          user("idle"),
         ],
         root({
           credentials: "PRESENT",

@@ -13,6 +13,19 @@ const WHAT_TO_DO: Record<string, string> = {
 /** ACCOUNT_NOT_AUDITED: an in-scope account could not be scanned (coverage). */
 export const accountNotAudited: Rule = {
   checkId: "ACCOUNT_NOT_AUDITED",
+  severity: "HIGH",
+  enabledByDefault: true,
+  controls: [],
+  principals: ["account"],
+  headline: "notAudited",
+
+  description: "orgmfa could not audit this account, so its users' MFA state is unknown.",
+  remediation:
+    "Deploy the orgmfa member template (StackSet) to the account, or fix the error named in the finding, then scan again.",
+  remediationUrl:
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html",
+  asffType: "Software and Configuration Checks/Coverage/Account Not Audited",
+  needs: "sts:AssumeRole of the audit role (--role-name) in every in-scope account",
   evaluate({ outcome, target }) {
     if (outcome.kind !== "failure") return [];
     return [

@@ -5,6 +5,7 @@ import type { Rule } from "./rule";
 import { userApiNoMfa } from "./user-api-no-mfa";
 import { userConsoleNoMfa } from "./user-console-no-mfa";
 import { userMfaNotPhishingResistant } from "./user-mfa-not-phishing-resistant";
+import { userNoMfaNoCredentials } from "./user-no-mfa-no-credentials";
 
 /** Every check, in report order. */
 export const RULES: readonly Rule[] = [
@@ -12,9 +13,10 @@ export const RULES: readonly Rule[] = [
   rootVirtualMfa,
   userConsoleNoMfa,
   userApiNoMfa,
+  userNoMfaNoCredentials,
   userMfaNotPhishingResistant,
   accountNotAudited,
 ];
 
-export type { FindingDraft, Rule, RuleContext } from "./rule";
+export type { FindingDraft, HeadlineGroup, PrincipalKind, Rule, RuleContext } from "./rule";
 export { hasActiveCredential, hasMfa } from "./rule";

@@ -1,10 +1,22 @@
 import { rootIsJudged } from "../root";
 import { rootEvidence } from "./root-evidence";
-import { label, type Rule } from "./rule";
+import { label, ROOT_MFA_DOC, type Rule } from "./rule";
 
 /** ROOT_NO_MFA: root has credentials and no MFA device (Security Hub IAM.9). */
 export const rootNoMfa: Rule = {
   checkId: "ROOT_NO_MFA",
+  severity: "CRITICAL",
+  enabledByDefault: true,
+  controls: ["IAM.9", "IAM.6", "CIS 1.5", "CIS 1.6"],
+  principals: ["root"],
+  headline: "withoutMfa",
+
+  description: "The root user has credentials (password, access key or signing certificate) and no MFA device.",
+  remediation:
+    "Enable a hardware or FIDO2 MFA device for the root user, or remove the root credentials (centralized root access in AWS Organizations).",
+  remediationUrl: ROOT_MFA_DOC,
+  asffType: "Software and Configuration Checks/AWS Security Best Practices/Root MFA",
+  needs: "iam:GetAccountSummary (root credentials and MFA), the credential report's root row as fallback",
   evaluate({ outcome, target, policy }) {
     if (outcome.kind !== "facts") return [];
     const root = outcome.root;

@@ -1,10 +1,22 @@
 import { rootIsJudged } from "../root";
 import { rootEvidence } from "./root-evidence";
-import { label, type Rule } from "./rule";
+import { label, ROOT_MFA_DOC, type Rule } from "./rule";
 
 /** ROOT_VIRTUAL_MFA: root has credentials and at least one virtual MFA device (Security Hub IAM.6). */
 export const rootVirtualMfa: Rule = {
   checkId: "ROOT_VIRTUAL_MFA",
+  severity: "CRITICAL",
+  enabledByDefault: true,
+  controls: ["IAM.6", "CIS 1.6"],
+  principals: ["root"],
+  headline: "weakMfa",
+
+  description: "The root user has credentials and uses a virtual MFA device.",
+  remediation:
+    "Replace the root user's virtual MFA device with a hardware or FIDO2 security key, or remove the root credentials.",
+  remediationUrl: ROOT_MFA_DOC,
+  asffType: "Software and Configuration Checks/AWS Security Best Practices/Root Hardware MFA",
+  needs: "iam:GetAccountSummary and iam:ListVirtualMFADevices (root's assigned virtual device)",
   evaluate({ outcome, target, policy }) {
     if (outcome.kind !== "facts") return [];
     const root = outcome.root;

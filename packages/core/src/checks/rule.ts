@@ -1,4 +1,4 @@
-import type { AccountOutcome, AccountTarget, CheckId, Policy, UserFacts } from "../types";
+import type { AccountOutcome, AccountTarget, CheckId, Policy, Severity, UserFacts } from "../types";
 
 /** What a rule says about one principal; evaluation adds id, severity, status and account. */
 export interface FindingDraft {
@@ -15,18 +15,51 @@ export interface RuleContext {
   policy: Policy;
 }
 
-/** One check: a small pure function over plain records (like a lint rule). */
+/** Whom a check's findings are about. */
+export type PrincipalKind = "root" | "user" | "account";
+
+/** Which headline number a check's findings count in (see `headline`). */
+export type HeadlineGroup = "withoutMfa" | "weakMfa" | "noCredential" | "notAudited";
+
+/**
+ * One check, whole: its definition and its rule, in one file (like a lint rule). Everything else —
+ * the rule list, the config defaults, `orgmfa checks`, the renderers — reads it from here.
+ */
 export interface Rule {
   checkId: CheckId;
+  /** Default severity (configurable per check). */
+  severity: Severity;
+  /** Whether it runs unless the config says otherwise. */
+  enabledByDefault: boolean;
+  /**
+   * Controls whose verdict this check reproduces: a principal this check flags is NON_COMPLIANT
+   * under each of them (Security Hub `IAM.n`, CIS AWS Foundations `CIS n.n`).
+   */
+  controls: readonly string[];
+  /** Whom its findings are about. */
+  principals: readonly PrincipalKind[];
+  headline: HeadlineGroup;
+  /** One sentence: what is wrong. */
+  description: string;
+  /** What to do about it (Security Hub `Remediation.Recommendation.Text`, ≤ 512 characters). */
+  remediation: string;
+  remediationUrl: string;
+  /** ASFF `Types` entry (namespace/category/classifier). */
+  asffType: string;
+  /** What the check needs to run: the facts it reads, and any setting that turns it on. */
+  needs: string;
   evaluate(ctx: RuleContext): FindingDraft[];
 }
+
+export const IAM_MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html";
+export const ROOT_MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/enable-mfa-for-root.html";
 
 /** Enabled MFA devices: the collector lists only enabled (assigned, with EnableDate) devices. */
 export function hasMfa(user: UserFacts): boolean {
   return user.mfaDevices.length > 0;
 }
 
-/** A user with no console password and no active access key can do nothing and raises nothing. */
+/** A console password or an active access key: a way in today. */
 export function hasActiveCredential(user: UserFacts): boolean {
   return user.consoleAccess || user.activeAccessKeys > 0;
 }

@@ -1,4 +1,4 @@
-import { hasMfa, type Rule, userEvidence } from "./rule";
+import { hasMfa, IAM_MFA_DOC, type Rule, userEvidence } from "./rule";
 
 /**
  * USER_API_NO_MFA: an IAM user without a console password, with at least one active access key
@@ -6,6 +6,18 @@ import { hasMfa, type Rule, userEvidence } from "./rule";
  */
 export const userApiNoMfa: Rule = {
   checkId: "USER_API_NO_MFA",
+  severity: "MEDIUM",
+  enabledByDefault: true,
+  controls: ["IAM.19"],
+  principals: ["user"],
+  headline: "withoutMfa",
+
+  description: "An IAM user with active access keys and no console password has no MFA device.",
+  remediation:
+    "Enrol an MFA device and require it for sensitive calls (aws:MultiFactorAuthPresent), or replace the access keys with roles.",
+  remediationUrl: IAM_MFA_DOC,
+  asffType: "Software and Configuration Checks/AWS Security Best Practices/IAM User MFA",
+  needs: "the credential report, iam:ListUsers; iam:ListAccessKeys and iam:ListMFADevices to confirm live",
   evaluate({ outcome }) {
     if (outcome.kind !== "facts") return [];
     return outcome.users

@@ -1,8 +1,21 @@
-import { hasMfa, type Rule, userEvidence } from "./rule";
+import { hasMfa, IAM_MFA_DOC, type Rule, userEvidence } from "./rule";
 
 /** USER_CONSOLE_NO_MFA: an IAM user with a console password and no enabled MFA device (IAM.5). */
 export const userConsoleNoMfa: Rule = {
   checkId: "USER_CONSOLE_NO_MFA",
+  severity: "HIGH",
+  enabledByDefault: true,
+  controls: ["IAM.5", "IAM.19", "CIS 1.10"],
+  principals: ["user"],
+  headline: "withoutMfa",
+
+  description: "An IAM user with a console password has no enabled MFA device.",
+  remediation:
+    "Have the user enrol an MFA device (a FIDO2 security key is best), or delete the login profile if the user does not need the console.",
+  remediationUrl: IAM_MFA_DOC,
+  asffType: "Software and Configuration Checks/AWS Security Best Practices/IAM User MFA",
+  needs:
+    "the credential report, iam:ListUsers, iam:ListVirtualMFADevices; iam:ListMFADevices and iam:GetLoginProfile to confirm live",
   evaluate({ outcome }) {
     if (outcome.kind !== "facts") return [];
     return outcome.users

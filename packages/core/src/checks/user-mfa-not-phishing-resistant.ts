@@ -1,20 +1,32 @@
 import { isPhishingResistant } from "../devices";
 import { rootIsJudged } from "../root";
 import type { MfaDevice } from "../types";
-import { type FindingDraft, hasActiveCredential, hasMfa, label, type Rule, userEvidence } from "./rule";
+import { type FindingDraft, hasActiveCredential, hasMfa, IAM_MFA_DOC, label, type Rule, userEvidence } from "./rule";
 
 const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) => isPhishingResistant(d.type));
 
 /**
- * USER_MFA_NOT_PHISHING_RESISTANT (only with `requirePhishingResistantMfa`): a user, or root, whose
+ * USER_MFA_NOT_PHISHING_RESISTANT (off by default; one switch: `checks.USER_MFA_NOT_PHISHING_RESISTANT.enabled`,
+ * or its synonym `requirePhishingResistantMfa`): a user, or root, whose
  * enabled devices are all virtual, hardware TOTP or SMS. Users without MFA are the other checks'.
  * Root is raised only when its devices are known: a member role sees root's virtual devices only,
  * so root with MFA and no virtual device is not judged here.
  */
 export const userMfaNotPhishingResistant: Rule = {
   checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
-  evaluate({ outcome, target, policy }) {
-    if (outcome.kind !== "facts" || !policy.requirePhishingResistantMfa) return [];
+  severity: "MEDIUM",
+  enabledByDefault: false,
+  controls: [],
+  principals: ["user", "root"],
+  headline: "weakMfa",
+
+  description: "An IAM user's only MFA devices are not phishing-resistant (virtual or SMS).",
+  remediation: "Register a FIDO2 security key or passkey for the user and remove the weaker devices.",
+  remediationUrl: IAM_MFA_DOC,
+  asffType: "Software and Configuration Checks/AWS Security Best Practices/Phishing-Resistant MFA",
+  needs: `off by default: --checks USER_MFA_NOT_PHISHING_RESISTANT or config checks.USER_MFA_NOT_PHISHING_RESISTANT.enabled (or "requirePhishingResistantMfa": true); then iam:ListMFADevices for every user`,
+  evaluate({ outcome, target }) {
+    if (outcome.kind !== "facts") return [];
     const drafts: FindingDraft[] = outcome.users
       .filter((u) => hasActiveCredential(u) && hasMfa(u) && weak(u.mfaDevices))
       .map((u) => ({
