@@ -15,6 +15,7 @@ import {
   GENERATOR_PREFIX,
   type Policy,
   type ScanReport,
+  type StoredAsffFinding,
   systemClock,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
@@ -117,8 +118,12 @@ async function importAll(
  * Brings every hub up to date with one scan (CONTRACT.md "Security Hub"): each finding imported in
  * the account it belongs to (ACCOUNT_NOT_AUDITED ones in the scanning account); orgmfa findings
  * active there but absent from this scan re-imported as PASSED + ARCHIVED — only for checks that
- * ran and accounts AUDITED in this scan. Workflow, notes and analyst-set severity are never sent,
- * so analysts' changes survive. One hub's failure is recorded and never stops the others.
+ * ran and accounts AUDITED in this scan. Every import, new finding or update, sends severity and
+ * types in FindingProviderFields only, never the top-level ones, nor Workflow, Note,
+ * UserDefinedFields or VerificationState: Security Hub fills a new finding's top-level fields from
+ * FindingProviderFields and never lets a provider overwrite what BatchUpdateFindings changed, so
+ * whether a finding already exists does not matter and analysts' changes survive. One hub's
+ * failure is recorded and never stops the others.
  */
 export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOptions): Promise<SecurityHubSyncResult> {
   const clock = o.clock ?? systemClock;
@@ -147,7 +152,7 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
             ...f,
             CreatedAt: createdAt.get(f.Id) ?? f.CreatedAt,
           }));
-          const resolved = findingsToArchive(existing as AsffFinding[], o.report, o.policy).map((e) =>
+          const resolved = findingsToArchive(existing as StoredAsffFinding[], o.report, o.policy).map((e) =>
             archivedAsff(e, clock.now()),
           );
           const r = await importAll(

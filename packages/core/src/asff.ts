@@ -1,11 +1,23 @@
 import { CHECK_INFO } from "./catalog";
 import { CHECK_DEFAULTS } from "./config";
 import { accountOf, userOf } from "./report-index";
-import { CHECK_IDS, type CheckId, type Finding, type Policy, type ScanReport } from "./types";
+import {
+  CHECK_IDS,
+  type CheckId,
+  type Finding,
+  type Policy,
+  type ScanReport,
+  SEVERITIES,
+  type Severity,
+} from "./types";
 
 /**
- * The ASFF fields orgmfa writes. Security Hub owns `Workflow`, `Note`, `UserDefinedFields` and
- * `VerificationState` (analysts change them with BatchUpdateFindings), so orgmfa never sends them.
+ * The ASFF fields orgmfa writes, as a finding provider. Security Hub's customer owns `Workflow`,
+ * `Note`, `UserDefinedFields` and `VerificationState`, and the top-level `Severity`, `Types`,
+ * `Confidence`, `Criticality` and `RelatedFindings` (analysts change them with BatchUpdateFindings),
+ * so orgmfa never sends them: severity and types go in `FindingProviderFields` only, which Security
+ * Hub copies to the top level of a new finding, and of an existing one only where no
+ * BatchUpdateFindings has changed them ("Using FindingProviderFields", Security Hub User Guide).
  */
 export interface AsffFinding {
   SchemaVersion: "2018-10-08";
@@ -13,12 +25,10 @@ export interface AsffFinding {
   ProductArn: string;
   GeneratorId: string;
   AwsAccountId: string;
-  Types: string[];
   CreatedAt: string;
   UpdatedAt: string;
   LastObservedAt?: string;
-  Severity: { Label: string; Original?: string };
-  FindingProviderFields?: { Severity: { Label: string; Original: string }; Types: string[] };
+  FindingProviderFields: { Severity: { Label: Severity; Original: string }; Types: string[] };
   Title: string;
   Description: string;
   Remediation?: { Recommendation: { Text: string; Url: string } };
@@ -35,6 +45,17 @@ export interface AsffFinding {
   Compliance: { Status: "PASSED" | "FAILED"; RelatedRequirements?: string[] };
   RecordState: "ACTIVE" | "ARCHIVED";
 }
+
+/**
+ * An orgmfa finding as GetFindings returns it: what orgmfa sent (FindingProviderFields possibly
+ * absent on a finding imported before orgmfa used them), plus the customer's top-level fields,
+ * which orgmfa reads never and sends back never.
+ */
+export type StoredAsffFinding = Omit<AsffFinding, "FindingProviderFields"> & {
+  FindingProviderFields?: { Severity?: { Label?: string; Original?: string }; Types?: string[] };
+  Severity?: { Label?: string; Original?: string; Normalized?: number };
+  Types?: string[];
+};
 
 export interface AsffContext {
   /** Region of the Security Hub the findings go to. */
@@ -96,11 +117,9 @@ export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFi
     ProductArn: defaultProductArn(report.partition, ctx.region, at),
     GeneratorId: `${GENERATOR_PREFIX}${f.checkId}`,
     AwsAccountId: at,
-    Types: [type],
     CreatedAt: report.finishedAt,
     UpdatedAt: report.finishedAt,
     LastObservedAt: report.finishedAt,
-    Severity: { Label: f.severity, Original: f.severity },
     FindingProviderFields: { Severity: { Label: f.severity, Original: f.severity }, Types: [type] },
     Title: clip(f.title, 256),
     Description: clip(
@@ -154,8 +173,38 @@ export function findingsToArchive<T extends Pick<AsffFinding, "Id" | "GeneratorI
   });
 }
 
-/** The re-import that archives a resolved finding: same identity, PASSED, ARCHIVED, a newer UpdatedAt. */
-export function archivedAsff(existing: AsffFinding, now: Date): AsffFinding {
+/** The check of an orgmfa `GeneratorId` (`orgmfa/<checkId>`), or null. */
+function checkOfGenerator(generatorId: string | undefined): CheckId | null {
+  const id = generatorId?.startsWith(GENERATOR_PREFIX) ? generatorId.slice(GENERATOR_PREFIX.length) : "";
+  return (CHECK_IDS as readonly string[]).includes(id) ? (id as CheckId) : null;
+}
+
+const isSeverity = (s: unknown): s is Severity => (SEVERITIES as readonly unknown[]).includes(s);
+
+/**
+ * The provider's own severity and types of a stored finding: its FindingProviderFields (never the
+ * top-level ones, which an analyst may have changed), or, on a finding stored without them, the
+ * check's defaults.
+ */
+function providerFieldsOf(existing: StoredAsffFinding): AsffFinding["FindingProviderFields"] {
+  const stored = existing.FindingProviderFields;
+  const checkId = checkOfGenerator(existing.GeneratorId);
+  const label = isSeverity(stored?.Severity?.Label)
+    ? stored.Severity.Label
+    : checkId
+      ? CHECK_DEFAULTS[checkId].severity
+      : null;
+  const types = stored?.Types?.length ? stored.Types : checkId ? [CHECK_INFO[checkId].asffType] : null;
+  if (label === null || types === null)
+    throw new Error(`${existing.Id}: not an orgmfa finding (GeneratorId ${existing.GeneratorId}), nothing to archive`);
+  return { Severity: { Label: label, Original: stored?.Severity?.Original || label }, Types: types };
+}
+
+/**
+ * The re-import that archives a resolved finding: same identity, PASSED, ARCHIVED, a newer
+ * UpdatedAt, and only provider fields (the analyst's top-level severity and types stay theirs).
+ */
+export function archivedAsff(existing: StoredAsffFinding, now: Date): AsffFinding {
   const previous = Date.parse(existing.UpdatedAt);
   const updatedAt = new Date(Math.max(now.getTime(), Number.isNaN(previous) ? 0 : previous + 1)).toISOString();
   return {
@@ -164,10 +213,9 @@ export function archivedAsff(existing: AsffFinding, now: Date): AsffFinding {
     ProductArn: existing.ProductArn,
     GeneratorId: existing.GeneratorId,
     AwsAccountId: existing.AwsAccountId,
-    Types: existing.Types,
     CreatedAt: existing.CreatedAt,
     UpdatedAt: updatedAt,
-    Severity: existing.FindingProviderFields?.Severity ?? existing.Severity,
+    FindingProviderFields: providerFieldsOf(existing),
     Title: existing.Title,
     Description: existing.Description,
     Resources: existing.Resources,
