@@ -141,7 +141,7 @@ export function program(io: Io, result: Result): Command {
       ).argParser(format(FORMATS)),
     )
     .option("--output <file>", "write to this file ('-' for stdout)")
-    .option("--region <region>", "for --format asff: the Security Hub region")
+    .option("--region <region>", "the region the scan ran in: needed for --format asff, recorded by --format ocsf")
     .option("--scanning-account <id>", "for --format asff: the account orgmfa scans from")
     .addOption(
       new Option("--fail-on <severity>", "exit 3 when an open finding is at or above (default: none)").argParser(

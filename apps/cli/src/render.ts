@@ -99,6 +99,8 @@ export interface RenderOptions {
   color: boolean;
   /** Needed for `asff`: the region and the scanning account (ACCOUNT_NOT_AUDITED findings go there). */
   asff?: AsffContext;
+  /** The scan's region, where known (`ocsf` records it as `cloud.region`). */
+  region?: string;
 }
 
 /** One report in one output format. */
@@ -111,7 +113,7 @@ export function render(report: ScanReport, format: Format, o: RenderOptions): st
     case "html":
       return renderHtml(report);
     case "ocsf":
-      return renderOcsf(report);
+      return renderOcsf(report, { region: o.region ?? o.asff?.region });
     case "asff":
       if (!o.asff) throw new Error("asff needs the region and the scanning account");
       return `${JSON.stringify(asffFindings(report, o.asff), null, 2)}\n`;

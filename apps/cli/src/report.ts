@@ -54,8 +54,10 @@ async function readStdin(io: Io): Promise<string> {
 export async function runReportCommand(file: string, f: ReportFlags, io: Io): Promise<number> {
   const { out } = sinks(io);
   const format = resolveFormat(f.format, f.output, "table");
+  if (f.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(f.region))
+    throw new UsageError(`--region: "${f.region}" is not an AWS region name (e.g. us-east-1)`);
   if (format === "asff") {
-    if (!f.region || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(f.region))
+    if (!f.region)
       throw new UsageError(
         "--region: needed for --format asff, as a region name such as us-east-1 (the Security Hub region)",
       );
@@ -69,6 +71,7 @@ export async function runReportCommand(file: string, f: ReportFlags, io: Io): Pr
   const report = file === "-" ? parseReportText(await readStdin(io), "stdin") : loadReportFile(file);
   const rendered = render(report, format, {
     color: colorFor(io.stdout, f.color) && !outputFile,
+    ...(f.region ? { region: f.region } : {}),
     ...(format === "asff" ? { asff: { region: f.region ?? "", scanningAccountId: f.scanningAccount ?? "" } } : {}),
   });
   if (outputFile) writeFileSync(outputFile, rendered);
