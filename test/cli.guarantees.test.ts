@@ -165,11 +165,11 @@ describe("one headline", () => {
       { env },
     );
     expect(t.stdout).toMatch(
-      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\)\n8 open findings: 7 users without MFA, 1 account not audited\n/,
+      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\)\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
     );
     const report = JSON.parse(readFileSync(path.join(outDir, "report.json"), "utf8")) as ScanReport;
     expect(report.summary.users.withoutMfa).toBe(8);
-    expect(report.summary.findings).toMatchObject({ open: 8, exempted: 1 });
+    expect(report.summary.findings).toMatchObject({ open: 10, exempted: 1 });
     const html = readFileSync(path.join(outDir, "report.html"), "utf8");
     expect(html).toMatch(
       /Users without MFA<\/div><div class="value">8<\/div><div class="detail">7 IAM, 1 root, in 4 accounts · 1 exempted/,
@@ -177,7 +177,7 @@ describe("one headline", () => {
     const digest = (await e.asAdmin(() => e.reader.messages())).at(-1);
     expect(digest?.Subject).toBe("orgmfa: 8 users without MFA (1 exempted) in 4 of 7 accounts, 1 not audited");
     expect(digest?.Message).toMatch(
-      /8 users without MFA \(7 IAM, 1 root; 1 exempted\)\.\n8 open findings: 7 users without MFA, 1 account not audited\./,
+      /8 users without MFA \(7 IAM, 1 root; 1 exempted\)\.\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\./,
     );
   });
 });

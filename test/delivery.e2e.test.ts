@@ -181,11 +181,11 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
       Details: { AwsIamUser: { UserName: "alice" } },
     });
     expect(alice?.FindingProviderFields?.Severity?.Label).toBe("HIGH");
-    expect(alice?.Compliance).toMatchObject({ Status: "FAILED", RelatedRequirements: ["IAM.5", "CIS 1.10"] });
+    expect(alice?.Compliance).toMatchObject({ Status: "FAILED", RelatedRequirements: ["IAM.5", "IAM.19", "CIS 1.10"] });
     expect(alice?.RecordState).toBe("ACTIVE");
     const root = byName(payments, "/root");
     expect(root?.Resources?.[0]).toMatchObject({ Type: "AwsAccount", Id: `AWS::::Account:${id("prod-payments")}` });
-    expect(root?.Severity?.Label).toBe("CRITICAL");
+    expect(root?.FindingProviderFields?.Severity?.Label).toBe("CRITICAL");
     // An exempted gap is recorded, but not active.
     expect(byName(await orgmfaFindings(id("dev-platform")), "/user/heidi")?.RecordState).toBe("ARCHIVED");
 

@@ -65,6 +65,8 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
       "USER_CONSOLE_NO_MFA prod-web frank OPEN",
       "USER_CONSOLE_NO_MFA prod-web grace OPEN",
       "USER_CONSOLE_NO_MFA sandbox-ml mallory OPEN",
+      "USER_NO_MFA_NO_CREDENTIALS prod-web old-batch OPEN",
+      "USER_NO_MFA_NO_CREDENTIALS prod-web svc-readonly OPEN",
     ]);
     expect(reportProblems(report)).toEqual([]);
   });
@@ -173,11 +175,11 @@ describe("exit codes, filters and formats", () => {
   it("--format table and csv are readable", async () => {
     const t = await scan("--format", "table", "--allow-partial");
     expect(t.stdout).toMatch(
-      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\)\n9 open findings: 8 users without MFA, 1 account not audited\n/,
+      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\)\n11 open findings: 8 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
     );
     expect(t.stdout).toMatch(/legacy-unmanaged[\s\S]*ASSUME_ROLE_DENIED/);
     const c = await scan("--format", "csv");
-    expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 9);
+    expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 11);
   });
 
   it("applies exemptions from --config and re-grades checks", async () => {

@@ -123,8 +123,11 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     say("  USER_CONSOLE_NO_MFA  console password, no enabled MFA device (frank's device was created but never");
     say("                       enabled; grace's was deactivated — neither counts). mallory also has an access key,");
     say("                       but one finding per user: the console one.");
-    say("  USER_API_NO_MFA      no console password, active access keys, no MFA. old-batch (inactive keys only)");
-    say("                       and svc-readonly (no credentials) raise nothing.");
+    say("  USER_API_NO_MFA      no console password, active access keys, no MFA.");
+    say(
+      "  USER_NO_MFA_NO_CREDENTIALS  old-batch (inactive keys only) and svc-readonly (no credentials) have no way in",
+    );
+    say("                       today, but no MFA either: LOW, as Security Hub's IAM.19 counts them too.");
     say("  ROOT_NO_MFA          prod-payments' root user has a password and no MFA. Accounts whose root");
     say("                       credentials were removed show root ABSENT and raise nothing.");
     say("  ACCOUNT_NOT_AUDITED  legacy-unmanaged has no audit role (AssumeRole denied): it is not silently skipped.");

@@ -59,11 +59,7 @@ describe("user checks", () => {
   });
   it("a user with no active credential and no MFA raises only the LOW USER_NO_MFA_NO_CREDENTIALS (IAM.19)", () => {
     const fs = run(
-      facts([
-        user("idle"),
-        user("old-keys", { activeAccessKeys: 0 }),
-        user("idle-with-mfa", { devices: [VIRTUAL] }),
-      ]),
+      facts([user("idle"), user("old-keys", { activeAccessKeys: 0 }), user("idle-with-mfa", { devices: [VIRTUAL] })]),
     );
     expect(fs.map((f) => `${f.checkId}:${f.userName}:${f.severity}`)).toEqual([
       "USER_NO_MFA_NO_CREDENTIALS:idle:LOW",
