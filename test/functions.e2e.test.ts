@@ -79,7 +79,13 @@ const comparable = (r: ScanReport) => ({
   startedAt: "-",
   finishedAt: "-",
   changes: null,
-  accounts: r.accounts.map((a) => ({ ...a, credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null })),
+  // The CLI hashes the config file's bytes, the workflow its JSON input: both present, not equal.
+  run: r.run ? { ...r.run, configSha256: r.run.configSha256 ? "sha256" : null } : undefined,
+  accounts: r.accounts.map((a) => ({
+    ...a,
+    credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null,
+    users: a.users.map((u) => ({ ...u, verdictAsOf: u.verdictAsOf ? "-" : null })),
+  })),
 });
 
 interface Handlers {

@@ -112,6 +112,10 @@ export function program(io: Io, result: Result): Command {
       )
       .option("--allow-partial", "do not exit 4 when some in-scope account could not be audited", false)
       .option("--progress", "print progress lines on stderr even when it is not a terminal")
+      .option(
+        "--complete-inventory",
+        "list every user's MFA devices (one more IAM call per user whose MFA the virtual-device list proves)",
+      )
       .option("--no-color", "no colors in the table (NO_COLOR is honoured too; FORCE_COLOR forces them)"),
   ).action(async (o) => {
     result.logLevel = levelOf(o);

@@ -31,6 +31,7 @@ import {
   ReportSchemaError,
   type ScanReport,
   scanFiles,
+  sha256Hex,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { parseCheckIds } from "./checks";
@@ -66,6 +67,8 @@ export interface ScanFlags {
   allowPartial: boolean;
   checks?: string[];
   excludeChecks?: string[];
+  /** List every user's devices (config `completeInventory`). */
+  completeInventory?: boolean;
   /** Periodic progress lines on stderr even when it is not a terminal. */
   progress?: boolean;
   /** @default "warn" ("error" with --quiet) */
@@ -170,7 +173,8 @@ export function applyCheckFlags(config: OrgMfaConfig, f: Pick<ScanFlags, "checks
   return { ...config, checks };
 }
 
-function loadConfig(file: string): OrgMfaConfig {
+/** The config file's parsed content and the SHA-256 of its bytes (recorded in the report). */
+function loadConfig(file: string): { config: OrgMfaConfig; sha256: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -179,7 +183,7 @@ function loadConfig(file: string): OrgMfaConfig {
       `--config: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass the path of a JSON config file.`,
     );
   }
-  return parseConfigText(text, `--config ${file}`);
+  return { config: parseConfigText(text, `--config ${file}`), sha256: sha256Hex(text) };
 }
 
 /** The previous report in --out-dir, for "new since last scan". A broken one is ignored, with a warning. */
@@ -308,7 +312,13 @@ export async function runScanCommand(
   const outputFile = flags.output && flags.output !== "-" ? flags.output : undefined;
   if (outputFile) checkOutputFile(outputFile);
   if (flags.outDir) prepareOutDir(flags.outDir);
-  const config = applyCheckFlags(flags.config ? loadConfig(flags.config) : (io.defaultConfig ?? {}), flags);
+  const loaded = flags.config
+    ? loadConfig(flags.config)
+    : { config: io.defaultConfig ?? {}, sha256: io.defaultConfig ? sha256Hex(JSON.stringify(io.defaultConfig)) : null };
+  const config = {
+    ...applyCheckFlags(loaded.config, flags),
+    ...(flags.completeInventory ? { completeInventory: true } : {}),
+  };
   const region = flags.region || (await resolveRegion(flags.profile));
   if (!region)
     throw new UsageError(
@@ -374,6 +384,7 @@ export async function runScanCommand(
         accountTimeoutMs: io.accountTimeoutMs,
         toolVersion: VERSION,
         previous,
+        run: { callerArn: caller.arn, configSha256: loaded.sha256 },
         onPhase: say,
         warningsFor: (accountIds) => configWarnings(config, { now: new Date(), accountIds }),
         onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),

@@ -1,5 +1,5 @@
-import { loadLatestReport, publishReport } from "@orgmfa/aws";
-import { buildReport, configWarnings, policyFromConfig } from "@orgmfa/core";
+import { discoveryFilters, loadLatestReport, publishReport, reportRun } from "@orgmfa/aws";
+import { buildReport, configWarnings, policyFromConfig, sha256Hex } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -32,6 +32,7 @@ export async function handler(
     const latest = await loadLatestReport(pool.s3(), s3);
     if (latest.warning) logger.warn(latest.warning);
     const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
+    const caller = await pool.whoAmI();
     const report = buildReport({
       scanId: run.scanId,
       toolVersion: s.ORGMFA_VERSION,
@@ -43,6 +44,13 @@ export async function handler(
       outcomes,
       policy,
       previous: latest.report,
+      run: reportRun({
+        callerArn: caller.arn,
+        region: s.AWS_REGION,
+        filters: discoveryFilters(run.config),
+        configSha256: sha256Hex(JSON.stringify(run.config)),
+        policy,
+      }),
       // The same warnings `orgmfa scan` prints and records, judged against the organization discovered.
       warnings: configWarnings(run.config, {
         now: new Date(),
@@ -50,7 +58,7 @@ export async function handler(
       }),
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
-    const scanningAccountId = (await pool.whoAmI()).account;
+    const scanningAccountId = caller.account;
     const delivery = await publishReport(
       pool,
       report,

@@ -164,6 +164,7 @@ async function userFacts(
   row: CredentialReportRow | undefined,
   virtual: Map<string, MfaDevice[]>,
   o: CollectOptions,
+  reportGeneratedAt: string | null,
 ): Promise<UserFacts | null> {
   checkAborted(o.signal);
   const userName = u.UserName ?? "";
@@ -183,6 +184,9 @@ async function userFacts(
       activeAccessKeys: row.activeAccessKeys ?? 0,
       mfaDevices: visible,
       verifiedLive: false,
+      // Only the live virtual devices that prove MFA: a FIDO key or SMS device beside them is not listed.
+      mfaDevicesComplete: false,
+      verdictAsOf: reportGeneratedAt,
     };
   }
   try {
@@ -195,7 +199,15 @@ async function userFacts(
       row === undefined || row.activeAccessKeys === null || (devices.length === 0 && !consoleAccess)
         ? await activeKeyCount(iam, userName)
         : row.activeAccessKeys;
-    return { ...base, consoleAccess, activeAccessKeys: keys, mfaDevices: devices, verifiedLive: true };
+    return {
+      ...base,
+      consoleAccess,
+      activeAccessKeys: keys,
+      mfaDevices: devices,
+      verifiedLive: true,
+      mfaDevicesComplete: true,
+      verdictAsOf: new Date().toISOString(),
+    };
   } catch (e) {
     if (isNoSuchEntity(e) && !(await userExists(iam, userName))) return null;
     throw e;
@@ -262,7 +274,11 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
   let collected: (UserFacts | null)[];
   try {
     collected = await Promise.all(
-      users.map((u) => limit(() => userFacts(iam, u, report.ok ? rowFor(rows, u) : undefined, virtual, o))),
+      users.map((u) =>
+        limit(() =>
+          userFacts(iam, u, report.ok ? rowFor(rows, u) : undefined, virtual, o, report.ok ? report.generatedAt : null),
+        ),
+      ),
     );
   } catch (e) {
     throw fallbackFailure(report, e);

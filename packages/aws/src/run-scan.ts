@@ -5,6 +5,7 @@ import {
   type OrgMfaConfig,
   type Policy,
   policyFromConfig,
+  type ReportRun,
   type ScanReport,
   systemClock,
 } from "@orgmfa/core";
@@ -28,6 +29,30 @@ export interface RunScanOptions extends ScanAccountsOptions {
    */
   warningsFor?: (accountIds: ReadonlySet<string>) => Array<{ field: string; message: string }>;
   onWarning?: (warning: { field: string; message: string }) => void;
+  /** Who runs the scan and the SHA-256 of its config, for the report's `run`. */
+  run?: { callerArn: string | null; configSha256: string | null };
+}
+
+/** The report's `run`: who, where, which filters, which config. Shared by the CLI and the workflow. */
+export function reportRun(o: {
+  callerArn: string | null;
+  region: string | null;
+  filters: DiscoveryFilters;
+  configSha256: string | null;
+  policy: Policy;
+}): ReportRun {
+  return {
+    callerArn: o.callerArn,
+    region: o.region,
+    filters: {
+      accounts: [...(o.filters.accounts ?? [])],
+      excludeAccounts: [...(o.filters.excludeAccounts ?? [])],
+      ous: [...(o.filters.ous ?? [])],
+      excludeOus: [...(o.filters.excludeOus ?? [])],
+    },
+    configSha256: o.configSha256,
+    completeInventory: o.policy.completeInventory,
+  };
 }
 
 /** A sortable scan id: the start time, then a random suffix. */
@@ -55,7 +80,8 @@ export function withPolicy<T extends ScanAccountsOptions>(o: T, policy: Policy):
     ...o,
     collect: {
       ...o.collect,
-      completeDeviceLists: policy.requirePhishingResistantMfa || o.collect?.completeDeviceLists,
+      completeDeviceLists:
+        policy.requirePhishingResistantMfa || policy.completeInventory || o.collect?.completeDeviceLists,
     },
   };
 }
@@ -69,11 +95,8 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const startedAt = clock.now();
   const config = o.config ?? {};
   o.onPhase?.("discovering the organization");
-  const discovery = await discoverOrganization(
-    o.pool.organizations(),
-    discoveryFilters(config, o.filters),
-    o.pool.discoveryIam(),
-  );
+  const filters = discoveryFilters(config, o.filters);
+  const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
   const warnings = o.warningsFor?.(new Set(discovery.targets.map((t) => t.accountId))) ?? [];
   for (const w of warnings) o.onWarning?.(w);
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
@@ -92,5 +115,12 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     policy,
     previous: o.previous ?? null,
     warnings,
+    run: reportRun({
+      callerArn: o.run?.callerArn ?? null,
+      region: o.pool.region,
+      filters,
+      configSha256: o.run?.configSha256 ?? null,
+      policy,
+    }),
   });
 }

@@ -1,4 +1,6 @@
+import { CHECK_DEFAULTS } from "./config";
 import { evaluateAccount } from "./evaluate";
+import { isExpired } from "./exemptions";
 import { withoutMfaFindings } from "./headline";
 import { rootMfaKind } from "./root";
 import {
@@ -8,6 +10,7 @@ import {
   type Finding,
   type Policy,
   type ReportAccount,
+  type ReportRun,
   type ScanReport,
   SEVERITIES,
   type Severity,
@@ -28,6 +31,8 @@ export interface BuildReportInput {
   previous?: ScanReport | null;
   /** Suspicious settings to record in the report. */
   warnings?: ReadonlyArray<{ field: string; message: string }>;
+  /** Who ran the scan, where, with which filters and config. */
+  run?: ReportRun;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4 };
@@ -70,7 +75,12 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
       activeAccessKeys: u.activeAccessKeys,
       mfaDevices: u.mfaDevices,
       verifiedLive: u.verifiedLive,
+      verdictSource: u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT",
+      verdictAsOf: u.verdictAsOf,
+      mfaDevicesComplete: u.mfaDevicesComplete,
     })),
+    collection: outcome.collection,
+    notes: outcome.notes,
   };
 }
 
@@ -170,5 +180,16 @@ export function buildReport(input: BuildReportInput): ScanReport {
     ...(input.warnings?.length
       ? { warnings: input.warnings.map((w) => ({ field: w.field, message: w.message })) }
       : {}),
+    ...(input.run ? { run: input.run } : {}),
+    checks: CHECK_IDS.map((id) => ({
+      id,
+      enabled: input.policy.checks[id].enabled,
+      severity: input.policy.checks[id].severity,
+      controls: [...CHECK_DEFAULTS[id].controls],
+    })),
+    exemptions: input.policy.exemptions.map((e) => ({
+      ...e,
+      status: isExpired(e, now) ? ("EXPIRED" as const) : ("ACTIVE" as const),
+    })),
   };
 }

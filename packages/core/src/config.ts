@@ -126,6 +126,8 @@ export const configSchema = z
     excludeOus: z.array(ouId).optional(),
     /** KMS key (key id, key ARN, alias name or alias ARN) for SSE-KMS on the report objects in S3. */
     s3KmsKeyId: kmsKeyId.optional(),
+    /** List every user's MFA devices (one ListMFADevices per user not otherwise confirmed live). */
+    completeInventory: z.boolean().optional(),
     /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
     snsPerAccountMessages: z.boolean().optional(),
   })
@@ -208,6 +210,7 @@ export function policyFromConfig(config: OrgMfaConfig = {}, rootCredentialsManag
   return {
     checks,
     requirePhishingResistantMfa: phishing.enabled,
+    completeInventory: config.completeInventory ?? false,
     exemptions: (config.exemptions ?? []).map((e) => ({ ...e })),
     rootCredentialsManagement,
   };

@@ -101,6 +101,10 @@ export function usersCsv(report: ScanReport): string {
         u.mfaDevices.length,
         u.mfaDevices.map((d) => d.type).join(" "),
         u.verifiedLive,
+        // Say whether the device list is all the user has; never imply it (older reports: unknown).
+        u.mfaDevicesComplete === undefined ? "" : u.mfaDevicesComplete,
+        u.verdictSource ?? (u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT"),
+        u.verdictAsOf ?? "",
       ]);
     }
   }
@@ -117,6 +121,9 @@ export function usersCsv(report: ScanReport): string {
       "mfaDevices",
       "mfaDeviceTypes",
       "verifiedLive",
+      "mfaDevicesComplete",
+      "verdictSource",
+      "verdictAsOf",
     ],
     rows,
   );

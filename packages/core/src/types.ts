@@ -34,6 +34,13 @@ export interface UserFacts {
   mfaDevices: MfaDevice[];
   /** True when this record was confirmed with live IAM calls rather than the credential report. */
   verifiedLive: boolean;
+  /**
+   * Whether `mfaDevices` is every device the user has (a live `ListMFADevices`), or only the live
+   * virtual devices that prove the user has MFA (a FIDO key or SMS device beside them is not listed).
+   */
+  mfaDevicesComplete: boolean;
+  /** When the verdict's facts were true: the credential report's GeneratedTime, or the live read. */
+  verdictAsOf: string | null;
 }
 
 export type RootCredentials = "PRESENT" | "ABSENT" | "UNKNOWN";
@@ -106,6 +113,8 @@ export interface Exemption {
 export interface Policy {
   checks: Record<CheckId, { enabled: boolean; severity: Severity }>;
   requirePhishingResistantMfa: boolean;
+  /** List every user's devices (config `completeInventory`, `--complete-inventory`). */
+  completeInventory: boolean;
   exemptions: Exemption[];
   /** Organization feature `RootCredentialsManagement`: true/false when known, null when unknown. */
   rootCredentialsManagement: boolean | null;
@@ -127,6 +136,9 @@ export interface Finding {
   evidence: Record<string, unknown>;
 }
 
+/** Where a user's verdict came from. */
+export type VerdictSource = "CREDENTIAL_REPORT" | "LIVE";
+
 export interface ReportUser {
   userName: string;
   arn: string;
@@ -136,6 +148,10 @@ export interface ReportUser {
   activeAccessKeys: number;
   mfaDevices: MfaDevice[];
   verifiedLive: boolean;
+  /** Added in 0.2 (optional in reports written before). */
+  verdictSource?: VerdictSource;
+  verdictAsOf?: string | null;
+  mfaDevicesComplete?: boolean;
 }
 
 export interface ReportAccount {
@@ -149,6 +165,22 @@ export interface ReportAccount {
   credentialReportGeneratedAt: string | null;
   root: { credentials: RootCredentials; mfa: RootMfa } | null;
   users: ReportUser[];
+  /** How the users were collected, and notes such as the fully-live fallback (audited accounts). */
+  collection?: AccountFacts["collection"] | null;
+  notes?: string[];
+}
+
+/** Who ran the scan, where, with what scope and config: what an auditor needs to sign it off. */
+export interface ReportRun {
+  /** The scanning identity (GetCallerIdentity ARN); null when not known. */
+  callerArn: string | null;
+  region: string | null;
+  /** The account and OU filters in force (empty lists: none). */
+  filters: { accounts: string[]; excludeAccounts: string[]; ous: string[]; excludeOus: string[] };
+  /** SHA-256 of the config the scan ran with (the file's bytes, or the workflow input's JSON). */
+  configSha256: string | null;
+  /** Whether every user's devices were listed (`--complete-inventory`). */
+  completeInventory: boolean;
 }
 
 export interface ScanReport {
@@ -171,6 +203,12 @@ export interface ScanReport {
   changes: null | { previousScanId: string; new: string[]; resolved: string[] };
   /** Suspicious but valid settings the scan ran with (printed on stderr too). */
   warnings?: Array<{ field: string; message: string }>;
+  /** Who, where, scope and config (added in 0.2). */
+  run?: ReportRun;
+  /** Every check with its switch, severity and related controls, as this scan ran them. */
+  checks?: Array<{ id: CheckId; enabled: boolean; severity: Severity; controls: string[] }>;
+  /** The configured exemptions, with whether each was in force when the scan finished. */
+  exemptions?: Array<Exemption & { status: "ACTIVE" | "EXPIRED" }>;
 }
 
 /** Time comes from here, so reports and tests are deterministic. */

@@ -83,6 +83,8 @@ export function user(name: string, o: Partial<UserFacts> & { devices?: string[] 
     activeAccessKeys: 0,
     mfaDevices: (devices ?? []).map((s) => toDevice(s, "2026-02-01T00:00:00Z")),
     verifiedLive: true,
+    mfaDevicesComplete: true,
+    verdictAsOf: "2026-11-21T11:59:00.000Z",
     ...rest,
   };
 }
