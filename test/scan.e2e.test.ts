@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -114,6 +115,54 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
     expect(report.accounts.find((a) => a.accountName === "prod-payments")?.owner).toBeNull();
   });
 
+  it("says per user where the verdict came from, as of when, and whether the device list is complete", () => {
+    const users = Object.fromEntries(report.accounts.flatMap((a) => a.users.map((u) => [u.userName, u])));
+    const payments = report.accounts.find((a) => a.accountName === "prod-payments");
+    expect(users.erin).toMatchObject({
+      verdictSource: "CREDENTIAL_REPORT",
+      verdictAsOf: payments?.credentialReportGeneratedAt,
+      mfaDevicesComplete: false,
+    });
+    expect(users.carol).toMatchObject({ verdictSource: "LIVE", mfaDevicesComplete: true });
+    expect(Date.parse(users.carol?.verdictAsOf ?? "")).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
+    expect(payments).toMatchObject({ collection: "REPORT_CONFIRMED_LIVE", notes: [] });
+  });
+
+  it("--complete-inventory lists every device of every user (erin's hardware token too)", async () => {
+    const r = JSON.parse(
+      (await scan("--format", "json", "--complete-inventory", "--accounts", org.accounts["prod-payments"] ?? ""))
+        .stdout,
+    ) as ScanReport;
+    const erin = r.accounts.flatMap((a) => a.users).find((u) => u.userName === "erin");
+    expect(erin?.mfaDevices.map((d) => d.type).sort()).toEqual(["HARDWARE", "VIRTUAL"]);
+    expect(erin).toMatchObject({ mfaDevicesComplete: true, verdictSource: "LIVE" });
+    expect(r.run?.completeInventory).toBe(true);
+  });
+
+  it("records who ran the scan, where, with which filters, and every check as it ran", () => {
+    expect(report.run).toMatchObject({
+      callerArn: expect.stringMatching(/^arn:aws:sts::\d{12}:assumed-role\/OrgMfaScanner\//),
+      region: "us-east-1",
+      filters: { accounts: [], excludeAccounts: [], ous: [], excludeOus: [] },
+      configSha256: null,
+      completeInventory: false,
+    });
+    expect(report.checks?.map((c) => `${c.id}:${c.enabled}:${c.severity}`)).toEqual([
+      "ROOT_NO_MFA:true:CRITICAL",
+      "ROOT_VIRTUAL_MFA:true:CRITICAL",
+      "USER_CONSOLE_NO_MFA:true:HIGH",
+      "USER_API_NO_MFA:true:MEDIUM",
+      "USER_NO_MFA_NO_CREDENTIALS:true:LOW",
+      "USER_MFA_NOT_PHISHING_RESISTANT:false:MEDIUM",
+      "ACCOUNT_NOT_AUDITED:true:HIGH",
+    ]);
+    expect(report.checks?.find((c) => c.id === "USER_CONSOLE_NO_MFA")?.controls).toEqual([
+      "IAM.5",
+      "IAM.19",
+      "CIS 1.10",
+    ]);
+  });
+
   it("recommends removing root credentials where centralized root access is enabled", async () => {
     emu.setOrganizationFeatures(["RootCredentialsManagement", "RootSessions"]);
     try {
@@ -212,6 +261,18 @@ describe("exit codes, filters and formats", () => {
       "LOW",
     ]);
     expect(report.accounts.find((a) => a.accountName === "prod-payments")?.owner).toBe("payments-team@example.com");
+    // The report records the exemptions in force and the config it ran with.
+    expect(report.exemptions).toEqual([
+      {
+        account: "*",
+        principal: "ALICE",
+        checks: ["USER_CONSOLE_NO_MFA"],
+        reason: "leaves Friday",
+        expires: "2099-01-01",
+        status: "ACTIVE",
+      },
+    ]);
+    expect(report.run?.configSha256).toBe(createHash("sha256").update(readFileSync(file)).digest("hex"));
   });
 });
 

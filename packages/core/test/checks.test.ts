@@ -333,3 +333,26 @@ describe("report, coverage and exit codes", () => {
     expect(next.changes?.new).toContain("orgmfa/USER_CONSOLE_NO_MFA/111111111111/user/alice");
   });
 });
+
+describe("collection notes", () => {
+  it("an account's collection and notes (e.g. the fully-live fallback) reach the report", () => {
+    const o = {
+      ...facts([user("a", { consoleAccess: true })]),
+      collection: "FULLY_LIVE" as const,
+      notes: ["Credential report unavailable (LimitExceeded: x); every user was collected live."],
+    };
+    const r = buildReport({
+      scanId: "s",
+      toolVersion: "0",
+      startedAt: NOW,
+      finishedAt: NOW,
+      organizationId: null,
+      partition: "aws",
+      targets: [target()],
+      outcomes: new Map([[ACCOUNT, o]]),
+      policy: defaultPolicy(),
+    });
+    expect(r.accounts[0]).toMatchObject({ collection: "FULLY_LIVE", notes: [expect.stringMatching(/collected live/)] });
+    expect(reportProblems(r)).toEqual([]);
+  });
+});
