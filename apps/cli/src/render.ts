@@ -3,6 +3,7 @@ import {
   asffFindings,
   findingsCsv,
   headlineText,
+  principalLabel,
   renderHtml,
   renderOcsf,
   type ScanReport,
@@ -58,7 +59,7 @@ export function renderTable(report: ScanReport, color: boolean): string {
         sev(f.severity),
         f.checkId,
         `${f.accountName}\n${f.accountId}`,
-        f.userName ?? (f.principalArn ? "root" : "—"),
+        principalLabel(f),
         f.status === "EXEMPTED" ? `EXEMPTED until ${f.exemption?.expires}` : "OPEN",
       ]);
     }

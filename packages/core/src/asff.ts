@@ -1,5 +1,6 @@
 import { CHECK_INFO } from "./catalog";
 import { CHECK_DEFAULTS } from "./config";
+import { parseFindingId } from "./finding-id";
 import { accountOf, userOf } from "./report-index";
 import {
   CHECK_IDS,
@@ -143,13 +144,6 @@ export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFi
 /** Every finding of the report as ASFF (what `--security-hub` imports, before archiving resolved ones). */
 export function asffFindings(report: ScanReport, ctx: AsffContext): AsffFinding[] {
   return report.findings.map((f) => toAsff(f, report, ctx));
-}
-
-/** The subject account of an orgmfa finding id (`orgmfa/<check>/<account>/…`), or null. */
-function parseFindingId(id: string): { checkId: CheckId; accountId: string } | null {
-  const [prefix, checkId, accountId] = id.split("/");
-  if (prefix !== "orgmfa" || !accountId || !(CHECK_IDS as readonly string[]).includes(checkId ?? "")) return null;
-  return { checkId: checkId as CheckId, accountId };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { expiringWithin, isExpired } from "./exemptions";
+import { parseFindingId, principalLabel } from "./finding-id";
 import { headline, headlineText } from "./headline";
 import { accountOf, userOf } from "./report-index";
 import { type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
@@ -63,14 +64,16 @@ function section(title: string, lines: string[], limit: number, total = lines.le
 }
 
 function describeFinding(f: Finding, report: ScanReport): string {
-  const who = f.userName ?? (f.principalArn ? "root" : "(account)");
+  const who = principalLabel(f, "(account)");
   const acct = accountOf(report, f.accountId);
   return `  - ${f.severity} ${f.checkId}: ${who} in ${f.accountName} (${f.accountId})${acct ? `, ${acct.ouPath}` : ""}`;
 }
 
 function describeId(id: string): string {
-  const [, checkId, accountId, ...rest] = id.split("/");
-  return `  - ${checkId}: ${rest.join("/").replace(/^user\//, "") || "account"} in ${accountId}`;
+  const p = parseFindingId(id);
+  if (!p) return `  - ${id}`;
+  const who = p.principal.kind === "user" ? p.principal.userName : p.principal.kind;
+  return `  - ${p.checkId}: ${who} in ${p.accountId}`;
 }
 
 function body(report: ScanReport, o: DigestOptions, limit: number): string {

@@ -1,20 +1,7 @@
 import { type FindingDraft, RULES } from "./checks";
 import { findExemption } from "./exemptions";
-import type { AccountOutcome, AccountTarget, CheckId, Finding, Policy } from "./types";
-
-/**
- * The stable id of a finding: the same gap in the same account has the same id in every scan,
- * so Security Hub upserts it and scans can be compared.
- */
-export function findingId(
-  checkId: CheckId,
-  accountId: string,
-  draft: Pick<FindingDraft, "principalArn" | "userName">,
-): string {
-  const principal =
-    draft.userName !== null ? `user/${draft.userName}` : draft.principalArn !== null ? "root" : "account";
-  return `orgmfa/${checkId}/${accountId}/${principal}`;
-}
+import { findingId, principalOf } from "./finding-id";
+import type { AccountOutcome, AccountTarget, Finding, Policy } from "./types";
 
 /**
  * Evaluates one account: every enabled rule, then severities and exemptions from the policy.
@@ -40,25 +27,17 @@ export function evaluateAccount(target: AccountTarget, outcome: AccountOutcome, 
       ];
     }
     for (const d of drafts) {
+      const principal = principalOf(d);
       const { active, expired } = findExemption(
         policy.exemptions,
-        {
-          accountId: target.accountId,
-          checkId: d.checkId,
-          principal:
-            d.userName !== null
-              ? { kind: "user", userName: d.userName }
-              : d.principalArn !== null
-                ? { kind: "root" }
-                : { kind: "account" },
-        },
+        { accountId: target.accountId, checkId: d.checkId, principal },
         now,
       );
       const evidence = expired
         ? { ...d.evidence, expiredExemption: { reason: expired.reason, expires: expired.expires } }
         : d.evidence;
       findings.push({
-        id: findingId(d.checkId, target.accountId, d),
+        id: findingId(d.checkId, target.accountId, principal),
         checkId: d.checkId,
         severity: policy.checks[d.checkId].severity,
         accountId: target.accountId,

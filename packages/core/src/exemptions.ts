@@ -1,4 +1,5 @@
 import picomatch from "picomatch";
+import type { Principal } from "./finding-id";
 import type { CheckId, Exemption } from "./types";
 
 /** Whom a finding is about, for exemption matching. */
@@ -6,7 +7,7 @@ export interface ExemptionSubject {
   accountId: string;
   checkId: CheckId;
   /** Root, an IAM user (with its name), or the account itself (coverage findings). */
-  principal: { kind: "root" } | { kind: "user"; userName: string } | { kind: "account" };
+  principal: Principal;
 }
 
 const DAY_MS = 86_400_000;

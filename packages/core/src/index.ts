@@ -11,6 +11,7 @@ export * from "./evaluate";
 export * from "./exemptions";
 export * from "./exit-code";
 export * from "./files";
+export * from "./finding-id";
 export * from "./headline";
 export * from "./html";
 export * from "./ocsf";

@@ -3,10 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   type AccountOutcome,
   buildReport,
+  CHECK_IDS,
   classifyDevice,
   evaluateAccount,
   exitCodeFor,
   type Finding,
+  findingId,
+  parseFindingId,
   reportProblems,
   rootFacts,
   rootMfaKind,
@@ -354,5 +357,26 @@ describe("collection notes", () => {
     });
     expect(r.accounts[0]).toMatchObject({ collection: "FULLY_LIVE", notes: [expect.stringMatching(/collected live/)] });
     expect(reportProblems(r)).toEqual([]);
+  });
+});
+
+describe("finding ids", () => {
+  it("are built and read back in one place, for users, root and accounts", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...CHECK_IDS),
+        fc.stringMatching(/^\d{12}$/),
+        fc.oneof(
+          fc.stringMatching(/^[\w+=,.@-]{1,64}$/).map((userName) => ({ kind: "user" as const, userName })),
+          fc.constant({ kind: "root" as const }),
+          fc.constant({ kind: "account" as const }),
+        ),
+        (checkId, accountId, principal) => {
+          expect(parseFindingId(findingId(checkId, accountId, principal))).toEqual({ checkId, accountId, principal });
+        },
+      ),
+    );
+    expect(parseFindingId("orgmfa/NOPE/111122223333/root")).toBeNull();
+    expect(parseFindingId("other/ROOT_NO_MFA/111122223333/root")).toBeNull();
   });
 });
