@@ -41,6 +41,14 @@ const logLevel = (v: string): LogLevel => {
   return l as LogLevel;
 };
 
+/** `--format` and `--output` of `scan` and `report`: the same values, the same inference. */
+const formatOption = () =>
+  new Option(
+    "--format <format>",
+    `output format: ${FORMATS.join(", ")} (default: from --output's extension, else table)`,
+  ).argParser(format(FORMATS));
+const outputOption = () => new Option("--output <file>", "write the format to this file ('-' for stdout)");
+
 /** The log level the flags ask for: --log-level, else --debug / --verbose / --quiet, else warn. */
 function levelOf(o: { logLevel?: LogLevel; debug?: boolean; verbose?: boolean; quiet?: boolean }): LogLevel {
   return o.logLevel ?? (o.debug ? "debug" : o.verbose ? "info" : o.quiet ? "error" : "warn");
@@ -89,13 +97,8 @@ export function program(io: Io, result: Result): Command {
       .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", list)
       .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
       .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
-      .addOption(
-        new Option(
-          "--format <format>",
-          `output format: ${FORMATS.join(", ")} (default: from --output's extension, else table)`,
-        ).argParser(format(FORMATS)),
-      )
-      .option("--output <file>", "write the format to this file ('-' for stdout)")
+      .addOption(formatOption())
+      .addOption(outputOption())
       .option("--out-dir <dir>", "write report.json, the CSV files, report.html and manifest.json here")
       .option("--s3-bucket <bucket>", "store the report files in this bucket (and read the previous scan from it)")
       .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
@@ -138,13 +141,8 @@ export function program(io: Io, result: Result): Command {
     .command("report")
     .description("Re-render a saved report.json in another format (no AWS calls).")
     .argument("<report.json>", "a report written by orgmfa scan (--out-dir, --format json or S3); - for stdin")
-    .addOption(
-      new Option(
-        "--format <format>",
-        `output format: ${FORMATS.join(", ")} (default: from --output's extension, else table)`,
-      ).argParser(format(FORMATS)),
-    )
-    .option("--output <file>", "write to this file ('-' for stdout)")
+    .addOption(formatOption())
+    .addOption(outputOption())
     .option("--region <region>", "the region the scan ran in: needed for --format asff, recorded by --format ocsf")
     .option("--scanning-account <id>", "for --format asff: the account orgmfa scans from")
     .addOption(
