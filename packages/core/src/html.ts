@@ -2,6 +2,7 @@ import escapeHtml from "escape-html";
 import { CHECK_INFO } from "./catalog";
 import { RULES } from "./checks";
 import { type ExemptionSubject, exemptionMatches, expiryInstant } from "./exemptions";
+import { principalLabel } from "./finding-id";
 import { headline, headlineText, verdictSentence } from "./headline";
 import {
   type CheckId,
@@ -99,10 +100,6 @@ const cssString = (v: string) =>
 /** Column widths (percent), so a table lays out the same on screen and on an A4 page. */
 const cols = (...widths: number[]) => `<colgroup>${widths.map((w) => `<col style="width:${w}%">`).join("")}</colgroup>`;
 
-function principal(f: Finding): string {
-  return f.userName ?? (f.principalArn ? "root" : "—");
-}
-
 function card(label: string, value: string, detail: string, cls = ""): string {
   return `<div class="card ${cls}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="detail">${h(detail)}</div></div>`;
 }
@@ -139,7 +136,7 @@ function findingRow(f: Finding, ouPath: string): string {
   return (
     `<tr><td><span class="sev" style="background:${SEVERITY_COLOUR[f.severity]}">${h(f.severity)}</span></td>` +
     `<td>${checkName(f.checkId)}</td><td>${h(f.accountName)}<div class="muted">${h(f.accountId)} · ${soft(ouPath)}</div></td>` +
-    `<td>${h(principal(f))}</td><td>${h(f.title)}<div class="muted">${h(CHECK_INFO[f.checkId]?.remediation)}</div></td><td>${status}</td></tr>`
+    `<td>${h(principalLabel(f))}</td><td>${h(f.title)}<div class="muted">${h(CHECK_INFO[f.checkId]?.remediation)}</div></td><td>${status}</td></tr>`
   );
 }
 
