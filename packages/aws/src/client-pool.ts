@@ -155,11 +155,14 @@ export class ClientPool {
     );
   }
 
-  /** IAM client of the discovery identity (organization-level IAM features). */
+  /**
+   * IAM client of the discovery identity, for the optional organization-level IAM features: two
+   * attempts, not ten — an endpoint without the call must not cost the scan seconds of retries.
+   */
   discoveryIam(): IAMClient {
     return this.cached(
       "iam:discovery",
-      () => new IAMClient({ ...this.common, credentials: this.discoveryCredentials() }),
+      () => new IAMClient({ ...this.common, maxAttempts: 2, credentials: this.discoveryCredentials() }),
     );
   }
 

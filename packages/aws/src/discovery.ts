@@ -11,6 +11,7 @@ import {
   paginateListRoots,
 } from "@aws-sdk/client-organizations";
 import type { AccountTarget } from "@orgmfa/core";
+import pLimit from "p-limit";
 import { errorCode, errorMessage } from "./errors";
 
 export interface DiscoveryFilters {
@@ -23,6 +24,8 @@ export interface DiscoveryFilters {
   excludeOus?: readonly string[];
   /** Account tag whose value is the account's owner. */
   ownerTag?: string;
+  /** Organizations calls in flight at once (OU walk, owner tags). @default 4 */
+  concurrency?: number;
 }
 
 export interface Discovery {
@@ -93,31 +96,59 @@ interface OuNode {
  */
 async function walkTree(
   orgs: OrganizationsClient,
+  concurrency: number,
 ): Promise<{ nodes: Map<string, OuNode>; parentOf: Map<string, string> }> {
   const nodes = new Map<string, OuNode>();
   const parentOf = new Map<string, string>();
-  const queue: string[] = [];
+  const limit = pLimit(concurrency);
+  let level: string[] = [];
   for await (const page of paginateListRoots({ client: orgs }, {})) {
     for (const r of page.Roots ?? []) {
       if (!r.Id) continue;
       nodes.set(r.Id, { name: "Root", ancestry: [r.Id], path: "Root" });
-      queue.push(r.Id);
+      level.push(r.Id);
     }
   }
-  while (queue.length > 0) {
-    const parentId = queue.shift() as string;
-    const parent = nodes.get(parentId) as OuNode;
-    for await (const page of paginateListOrganizationalUnitsForParent({ client: orgs }, { ParentId: parentId })) {
-      for (const ou of page.OrganizationalUnits ?? []) {
-        if (!ou.Id) continue;
-        const name = ou.Name ?? ou.Id;
-        nodes.set(ou.Id, { name, ancestry: [...parent.ancestry, ou.Id], path: `${parent.path}/${name}` });
-        queue.push(ou.Id);
-      }
-    }
-    for await (const page of paginateListChildren({ client: orgs }, { ParentId: parentId, ChildType: "ACCOUNT" })) {
-      for (const c of page.Children ?? []) if (c.Id) parentOf.set(c.Id, parentId);
-    }
+  // One level of the tree at a time, its OUs read in parallel (bounded, under Organizations' rate):
+  // the walk's depth in round trips is the tree's depth, not its number of OUs.
+  while (level.length > 0) {
+    const next: string[][] = await Promise.all(
+      level.map((parentId) =>
+        limit(async () => {
+          const parent = nodes.get(parentId) as OuNode;
+          const children: string[] = [];
+          const [ous] = await Promise.all([
+            (async () => {
+              const found: Array<{ id: string; name: string }> = [];
+              for await (const page of paginateListOrganizationalUnitsForParent(
+                { client: orgs },
+                { ParentId: parentId },
+              ))
+                for (const ou of page.OrganizationalUnits ?? [])
+                  if (ou.Id) found.push({ id: ou.Id, name: ou.Name ?? ou.Id });
+              return found;
+            })(),
+            (async () => {
+              for await (const page of paginateListChildren(
+                { client: orgs },
+                { ParentId: parentId, ChildType: "ACCOUNT" },
+              ))
+                for (const c of page.Children ?? []) if (c.Id) parentOf.set(c.Id, parentId);
+            })(),
+          ]);
+          for (const ou of ous) {
+            nodes.set(ou.id, {
+              name: ou.name,
+              ancestry: [...parent.ancestry, ou.id],
+              path: `${parent.path}/${ou.name}`,
+            });
+            children.push(ou.id);
+          }
+          return children;
+        }),
+      ),
+    );
+    level = next.flat();
   }
   return { nodes, parentOf };
 }
@@ -133,9 +164,14 @@ async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<bo
   }
 }
 
+/** The owner tag's value; null when absent, or when the tags cannot be read (the owner is a convenience). */
 async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string): Promise<string | null> {
-  const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
-  return r.Tags?.find((t) => t.Key === tag)?.Value ?? null;
+  try {
+    const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
+    return r.Tags?.find((t) => t.Key === tag)?.Value ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -172,9 +208,13 @@ export async function discoverOrganization(
     );
   }
 
-  const accounts: Account[] = [];
-  for await (const page of paginateListAccounts({ client: orgs }, {})) accounts.push(...(page.Accounts ?? []));
-  const { nodes, parentOf } = await walkTree(orgs);
+  const concurrency = Math.max(1, filters.concurrency ?? 4);
+  const listAccounts = async () => {
+    const accounts: Account[] = [];
+    for await (const page of paginateListAccounts({ client: orgs }, {})) accounts.push(...(page.Accounts ?? []));
+    return accounts;
+  };
+  const [accounts, { nodes, parentOf }] = await Promise.all([listAccounts(), walkTree(orgs, concurrency)]);
 
   const known = new Set(accounts.map((a) => a.Id));
   for (const id of [...(filters.accounts ?? []), ...(filters.excludeAccounts ?? [])]) {
@@ -209,14 +249,33 @@ export async function discoverOrganization(
       accountId,
       accountName: a.Name ?? accountId,
       ouPath: node?.path ?? "Root",
-      owner: filters.ownerTag && skip === null ? await ownerOf(orgs, accountId, filters.ownerTag) : null,
+      owner: null,
       state,
       skip,
     });
   }
+  // Owner tags: one call per in-scope account, in parallel with the same bound (not one after another).
+  const ownerTag = filters.ownerTag;
+  if (ownerTag) {
+    const limit = pLimit(concurrency);
+    await Promise.all(
+      targets
+        .filter((t) => t.skip === null)
+        .map((t) =>
+          limit(async () => {
+            t.owner = await ownerOf(orgs, t.accountId, ownerTag);
+          }),
+        ),
+    );
+  }
   targets.sort((x, y) => x.ouPath.localeCompare(y.ouPath) || x.accountName.localeCompare(y.accountName));
   if (!targets.some((t) => t.skip === null)) {
-    const { ownerTag: _, ...named } = filters;
+    const named = {
+      accounts: filters.accounts,
+      excludeAccounts: filters.excludeAccounts,
+      ous: filters.ous,
+      excludeOus: filters.excludeOus,
+    };
     throw new EmptyScopeError({
       listed: targets.length,
       suspended: targets.filter((t) => t.skip === "SUSPENDED").length,

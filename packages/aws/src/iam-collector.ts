@@ -190,15 +190,18 @@ async function userFacts(
     };
   }
   try {
-    const [devices, consoleAccess] = await Promise.all([
+    // Keys decide USER_API_NO_MFA vs USER_NO_MFA_NO_CREDENTIALS: read them in the same round whenever
+    // the report cannot answer or says the user has neither a password nor MFA (so keys decide).
+    const keysNow = row === undefined || row.activeAccessKeys === null || (!row.passwordEnabled && !row.mfaActive);
+    const [devices, consoleAccess, liveKeys] = await Promise.all([
       liveDevices(iam, userName),
       hasLoginProfile(iam, userName, o.signal),
+      keysNow ? activeKeyCount(iam, userName) : Promise.resolve(null),
     ]);
-    // Keys decide USER_API_NO_MFA: read them live whenever they can change a verdict or the report lacks the user.
+    // The live answer contradicted the report (no console, no MFA after all): keys decide, read them.
     const keys =
-      row === undefined || row.activeAccessKeys === null || (devices.length === 0 && !consoleAccess)
-        ? await activeKeyCount(iam, userName)
-        : row.activeAccessKeys;
+      liveKeys ??
+      (devices.length === 0 && !consoleAccess ? await activeKeyCount(iam, userName) : (row?.activeAccessKeys ?? 0));
     return {
       ...base,
       consoleAccess,
@@ -246,25 +249,30 @@ function fallbackFailure(report: ReportResult, e: unknown): unknown {
  */
 export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise<AccountFacts> {
   const notes: string[] = [];
-  const report = await credentialReport(iam, o);
+  // The four reads do not depend on each other: one round trip of depth, not four (plus the
+  // report's generation, which runs while the lists are read).
+  const [report, lists, summaryRead] = await Promise.all([
+    credentialReport(iam, o),
+    Promise.all([listUsers(iam, o.signal), assignedVirtualDevices(iam, o.signal)]).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+    iam.send(new GetAccountSummaryCommand({}), { abortSignal: o.signal }).then(
+      (s) => ({ ok: true as const, map: (s.SummaryMap ?? null) as Record<string, number> | null }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  ]);
   if (!report.ok)
     notes.push(`Credential report unavailable (${report.code}: ${report.message}); every user was collected live.`);
-
-  let users: User[];
-  let virtual: Map<string, MfaDevice[]>;
+  if (!lists.ok) throw fallbackFailure(report, lists.error);
+  const [users, virtual] = lists.value;
   let summary: Record<string, number> | null = null;
-  try {
-    users = await listUsers(iam, o.signal);
-    virtual = await assignedVirtualDevices(iam, o.signal);
-  } catch (e) {
-    throw fallbackFailure(report, e);
-  }
-  try {
-    const s = await iam.send(new GetAccountSummaryCommand({}), { abortSignal: o.signal });
-    summary = (s.SummaryMap ?? null) as Record<string, number> | null;
-  } catch (e) {
-    if (isThrottling(e)) throw e;
-    notes.push(`GetAccountSummary failed (${errorCode(e)}); root state taken from the credential report.`);
+  if (summaryRead.ok) summary = summaryRead.map;
+  else {
+    if (isThrottling(summaryRead.error)) throw summaryRead.error;
+    notes.push(
+      `GetAccountSummary failed (${errorCode(summaryRead.error)}); root state taken from the credential report.`,
+    );
   }
 
   const rows = new Map<string, CredentialReportRow>();
