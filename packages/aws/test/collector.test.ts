@@ -229,6 +229,61 @@ describe("live-verdict algorithm", () => {
   });
 });
 
+describe("the critical path", () => {
+  it("issues GenerateCredentialReport, ListUsers, ListVirtualMFADevices and GetAccountSummary at once", async () => {
+    // A barrier: each of the four answers only once all four are in flight. Called one after
+    // another, the first would wait for the others forever (here: fail after a second).
+    const arrived = new Set<string>();
+    let open: () => void = () => undefined;
+    const allIn = new Promise<void>((r) => {
+      open = r;
+    });
+    const barrier = (name: string) => async () => {
+      arrived.add(name);
+      if (arrived.size === 4) open();
+      await Promise.race([
+        allIn,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${[...arrived]} in flight`)), 1000)),
+      ]);
+    };
+    const content = [HEADER, row("alice", T0, "true", true, false)].join("\n");
+    mock.on(GenerateCredentialReportCommand).callsFake(async () => {
+      await barrier("GenerateCredentialReport")();
+      return { State: "COMPLETE" };
+    });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(content), GeneratedTime: new Date(T0) });
+    mock.on(ListUsersCommand).callsFake(async () => {
+      await barrier("ListUsers")();
+      return { Users: [{ UserName: "alice", Arn: arn("alice"), UserId: "a", Path: "/", CreateDate: new Date(T0) }] };
+    });
+    mock.on(ListVirtualMFADevicesCommand).callsFake(async () => {
+      await barrier("ListVirtualMFADevices")();
+      return {
+        VirtualMFADevices: [
+          {
+            SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/alice`,
+            User: { Arn: arn("alice") } as never,
+            EnableDate: new Date(T0),
+          },
+        ],
+      };
+    });
+    mock.on(GetAccountSummaryCommand).callsFake(async () => {
+      await barrier("GetAccountSummary")();
+      return { SummaryMap: { AccountMFAEnabled: 1, AccountPasswordPresent: 1 } };
+    });
+    const facts = await collectAccount(iam, opts);
+    expect(arrived.size).toBe(4);
+    // alice's MFA is proven by the live virtual list: no confirmation round at all.
+    expect(facts.users.map((u) => [u.userName, u.verifiedLive, u.mfaDevicesComplete])).toEqual([
+      ["alice", false, false],
+    ]);
+    expect(mock.commandCalls(ListMFADevicesCommand)).toHaveLength(0);
+  });
+});
+
 describe("failure classification", () => {
   it.each([
     [{ name: "AccessDenied", message: "not authorized to perform: sts:AssumeRole" }, "assume", "ASSUME_ROLE_DENIED"],
