@@ -101,8 +101,13 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
     expect(users.frank?.mfaDevices).toEqual([]);
     expect(users.grace?.mfaDevices).toEqual([]);
     expect(users["old-batch"]).toMatchObject({ activeAccessKeys: 0, consoleAccess: false });
-    expect(users.mallory).toMatchObject({ consoleAccess: true, activeAccessKeys: 1, verifiedLive: true });
-    expect(users.alice?.verifiedLive).toBe(true);
+    // The report was generated seconds ago by this scan: its rows are trusted for users without MFA.
+    expect(users.mallory).toMatchObject({
+      consoleAccess: true,
+      activeAccessKeys: 1,
+      verdictSource: "CREDENTIAL_REPORT",
+    });
+    expect(users.alice?.verdictSource).toBe("CREDENTIAL_REPORT");
     const roots = Object.fromEntries(
       report.accounts.map((a) => [a.accountName, a.root && `${a.root.credentials}/${a.root.mfa}`]),
     );
@@ -126,6 +131,29 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
     expect(users.carol).toMatchObject({ verdictSource: "LIVE", mfaDevicesComplete: true });
     expect(Date.parse(users.carol?.verdictAsOf ?? "")).toBeGreaterThanOrEqual(Date.parse(report.startedAt));
     expect(payments).toMatchObject({ collection: "REPORT_CONFIRMED_LIVE", notes: [] });
+  });
+
+  it("a report older than --max-report-age is only a pre-filter: users without MFA are confirmed live, same verdicts", async () => {
+    const payments = org.accounts["prod-payments"] ?? "";
+    const fresh = JSON.parse((await scan("--format", "json", "--accounts", payments)).stdout) as ScanReport;
+    emu.setReportAge(payments, 3 * 3600_000);
+    try {
+      const old = JSON.parse((await scan("--format", "json", "--accounts", payments)).stdout) as ScanReport;
+      const forced = JSON.parse(
+        (await scan("--format", "json", "--accounts", payments, "--max-report-age", "0")).stdout,
+      ) as ScanReport;
+      const user = (r: ScanReport, name: string) => r.accounts.flatMap((a) => a.users).find((u) => u.userName === name);
+      expect(user(fresh, "alice")?.verdictSource).toBe("CREDENTIAL_REPORT");
+      expect(user(old, "alice")?.verdictSource).toBe("LIVE");
+      expect(user(forced, "alice")?.verdictSource).toBe("LIVE");
+      const account = old.accounts.find((a) => a.accountId === payments);
+      expect(account?.notes?.join(" ")).toMatch(/The credential report was 18\d min old/);
+      expect(Date.now() - Date.parse(account?.credentialReportGeneratedAt ?? "")).toBeGreaterThan(2.9 * 3600_000);
+      expect(key(old)).toEqual(key(fresh));
+      expect(key(forced)).toEqual(key(fresh));
+    } finally {
+      emu.setReportAge(payments, 0);
+    }
   });
 
   it("--complete-inventory lists every device of every user (erin's hardware token too)", async () => {

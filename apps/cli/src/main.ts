@@ -21,6 +21,13 @@ const int = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} takes a whole number, not "${v}"`);
   return Number(v);
 };
+/** `5m`, `300s`, `1h`, `1500ms` or a bare number of seconds, as milliseconds. */
+const duration = (flag: string) => (v: string) => {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`${flag}: "${v}" is not a duration such as 5m, 300s or 0`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+};
 const FAIL_ON = [...SEVERITIES, "none"] as const;
 /** `--fail-on`: any severity or none, in any case. */
 const failOn = (v: string): FailOn => {
@@ -115,6 +122,11 @@ export function program(io: Io, result: Result): Command {
       )
       .option("--allow-partial", "do not exit 4 when some in-scope account could not be audited", false)
       .option("--progress", "print progress lines on stderr even when it is not a terminal")
+      .option(
+        "--max-report-age <duration>",
+        "trust a credential report at most this old (e.g. 5m, 300s, 0 to confirm every user live; default 5m)",
+        duration("--max-report-age"),
+      )
       .option(
         "--complete-inventory",
         "list every user's MFA devices (one more IAM call per user whose MFA the virtual-device list proves)",

@@ -69,6 +69,8 @@ export interface ScanFlags {
   excludeChecks?: string[];
   /** List every user's devices (config `completeInventory`). */
   completeInventory?: boolean;
+  /** Trust a credential report at most this old (ms). */
+  maxReportAge?: number;
   /** Periodic progress lines on stderr even when it is not a terminal. */
   progress?: boolean;
   /** @default "warn" ("error" with --quiet) */
@@ -382,6 +384,7 @@ export async function runScanCommand(
         },
         concurrency: flags.concurrency,
         accountTimeoutMs: io.accountTimeoutMs,
+        ...(flags.maxReportAge !== undefined ? { collect: { maxReportAgeMs: flags.maxReportAge } } : {}),
         toolVersion: VERSION,
         previous,
         run: { callerArn: caller.arn, configSha256: loaded.sha256 },

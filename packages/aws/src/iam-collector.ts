@@ -35,9 +35,20 @@ export interface CollectOptions {
   userConcurrency?: number;
   /** Confirm every user with MFA live too (the phishing-resistant check needs complete device lists). */
   completeDeviceLists?: boolean;
+  /**
+   * A credential report at most this old (by its GeneratedTime) is trusted for the users it covers:
+   * only users created since and users the live lists contradict are confirmed live. An older one
+   * (another tool generated it within IAM's four hours) is only a pre-filter. @default 300000 (5 min)
+   */
+  maxReportAgeMs?: number;
+  /** The clock the report's age is judged by. @default Date.now */
+  now?: () => number;
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** How old a credential report may be for its rows to be trusted without live confirmation. */
+export const DEFAULT_MAX_REPORT_AGE_MS = 5 * 60_000;
 
 type ReportResult =
   | { ok: true; generatedAt: string; parsed: ParsedCredentialReport }
@@ -165,6 +176,7 @@ async function userFacts(
   virtual: Map<string, MfaDevice[]>,
   o: CollectOptions,
   reportGeneratedAt: string | null,
+  fresh: boolean,
 ): Promise<UserFacts | null> {
   checkAborted(o.signal);
   const userName = u.UserName ?? "";
@@ -188,6 +200,45 @@ async function userFacts(
       mfaDevicesComplete: false,
       verdictAsOf: reportGeneratedAt,
     };
+  }
+  if (fresh && row !== undefined && !o.completeDeviceLists) {
+    // A fresh report is exact as of its GeneratedTime, at most the tolerance ago: its rows are
+    // trusted unless the live lists contradict them.
+    if (
+      row.mfaActive === false &&
+      visible.length === 0 &&
+      row.passwordEnabled !== null &&
+      row.activeAccessKeys !== null
+    ) {
+      return {
+        ...base,
+        consoleAccess: row.passwordEnabled,
+        activeAccessKeys: row.activeAccessKeys,
+        mfaDevices: [],
+        verifiedLive: false,
+        mfaDevicesComplete: true, // no MFA at all: the empty list is every device
+        verdictAsOf: reportGeneratedAt,
+      };
+    }
+    if (row.mfaActive === true && visible.length === 0) {
+      // MFA, but not a virtual device: which one (hardware, FIDO, SMS) is one live call.
+      const devices = await liveDevices(iam, userName).catch(async (e) => {
+        if (isNoSuchEntity(e) && !(await userExists(iam, userName))) return null;
+        throw e;
+      });
+      if (devices === null) return null;
+      if (devices.length > 0)
+        return {
+          ...base,
+          consoleAccess: row.passwordEnabled === true,
+          activeAccessKeys: row.activeAccessKeys ?? 0,
+          mfaDevices: devices,
+          verifiedLive: true,
+          mfaDevicesComplete: true,
+          verdictAsOf: new Date().toISOString(),
+        };
+      // The device went away since the report: confirm everything below.
+    }
   }
   try {
     // Keys decide USER_API_NO_MFA vs USER_NO_MFA_NO_CREDENTIALS: read them in the same round whenever
@@ -275,6 +326,12 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
     );
   }
 
+  const reportAgeMs = report.ok ? (o.now ?? Date.now)() - Date.parse(report.generatedAt) : Number.POSITIVE_INFINITY;
+  const fresh = reportAgeMs <= (o.maxReportAgeMs ?? DEFAULT_MAX_REPORT_AGE_MS);
+  if (report.ok && !fresh)
+    notes.push(
+      `The credential report was ${Math.round(reportAgeMs / 60_000)} min old (generated ${report.generatedAt}); users whose verdict could have changed since were confirmed live.`,
+    );
   const rows = new Map<string, CredentialReportRow>();
   if (report.ok) for (const r of report.parsed.users) rows.set(r.arn, r);
 
@@ -284,7 +341,15 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
     collected = await Promise.all(
       users.map((u) =>
         limit(() =>
-          userFacts(iam, u, report.ok ? rowFor(rows, u) : undefined, virtual, o, report.ok ? report.generatedAt : null),
+          userFacts(
+            iam,
+            u,
+            report.ok ? rowFor(rows, u) : undefined,
+            virtual,
+            o,
+            report.ok ? report.generatedAt : null,
+            fresh,
+          ),
         ),
       ),
     );

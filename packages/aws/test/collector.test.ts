@@ -284,6 +284,62 @@ describe("the critical path", () => {
   });
 });
 
+describe("freshness: a report younger than the tolerance is trusted", () => {
+  it("confirms live only users created since and users the live lists contradict; MFA without a virtual device costs one call", async () => {
+    const content = [
+      HEADER,
+      row("bob", T0, "true", false, false), // console, no MFA: trusted
+      row("ci", T0, "false", false, true), // key, no MFA: trusted
+      row("carol", T0, "true", true, false), // MFA, not virtual: which device is one call
+      row("dan", T0, "true", false, false), // no MFA in the report, but a live virtual device: contradicted
+    ].join("\n");
+    mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(content), GeneratedTime: new Date(T0) });
+    liveUsers(["bob", T0], ["ci", T0], ["carol", T0], ["dan", T0], ["newbie", "2026-11-21T08:01:00+00:00"]);
+    mock.on(ListVirtualMFADevicesCommand).resolves({
+      VirtualMFADevices: [
+        {
+          SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/dan`,
+          User: { Arn: arn("dan") } as never,
+          EnableDate: new Date(T0),
+        },
+      ],
+    });
+    mock.on(ListMFADevicesCommand, { UserName: "carol" }).resolves({
+      MFADevices: [{ UserName: "carol", SerialNumber: "GAHT0001", EnableDate: new Date(T0) }],
+    });
+    mock.on(ListMFADevicesCommand, { UserName: "dan" }).resolves({
+      MFADevices: [{ UserName: "dan", SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/dan`, EnableDate: new Date(T0) }],
+    });
+    const twoMinutesLater = () => Date.parse(T0) + 120_000;
+    const facts = await collectAccount(iam, { ...opts, now: twoMinutesLater });
+    const byName = Object.fromEntries(facts.users.map((u) => [u.userName, u]));
+    expect(byName.bob).toMatchObject({
+      consoleAccess: true,
+      mfaDevices: [],
+      verifiedLive: false,
+      mfaDevicesComplete: true,
+    });
+    expect(byName.ci).toMatchObject({ consoleAccess: false, activeAccessKeys: 1, verifiedLive: false });
+    expect(byName.carol).toMatchObject({ verifiedLive: true, mfaDevices: [{ type: "HARDWARE" }] });
+    expect(byName.dan).toMatchObject({ verifiedLive: true, mfaDevices: [{ type: "VIRTUAL" }] });
+    expect(byName.newbie?.verifiedLive).toBe(true);
+    const names = (calls: Array<{ args: [{ input: { UserName?: string } }] }>) =>
+      calls.map((x) => x.args[0].input.UserName ?? "").sort();
+    expect(names(mock.commandCalls(ListMFADevicesCommand))).toEqual(["carol", "dan", "newbie"]);
+    expect(names(mock.commandCalls(GetLoginProfileCommand))).toEqual(["dan", "newbie"]);
+    expect(facts.notes).toEqual([]);
+
+    // The same report seen three hours later is only a pre-filter: bob and ci are confirmed too.
+    mock.resetHistory();
+    const stale = await collectAccount(iam, { ...opts, now: () => Date.parse(T0) + 3 * 3600_000 });
+    expect(names(mock.commandCalls(GetLoginProfileCommand))).toEqual(["bob", "carol", "ci", "dan", "newbie"]);
+    expect(stale.notes.join(" ")).toMatch(/The credential report was 180 min old/);
+  });
+});
+
 describe("failure classification", () => {
   it.each([
     [{ name: "AccessDenied", message: "not authorized to perform: sts:AssumeRole" }, "assume", "ASSUME_ROLE_DENIED"],

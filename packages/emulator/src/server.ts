@@ -93,6 +93,11 @@ export interface Emulator {
   setIamEnforcement(on: boolean): Promise<void>;
   /** Declares an account's root credential state (moto has no root credentials). */
   setRootState(accountId: string, state: EmulatedRootState): void;
+  /**
+   * Declares an account's credential report older than it is (as another tool would leave one
+   * generated hours ago): its GeneratedTime is moved back by `ageMs`. @default 0
+   */
+  setReportAge(accountId: string, ageMs: number): void;
   /** IAM organization features (e.g. "RootCredentialsManagement") ListOrganizationsFeatures reports. */
   setOrganizationFeatures(list: string[]): void;
   /** Clears all emulated state. */
@@ -200,6 +205,9 @@ function withoutFraming(headers: http.IncomingHttpHeaders): http.IncomingHttpHea
   return rest;
 }
 
+/** moto's account for credentials it does not know (the emulator's default identity). */
+const DEFAULT_ACCOUNT = "123456789012";
+
 function accessKeyOf(req: http.IncomingMessage): string | null {
   const auth = req.headers.authorization ?? "";
   return /Credential=([A-Z0-9]+)\//.exec(auth)?.[1] ?? null;
@@ -212,6 +220,8 @@ function accessKeyOf(req: http.IncomingMessage): string | null {
  * - GetAccountSummary reports the root credential state declared for an account
  *   (moto always says root has no MFA and omits AccountPasswordPresent);
  * - IAM ListOrganizationsFeatures answers (moto does not implement it);
+ * - a credential report is dated when it was generated, as IAM does (moto dates every report
+ *   2015-02-02T20:02:02Z while building its content when read), and can be declared older;
  * - same-account AssumeRole is judged by the trust policy as AWS does (see below).
  * Everything else passes through untouched, byte for byte.
  */
@@ -220,8 +230,11 @@ function startGateway(
   roots: Map<string, EmulatedRootState>,
   auth: { enforced: boolean },
   features: { list: string[] },
+  reportAges: Map<string, number>,
 ): Promise<http.Server> {
   const keyAccount = new Map<string, string>();
+  /** When each account's credential report was generated (IAM makes a new one after four hours). */
+  const generated = new Map<string, number>();
   const lock = new ExclusiveLock();
   /** The role's trust policy, or null when it does not exist (the wrapper's /moto-api/orgmfa/role). */
   const roleDoc = async (roleArn: string): Promise<string | null> => {
@@ -284,6 +297,20 @@ function startGateway(
         const account = /arn:[^:]+:iam::(\d{12}):role\//.exec(form?.get("RoleArn") ?? "")?.[1];
         if (key && account) keyAccount.set(key, account);
       }
+      const account = keyAccount.get(accessKeyOf(req) ?? "") ?? DEFAULT_ACCOUNT;
+      if (action === "GenerateCredentialReport" && ok) {
+        const at = generated.get(account);
+        if (at === undefined || Date.now() - at > 4 * 3600_000) generated.set(account, Date.now());
+      }
+      if (action === "GetCredentialReport" && ok) {
+        const at = (generated.get(account) ?? Date.now()) - (reportAges.get(account) ?? 0);
+        const when = new Date(Math.floor(at / 1000) * 1000).toISOString().replace(".000Z", "Z");
+        payload = Buffer.from(
+          payload
+            .toString("utf8")
+            .replace(/<GeneratedTime>[^<]*<\/GeneratedTime>/, `<GeneratedTime>${when}</GeneratedTime>`),
+        );
+      }
       if (action === "GetAccountSummary" && ok) {
         const key = accessKeyOf(req);
         const state = key ? roots.get(keyAccount.get(key) ?? "") : undefined;
@@ -340,7 +367,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const roots = new Map<string, EmulatedRootState>();
   const auth = { enforced: false };
   const features = { list: [] as string[] };
-  const gateway = await startGateway(motoEndpoint, roots, auth, features);
+  const reportAges = new Map<string, number>();
+  const gateway = await startGateway(motoEndpoint, roots, auth, features, reportAges);
   const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
   const post = async (path: string, body?: string) => {
     const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
@@ -359,8 +387,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setRootState: (accountId, state) => {
       roots.set(accountId, state);
     },
+    setReportAge: (accountId, ageMs) => {
+      reportAges.set(accountId, ageMs);
+    },
     reset: async () => {
       roots.clear();
+      reportAges.clear();
       features.list = [];
       auth.enforced = false;
       await post("/moto-api/reset");
