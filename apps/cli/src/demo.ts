@@ -132,8 +132,8 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     say("                       credentials were removed show root ABSENT and raise nothing.");
     say("  ACCOUNT_NOT_AUDITED  legacy-unmanaged has no audit role (AssumeRole denied): it is not silently skipped.");
     say("  EXEMPTED             heidi is exempted by config, with a reason and an expiry.");
-    say(`  Users marked verifiedLive were confirmed with live IAM calls; others (with MFA) came from a fresh`);
-    say(`  credential report whose MFA the live device list confirmed.`);
+    say("  Each user's verdict says where it came from: the credential report this scan had IAM generate");
+    say("  (seconds old, so trusted unless a live list contradicts it) or a live IAM read, and as of when.");
     say();
     say(`Report files in ${outDir}: report.json, findings.csv, accounts.csv, users.csv, report.html, manifest.json`);
     say(`  open ${path.join(outDir, "report.html")} in a browser: it is one self-contained file.`);
