@@ -31,6 +31,11 @@ export interface ClientPoolOptions {
   connectionTimeoutMs?: number;
   /** @default 30000 */
   socketTimeoutMs?: number;
+  /**
+   * Connections the shared HTTP handler may open at once (per host). The SDK's default, 50, is a
+   * hidden bound on the whole scan: accounts × per-user calls in flight easily exceed it. @default 256
+   */
+  maxSockets?: number;
   /** Explicit endpoint; otherwise the SDK honours AWS_ENDPOINT_URL(_<SERVICE>). */
   endpoint?: string;
   /** Security Hub calls per second per account (its BatchImportFindings quota is 10/s). @default 10 */
@@ -95,6 +100,8 @@ export class ClientPool {
       requestHandler: new NodeHttpHandler({
         connectionTimeout: options.connectionTimeoutMs ?? 5_000,
         socketTimeout: options.socketTimeoutMs ?? 30_000,
+        httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
+        httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
       }),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     };
