@@ -106,6 +106,18 @@ const CASES: Case[] = [
   { name: "concurrency not a number", args: () => ["scan", "--concurrency", "lots"], code: 2, stderr: /whole number/ },
   { name: "concurrency 0", args: () => ["scan", "--concurrency", "0"], code: 2, stderr: /from 1 to 256/ },
   { name: "concurrency 1000", args: () => ["scan", "--concurrency", "1000"], code: 2, stderr: /from 1 to 256/ },
+  {
+    name: "per-account concurrency 0",
+    args: () => ["scan", "--per-account-concurrency", "0"],
+    code: 2,
+    stderr: /--per-account-concurrency: "0" must be a whole number from 1 to 32/,
+  },
+  {
+    name: "a report age that is not a duration",
+    args: () => ["scan", "--max-report-age", "soon"],
+    code: 2,
+    stderr: /--max-report-age: "soon" is not a duration such as 5m/,
+  },
   { name: "an unknown severity", args: () => ["scan", "--fail-on", "urgent"], code: 2, stderr: /--fail-on: "urgent"/ },
   { name: "an unknown log level", args: () => ["scan", "--log-level", "loud"], code: 2, stderr: /--log-level: "loud"/ },
   {

@@ -103,6 +103,11 @@ export function program(io: Io, result: Result): Command {
       .option("--checks <ids>", "run only these checks (comma-separated; see orgmfa checks)", list)
       .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", list)
       .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
+      .option(
+        "--per-account-concurrency <n>",
+        "IAM calls in flight at once within one account (its live confirmations; default 4)",
+        int("--per-account-concurrency"),
+      )
       .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
       .addOption(formatOption())
       .addOption(outputOption())

@@ -71,6 +71,8 @@ export interface ScanFlags {
   completeInventory?: boolean;
   /** Trust a credential report at most this old (ms). */
   maxReportAge?: number;
+  /** IAM calls in flight at once within one account. @default 4 */
+  perAccountConcurrency?: number;
   /** Periodic progress lines on stderr even when it is not a terminal. */
   progress?: boolean;
   /** @default "warn" ("error" with --quiet) */
@@ -108,6 +110,13 @@ export function validateFlags(f: ScanFlags): void {
   if (!Number.isInteger(f.concurrency) || f.concurrency < 1 || f.concurrency > 256) {
     throw new UsageError(`--concurrency: "${f.concurrency}" must be a whole number from 1 to 256`);
   }
+  if (
+    f.perAccountConcurrency !== undefined &&
+    (!Number.isInteger(f.perAccountConcurrency) || f.perAccountConcurrency < 1 || f.perAccountConcurrency > 32)
+  )
+    throw new UsageError(
+      `--per-account-concurrency: "${f.perAccountConcurrency}" must be a whole number from 1 to 32 (IAM throttles an account beyond a few calls at once)`,
+    );
   if (f.orgRoleArn !== undefined && !ROLE_ARN.test(f.orgRoleArn))
     throw new UsageError(
       `--org-role-arn: "${f.orgRoleArn}" is not an IAM role ARN (arn:aws:iam::<management account>:role/OrgMfaAuditRole)`,
@@ -384,7 +393,10 @@ export async function runScanCommand(
         },
         concurrency: flags.concurrency,
         accountTimeoutMs: io.accountTimeoutMs,
-        ...(flags.maxReportAge !== undefined ? { collect: { maxReportAgeMs: flags.maxReportAge } } : {}),
+        collect: {
+          ...(flags.maxReportAge !== undefined ? { maxReportAgeMs: flags.maxReportAge } : {}),
+          ...(flags.perAccountConcurrency !== undefined ? { userConcurrency: flags.perAccountConcurrency } : {}),
+        },
         toolVersion: VERSION,
         previous,
         run: { callerArn: caller.arn, configSha256: loaded.sha256 },
