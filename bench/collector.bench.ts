@@ -5,7 +5,7 @@
  * report — forced by refusing the report. Measures IAM calls (what throttling and time scale with
  * at thousands of accounts) and wall time, and checks both reach the same verdicts.
  *
- *   npm run bench            # writes bench/results/collector.md
+ *   npm run bench:collector  # writes bench/results/collector.md
  */
 import { writeFileSync } from "node:fs";
 import {
@@ -118,7 +118,7 @@ try {
 
 const out = `# Collector benchmark
 
-\`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, moto emulator on loopback.
+\`npm run bench:collector\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, moto emulator on loopback.
 One account; 80% of users have console + virtual MFA, 10% console without MFA, 10% an access key
 without MFA. Baseline: the fully-live path (ListUsers + ListMFADevices, GetLoginProfile, ListAccessKeys
 per user), forced in the same run by refusing the credential report. Both reach identical verdicts

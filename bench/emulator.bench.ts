@@ -1,0 +1,485 @@
+/**
+ * Benchmark (issue 11, item 5, the *emulator* part): orgmfa against the seed algorithm it grew from
+ * and an exact fully-live scan, on one emulated organization, through one loopback proxy that adds
+ * 50 ms to every request and counts calls per operation. Runs are interleaved in the same process;
+ * every run's verdicts are compared with the exact scan's.
+ *
+ *   npm run bench -- --quick     # 20 accounts × 40 users, one measured repetition (< 3 min on 2 cores)
+ *   npm run bench                # 20 accounts × 40 users, medians of 3 repetitions
+ *   npm run bench -- --accounts 30 --reps 5
+ *
+ * Writes bench/results/latest.json and bench/results/latest.md. Not built here (see latest.md): the
+ * 10,000-account simulated transport (`scale`) and the fault-injection run (`faults`).
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { ClientPool, DEFAULT_MAX_REPORT_AGE_MS, runScan } from "@orgmfa/aws";
+import type { ScanReport } from "@orgmfa/core";
+import { AUDIT_ROLE_NAME, REGION, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
+import { type BaselineOptions, exactScan, seedAlgorithm, type Verdicts } from "./lib/baselines";
+import { callsByOperation, type ProxiedCall, sequentialRoundTrips, startLatencyProxy } from "./lib/latency-proxy";
+import { benchOrgSpec, mixOf, userKind } from "./lib/org-spec";
+import { type Comparison, compareVerdicts, expectedVerdict, verdictOf, verdictsOfReport } from "./lib/verdicts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string): number | undefined => {
+  const i = argv.indexOf(name);
+  const v = i >= 0 ? Number(argv[i + 1]) : undefined;
+  return v !== undefined && Number.isInteger(v) && v > 0 ? v : undefined;
+};
+const QUICK = argv.includes("--quick");
+const ACCOUNTS = flag("--accounts") ?? 20;
+const USERS = 40;
+const LATENCY_MS = 50;
+const REPS = flag("--reps") ?? (QUICK ? 1 : 3);
+const CONCURRENCY = 8; // orgmfa's default --concurrency
+const USER_CONCURRENCY = 4; // orgmfa's default --per-account-concurrency
+const STALE_AGE_MS = 3 * 3600_000;
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const seconds = (ms: number) => Math.round(ms) / 1000;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+// ---- start-up: the built CLI, before anything else loads the machine -------------------------------
+function startupSeconds(): { seconds: number; samples: number[]; version: string } {
+  if (!existsSync(`${root}apps/cli/dist/orgmfa.mjs`)) {
+    log("apps/cli/dist is missing: npm run build");
+    const b = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
+    if (b.status !== 0) throw new Error("npm run build failed");
+  }
+  const samples: number[] = [];
+  let version = "";
+  for (let i = 0; i < 6; i++) {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [`${root}apps/cli/bin/orgmfa.js`, "--version"], { encoding: "utf8" });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`orgmfa --version exited ${r.status}: ${r.stderr}`);
+    version = r.stdout.trim();
+    if (i > 0) samples.push(seconds(ms)); // the first run warms the file cache
+  }
+  return { seconds: median(samples), samples, version };
+}
+
+type RunName = "orgmfa" | "orgmfaStale" | "seed" | "seedConcurrent" | "exact";
+
+interface RunResult {
+  name: RunName | "orgmfaFirstRun";
+  rep: number;
+  seconds: number;
+  apiCalls: number;
+  byOperation: Record<string, number>;
+  peakInFlight: number;
+  /** Time of one call at the proxy (50 ms added + the emulator's own service time), median and 90th percentile. */
+  callMs: { median: number; p90: number };
+  /** Round trips in sequence per scanned account (sessions that listed users): min, median, max. */
+  roundTrips: { min: number; median: number; max: number };
+  /** Round trips in sequence of discovery (the session that listed the accounts). */
+  discoveryRoundTrips: number;
+  verdicts: Verdicts;
+  failedAccounts: string[];
+  /** orgmfa runs: the oldest credential report an account's verdicts rested on, in seconds. */
+  oldestReportSeconds?: number;
+  /** orgmfa runs: users whose verdict came from a live read. */
+  usersConfirmedLive?: number;
+  /** orgmfa runs: those users by the kind they were seeded as (e.g. "fido": 20), and a few of them by name. */
+  confirmedLiveByKind?: Record<string, number>;
+  confirmedLiveExamples?: string[];
+  comparison?: Comparison;
+}
+
+function roundTripStats(calls: readonly ProxiedCall[]) {
+  const sessions = new Set(calls.filter((c) => c.operation === "ListUsers").map((c) => c.session ?? ""));
+  const per = [...sessions].map((s) => sequentialRoundTrips(calls, s));
+  const discovery = calls.find((c) => c.operation === "ListAccounts")?.session;
+  return {
+    roundTrips: { min: Math.min(...per), median: median(per), max: Math.max(...per) },
+    discoveryRoundTrips: discovery ? sequentialRoundTrips(calls, discovery) : 0,
+  };
+}
+
+function callTimes(calls: readonly ProxiedCall[]) {
+  const ms = calls.map((c) => c.endMs - c.startMs).sort((a, b) => a - b);
+  return { median: Math.round(median(ms)), p90: Math.round(ms[Math.floor(ms.length * 0.9)] ?? 0) };
+}
+
+// ---- the organization -------------------------------------------------------------------------------
+const startup = startupSeconds();
+log(`orgmfa --version: ${startup.seconds} s (median of ${startup.samples.length})`);
+
+const tStart = performance.now();
+const emu = await startEmulator();
+const emulatorStartSeconds = seconds(performance.now() - tStart);
+const proxy = await startLatencyProxy(emu.endpoint, LATENCY_MS);
+const results: RunResult[] = [];
+let seedSeconds = 0;
+let org: Awaited<ReturnType<typeof seedOrganization>>;
+let truthMismatches = 0;
+try {
+  const tSeed = performance.now();
+  org = await seedOrganization(emu, benchOrgSpec(ACCOUNTS, USERS));
+  seedSeconds = seconds(performance.now() - tSeed);
+  log(`emulator up in ${emulatorStartSeconds} s; ${ACCOUNTS} accounts × ${USERS} users seeded in ${seedSeconds} s`);
+  const accountIds = Object.values(org.accounts);
+  const base = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
+  await emu.setIamEnforcement(true);
+
+  const baseline: BaselineOptions = {
+    endpoint: proxy.url,
+    region: REGION,
+    base,
+    orgRoleArn: org.orgRoleArn,
+    auditRoleName: AUDIT_ROLE_NAME,
+    concurrency: CONCURRENCY,
+  };
+
+  /** orgmfa as the CLI runs it: the same ClientPool, whoAmI first, then runScan with the defaults. */
+  const orgmfa = async (): Promise<ScanReport> => {
+    const pool = new ClientPool({
+      region: REGION,
+      orgRoleArn: org.orgRoleArn,
+      baseCredentials: async () => base,
+      endpoint: proxy.url,
+    });
+    try {
+      await pool.whoAmI();
+      return await runScan({ pool, toolVersion: "bench", concurrency: CONCURRENCY });
+    } finally {
+      pool.destroy();
+    }
+  };
+
+  const measure = async (name: RunResult["name"], rep: number): Promise<RunResult> => {
+    proxy.reset();
+    const t0 = performance.now();
+    let verdicts: Verdicts;
+    let failedAccounts: string[] = [];
+    let extra: Pick<
+      RunResult,
+      "oldestReportSeconds" | "usersConfirmedLive" | "confirmedLiveByKind" | "confirmedLiveExamples"
+    > = {};
+    if (name === "orgmfa" || name === "orgmfaStale" || name === "orgmfaFirstRun") {
+      if (name === "orgmfaStale") for (const id of accountIds) emu.setReportAge(id, STALE_AGE_MS);
+      let report: ScanReport;
+      try {
+        report = await orgmfa();
+      } finally {
+        for (const id of accountIds) emu.setReportAge(id, 0);
+      }
+      ({ verdicts, failed: failedAccounts } = verdictsOfReport(report));
+      const started = Date.parse(report.startedAt);
+      const ages = report.accounts
+        .filter((a) => a.credentialReportGeneratedAt)
+        .map((a) => (started - Date.parse(a.credentialReportGeneratedAt ?? "")) / 1000);
+      const live = report.accounts.flatMap((a) =>
+        a.users.filter((u) => u.verifiedLive).map((u) => ({ account: a.accountName, user: u.userName })),
+      );
+      const byKind: Record<string, number> = {};
+      for (const l of live) {
+        const kind = userKind(Number(/^user-(\d+)$/.exec(l.user)?.[1] ?? -1));
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
+      }
+      extra = {
+        oldestReportSeconds: Math.round(Math.max(0, ...ages)),
+        usersConfirmedLive: live.length,
+        confirmedLiveByKind: byKind,
+        confirmedLiveExamples: live
+          .filter((l) => !["hardware", "fido"].includes(userKind(Number(/^user-(\d+)$/.exec(l.user)?.[1] ?? -1))))
+          .slice(0, 5)
+          .map((l) => `${l.account}/${l.user}`),
+      };
+    } else if (name === "seed") verdicts = await seedAlgorithm(baseline, 1);
+    else if (name === "seedConcurrent") verdicts = await seedAlgorithm(baseline, USER_CONCURRENCY);
+    else verdicts = await exactScan(baseline, USER_CONCURRENCY);
+    const ms = performance.now() - t0;
+    const calls = proxy.calls();
+    const r: RunResult = {
+      name,
+      rep,
+      seconds: seconds(ms),
+      apiCalls: calls.length,
+      byOperation: callsByOperation(calls),
+      peakInFlight: proxy.peakInFlight(),
+      callMs: callTimes(calls),
+      ...roundTripStats(calls),
+      verdicts,
+      failedAccounts,
+      ...extra,
+    };
+    log(
+      `${name.padEnd(15)} rep ${rep}: ${r.apiCalls} calls, ${r.seconds} s, round trips/account ${r.roundTrips.median} (max ${r.roundTrips.max})`,
+    );
+    return r;
+  };
+
+  // The first scan generates every account's credential report (moto answers STARTED once, then
+  // COMPLETE): measured and shown apart. The fresh runs after it find a report seconds old.
+  results.push(await measure("orgmfaFirstRun", 0));
+  const order: RunName[] = ["orgmfa", "seed", "orgmfaStale", "seedConcurrent", "exact"];
+  for (let rep = 1; rep <= REPS; rep++) {
+    const shift = (rep - 1) % order.length;
+    for (const name of [...order.slice(shift), ...order.slice(0, shift)]) results.push(await measure(name, rep));
+  }
+
+  // The exact scan is the reference; it is itself checked against what the emulator was seeded with.
+  const exactRuns = results.filter((r) => r.name === "exact");
+  const reference = exactRuns[0]?.verdicts;
+  if (!reference) throw new Error("no exact run");
+  for (const users of reference.values())
+    for (const [name, f] of users) {
+      const i = Number(/^user-(\d+)$/.exec(name)?.[1] ?? Number.NaN);
+      if (Number.isNaN(i)) {
+        truthMismatches++;
+        continue;
+      }
+      if (
+        verdictOf({ hasMfa: f.hasMfa, console: f.console ?? false, activeKeys: f.activeKeys ?? 0 }) !==
+        expectedVerdict(userKind(i))
+      )
+        truthMismatches++;
+    }
+  for (const r of results) r.comparison = compareVerdicts(r.verdicts, reference, r.name.startsWith("seed"));
+} finally {
+  await proxy.close();
+  await emu.stop();
+}
+const totalSeconds = seconds(performance.now() - tStart);
+
+// ---- summary ---------------------------------------------------------------------------------------
+const of = (name: RunResult["name"]) => results.filter((r) => r.name === name);
+function summary(name: RunResult["name"]) {
+  const runs = of(name);
+  const calls = runs.map((r) => r.apiCalls);
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    apiCalls: median(calls),
+    apiCallsRange: [Math.min(...calls), Math.max(...calls)],
+    roundTripsPerAccount: {
+      median: median(runs.map((r) => r.roundTrips.median)),
+      max: Math.max(...runs.map((r) => r.roundTrips.max)),
+    },
+    discoveryRoundTrips: median(runs.map((r) => r.discoveryRoundTrips)),
+    peakInFlight: Math.max(...runs.map((r) => r.peakInFlight)),
+    callMs: { median: median(runs.map((r) => r.callMs.median)), p90: median(runs.map((r) => r.callMs.p90)) },
+    callsByOperation: runs[0]?.byOperation ?? {},
+    runs: runs.map((r) => ({ rep: r.rep, seconds: r.seconds, apiCalls: r.apiCalls })),
+    verdictDifferences: runs.reduce((n, r) => n + (r.comparison?.differences ?? 0), 0),
+    failedAccounts: [...new Set(runs.flatMap((r) => r.failedAccounts))],
+    ...(runs[0]?.oldestReportSeconds !== undefined
+      ? {
+          oldestReportSeconds: Math.max(...runs.map((r) => r.oldestReportSeconds ?? 0)),
+          usersConfirmedLive: median(runs.map((r) => r.usersConfirmedLive ?? 0)),
+          confirmedLiveByKind: runs[0]?.confirmedLiveByKind ?? {},
+          confirmedLiveExamples: runs[0]?.confirmedLiveExamples ?? [],
+        }
+      : {}),
+  };
+}
+const s = {
+  orgmfa: summary("orgmfa"),
+  orgmfaStale: summary("orgmfaStale"),
+  orgmfaFirstRun: summary("orgmfaFirstRun"),
+  seed: summary("seed"),
+  seedConcurrent: summary("seedConcurrent"),
+  exact: summary("exact"),
+};
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const callRatio = round2(s.seed.apiCalls / s.orgmfa.apiCalls);
+const staleCallRatio = round2(s.seed.apiCalls / s.orgmfaStale.apiCalls);
+const speedup = round2(s.seedConcurrent.seconds / s.orgmfa.seconds);
+const staleSpeedup = round2(s.seedConcurrent.seconds / s.orgmfaStale.seconds);
+const verdictsIdentical =
+  results.every((r) => (r.comparison?.differences ?? 1) === 0 && r.failedAccounts.length === 0) &&
+  truthMismatches === 0;
+const users = ACCOUNTS * USERS;
+const freshTrusted =
+  s.orgmfa.oldestReportSeconds !== undefined && s.orgmfa.oldestReportSeconds * 1000 <= DEFAULT_MAX_REPORT_AGE_MS;
+
+/** Calls outside the accounts' scans: the caller check and discovery (with the org role's AssumeRole). */
+const DISCOVERY_OPS = new Set([
+  "GetCallerIdentity",
+  "DescribeOrganization",
+  "ListRoots",
+  "ListOrganizationalUnitsForParent",
+  "ListChildren",
+  "ListAccounts",
+  "ListParents",
+  "ListTagsForResource",
+  "ListOrganizationsFeatures",
+]);
+const discoveryCalls = (x: ReturnType<typeof summary>) =>
+  1 + Object.entries(x.callsByOperation).reduce((n, [op, c]) => n + (DISCOVERY_OPS.has(op) ? c : 0), 0);
+const perAccountCalls = (x: ReturnType<typeof summary>) => (x.apiCalls - discoveryCalls(x)) / (ACCOUNTS + 1);
+const accountsOnlyRatio = round2(
+  (s.seed.apiCalls - discoveryCalls(s.seed)) / (s.orgmfa.apiCalls - discoveryCalls(s.orgmfa)),
+);
+
+const targets = [
+  { target: "≥ 5× fewer calls than the seed algorithm, fresh report", value: `${callRatio}×`, met: callRatio >= 5 },
+  {
+    target: "never more calls than the seed algorithm, 3-hour-old report",
+    value: `${s.orgmfaStale.apiCalls} vs ${s.seed.apiCalls}`,
+    met: s.orgmfaStale.apiCalls <= s.seed.apiCalls,
+  },
+  {
+    target: "≥ 2× faster than the seed algorithm with the same per-user concurrency",
+    value: `${speedup}×`,
+    met: speedup >= 2,
+  },
+  {
+    target: "critical path ≤ 5 round trips per account",
+    value: `${s.orgmfa.roundTripsPerAccount.max} (max; median ${s.orgmfa.roundTripsPerAccount.median})`,
+    met: s.orgmfa.roundTripsPerAccount.max <= 5,
+  },
+  {
+    target: "verdicts identical to the exact scan in every run",
+    value: String(verdictsIdentical),
+    met: verdictsIdentical,
+  },
+  { target: "start-up ≤ 0.3 s", value: `${startup.seconds} s`, met: startup.seconds <= 0.3 },
+];
+
+const pick = (x: ReturnType<typeof summary>) => ({ seconds: x.seconds, apiCalls: x.apiCalls });
+const json = {
+  quick: QUICK,
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+  emulator: {
+    accounts: ACCOUNTS,
+    usersPerAccount: USERS,
+    latencyMs: LATENCY_MS,
+    repetitions: REPS,
+    scannedAccounts: ACCOUNTS + 1,
+    users,
+    mixPerAccount: mixOf(USERS),
+    orgmfa: { ...pick(s.orgmfa), criticalPathRoundTrips: s.orgmfa.roundTripsPerAccount.max },
+    orgmfaStale: { ...pick(s.orgmfaStale), criticalPathRoundTrips: s.orgmfaStale.roundTripsPerAccount.max },
+    orgmfaFirstRun: { ...pick(s.orgmfaFirstRun), criticalPathRoundTrips: s.orgmfaFirstRun.roundTripsPerAccount.max },
+    seed: pick(s.seed),
+    seedConcurrent: pick(s.seedConcurrent),
+    exact: pick(s.exact),
+    callRatio,
+    staleCallRatio,
+    speedup,
+    staleSpeedup,
+    verdictsIdentical,
+    detail: s,
+    setupSeconds: { emulatorStart: emulatorStartSeconds, seed: seedSeconds, total: totalSeconds },
+  },
+  startupSeconds: startup.seconds,
+  scale: null,
+  faults: null,
+  targets,
+  notes: [
+    "scale: not built — the simulated AWS transport (10,000 accounts × 50 users) does not exist yet.",
+    "faults: not built — no fault-injecting proxy run (15% throttled/failed/reset) yet.",
+  ],
+};
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+
+const ops = (x: ReturnType<typeof summary>) =>
+  Object.entries(x.callsByOperation)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ");
+const row = (label: string, x: ReturnType<typeof summary>, verdictScope: string) =>
+  `| ${label} | ${x.apiCalls} | ${x.seconds} | ${x.roundTripsPerAccount.median} (max ${x.roundTripsPerAccount.max}) | ${x.discoveryRoundTrips} | ${x.peakInFlight} | ${x.callMs.median} / ${x.callMs.p90} | ${x.verdictDifferences === 0 && x.failedAccounts.length === 0 ? "identical" : `${x.verdictDifferences} differ${x.failedAccounts.length ? `, ${x.failedAccounts.length} accounts failed` : ""}`} (${verdictScope}) |`;
+const md = `# Emulator benchmark
+
+\`npm run bench${QUICK ? " -- --quick" : ""}\` on ${json.date.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs, moto emulator on loopback.
+${ACCOUNTS} member accounts × ${USERS} users (${users} users; the management account, scanned too, has none), per account
+${Object.entries(mixOf(USERS))
+  .map(([k, n]) => `${n} ${k}`)
+  .join(", ")} (the issue's 70 / 5 / 15 / 5 / 5 % mix). Every request passes one loopback proxy that adds
+${LATENCY_MS} ms and counts calls by \`Action=\` / \`X-Amz-Target\`. IAM policy enforcement is on, so every run
+acts with the audit role's real policy. ${REPS === 1 ? "One measured repetition" : `Medians of ${REPS} repetitions`}, interleaved (the order rotates each repetition), after
+a first orgmfa run that generates the credential reports (shown apart). Accounts ${CONCURRENCY} at a time in every run
+(orgmfa's \`--concurrency\` default); "4 at a time" is orgmfa's per-account concurrency default.
+Set-up: emulator ${emulatorStartSeconds} s, seeding ${seedSeconds} s; whole benchmark ${totalSeconds} s.
+
+| run | calls | wall s | round trips in sequence per account | discovery round trips | peak in flight | ms per call, median / p90 | verdicts vs exact scan |
+|---|---|---|---|---|---|---|---|
+${row("orgmfa, fresh report (the daily case)", s.orgmfa, "full verdict")}
+${row("orgmfa, report declared 3 h old", s.orgmfaStale, "full verdict")}
+${row("orgmfa, first run (generates the reports)", s.orgmfaFirstRun, "full verdict")}
+${row("seed algorithm, users one at a time", s.seed, "has MFA only")}
+${row("seed algorithm, 4 users at a time per account", s.seedConcurrent, "has MFA only")}
+${row("exact fully-live scan (4 users at a time)", s.exact, "reference")}
+
+- **callRatio** (seed calls / orgmfa calls, fresh report): **${callRatio}**; with the 3-hour-old report: ${staleCallRatio}.
+  Without discovery (orgmfa ${discoveryCalls(s.orgmfa)} calls: GetCallerIdentity, the org role's AssumeRole, the OU walk
+  one ListOrganizationalUnitsForParent + ListChildren per OU, ListAccounts…; the seed ${discoveryCalls(s.seed)}: AssumeRole +
+  ListAccounts) the ratio is ${accountsOnlyRatio}: ${perAccountCalls(s.orgmfa).toFixed(1)} calls per scanned account against ${perAccountCalls(s.seed).toFixed(1)}.
+  At 40 users an account costs orgmfa AssumeRole + 5 fixed reads + one ListMFADevices per hardware/FIDO
+  user (5%), so the ratio per member account is bounded near 43 / 8 ≈ 5.4; the management account
+  (no users: 6 calls against the seed's 3) and discovery pull the whole-run ratio lower.
+- **speedup** (seed 4-at-a-time seconds / orgmfa seconds, fresh report): **${speedup}**; with the 3-hour-old report: ${staleSpeedup}.
+- **verdictsIdentical**: **${verdictsIdentical}** — every run's users compared with the exact scan (the seed
+  algorithm on "has MFA" only: it cannot tell console from API users); the exact scan itself agrees with
+  what the emulator was seeded with${truthMismatches ? ` except ${truthMismatches} users` : ""}.
+- Fresh runs rested on reports at most ${s.orgmfa.oldestReportSeconds} s old (${freshTrusted ? "within" : "**beyond**"} the default ${DEFAULT_MAX_REPORT_AGE_MS / 60_000}-minute tolerance); users confirmed live: ${s.orgmfa.usersConfirmedLive} fresh (${JSON.stringify(s.orgmfa.confirmedLiveByKind)}${s.orgmfa.confirmedLiveExamples?.length ? `; beyond hardware/FIDO: ${s.orgmfa.confirmedLiveExamples.join(", ")}` : ""}), ${s.orgmfaStale.usersConfirmedLive} with the 3-hour-old report (${JSON.stringify(s.orgmfaStale.confirmedLiveByKind)}).
+- Start-up: \`node apps/cli/bin/orgmfa.js --version\` (${startup.version}) takes **${startup.seconds} s** (median of ${startup.samples.length}: ${startup.samples.join(", ")}).
+
+## Targets (issue 11)
+
+| target | measured | met |
+|---|---|---|
+${targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |`).join("\n")}
+
+## orgmfa's critical path per account
+
+"Round trips in sequence" is measured, not assumed: for each account's role session (its AssumeRole and
+every call signed with the credentials it returned) the proxy's log gives the longest chain of calls
+that follow one another without overlapping. orgmfa with a fresh report:
+AssumeRole → {GenerateCredentialReport, ListUsers, ListVirtualMFADevices, GetAccountSummary} at once →
+GetCredentialReport → one round of confirmations (here ListMFADevices for the hardware/FIDO users,
+whose MFA the report shows but the virtual-device list cannot prove) = 4. The four reads after
+AssumeRole do not depend on each other; GetCredentialReport needs GenerateCredentialReport's COMPLETE;
+the confirmations need the report's rows and the two lists. The first run adds a second
+GenerateCredentialReport after a poll wait (moto answers STARTED once). With the 3-hour-old report
+every user without MFA in the report is confirmed (ListMFADevices + GetLoginProfile, plus ListAccessKeys
+where keys decide), ${USER_CONCURRENCY} users at a time, so that round becomes several waves. The seed
+algorithm's chain is AssumeRole → ListUsers → N × ListMFADevices → ListVirtualMFADevices (3 + N).
+
+## Calls by operation (first measured repetition)
+
+- orgmfa, fresh: ${ops(s.orgmfa)}
+- orgmfa, 3 h old: ${ops(s.orgmfaStale)}
+- seed, one at a time: ${ops(s.seed)}
+- seed, 4 at a time: ${ops(s.seedConcurrent)}
+- exact: ${ops(s.exact)}
+
+Both orgmfa rows include what the CLI does before and around the accounts: GetCallerIdentity, the
+discovery (AssumeRole of the org role, DescribeOrganization, ListRoots, the OU walk, ListAccounts,
+ListOrganizationsFeatures). The seed and exact rows include AssumeRole of the org role and ListAccounts
+to find the accounts.
+
+## Caveats
+
+- moto answers the credential report at once and its report is always current; on AWS the first
+  GenerateCredentialReport of a day takes seconds, which is on orgmfa's critical path and not on the
+  seed algorithm's (the first-run row shows the emulated version of it: one poll wait).
+- One moto process on ${os.cpus().length} CPUs serves every call, with IAM policy enforcement (a policy evaluation
+  per call), and the benchmark's own Node process shares the CPUs with it. A call takes 50 ms at the proxy
+  plus moto's service time, which grows with the calls in flight (the "ms per call" column): the wall
+  times are partly a measure of moto's throughput, not only of round trips at 50 ms. This flatters
+  whichever run makes fewer calls (the seed runs wait on moto behind their 865 calls) — the call counts
+  and the round trips in sequence are the numbers that carry to AWS.
+${REPS === 1 ? "- Quick mode measures one repetition: wall times vary by a few tenths of a second between runs.\n" : ""}
+## Not built yet
+
+- *scale*: the simulated AWS transport (10,000 accounts × 50 users, 100 ms per call, report ready after
+  2 s, IAM throttling) — \`scale\` is null in latest.json.
+- *faults*: the emulator run again through a proxy that throttles, fails or resets 15% of requests —
+  \`faults\` is null in latest.json.
+`;
+writeFileSync(new URL("./results/latest.md", import.meta.url), md);
+process.stdout.write(md);
