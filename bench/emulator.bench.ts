@@ -418,8 +418,9 @@ ${row("exact fully-live scan (4 users at a time)", s.exact, "reference")}
   Without discovery (orgmfa ${discoveryCalls(s.orgmfa)} calls: GetCallerIdentity, the org role's AssumeRole, the OU walk
   one ListOrganizationalUnitsForParent + ListChildren per OU, ListAccounts…; the seed ${discoveryCalls(s.seed)}: AssumeRole +
   ListAccounts) the ratio is ${accountsOnlyRatio}: ${perAccountCalls(s.orgmfa).toFixed(1)} calls per scanned account against ${perAccountCalls(s.seed).toFixed(1)}.
-  At 40 users an account costs orgmfa AssumeRole + 5 fixed reads + one ListMFADevices per hardware/FIDO
-  user (5%), so the ratio per member account is bounded near 43 / 8 ≈ 5.4; the management account
+  At 40 users an account costs orgmfa AssumeRole + 5 fixed reads when its report is fresh (users with a
+  hardware or FIDO device are taken at the report's word that MFA is on), so the ratio per member account
+  is near 43 / 6 ≈ 7; the management account
   (no users: 6 calls against the seed's 3) and discovery pull the whole-run ratio lower.
 - **speedup** (seed 4-at-a-time seconds / orgmfa seconds, fresh report): **${speedup}**; with the 3-hour-old report: ${staleSpeedup}.
 - **verdictsIdentical**: **${verdictsIdentical}** — every run's users compared with the exact scan (the seed
@@ -440,8 +441,8 @@ ${targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? "yes" : "**no**"} |
 every call signed with the credentials it returned) the proxy's log gives the longest chain of calls
 that follow one another without overlapping. orgmfa with a fresh report:
 AssumeRole → {GenerateCredentialReport, ListUsers, ListVirtualMFADevices, GetAccountSummary} at once →
-GetCredentialReport → one round of confirmations (here ListMFADevices for the hardware/FIDO users,
-whose MFA the report shows but the virtual-device list cannot prove) = 4. The four reads after
+GetCredentialReport = 3, plus one round of confirmations only for users created since the report or
+contradicted by the live lists (none here). The four reads after
 AssumeRole do not depend on each other; GetCredentialReport needs GenerateCredentialReport's COMPLETE;
 the confirmations need the report's rows and the two lists. The first run adds a second
 GenerateCredentialReport after a poll wait (moto answers STARTED once). With the 3-hour-old report

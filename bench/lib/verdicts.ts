@@ -38,7 +38,7 @@ export function verdictsOfReport(report: ScanReport): { verdicts: Verdicts; fail
     const users = new Map<string, UserVerdictFacts>();
     for (const u of a.users)
       users.set(u.userName, {
-        hasMfa: u.mfaDevices.length > 0,
+        hasMfa: u.mfaDevices.length > 0 || u.mfaActive === true,
         console: u.consoleAccess,
         activeKeys: u.activeAccessKeys,
       });

@@ -221,23 +221,17 @@ async function userFacts(
       };
     }
     if (row.mfaActive === true && visible.length === 0) {
-      // MFA, but not a virtual device: which one (hardware, FIDO, SMS) is one live call.
-      const devices = await liveDevices(iam, userName).catch(async (e) => {
-        if (isNoSuchEntity(e) && !(await userExists(iam, userName))) return null;
-        throw e;
-      });
-      if (devices === null) return null;
-      if (devices.length > 0)
-        return {
-          ...base,
-          consoleAccess: row.passwordEnabled === true,
-          activeAccessKeys: row.activeAccessKeys ?? 0,
-          mfaDevices: devices,
-          verifiedLive: true,
-          mfaDevicesComplete: true,
-          verdictAsOf: new Date().toISOString(),
-        };
-      // The device went away since the report: confirm everything below.
+      // MFA on, but not a virtual device (hardware, FIDO or SMS): the verdict needs no device list.
+      return {
+        ...base,
+        consoleAccess: row.passwordEnabled === true,
+        activeAccessKeys: row.activeAccessKeys ?? 0,
+        mfaDevices: [],
+        mfaActive: true,
+        verifiedLive: false,
+        mfaDevicesComplete: false,
+        verdictAsOf: reportGeneratedAt,
+      };
     }
   }
   try {

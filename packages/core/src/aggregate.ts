@@ -78,6 +78,7 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
       verdictSource: u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT",
       verdictAsOf: u.verdictAsOf,
       mfaDevicesComplete: u.mfaDevicesComplete,
+      ...(u.mfaActive && u.mfaDevices.length === 0 ? { mfaActive: true } : {}),
     })),
     collection: outcome.collection,
     notes: outcome.notes,

@@ -99,7 +99,7 @@ export function usersCsv(report: ScanReport): string {
         u.passwordLastUsed,
         u.activeAccessKeys,
         u.mfaDevices.length,
-        u.mfaDevices.map((d) => d.type).join(" "),
+        u.mfaDevices.map((d) => d.type).join(" ") || (u.mfaActive ? "NOT_LISTED" : ""),
         u.verifiedLive,
         // Say whether the device list is all the user has; never imply it (older reports: unknown).
         u.mfaDevicesComplete === undefined ? "" : u.mfaDevicesComplete,

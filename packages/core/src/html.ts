@@ -159,13 +159,17 @@ function userRows(a: ReportAccount, findingsOf: Map<string, Finding[]>): string 
     const credentials = [u.consoleAccess ? "console" : "", u.activeAccessKeys ? plural(u.activeAccessKeys, "key") : ""]
       .filter(Boolean)
       .join(", ");
-    const devices = u.mfaDevices.length ? u.mfaDevices.map((d) => h(d.type)).join(", ") : "none";
+    const devices = u.mfaDevices.length
+      ? u.mfaDevices.map((d) => h(d.type)).join(", ")
+      : u.mfaActive
+        ? "on (not a virtual device; not listed)"
+        : "none";
     const complete =
       u.mfaDevicesComplete === undefined
         ? `<span class="muted">not recorded</span>`
         : u.mfaDevicesComplete
           ? "complete"
-          : `<span class="partial">partial</span><div class="muted">virtual devices only</div>`;
+          : `<span class="partial">partial</span><div class="muted">${u.mfaDevices.length ? "virtual devices only" : "MFA on, device not listed"}</div>`;
     const findings = (findingsOf.get(u.arn) ?? [])
       .map(
         (f) =>
@@ -313,7 +317,7 @@ function scanFacts(report: ScanReport, generalWarnings: Warning[], exemptionWarn
     ? NOT_RECORDED
     : run.completeInventory
       ? "complete: every user's MFA devices were listed live (--complete-inventory)"
-      : `as each verdict needed: ${partial ? `${plural(partial, "user's device list is", "users' device lists are")} partial (virtual devices only, enough to prove MFA)` : "every user's device list is complete"}`;
+      : `as each verdict needed: ${partial ? `${plural(partial, "user's device list is", "users' device lists are")} partial (only what the verdict needed: the virtual devices that prove MFA, or the report's word that MFA is on)` : "every user's device list is complete"}`;
   const verdicts = users.length
     ? bySource.map(([s, n]) => `${n} from ${s === "LIVE" ? "live IAM reads" : "the credential report"}`).join(" · ")
     : "no IAM users in the audited accounts";
@@ -546,7 +550,7 @@ ${checksTable(report)}
 <h2 id="users-heading">Users (${userCount})</h2>
 ${
   withUsers.length
-    ? `<p class="muted legend">Each verdict comes from the account's credential report or from a live IAM read, true as of the time shown. A partial device list shows only the virtual devices that prove the user has MFA; a hardware or FIDO device beside them is not listed.</p>` +
+    ? `<p class="muted legend">Each verdict comes from the account's credential report or from a live IAM read, true as of the time shown. A partial device list shows only what the verdict needed: the virtual devices that prove the user has MFA, or, for a user whose MFA is a hardware or FIDO device, the fresh credential report's word that MFA is on; run with --complete-inventory to list every device.</p>` +
       `<table id="users">${cols(24, 11, 12, 19, 11, 13, 10)}<thead><tr><th>User</th><th>Credentials</th><th>MFA devices</th><th>Findings</th><th>Verdict from</th><th>As of</th><th>Device list</th></tr></thead>${withUsers
         .map((a) => userRows(a, findingsOf))
         .join("")}</table>`

@@ -41,6 +41,11 @@ export interface UserFacts {
   mfaDevicesComplete: boolean;
   /** When the verdict's facts were true: the credential report's GeneratedTime, or the live read. */
   verdictAsOf: string | null;
+  /**
+   * MFA is on (a fresh credential report says so) though no device is listed: not a virtual device,
+   * and listing it would cost a call the verdict does not need (`--complete-inventory` lists it).
+   */
+  mfaActive?: boolean;
 }
 
 export type RootCredentials = "PRESENT" | "ABSENT" | "UNKNOWN";
@@ -152,6 +157,8 @@ export interface ReportUser {
   verdictSource?: VerdictSource;
   verdictAsOf?: string | null;
   mfaDevicesComplete?: boolean;
+  /** MFA is on though `mfaDevices` lists no device (see `mfaDevicesComplete`). */
+  mfaActive?: boolean;
 }
 
 export interface ReportAccount {

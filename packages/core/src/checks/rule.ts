@@ -56,7 +56,7 @@ export const ROOT_MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/en
 
 /** Enabled MFA devices: the collector lists only enabled (assigned, with EnableDate) devices. */
 export function hasMfa(user: UserFacts): boolean {
-  return user.mfaDevices.length > 0;
+  return user.mfaDevices.length > 0 || user.mfaActive === true;
 }
 
 /** A console password or an active access key: a way in today. */
