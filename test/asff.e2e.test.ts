@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { CHECK_DEFAULTS, type CheckId } from "@orgmfa/core";
+import { CHECK_DEFAULTS, type CheckId, CUSTOMER_OWNED_ASFF_FIELDS } from "@orgmfa/core";
 import { findMoto } from "@orgmfa/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
@@ -10,19 +10,6 @@ import { runInProcess } from "./in-process";
 // API model (botocore's copy, through botocore's own validator), not against our idea of ASFF.
 const VALIDATOR = fileURLToPath(new URL("../packages/emulator/python/validate_asff.py", import.meta.url));
 const INSTALL = 'botocore is needed (it comes with the emulator): pip install "moto[server]>=5.2"';
-
-// Fields Security Hub's customer owns: a finding provider does not send them.
-const CUSTOMER_OWNED = [
-  "Severity",
-  "Types",
-  "Confidence",
-  "Criticality",
-  "RelatedFindings",
-  "Workflow",
-  "Note",
-  "UserDefinedFields",
-  "VerificationState",
-];
 
 type Asff = Record<string, unknown> & {
   Id: string;
@@ -74,7 +61,7 @@ describe("orgmfa scan --format asff against the Security Hub API model", () => {
 
   it("sends severity and types as a finding provider only (FindingProviderFields), nothing the customer owns", () => {
     for (const f of findings) {
-      for (const key of CUSTOMER_OWNED) expect(f, `${f.Id}: ${key}`).not.toHaveProperty(key);
+      for (const key of CUSTOMER_OWNED_ASFF_FIELDS) expect(f, `${f.Id}: ${key}`).not.toHaveProperty(key);
       const checkId = f.ProductFields["orgmfa/CheckId"] as CheckId;
       expect(f.GeneratorId).toBe(`orgmfa/${checkId}`);
       expect(f.FindingProviderFields.Severity.Label, f.Id).toBe(CHECK_DEFAULTS[checkId].severity);

@@ -20,6 +20,24 @@ import {
  * Hub copies to the top level of a new finding, and of an existing one only where no
  * BatchUpdateFindings has changed them ("Using FindingProviderFields", Security Hub User Guide).
  */
+/**
+ * ASFF fields that belong to Security Hub's customer: a finding provider never sends them ("Using
+ * FindingProviderFields" and the BatchImportFindings API reference). `toAsff` and `archivedAsff` never
+ * write them; the tests check every finding against this list.
+ */
+export const CUSTOMER_OWNED_ASFF_FIELDS = [
+  "Severity",
+  "Types",
+  "Confidence",
+  "Criticality",
+  "RelatedFindings",
+  "Workflow",
+  "WorkflowState",
+  "Note",
+  "UserDefinedFields",
+  "VerificationState",
+] as const;
+
 export interface AsffFinding {
   SchemaVersion: "2018-10-08";
   Id: string;
