@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { buffer } from "node:stream/consumers";
 
 /** One request as the proxy saw it: when it arrived, when its answer was sent, what and for whom. */
 export interface ProxiedCall {
@@ -26,15 +27,6 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-function readBody(stream: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
-    stream.on("end", () => resolve(Buffer.concat(chunks)));
-    stream.on("error", reject);
-  });
-}
-
 const accessKeyOf = (req: http.IncomingMessage) =>
   /Credential=([A-Z0-9]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? null;
 
@@ -59,7 +51,7 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
     inFlight++;
     peak = Math.max(peak, inFlight);
     try {
-      const body = await readBody(req);
+      const body = await buffer(req);
       const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
         ? new URLSearchParams(body.toString("utf8"))
         : null;
@@ -84,8 +76,7 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
               headers: req.headers,
               agent,
             },
-            (r) =>
-              readBody(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject),
+            (r) => buffer(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject),
           );
           up.on("error", reject);
           up.end(body);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import { buffer } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 
 /** How to install the emulator, for every message that says it is missing. */
@@ -113,15 +114,6 @@ export interface StartEmulatorOptions {
 const STS_DENIED = (roleArn: string) =>
   `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`;
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 /** Does a trust policy let principals of `accountId` assume the role (account-root principal)? */
 function trustsAccount(doc: string, accountId: string): boolean {
   const policy = JSON.parse(doc) as {
@@ -191,7 +183,7 @@ function forward(
         headers: { ...withoutFraming(req.headers), "content-length": String(body.length) },
       },
       (r) => {
-        readBody(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject);
+        buffer(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject);
       },
     );
     up.on("error", reject);
@@ -248,7 +240,7 @@ function startGateway(
   };
   const server = http.createServer(async (req, res) => {
     try {
-      const body = await readBody(req);
+      const body = await buffer(req);
       const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
         ? new URLSearchParams(body.toString("utf8"))
         : null;
