@@ -120,6 +120,18 @@ async function mfaDeviceCount(iam: IAMClient, userName: string): Promise<number>
   return n;
 }
 
+/** Each user's facts, `concurrency` users at a time (the baselines' one per-user loop). */
+async function perUser(
+  users: string[] | Promise<string[]>,
+  concurrency: number,
+  read: (userName: string) => Promise<UserVerdictFacts>,
+): Promise<Map<string, UserVerdictFacts>> {
+  const limit = pLimit(concurrency);
+  const names = await users;
+  const facts = await Promise.all(names.map((u) => limit(() => read(u))));
+  return new Map(names.map((u, i) => [u, facts[i] as UserVerdictFacts]));
+}
+
 /**
  * The seed algorithm, as published: in each account ListUsers, then ListMFADevices for each user
  * (one at a time when `userConcurrency` is 1), then ListVirtualMFADevices — 2 + N calls per account
@@ -127,16 +139,11 @@ async function mfaDeviceCount(iam: IAMClient, userName: string): Promise<number>
  */
 export function seedAlgorithm(o: BaselineOptions, userConcurrency: number): Promise<Verdicts> {
   return forEachAccount(o, async (iam) => {
-    const users = await userNames(iam);
-    const limit = pLimit(userConcurrency);
-    const facts = new Map<string, UserVerdictFacts>();
-    await Promise.all(
-      users.map((u) =>
-        limit(async () => {
-          facts.set(u, { hasMfa: (await mfaDeviceCount(iam, u)) > 0, console: null, activeKeys: null });
-        }),
-      ),
-    );
+    const facts = await perUser(await userNames(iam), userConcurrency, async (u) => ({
+      hasMfa: (await mfaDeviceCount(iam, u)) > 0,
+      console: null,
+      activeKeys: null,
+    }));
     // The seed lists virtual devices last (to report unassigned ones); it adds nothing to the verdicts.
     for await (const _page of paginateListVirtualMFADevices({ client: iam }, {})) {
       // read every page, as the seed does
@@ -150,34 +157,26 @@ export function seedAlgorithm(o: BaselineOptions, userConcurrency: number): Prom
  * ListMFADevices (the three at once, `userConcurrency` users at a time). The reference verdicts.
  */
 export function exactScan(o: BaselineOptions, userConcurrency: number): Promise<Verdicts> {
-  return forEachAccount(o, async (iam) => {
-    const users = await userNames(iam);
-    const limit = pLimit(userConcurrency);
-    const facts = new Map<string, UserVerdictFacts>();
-    await Promise.all(
-      users.map((u) =>
-        limit(async () => {
-          const [devices, console, activeKeys] = await Promise.all([
-            mfaDeviceCount(iam, u),
-            iam.send(new GetLoginProfileCommand({ UserName: u })).then(
-              () => true,
-              (e: unknown) => {
-                if ((e as { name?: string }).name === "NoSuchEntityException" || /NoSuchEntity/.test(String(e)))
-                  return false;
-                throw e;
-              },
-            ),
-            (async () => {
-              let n = 0;
-              for await (const page of paginateListAccessKeys({ client: iam }, { UserName: u }))
-                for (const k of page.AccessKeyMetadata ?? []) if (k.Status === "Active") n++;
-              return n;
-            })(),
-          ]);
-          facts.set(u, { hasMfa: devices > 0, console, activeKeys });
-        }),
-      ),
-    );
-    return facts;
-  });
+  return forEachAccount(o, (iam) =>
+    perUser(userNames(iam), userConcurrency, async (u) => {
+      const [devices, console, activeKeys] = await Promise.all([
+        mfaDeviceCount(iam, u),
+        iam.send(new GetLoginProfileCommand({ UserName: u })).then(
+          () => true,
+          (e: unknown) => {
+            if ((e as { name?: string }).name === "NoSuchEntityException" || /NoSuchEntity/.test(String(e)))
+              return false;
+            throw e;
+          },
+        ),
+        (async () => {
+          let n = 0;
+          for await (const page of paginateListAccessKeys({ client: iam }, { UserName: u }))
+            for (const k of page.AccessKeyMetadata ?? []) if (k.Status === "Active") n++;
+          return n;
+        })(),
+      ]);
+      return { hasMfa: devices > 0, console, activeKeys };
+    }),
+  );
 }
