@@ -47,11 +47,13 @@ function time(v: string | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-function countActive(row: Record<string, string>, pattern: RegExp): number | null {
+/** Active values among the given columns; null when the row has none of them (unknown). */
+function countActive(row: Record<string, string>, columns: readonly string[]): number | null {
   let seen = false;
   let n = 0;
-  for (const [k, v] of Object.entries(row)) {
-    if (!pattern.test(k)) continue;
+  for (const k of columns) {
+    const v = row[k];
+    if (v === undefined) continue;
     seen = true;
     if (bool(v) === true) n++;
   }
@@ -85,6 +87,10 @@ export function parseCredentialReport(content: string | Uint8Array): ParsedCrede
   }
   const users: CredentialReportRow[] = [];
   let root: CredentialReportRow | null = null;
+  // The columns are the same in every row: find the numbered ones once per document.
+  const names = first ? Object.keys(first) : [];
+  const keyColumns = names.filter((k) => /^access_key_\d+_active$/.test(k));
+  const certColumns = names.filter((k) => /^cert_\d+_active$/.test(k));
   for (const r of records) {
     const row: CredentialReportRow = {
       user: (r.user ?? "").trim(),
@@ -93,8 +99,8 @@ export function parseCredentialReport(content: string | Uint8Array): ParsedCrede
       passwordEnabled: bool(r.password_enabled),
       passwordLastUsed: time(r.password_last_used),
       mfaActive: bool(r.mfa_active),
-      activeAccessKeys: countActive(r, /^access_key_\d+_active$/),
-      activeCertificates: countActive(r, /^cert_\d+_active$/),
+      activeAccessKeys: countActive(r, keyColumns),
+      activeCertificates: countActive(r, certColumns),
     };
     if (row.user === ROOT_ROW_USER) root = row;
     else if (row.user !== "") users.push(row);
