@@ -3,11 +3,18 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  HttpHandlerOptions,
+  HttpRequest,
+  HttpResponse,
+  RequestHandler,
+} from "@smithy/types";
 import pThrottle from "p-throttle";
 
 export interface ClientPoolOptions {
@@ -40,6 +47,12 @@ export interface ClientPoolOptions {
   endpoint?: string;
   /** Security Hub calls per second per account (its BatchImportFindings quota is 10/s). @default 10 */
   securityHubCallsPerSecond?: number;
+  /**
+   * The HTTP handler every client sends through, in place of the pool's Node handler: the benchmark's
+   * simulated AWS transport (`bench/lib/simulated-aws.ts`). Everything above it — signing, retries,
+   * credentials, (de)serialisation — is the SDK's own.
+   */
+  requestHandler?: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
 }
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -79,7 +92,7 @@ export class ClientPool {
     region: string;
     maxAttempts: number;
     retryMode: "adaptive";
-    requestHandler: NodeHttpHandler;
+    requestHandler: NodeHttpHandler | RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions>;
     endpoint?: string;
   };
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider>();
@@ -97,12 +110,14 @@ export class ClientPool {
       region: options.region,
       maxAttempts: options.maxAttempts ?? 10,
       retryMode: "adaptive",
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: options.connectionTimeoutMs ?? 5_000,
-        socketTimeout: options.socketTimeoutMs ?? 30_000,
-        httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
-        httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
-      }),
+      requestHandler:
+        options.requestHandler ??
+        new NodeHttpHandler({
+          connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+          socketTimeout: options.socketTimeoutMs ?? 30_000,
+          httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
+          httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 256 },
+        }),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     };
   }
@@ -121,19 +136,30 @@ export class ClientPool {
     return c;
   }
 
+  /**
+   * AssumeRole through the pool's one STS client (not one STS client per account, as
+   * `fromTemporaryCredentials` would make: at thousands of accounts those clients cost hundreds of
+   * MB and the CPU of building each one).
+   */
   private assume(roleArn: string, externalId?: string): AwsCredentialIdentityProvider {
-    return shared(
-      fromTemporaryCredentials({
-        masterCredentials: this.base,
-        params: {
+    return shared(async () => {
+      const { Credentials: c } = await this.sts().send(
+        new AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: this.options.sessionName ?? "orgmfa",
           DurationSeconds: 3600,
           ...(externalId ? { ExternalId: externalId } : {}),
-        },
-        clientConfig: this.common,
-      }),
-    );
+        }),
+      );
+      if (!c?.AccessKeyId || !c.SecretAccessKey)
+        throw new Error(`STS AssumeRole of ${roleArn} returned no credentials`);
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration,
+      };
+    });
   }
 
   /** Credentials of the audit role in `accountId` (assumed on first use, then shared and refreshed). */
@@ -229,6 +255,17 @@ export class ClientPool {
     const r = await sts.send(new GetCallerIdentityCommand({}));
     const arn = r.Arn ?? "";
     return { account: r.Account ?? "", arn, partition: arn.split(":")[1] || this.partition };
+  }
+
+  /**
+   * Forgets an account's clients once its work is done, so that a scan of thousands of accounts
+   * holds the clients of the accounts in progress, not of every account it has seen. Its
+   * credentials are kept (small), so later work in the account does not assume the role again.
+   */
+  release(accountId: string): void {
+    // Dropped, not destroyed: `destroy()` would close the HTTP handler every client shares.
+    for (const key of [`iam:${accountId}`, `securityhub:audit-role:${accountId}`, `securityhub:self:${accountId}`])
+      this.clients.delete(key);
   }
 
   /** Closes every HTTP connection the pool holds. */

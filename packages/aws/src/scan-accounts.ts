@@ -12,6 +12,11 @@ export interface ScanAccountsOptions {
   collect?: Omit<CollectOptions, "accountId" | "partition" | "signal">;
   /** Called as each account ends. */
   onAccountDone?: (outcome: AccountOutcome, done: number, total: number) => void;
+  /**
+   * Keep each outcome in the returned map. `false` when `onAccountDone` consumes them (a scan of
+   * thousands of accounts should not hold every account's raw facts). @default true
+   */
+  retainOutcomes?: boolean;
 }
 
 /**
@@ -57,6 +62,7 @@ export async function scanAccount(
     return await Promise.race([job, timeout]);
   } finally {
     clearTimeout(timer);
+    pool.release(accountId);
   }
 }
 
@@ -74,7 +80,7 @@ export async function scanAccounts(
     inScope.map((t) =>
       limit(async () => {
         const outcome = await scanAccount(pool, t.accountId, options);
-        outcomes.set(t.accountId, outcome);
+        if (options.retainOutcomes !== false) outcomes.set(t.accountId, outcome);
         options.onAccountDone?.(outcome, ++done, inScope.length);
       }),
     ),

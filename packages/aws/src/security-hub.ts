@@ -167,6 +167,8 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
           result.failed = r.failed;
         } catch (e) {
           result.error = { code: errorCode(e), message: errorMessage(e) };
+        } finally {
+          pool.release(accountId);
         }
         return result;
       }),
