@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  type AccountEntry,
+  accountEntry,
   buildReport,
   type Clock,
   type OrgMfaConfig,
@@ -102,7 +104,19 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
   o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
-  const outcomes = await scanAccounts(o.pool, discovery.targets, withPolicy(o, policy));
+  // Each account is evaluated as it ends, and its raw facts let go: the scan holds report entries,
+  // not facts and entries both.
+  const byId = new Map(discovery.targets.map((t) => [t.accountId, t]));
+  const entries = new Map<string, AccountEntry>();
+  await scanAccounts(o.pool, discovery.targets, {
+    ...withPolicy(o, policy),
+    retainOutcomes: false,
+    onAccountDone: (outcome, done, total) => {
+      const target = byId.get(outcome.accountId);
+      if (target) entries.set(outcome.accountId, accountEntry(target, outcome, policy, clock.now()));
+      o.onAccountDone?.(outcome, done, total);
+    },
+  });
   return buildReport({
     scanId: o.scanId ?? newScanId(startedAt),
     toolVersion: o.toolVersion,
@@ -111,7 +125,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     organizationId: discovery.organizationId || null,
     partition: o.pool.partition,
     targets: discovery.targets,
-    outcomes,
+    entries,
     policy,
     previous: o.previous ?? null,
     warnings,

@@ -25,8 +25,13 @@ export interface BuildReportInput {
   partition: string;
   /** Every account the organization lists, in scope or skipped. */
   targets: readonly AccountTarget[];
-  /** The outcome of every in-scope target, by account id. */
-  outcomes: ReadonlyMap<string, AccountOutcome>;
+  /** The outcome of every in-scope target, by account id (those not already in `entries`). */
+  outcomes?: ReadonlyMap<string, AccountOutcome>;
+  /**
+   * Accounts already evaluated as they finished ({@link accountEntry}), by account id: a scan of
+   * thousands of accounts keeps each account's report entry, not its raw facts beside it.
+   */
+  entries?: ReadonlyMap<string, AccountEntry>;
   policy: Policy;
   previous?: ScanReport | null;
   /** Suspicious settings to record in the report. */
@@ -85,6 +90,33 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
   };
 }
 
+/** One account's place in the report: its ledger entry (with its users) and its findings. */
+export interface AccountEntry {
+  account: ReportAccount;
+  findings: Finding[];
+}
+
+/**
+ * Evaluates one account as of `now`: its ledger entry and its findings. A skipped account has no
+ * findings; an in-scope account without an outcome is FAILED (fail closed).
+ */
+export function accountEntry(
+  target: AccountTarget,
+  outcome: AccountOutcome | undefined,
+  policy: Policy,
+  now: Date,
+): AccountEntry {
+  const account = reportAccount(target, outcome);
+  if (account.status === "SKIPPED") return { account, findings: [] };
+  const effective: AccountOutcome = outcome ?? {
+    kind: "failure",
+    accountId: target.accountId,
+    reason: "ERROR",
+    error: account.error ?? { code: "NoOutcome", message: "no result" },
+  };
+  return { account, findings: evaluateAccount(target, effective, policy, now) };
+}
+
 /** New and resolved findings against the previous report (resolved only where this scan looked). */
 export function diffReports(
   previous: ScanReport,
@@ -117,17 +149,11 @@ export function buildReport(input: BuildReportInput): ScanReport {
   for (const target of input.targets) {
     if (seen.has(target.accountId)) continue;
     seen.add(target.accountId);
-    const outcome = input.outcomes.get(target.accountId);
-    const account = reportAccount(target, outcome);
-    accounts.push(account);
-    if (account.status === "SKIPPED") continue;
-    const effective: AccountOutcome = outcome ?? {
-      kind: "failure",
-      accountId: target.accountId,
-      reason: "ERROR",
-      error: account.error ?? { code: "NoOutcome", message: "no result" },
-    };
-    findings.push(...evaluateAccount(target, effective, input.policy, now));
+    const entry =
+      input.entries?.get(target.accountId) ??
+      accountEntry(target, input.outcomes?.get(target.accountId), input.policy, now);
+    accounts.push(entry.account);
+    for (const f of entry.findings) findings.push(f);
   }
   findings.sort(
     (a, b) =>
@@ -152,14 +178,11 @@ export function buildReport(input: BuildReportInput): ScanReport {
   const inScope = audited.length + failed;
   let total = 0;
   let consoleUsers = 0;
-  for (const a of audited) {
-    const facts = input.outcomes.get(a.accountId);
-    if (facts?.kind !== "facts") continue;
-    for (const u of facts.users) {
+  for (const a of audited)
+    for (const u of a.users) {
       total++;
       if (u.consoleAccess) consoleUsers++;
     }
-  }
 
   return {
     schemaVersion: "1",
