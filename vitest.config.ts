@@ -5,6 +5,7 @@ export default defineConfig({
     projects: [
       { test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
       { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000 } },
+      { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000 } },
       {
         test: { name: "infra", include: ["apps/infra/test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
       },
