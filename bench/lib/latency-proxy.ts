@@ -14,7 +14,56 @@ export interface ProxiedCall {
   session: string | null;
   startMs: number;
   endMs: number;
+  /** HTTP status answered; 0 when the connection was reset instead. */
   status: number;
+  /** The fault injected instead of (or, for a reset, after) forwarding, if any. */
+  fault?: FaultKind;
+}
+
+export type FaultKind = "throttle" | "fail" | "reset";
+
+export interface FaultOptions {
+  /** Share of requests that get a fault, 0–1. */
+  rate: number;
+  /** Seed of the deterministic choice of requests. @default 1 */
+  seed?: number;
+}
+
+/** A small deterministic PRNG (mulberry32): the same faults on the same sequence of requests. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The error AWS would answer, in the request's protocol: the query protocols (IAM, STS) answer XML
+ * with `Throttling` / `InternalFailure`; the JSON protocols (Organizations) `TooManyRequestsException`
+ * / `ServiceException`. The SDK's retry strategy classifies them as AWS's own answers.
+ */
+function faultAnswer(kind: "throttle" | "fail", json: boolean): { status: number; type: string; body: string } {
+  const status = kind === "throttle" ? 400 : 500;
+  if (json)
+    return {
+      status,
+      type: "application/x-amz-json-1.1",
+      body: JSON.stringify({
+        __type: kind === "throttle" ? "TooManyRequestsException" : "ServiceException",
+        Message: kind === "throttle" ? "Rate exceeded" : "Internal failure (injected by the benchmark)",
+      }),
+    };
+  const code = kind === "throttle" ? "Throttling" : "InternalFailure";
+  const message = kind === "throttle" ? "Rate exceeded" : "Internal failure (injected by the benchmark)";
+  return {
+    status,
+    type: "text/xml",
+    body: `<ErrorResponse><Error><Type>${kind === "throttle" ? "Sender" : "Receiver"}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>00000000-0000-4000-8000-000000000000</RequestId></ErrorResponse>`,
+  };
 }
 
 export interface LatencyProxy {
@@ -24,6 +73,8 @@ export interface LatencyProxy {
   reset(): void;
   /** Most requests in flight at once since the last `reset()`. */
   peakInFlight(): number;
+  /** Inject faults into a share of the requests from now on (`null`: none). */
+  setFaults(faults: FaultOptions | null): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +89,7 @@ const accessKeyOf = (req: http.IncomingMessage) =>
  * which account an access key acts in from the AssumeRole answers that pass through it.
  */
 export async function startLatencyProxy(target: string, latencyMs: number): Promise<LatencyProxy> {
+  let faults: { rate: number; next: () => number; n: number } | null = null;
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const keyAccount = new Map<string, string>();
@@ -65,6 +117,26 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
           ? (/:iam::(\d{12}):role\//.exec(roleArn)?.[1] ?? null)
           : (keyAccount.get(accessKeyOf(req) ?? "") ?? null);
       await new Promise((r) => setTimeout(r, latencyMs));
+      // Faults: a throttling or server error instead of forwarding, or a reset after forwarding
+      // (the worst case: the work was done, the answer lost). The kinds take turns.
+      const fault: FaultKind | undefined =
+        faults && faults.next() < faults.rate ? (["throttle", "fail", "reset"] as const)[faults.n++ % 3] : undefined;
+      if (fault === "throttle" || fault === "fail") {
+        const a = faultAnswer(fault, typeof amzTarget === "string");
+        res
+          .writeHead(a.status, { "content-type": a.type, "content-length": String(Buffer.byteLength(a.body)) })
+          .end(a.body);
+        log.push({
+          operation,
+          account,
+          session: accessKeyOf(req),
+          startMs,
+          endMs: performance.now() - t0,
+          status: a.status,
+          fault,
+        });
+        return;
+      }
       const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
         (resolve, reject) => {
           const up = http.request(
@@ -88,6 +160,11 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
         if (key && account) keyAccount.set(key, account);
         session = key;
       }
+      if (fault === "reset") {
+        req.socket.destroy();
+        log.push({ operation, account, session, startMs, endMs: performance.now() - t0, status: 0, fault });
+        return;
+      }
       const { connection: _c, "transfer-encoding": _te, "keep-alive": _ka, ...headers } = answer.headers;
       res.writeHead(answer.status, { ...headers, "content-length": String(answer.body.length) }).end(answer.body);
       log.push({ operation, account, session, startMs, endMs: performance.now() - t0, status: answer.status });
@@ -106,6 +183,9 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
       peak = inFlight;
     },
     peakInFlight: () => peak,
+    setFaults: (f) => {
+      faults = f ? { rate: f.rate, next: prng(f.seed ?? 1), n: 0 } : null;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
