@@ -104,8 +104,8 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
   o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
-  // Each account is evaluated as it ends, and its raw facts let go: the scan holds report entries,
-  // not facts and entries both.
+  // Each account is evaluated as it ends and its raw facts let go; its users are kept deflated. The
+  // scan holds compact report entries, not every account's facts and entries both.
   const byId = new Map(discovery.targets.map((t) => [t.accountId, t]));
   const entries = new Map<string, AccountEntry>();
   await scanAccounts(o.pool, discovery.targets, {
@@ -113,7 +113,8 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     retainOutcomes: false,
     onAccountDone: (outcome, done, total) => {
       const target = byId.get(outcome.accountId);
-      if (target) entries.set(outcome.accountId, accountEntry(target, outcome, policy, clock.now()));
+      if (target)
+        entries.set(outcome.accountId, accountEntry(target, outcome, policy, clock.now(), { packUsers: true }));
       o.onAccountDone?.(outcome, done, total);
     },
   });
