@@ -305,39 +305,26 @@ const MID = 64; // a high concurrency that one Node thread on a small machine ca
 // "default" and "high" measure throughput against the latency bound (several waves of accounts);
 // the 1× / 10× pair at the most --concurrency allows measures growth and peak RSS; "throttling"
 // confirms every user live, many calls at once per account, under a stricter IAM rate.
-const scaleConfigs: Array<{ label: string; args: Record<string, number> }> = QUICK
-  ? [
-      { label: "default", args: { accounts: 40, concurrency: CONCURRENCY } },
-      { label: "high", args: { accounts: 256, concurrency: MID } },
-      { label: "1×", args: { accounts: 200, concurrency: HIGH } },
-      { label: "10×", args: { accounts: 2000, concurrency: HIGH } },
-      {
-        label: "throttling",
-        args: {
-          accounts: 40,
-          concurrency: CONCURRENCY,
-          "report-age-min": 180,
-          "per-account-concurrency": 32,
-          "iam-rate": 10,
-        },
-      },
-    ]
-  : [
-      { label: "default", args: { accounts: 800, concurrency: CONCURRENCY } },
-      { label: "high", args: { accounts: 2000, concurrency: MID } },
-      { label: "1×", args: { accounts: 1000, concurrency: HIGH } },
-      { label: "10×", args: { accounts: 10000, concurrency: HIGH } },
-      {
-        label: "throttling",
-        args: {
-          accounts: 200,
-          concurrency: CONCURRENCY,
-          "report-age-min": 180,
-          "per-account-concurrency": 32,
-          "iam-rate": 10,
-        },
-      },
-    ];
+/** Accounts per row: quick, full. */
+const scaleSizes = QUICK
+  ? { default: 40, high: 256, small: 200, large: 2000, throttling: 40 }
+  : { default: 800, high: 2000, small: 1000, large: 10000, throttling: 200 };
+const scaleConfigs: Array<{ label: string; args: Record<string, number> }> = [
+  { label: "default", args: { accounts: scaleSizes.default, concurrency: CONCURRENCY } },
+  { label: "high", args: { accounts: scaleSizes.high, concurrency: MID } },
+  { label: "1×", args: { accounts: scaleSizes.small, concurrency: HIGH } },
+  { label: "10×", args: { accounts: scaleSizes.large, concurrency: HIGH } },
+  {
+    label: "throttling",
+    args: {
+      accounts: scaleSizes.throttling,
+      concurrency: CONCURRENCY,
+      "report-age-min": 180,
+      "per-account-concurrency": 32,
+      "iam-rate": 10,
+    },
+  },
+];
 const scaleRuns: Array<ScaleRun & { label: string }> = [];
 for (const c of scaleConfigs) {
   const args = Object.entries({ users: SCALE_USERS, ...c.args }).flatMap(([k, v]) => [`--${k}`, String(v)]);
