@@ -70,6 +70,11 @@ describe("credential report parser", () => {
     expect(() => parseCredentialReport("name,id\nx,y\n")).toThrow(CredentialReportFormatError);
   });
 
+  it("rejects a broken quote instead of reading the rows it swallows as one user", () => {
+    const text = doc(`"dave,arn:aws:iam::${ACCOUNT}:user/dave,true`, reportRow({ user: "erin", password: "true" }));
+    expect(() => parseCredentialReport(text)).toThrow(/has no ARN/);
+  });
+
   it("round-trips any set of users (property)", () => {
     const name = fc.stringMatching(/^[A-Za-z0-9+=,.@_-]{1,64}$/).filter((s) => s !== "<root_account>");
     fc.assert(
