@@ -1,4 +1,4 @@
-import { IAMClient } from "@aws-sdk/client-iam";
+import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
@@ -98,6 +98,7 @@ export class ClientPool {
   private readonly credentials = new Map<string, AwsCredentialIdentityProvider>();
   private readonly clients = new Map<string, unknown>();
   private orgCredentials: AwsCredentialIdentityProvider | undefined;
+  private resolvedSettings: Partial<IAMClientConfig> | undefined;
 
   constructor(private readonly options: ClientPoolOptions) {
     this.region = options.region;
@@ -172,11 +173,31 @@ export class ClientPool {
     return p;
   }
 
+  /**
+   * Settings every client reads from the environment and the shared config files (FIPS and dual-stack
+   * endpoints, defaults mode, app id, auth scheme preference), resolved once — through the SDK's own
+   * loaders, on the first client — and shared by the clients made per account. Resolving them per
+   * client costs thousands of thrown-and-caught provider errors per thousand accounts.
+   */
+  private settings(): Partial<IAMClientConfig> {
+    if (!this.resolvedSettings) {
+      const c = this.cached("iam:settings", () => new IAMClient({ ...this.common })).config;
+      this.resolvedSettings = {
+        useFipsEndpoint: c.useFipsEndpoint,
+        useDualstackEndpoint: c.useDualstackEndpoint,
+        defaultsMode: c.defaultsMode,
+        userAgentAppId: c.userAgentAppId,
+        authSchemePreference: c.authSchemePreference,
+      };
+    }
+    return this.resolvedSettings;
+  }
+
   /** IAM client acting as the audit role in `accountId`. */
   iam(accountId: string): IAMClient {
     return this.cached(
       `iam:${accountId}`,
-      () => new IAMClient({ ...this.common, credentials: this.credentialsFor(accountId) }),
+      () => new IAMClient({ ...this.common, ...this.settings(), credentials: this.credentialsFor(accountId) }),
     );
   }
 
@@ -214,6 +235,7 @@ export class ClientPool {
     return this.cached(`securityhub:${as}:${accountId}`, () => {
       const client = new SecurityHubClient({
         ...this.common,
+        ...this.settings(),
         credentials: as === "self" ? this.base : this.credentialsFor(accountId),
       });
       const turn = pThrottle({ limit: this.options.securityHubCallsPerSecond ?? 10, interval: 1000 })(() => undefined);
