@@ -27,7 +27,7 @@ import { AccountJobError, errorCode, errorMessage, isThrottling } from "./errors
 export interface CollectOptions {
   accountId: string;
   partition: string;
-  /** Polling of GenerateCredentialReport: first wait, growing ×2 up to `maxPollMs`, for at most `reportWaitMs`. */
+  /** Polling of the credential report: first wait, growing ×2 (to 500 ms for the first 4 s) up to `maxPollMs`, for at most `reportWaitMs`. */
   firstPollMs?: number;
   maxPollMs?: number;
   reportWaitMs?: number;
@@ -63,18 +63,31 @@ function checkAborted(signal?: AbortSignal): void {
 }
 
 /**
- * Step 1: GenerateCredentialReport until COMPLETE (with backoff and a bound), then
- * GetCredentialReport. Never throws for an unavailable report; says why instead.
+ * Step 1: GenerateCredentialReport, then GetCredentialReport until the report is there. The polling
+ * is done with GetCredentialReport itself (it answers `ReportInProgress` while IAM generates), so the
+ * report comes back in the same round trip that finds it complete — not one round trip later, as when
+ * polling GenerateCredentialReport for COMPLETE. Waits grow from `firstPollMs` (×2) to 500 ms for the
+ * first 4 s (a report usually takes a few seconds: a coarser step would cost up to a second per
+ * account), then to `maxPollMs`, each counted from when the previous poll was sent, for at most `reportWaitMs`. A report that is gone or expired is
+ * asked for again. Never throws for an unavailable report; says why instead.
  */
 async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<ReportResult> {
   const sleep = o.sleep ?? realSleep;
-  const deadline = Date.now() + (o.reportWaitMs ?? 60_000);
+  const started = Date.now();
+  const deadline = started + (o.reportWaitMs ?? 60_000);
   let wait = o.firstPollMs ?? 250;
+  let generate = true;
   for (;;) {
     checkAborted(o.signal);
+    const sentAt = Date.now();
     try {
-      const g = await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: o.signal });
-      if (g.State === "COMPLETE") {
+      let ready = true;
+      if (generate) {
+        const g = await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: o.signal });
+        generate = false;
+        ready = g.State === "COMPLETE";
+      }
+      if (ready) {
         const r = await iam.send(new GetCredentialReportCommand({}), { abortSignal: o.signal });
         if (!r.Content) return { ok: false, code: "EmptyReport", message: "GetCredentialReport returned no content" };
         const generatedAt = (r.GeneratedTime ?? new Date()).toISOString();
@@ -85,13 +98,13 @@ async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<Repo
       if (isThrottling(e) || code === "LimitExceeded" || code === "LimitExceededException")
         return { ok: false, code, message: errorMessage(e) };
       if (code === "CredentialReportFormatError") return { ok: false, code, message: errorMessage(e) };
-      // ReportInProgress / ReportNotPresent / ReportExpired: keep polling; anything else is real.
       if (
-        !/^(ReportInProgress|ReportNotPresent|ReportExpired|CredentialReportNotPresentException|CredentialReportExpiredException|CredentialReportNotReadyException)/.test(
+        /^(ReportNotPresent|ReportExpired|CredentialReportNotPresentException|CredentialReportExpiredException)/.test(
           code,
         )
       )
-        throw e;
+        generate = true; // nothing to wait for: ask for a report again
+      else if (!/^(ReportInProgress|CredentialReportNotReadyException)/.test(code)) throw e;
     }
     if (Date.now() + wait > deadline) {
       return {
@@ -100,8 +113,13 @@ async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<Repo
         message: `the credential report was not complete within ${o.reportWaitMs ?? 60_000} ms`,
       };
     }
-    await sleep(wait);
-    wait = Math.min(wait * 2, o.maxPollMs ?? 2_000);
+    // The wait runs from when the last poll was sent, not from its answer: polls keep their cadence
+    // whatever the round trip, so a report is found at most one step after it is complete.
+    await sleep(Math.max(0, sentAt + wait - Date.now()));
+    wait = Math.min(
+      wait * 2,
+      Date.now() - started < 4_000 ? Math.min(500, o.maxPollMs ?? 2_000) : (o.maxPollMs ?? 2_000),
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  CredentialReportNotPresentException,
   CredentialReportNotReadyException,
   GenerateCredentialReportCommand,
   GetAccountSummaryCommand,
@@ -146,14 +147,11 @@ describe("live-verdict algorithm", () => {
     ).toEqual(["late", "newbie"]);
   });
 
-  it("polls a report that is being generated, with backoff, until it is complete", async () => {
-    mock
-      .on(GenerateCredentialReportCommand)
-      .resolvesOnce({ State: "STARTED" })
-      .resolvesOnce({ State: "INPROGRESS" })
-      .resolves({ State: "COMPLETE" });
+  it("polls a report that is being generated with GetCredentialReport, with backoff, until it is there", async () => {
+    mock.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
     mock
       .on(GetCredentialReportCommand)
+      .rejectsOnce(new CredentialReportNotReadyException({ message: "Report is in progress", ...meta }))
       .resolves({ Content: new TextEncoder().encode(HEADER), GeneratedTime: new Date(T0) });
     liveUsers();
     const slept: number[] = [];
@@ -165,7 +163,27 @@ describe("live-verdict algorithm", () => {
       sleep: async (ms) => void slept.push(ms),
     });
     expect(facts.collection).toBe("REPORT_CONFIRMED_LIVE");
-    expect(slept).toEqual([10, 15]);
+    // Two waits of the schedule (10 ms, then 15), each counted from when the last poll was sent.
+    expect(slept).toHaveLength(2);
+    expect(slept[0]).toBeGreaterThan(0);
+    expect(slept[0]).toBeLessThanOrEqual(10);
+    expect(slept[1]).toBeGreaterThan(10);
+    expect(slept[1]).toBeLessThanOrEqual(15);
+    // Generated once; the poll that finds it complete is the one that fetches it.
+    expect(mock.commandCalls(GenerateCredentialReportCommand)).toHaveLength(1);
+    expect(mock.commandCalls(GetCredentialReportCommand)).toHaveLength(2);
+  });
+
+  it("asks for a report again when the one it waited for is gone", async () => {
+    mock.on(GenerateCredentialReportCommand).resolvesOnce({ State: "STARTED" }).resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .rejectsOnce(new CredentialReportNotPresentException({ message: "not present", ...meta }))
+      .resolves({ Content: new TextEncoder().encode(HEADER), GeneratedTime: new Date(T0) });
+    liveUsers();
+    const facts = await collectAccount(iam, opts);
+    expect(facts.collection).toBe("REPORT_CONFIRMED_LIVE");
+    expect(mock.commandCalls(GenerateCredentialReportCommand)).toHaveLength(2);
   });
 
   it.each([
@@ -176,7 +194,15 @@ describe("live-verdict algorithm", () => {
           .on(GenerateCredentialReportCommand)
           .rejects(new LimitExceededException({ message: "Rate exceeded", ...meta })),
     ],
-    ["a report stuck in progress", () => mock.on(GenerateCredentialReportCommand).resolves({ State: "INPROGRESS" })],
+    [
+      "a report that never appears",
+      () => {
+        mock.on(GenerateCredentialReportCommand).resolves({ State: "STARTED" });
+        mock
+          .on(GetCredentialReportCommand)
+          .rejects(new CredentialReportNotPresentException({ message: "not present", ...meta }));
+      },
+    ],
     [
       "ReportInProgress forever",
       () => {
