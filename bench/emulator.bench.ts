@@ -106,7 +106,7 @@ interface RunResult {
 function roundTripStats(calls: readonly ProxiedCall[]) {
   const sessions = new Set(calls.filter((c) => c.operation === "ListUsers").map((c) => c.session ?? ""));
   const per = [...sessions].map((s) => sequentialRoundTrips(calls, s));
-  const discovery = calls.find((c) => c.operation === "ListAccounts")?.session;
+  const discovery = calls.find((c) => c.operation === "ListAccountsForParent")?.session;
   return {
     roundTrips: { min: Math.min(...per), median: median(per), max: Math.max(...per) },
     discoveryRoundTrips: discovery ? sequentialRoundTrips(calls, discovery) : 0,

@@ -6,8 +6,9 @@ import {
   paginateListUsers,
   paginateListVirtualMFADevices,
 } from "@aws-sdk/client-iam";
-import { OrganizationsClient, paginateListAccounts } from "@aws-sdk/client-organizations";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { discoverOrganization } from "@orgmfa/aws";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import pLimit from "p-limit";
@@ -27,7 +28,7 @@ export interface BaselineOptions {
   region: string;
   /** The scanner's own credentials (what it assumes the audit roles with). */
   base: AwsCredentialIdentity;
-  /** The management account's audit role, for ListAccounts. */
+  /** The management account's audit role, for discovery. */
   orgRoleArn: string;
   auditRoleName: string;
   /** Accounts at once (orgmfa's --concurrency). */
@@ -73,13 +74,17 @@ async function assume(sts: STSClient, roleArn: string): Promise<AwsCredentialIde
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
 }
 
-/** The organization's active accounts: AssumeRole of the org role, then ListAccounts (one call a page). */
+/**
+ * The organization's active accounts: AssumeRole of the org role, then orgmfa's own discovery (the
+ * seed algorithm is single-account; listing the accounts is the harness's part, done the same way).
+ */
 async function activeAccounts(clients: Clients, sts: STSClient, o: BaselineOptions): Promise<string[]> {
   const orgs = clients.orgs(await assume(sts, o.orgRoleArn));
-  const ids: string[] = [];
-  for await (const page of paginateListAccounts({ client: orgs }, {}))
-    for (const a of page.Accounts ?? []) if (a.Id && (a.State ?? a.Status) === "ACTIVE") ids.push(a.Id);
-  return ids.sort();
+  const { targets } = await discoverOrganization(orgs);
+  return targets
+    .filter((t) => t.skip === null)
+    .map((t) => t.accountId)
+    .sort();
 }
 
 async function forEachAccount(

@@ -583,6 +583,15 @@ export class SimulatedAws {
               );
         return { Children: p.items, ...(p.NextToken ? { NextToken: p.NextToken } : {}) };
       }
+      case "ListAccountsForParent": {
+        const c = this.childrenOf(String(input.ParentId));
+        const p = this.orgPage(
+          c.accounts.map((i) => this.accountJson(i)),
+          input,
+          20,
+        );
+        return { Accounts: p.items, ...(p.NextToken ? { NextToken: p.NextToken } : {}) };
+      }
       case "ListAccounts": {
         const start = Number(input.NextToken ?? 0);
         const n = Math.min(20, Number(input.MaxResults ?? 20));

@@ -2,11 +2,9 @@ import { type IAMClient, ListOrganizationsFeaturesCommand } from "@aws-sdk/clien
 import {
   type Account,
   DescribeOrganizationCommand,
-  ListParentsCommand,
   ListTagsForResourceCommand,
   type OrganizationsClient,
-  paginateListAccounts,
-  paginateListChildren,
+  paginateListAccountsForParent,
   paginateListOrganizationalUnitsForParent,
   paginateListRoots,
 } from "@aws-sdk/client-organizations";
@@ -90,67 +88,50 @@ interface OuNode {
 }
 
 /**
- * Walks the organization top-down (ListRoots, ListOrganizationalUnitsForParent, ListChildren):
- * O(OUs) calls rather than one ListParents per account, which matters at Organizations' low
- * request rates. Returns each account's parent node.
+ * Walks the organization top-down (ListRoots, then per node ListOrganizationalUnitsForParent and
+ * ListAccountsForParent): O(OUs) calls rather than one ListParents per account, and every node's
+ * pages in parallel with the others (bounded), so the walk takes the tree's depth in round trips
+ * plus the pages of its largest OU — not ListAccounts' pages of 20, one after another (500 round
+ * trips at 10,000 accounts). Returns each account with its parent node.
  */
 async function walkTree(
   orgs: OrganizationsClient,
   concurrency: number,
-): Promise<{ nodes: Map<string, OuNode>; parentOf: Map<string, string> }> {
+): Promise<{ nodes: Map<string, OuNode>; accounts: Array<{ account: Account; parentId: string }> }> {
   const nodes = new Map<string, OuNode>();
-  const parentOf = new Map<string, string>();
+  const accounts: Array<{ account: Account; parentId: string }> = [];
   const limit = pLimit(concurrency);
-  let level: string[] = [];
+  const roots: string[] = [];
   for await (const page of paginateListRoots({ client: orgs }, {})) {
     for (const r of page.Roots ?? []) {
       if (!r.Id) continue;
       nodes.set(r.Id, { name: "Root", ancestry: [r.Id], path: "Root" });
-      level.push(r.Id);
+      roots.push(r.Id);
     }
   }
-  // One level of the tree at a time, its OUs read in parallel (bounded, under Organizations' rate):
-  // the walk's depth in round trips is the tree's depth, not its number of OUs.
-  while (level.length > 0) {
-    const next: string[][] = await Promise.all(
-      level.map((parentId) =>
-        limit(async () => {
-          const parent = nodes.get(parentId) as OuNode;
-          const children: string[] = [];
-          const [ous] = await Promise.all([
-            (async () => {
-              const found: Array<{ id: string; name: string }> = [];
-              for await (const page of paginateListOrganizationalUnitsForParent(
-                { client: orgs },
-                { ParentId: parentId },
-              ))
-                for (const ou of page.OrganizationalUnits ?? [])
-                  if (ou.Id) found.push({ id: ou.Id, name: ou.Name ?? ou.Id });
-              return found;
-            })(),
-            (async () => {
-              for await (const page of paginateListChildren(
-                { client: orgs },
-                { ParentId: parentId, ChildType: "ACCOUNT" },
-              ))
-                for (const c of page.Children ?? []) if (c.Id) parentOf.set(c.Id, parentId);
-            })(),
-          ]);
-          for (const ou of ous) {
-            nodes.set(ou.id, {
-              name: ou.name,
-              ancestry: [...parent.ancestry, ou.id],
-              path: `${parent.path}/${ou.name}`,
-            });
-            children.push(ou.id);
-          }
-          return children;
-        }),
-      ),
-    );
-    level = next.flat();
-  }
-  return { nodes, parentOf };
+  // Each node's OUs and accounts are read as soon as its parent's OU list is known; every listing
+  // waits for a slot (at most `concurrency` Organizations listings at once, under its rate).
+  const visit = async (parentId: string): Promise<void> => {
+    const parent = nodes.get(parentId) as OuNode;
+    const readAccounts = limit(async () => {
+      for await (const page of paginateListAccountsForParent({ client: orgs }, { ParentId: parentId }))
+        for (const account of page.Accounts ?? []) if (account.Id) accounts.push({ account, parentId });
+    });
+    const children = await limit(async () => {
+      const found: string[] = [];
+      for await (const page of paginateListOrganizationalUnitsForParent({ client: orgs }, { ParentId: parentId }))
+        for (const ou of page.OrganizationalUnits ?? []) {
+          if (!ou.Id) continue;
+          const name = ou.Name ?? ou.Id;
+          nodes.set(ou.Id, { name, ancestry: [...parent.ancestry, ou.Id], path: `${parent.path}/${name}` });
+          found.push(ou.Id);
+        }
+      return found;
+    });
+    await Promise.all([readAccounts, ...children.map(visit)]);
+  };
+  await Promise.all(roots.map(visit));
+  return { nodes, accounts };
 }
 
 async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<boolean | null> {
@@ -176,7 +157,7 @@ async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string
 
 /**
  * Lists every account of the organization with its OU path, owner, state and whether it is in scope.
- * Every account ListAccounts returns appears exactly once.
+ * Every account under the organization's root appears exactly once.
  *
  * @throws DiscoveryError when the organization cannot be read, or a filter names an account or OU
  * the organization does not have; {@link EmptyScopeError} when no account is left in scope.
@@ -209,14 +190,9 @@ export async function discoverOrganization(
   }
 
   const concurrency = Math.max(1, filters.concurrency ?? 4);
-  const listAccounts = async () => {
-    const accounts: Account[] = [];
-    for await (const page of paginateListAccounts({ client: orgs }, {})) accounts.push(...(page.Accounts ?? []));
-    return accounts;
-  };
-  const [accounts, { nodes, parentOf }] = await Promise.all([listAccounts(), walkTree(orgs, concurrency)]);
+  const { nodes, accounts } = await walkTree(orgs, concurrency);
 
-  const known = new Set(accounts.map((a) => a.Id));
+  const known = new Set(accounts.map((a) => a.account.Id));
   for (const id of [...(filters.accounts ?? []), ...(filters.excludeAccounts ?? [])]) {
     if (!known.has(id)) throw new DiscoveryError(`Account ${id} is not in organization ${organizationId}.`, "usage");
   }
@@ -226,17 +202,12 @@ export async function discoverOrganization(
 
   const targets: AccountTarget[] = [];
   const seen = new Set<string>();
-  for (const a of accounts) {
+  for (const { account: a, parentId } of accounts) {
     const accountId = a.Id;
+    // Moved between two OUs while the tree was walked, an account can be listed twice: once is kept.
     if (!accountId || seen.has(accountId)) continue;
     seen.add(accountId);
-    let parentId = parentOf.get(accountId);
-    if (!parentId) {
-      // Moved while the tree was walked: ask directly.
-      const p = await orgs.send(new ListParentsCommand({ ChildId: accountId }));
-      parentId = p.Parents?.[0]?.Id;
-    }
-    const node = parentId ? nodes.get(parentId) : undefined;
+    const node = nodes.get(parentId);
     const ancestry = node?.ancestry ?? [];
     const state = String(a.State ?? a.Status ?? "UNKNOWN");
     const included =

@@ -1,7 +1,6 @@
 import {
   DescribeOrganizationCommand,
-  ListAccountsCommand,
-  ListChildrenCommand,
+  ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
@@ -25,10 +24,11 @@ const meta = { $metadata: {} };
 beforeEach(() => {
   mock.reset();
   mock.on(DescribeOrganizationCommand).resolves({ Organization: { Id: "o-abcdefghij", MasterAccountId: ids[0] } });
-  mock.on(ListAccountsCommand).resolves({ Accounts: ids.map((Id) => ({ Id, Name: `acct-${Id}`, State: "ACTIVE" })) });
+  mock
+    .on(ListAccountsForParentCommand)
+    .resolves({ Accounts: ids.map((Id) => ({ Id, Name: `acct-${Id}`, State: "ACTIVE" })) });
   mock.on(ListRootsCommand).resolves({ Roots: [{ Id: "r-abcd" }] });
   mock.on(ListOrganizationalUnitsForParentCommand).resolves({ OrganizationalUnits: [] });
-  mock.on(ListChildrenCommand).resolves({ Children: ids.map((Id) => ({ Id, Type: "ACCOUNT" })) });
 });
 afterEach(() => mock.reset());
 
