@@ -23,6 +23,7 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/a
 import { StepFunctionsStartExecution } from "aws-cdk-lib/aws-scheduler-targets";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
@@ -169,6 +170,24 @@ export class CentralStack extends Stack {
       enforceSSL: true,
     });
     if (c.digestEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(c.digestEmail));
+    // `enforceSSL` makes CDK write a topic policy, which replaces SNS's default one: without this
+    // statement CloudWatch could not publish the alarms below (scoped to this account's alarms of
+    // this stack; the key policy lets CloudWatch use the key under the same account condition).
+    const alarmPrefix = `${this.stackName}-`;
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarmsOfThisStack",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["sns:Publish"],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: {
+            "aws:SourceArn": `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmPrefix}*`,
+          },
+        },
+      }),
+    );
 
     // ── The scanner role: the one identity the member template trusts ────────────────────────────
     this.scannerRole = new iam.Role(this, "Scanner", {
@@ -324,8 +343,9 @@ export class CentralStack extends Stack {
       resultPath: sfn.JsonPath.DISCARD,
     });
     scanAccounts.itemProcessor(invoke("ScanBatch", scanBatchFn));
+    // No fixed name: a retained log group with a fixed name would make the next deploy after a
+    // rollback (or a delete and re-create) fail with "already exists".
     const workflowLogs = new logs.LogGroup(this, "workflow-logs", {
-      logGroupName: `/aws/vendedlogs/states/orgmfa-${this.stackName}`,
       retention: logs.RetentionDays.ONE_YEAR,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -377,7 +397,11 @@ export class CentralStack extends Stack {
       },
       period: Duration.minutes(5),
     });
-    new cloudwatch.Alarm(this, "RunFailed", {
+    const alarm = (id: string, props: cloudwatch.AlarmProps) =>
+      new cloudwatch.Alarm(this, id, { alarmName: `${alarmPrefix}${id}`, ...props }).addAlarmAction(
+        new SnsAction(this.topic),
+      );
+    alarm("RunFailed", {
       alarmDescription:
         "An orgmfa scan did not complete: see the Step Functions execution and the publish function's logs.",
       metric: failures,
@@ -385,15 +409,75 @@ export class CentralStack extends Stack {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(this.topic));
+    });
+    // Silence is a failure too: 26 hourly periods without one succeeded run (missing data breaches).
+    alarm("NoSuccessfulRun", {
+      alarmDescription:
+        "No orgmfa scan has succeeded in 26 hours: check the schedule, its dead-letter queue and the workflow.",
+      metric: this.stateMachine.metricSucceeded({ statistic: "Sum", period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 26,
+      datapointsToAlarm: 26,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    // Published by the functions (Powertools metrics: namespace orgmfa, dimension service=orgmfa).
+    const orgmfaMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: "orgmfa",
+        metricName,
+        dimensionsMap: { service: "orgmfa" },
+        statistic,
+        period: Duration.hours(1),
+      });
+    alarm("CoverageBelowComplete", {
+      alarmDescription:
+        "The last orgmfa scan did not audit every in-scope account: the report's coverage ledger names each one and why.",
+      metric: orgmfaMetric("Coverage", "Minimum"),
+      threshold: 100,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm("AccountsFailed", {
+      alarmDescription: "orgmfa could not audit some accounts (role not assumable, throttled, timed out, …).",
+      metric: orgmfaMetric("AccountsFailed", "Sum"),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     // ── Schedule ─────────────────────────────────────────────────────────────────────────────────
+    // A schedule that cannot start the workflow (permissions, throttling) lands its event here.
+    const scheduleDlq = new sqs.Queue(this, "ScheduleDeadLetters", {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(scheduleDlq).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: "This queue is itself the schedule's dead-letter queue.",
+    });
+    alarm("ScheduleUndelivered", {
+      alarmDescription: "The orgmfa schedule could not start the workflow: see the dead-letter queue.",
+      metric: scheduleDlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: "Maximum",
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     new Schedule(this, "Daily", {
       description: "Runs the orgmfa scan",
       schedule: ScheduleExpression.expression(c.schedule, TimeZone.of(c.scheduleTimezone)),
       target: new StepFunctionsStartExecution(this.stateMachine, {
         input: ScheduleTargetInput.fromObject({ config: c.scan }),
         retryAttempts: 3,
+        deadLetterQueue: scheduleDlq,
       }),
     });
 

@@ -200,6 +200,71 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("lets CloudWatch publish this stack's alarms to the digest topic, whose policy replaces SNS's default", () => {
+    central.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Condition: {
+              StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+              ArnLike: { "aws:SourceArn": Match.anyValue() },
+            },
+          }),
+        ]),
+      },
+    });
+    // Every alarm's name starts with the prefix the topic policy admits, and every alarm reaches the topic.
+    const topicId = Object.keys(central.findResources("AWS::SNS::Topic"))[0];
+    const alarms = Object.values(central.findResources("AWS::CloudWatch::Alarm")) as Array<{
+      Properties: { AlarmName: string; AlarmActions: unknown[] };
+    }>;
+    expect(alarms.length).toBeGreaterThanOrEqual(5);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmName).toMatch(/^OrgMfaCentral-/);
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it("alarms when no run succeeded in 26 hours, on coverage below 100%, on failed accounts and on schedule dead letters", () => {
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ExecutionsSucceeded",
+      Period: 3600,
+      EvaluationPeriods: 26,
+      DatapointsToAlarm: 26,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+    });
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "orgmfa",
+      MetricName: "Coverage",
+      Dimensions: [{ Name: "service", Value: "orgmfa" }],
+      Threshold: 100,
+      ComparisonOperator: "LessThanThreshold",
+    });
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "orgmfa",
+      MetricName: "AccountsFailed",
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    central.hasResourceProperties("AWS::Scheduler::Schedule", {
+      Target: Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() } }),
+    });
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Namespace: "AWS/SQS",
+    });
+  });
+
+  it("names no log group, so a retained one never blocks the next deploy", () => {
+    for (const g of Object.values(central.findResources("AWS::Logs::LogGroup")) as Array<{
+      Properties: { LogGroupName?: unknown };
+    }>)
+      expect(g.Properties.LogGroupName).toBeUndefined();
+  });
+
   it("outputs what an operator needs to run and read a scan", () => {
     expect(Object.keys(central.toJSON().Outputs)).toEqual(
       expect.arrayContaining(["StateMachineArn", "ReportBucket", "DigestTopicArn"]),
