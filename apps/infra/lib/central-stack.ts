@@ -343,6 +343,11 @@ export class CentralStack extends Stack {
       resultPath: sfn.JsonPath.DISCARD,
     });
     scanAccounts.itemProcessor(invoke("ScanBatch", scanBatchFn));
+    // A Map that fails (more failed batches than tolerated, or the Map itself) still goes to Publish:
+    // the accounts without a result are reported FAILED, the report and digest still go out, and the
+    // coverage alarm fires — rather than a run that ends with no report at all.
+    const publish = invoke("Publish", publishFn);
+    scanAccounts.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.scanAccountsError" });
     // No fixed name: a retained log group with a fixed name would make the next deploy after a
     // rollback (or a delete and re-create) fail with "already exists".
     const workflowLogs = new logs.LogGroup(this, "workflow-logs", {
@@ -352,9 +357,7 @@ export class CentralStack extends Stack {
     });
     this.stateMachine = new sfn.StateMachine(this, "Workflow", {
       comment: "orgmfa: discover the organization, scan every account in batches, publish the report",
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        invoke("Discover", discoverFn).next(scanAccounts).next(invoke("Publish", publishFn)),
-      ),
+      definitionBody: sfn.DefinitionBody.fromChainable(invoke("Discover", discoverFn).next(scanAccounts).next(publish)),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.hours(6),
       tracingEnabled: true,

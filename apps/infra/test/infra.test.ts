@@ -258,6 +258,24 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("goes from a failed Distributed Map to Publish, so the accounts without a result are reported FAILED", () => {
+    const sm = Object.values(central.findResources("AWS::StepFunctions::StateMachine"))[0] as {
+      Properties: { DefinitionString: { "Fn::Join": [string, unknown[]] } };
+    };
+    // The definition is a Fn::Join of JSON text and tokens (ARNs); every token sits inside a JSON string.
+    const [, parts] = sm.Properties.DefinitionString["Fn::Join"];
+    const definition = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join("")) as {
+      States: Record<
+        string,
+        { Next?: string; Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath: string }> }
+      >;
+    };
+    expect(definition.States.ScanAccounts?.Next).toBe("Publish");
+    expect(definition.States.ScanAccounts?.Catch).toEqual([
+      { ErrorEquals: ["States.ALL"], Next: "Publish", ResultPath: "$.scanAccountsError" },
+    ]);
+  });
+
   it("names no log group, so a retained one never blocks the next deploy", () => {
     for (const g of Object.values(central.findResources("AWS::Logs::LogGroup")) as Array<{
       Properties: { LogGroupName?: unknown };
