@@ -7,17 +7,23 @@
   on "*" still matches, one scoped to another account's resource does not.
 - The server exits when the process that started it is gone (re-parented), so an emulator can never
   outlive `orgmfa demo` or a test run, however they end (even SIGKILL).
+- Identity-policy conditions: moto ignores every operator but StringEquals and knows only
+  sts:ExternalId. This adds StringLike and the `s3:prefix` of a bucket listing, so the deployed
+  scanner policy's "list only the run state and latest/report.json" is enforced here too. Stricter
+  only: a condition moto cannot evaluate is still ignored, as before.
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 """
 
+import fnmatch
 import json
 import os
 import sys
 import threading
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, parse_qsl, quote, urlparse, urlsplit
 
+from moto.iam import access_control, policy_conditions
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.responses import SecurityHubResponse
@@ -58,6 +64,64 @@ def _role(request, full_url, headers):
     return 200, {"Content-Type": "application/json"}, json.dumps({"trustPolicy": role.assume_role_policy_document})
 
 
+def _string_like(expected, actual):
+    patterns = expected if isinstance(expected, list) else [expected]
+    # IAM's wildcards: * any run of characters, ? any one; nothing else is special.
+    return any(fnmatch.fnmatchcase(actual, p.replace("[", "[[]")) for p in patterns)
+
+
+_format_conditions = access_control.format_incoming_conditional_values
+
+
+def _conditions(data):
+    values = _format_conditions(data)
+    prefix = data.get("prefix") if isinstance(data, dict) else None
+    # A listing without a prefix has s3:prefix "" (AWS: the key is absent, so StringLike fails too).
+    values["s3:prefix"] = (prefix[0] if isinstance(prefix, list) else prefix) if prefix is not None else ""
+    return values
+
+
+# moto evaluates identity policies without any condition values (so every condition passes); give
+# them the request's, as the trust-policy check already gets.
+_request_conditions = threading.local()
+_check_action_permitted = access_control.IAMRequestBase.check_action_permitted
+_check_conditions = access_control.IAMPolicyStatement._check_conditions
+
+
+def _check_action_permitted_with_conditions(self, *args, **kwargs):
+    _request_conditions.values = _conditions(self._data)
+    try:
+        return _check_action_permitted(self, *args, **kwargs)
+    finally:
+        _request_conditions.values = None
+
+
+def _check_conditions_of_request(self, incoming_condition_values):
+    if incoming_condition_values is None:
+        incoming_condition_values = getattr(_request_conditions, "values", None)
+    return _check_conditions(self, incoming_condition_values)
+
+
+_create_aws_request = access_control.IAMRequestBase._create_aws_request
+
+
+def _aws_request_with_canonical_query(self):
+    # The server hands moto the query decoded ("prefix=a/b"), the SDK signed it encoded
+    # ("prefix=a%2Fb"): re-encode it as SigV4 does, or every listing with a prefix fails its signature.
+    request = _create_aws_request(self)
+    parts = urlsplit(request.url)
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+        request.url = parts._replace(query=query).geturl()
+    return request
+
+
+access_control.IAMRequestBase._create_aws_request = _aws_request_with_canonical_query
+access_control.IAMRequestBase.check_action_permitted = _check_action_permitted_with_conditions
+access_control.IAMPolicyStatement._check_conditions = _check_conditions_of_request
+policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
+access_control.format_incoming_conditional_values = _conditions
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
