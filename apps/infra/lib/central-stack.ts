@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { scannerAssumeStatement, scannerDeliveryStatements } from "@orgmfa/core";
 import {
   Aws,
   CfnOutput,
@@ -196,48 +197,21 @@ export class CentralStack extends Stack {
         "orgmfa scanner: assumes the member audit roles, writes reports, imports findings, publishes the digest",
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
     });
-    const auditRoles = `arn:${Aws.PARTITION}:iam::*:role/${c.auditRoleName}`;
-    this.scannerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "AssumeAuditRolesInThisOrganization",
-        actions: ["sts:AssumeRole"],
-        resources: [auditRoles],
-        conditions: { StringEquals: { "aws:ResourceOrgID": c.organizationId } },
-      }),
-    );
-    this.scannerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "ReportsAndRunState",
-        actions: ["s3:GetObject", "s3:PutObject"],
-        resources: [this.bucket.arnForObjects(under("*"))],
-      }),
-    );
-    this.scannerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "ListRunResults",
-        actions: ["s3:ListBucket"],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { "s3:prefix": [under("runs/*")] } },
-      }),
-    );
-    key.grantEncryptDecrypt(this.scannerRole);
-    this.topic.grantPublish(this.scannerRole);
-    this.scannerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "OwnSecurityHubForCoverageFindings",
-        actions: ["securityhub:BatchImportFindings"],
-        resources: [
-          `arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:product/${Aws.ACCOUNT_ID}/default`,
-        ],
-      }),
-    );
-    this.scannerRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: "ReadOwnHub",
-        actions: ["securityhub:GetFindings"],
-        resources: [`arn:${Aws.PARTITION}:securityhub:${Aws.REGION}:${Aws.ACCOUNT_ID}:hub/default`],
-      }),
-    );
+    // The statements are written once (packages/core/src/policies.ts); the emulator's scanner role
+    // gets the very same ones, so the emulated tests run under this policy.
+    const policyInput = {
+      partition: Aws.PARTITION,
+      accountId: Aws.ACCOUNT_ID,
+      region: Aws.REGION,
+      organizationId: c.organizationId,
+      auditRoleName: c.auditRoleName,
+      bucketArn: this.bucket.bucketArn,
+      prefix,
+      kmsKeyArn: key.keyArn,
+      topicArn: this.topic.topicArn,
+    };
+    for (const statement of [scannerAssumeStatement(policyInput), ...scannerDeliveryStatements(policyInput)])
+      this.scannerRole.addToPolicy(iam.PolicyStatement.fromJson(statement));
     Validations.of(this.scannerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${c.auditRoleName}]`,
       reason:
@@ -248,12 +222,6 @@ export class CentralStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${under("*")}]`,
       reason: "Reports and run state are many objects under the orgmfa prefix of the bucket; nothing outside it.",
     });
-    for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
-      Validations.of(this.scannerRole).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: "CDK's grantEncryptDecrypt on the one orgmfa key (SSE-KMS writes and reads); the resource is that key.",
-      });
-    }
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────────
     const environment: Record<string, string> = {

@@ -15,6 +15,7 @@ export * from "./finding-id";
 export * from "./headline";
 export * from "./html";
 export * from "./ocsf";
+export * from "./policies";
 export * from "./report-schema";
 export * from "./root";
 export * from "./types";

@@ -10,8 +10,9 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { scannerDeliveryStatements } from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { ADMIN, accountAdminCredentials, REGION, SCANNER_ROLE_NAME, type SeededOrg } from "./seed";
+import { ADMIN, AUDIT_ROLE_NAME, accountAdminCredentials, REGION, SCANNER_ROLE_NAME, type SeededOrg } from "./seed";
 
 /** Where a scan's deliverables go in the emulated security-tooling account. */
 export interface SeededDelivery {
@@ -60,25 +61,20 @@ export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "o
   const policy = await c.iam.send(
     new CreatePolicyCommand({
       PolicyName: "OrgMfaScannerDelivery",
+      // Exactly the statements the CDK app gives the deployed scanner role (one source).
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [
-          // Reports, and (for the Lambda hosts) the workflow's run state under <prefix>/runs/.
-          { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
-          { Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${bucket}` },
-          { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: kmsKeyArn },
-          { Effect: "Allow", Action: "sns:Publish", Resource: topicArn },
-          {
-            Effect: "Allow",
-            Action: "securityhub:BatchImportFindings",
-            Resource: `arn:aws:securityhub:*:${account}:product/${account}/default`,
-          },
-          {
-            Effect: "Allow",
-            Action: "securityhub:GetFindings",
-            Resource: `arn:aws:securityhub:*:${account}:hub/default`,
-          },
-        ],
+        Statement: scannerDeliveryStatements({
+          partition: "aws",
+          accountId: account,
+          region: REGION,
+          organizationId: org.organizationId,
+          auditRoleName: AUDIT_ROLE_NAME,
+          bucketArn: `arn:aws:s3:::${bucket}`,
+          prefix,
+          kmsKeyArn,
+          topicArn,
+        }),
       }),
     }),
   );

@@ -31,6 +31,7 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { scannerAssumeStatement } from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { EmulatedRootState, Emulator } from "./server";
 
@@ -327,7 +328,8 @@ export async function seedOrganization(
       PolicyName: "OrgMfaScannerAssumeAuditRoles",
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${AUDIT_ROLE_NAME}` }],
+        // The deployed scanner role's statement (one source with the CDK app).
+        Statement: [scannerAssumeStatement({ partition: "aws", organizationId, auditRoleName: AUDIT_ROLE_NAME })],
       }),
     }),
   );
