@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import type { AccountTarget, ScanReport } from "@orgmfa/core";
 import {
   DEMO_ORG,
@@ -210,5 +210,57 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     expect(report.findings.some((f) => f.checkId === "ACCOUNT_NOT_AUDITED" && f.accountId === lost?.accountId)).toBe(
       true,
     );
+  });
+
+  it("a retried Publish compares with the scan before this run, not with the report it wrote itself", async () => {
+    const h = await sources();
+    const scanOnce = async () => {
+      const ref = await h.discover({ config: CONFIG });
+      const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+      const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+      const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+      s3.destroy();
+      await h.scanBatch({
+        Items: items,
+        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+      });
+      return ref;
+    };
+    const before = await scanOnce();
+    await h.publish(before); // whatever ran before: now the latest report
+    const ref = await scanOnce();
+    const latest = async () => {
+      await emu.setIamEnforcement(false);
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      const r = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+      const digest = (await reader.messages()).at(-1);
+      await emu.setIamEnforcement(true);
+      return { report: r, digest };
+    };
+    await h.publish(ref);
+    const first = await latest();
+    await h.publish(ref); // Step Functions retried it, or an operator redrove the execution
+    const second = await latest();
+    expect(first.report.changes?.previousScanId).toBe(before.scanId);
+    expect(second.report.changes).toEqual(first.report.changes);
+    expect({ ...second.report, finishedAt: "-" }).toEqual({ ...first.report, finishedAt: "-" });
+    expect(second.digest?.Subject).toBe(first.digest?.Subject);
+  });
+
+  it("runs under the deployed scanner policy: it may list the run state, not the reports", async () => {
+    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+    try {
+      await expect(
+        s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: "orgmfa/runs/" })),
+      ).resolves.toBeDefined();
+      await expect(
+        s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: "orgmfa/scans/" })),
+      ).rejects.toMatchObject({ name: "AccessDenied" });
+      await expect(s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket }))).rejects.toMatchObject({
+        name: "AccessDenied",
+      });
+    } finally {
+      s3.destroy();
+    }
   });
 });

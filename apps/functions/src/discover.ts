@@ -1,5 +1,5 @@
-import { discoverOrganization, discoveryFilters, newScanId } from "@orgmfa/aws";
-import { type OrgMfaConfig, parseConfig } from "@orgmfa/core";
+import { discoverOrganization, discoveryFilters, errorCode, errorMessage, newScanId } from "@orgmfa/aws";
+import { latestKeyPrefix, type OrgMfaConfig, parseConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -34,8 +34,26 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       rootCredentialsManagement: discovery.rootCredentialsManagement,
       config,
       targets: discovery.targets,
+      previousKey: null,
+      previousWarning: null,
     };
     const inScope = discovery.targets.filter((t) => t.skip === null);
+    // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
+    // scan before this run, never with the report it wrote itself.
+    const latestKey = `${latestKeyPrefix(s.REPORT_PREFIX)}report.json`;
+    const existing = await store.keys(latestKey).catch((e: unknown) => {
+      run.previousWarning = `cannot list s3://${s.REPORT_BUCKET}/${latestKey} (${errorCode(e)}: ${errorMessage(e)})`;
+      return [] as string[];
+    });
+    if (existing.includes(latestKey)) {
+      try {
+        await store.copy(latestKey, keys.previous);
+        run.previousKey = keys.previous;
+      } catch (e) {
+        run.previousWarning = `cannot copy s3://${s.REPORT_BUCKET}/${latestKey} (${errorCode(e)}: ${errorMessage(e)})`;
+      }
+    }
+    if (run.previousWarning) logger.warn(run.previousWarning);
     await store.put(keys.context, run);
     await store.put(keys.targets, inScope);
     logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });

@@ -1,5 +1,12 @@
-import { discoveryFilters, loadLatestReport, publishReport, reportRun } from "@orgmfa/aws";
-import { buildReport, configWarnings, policyFromConfig, sha256Hex } from "@orgmfa/core";
+import { discoveryFilters, loadReportAt, publishReport, reportRun } from "@orgmfa/aws";
+import {
+  type AccountEntry,
+  accountEntry,
+  buildReport,
+  configWarnings,
+  policyFromConfig,
+  sha256Hex,
+} from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -26,12 +33,23 @@ export async function handler(
   try {
     const store = new RunStore(pool.s3(), event.bucket, s.KMS_KEY_ID);
     const run = await store.get<RunContext>(event.contextKey);
-    const inScope = run.targets.filter((t) => t.skip === null).map((t) => t.accountId);
-    const outcomes = await store.results(runKeys(s.REPORT_PREFIX, run.scanId).result, inScope);
-    const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
-    const latest = await loadLatestReport(pool.s3(), s3);
-    if (latest.warning) logger.warn(latest.warning);
+    const keys = runKeys(s.REPORT_PREFIX, run.scanId);
     const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
+    // Each result is evaluated as it is read and only its compact report entry is kept (users
+    // deflated), never every account's raw facts at once.
+    const targetOf = new Map(run.targets.filter((t) => t.skip === null).map((t) => [t.accountId, t]));
+    const now = new Date();
+    const entries = new Map<string, AccountEntry>();
+    await store.results(keys.results, [...targetOf.keys()], (outcome) => {
+      const target = targetOf.get(outcome.accountId);
+      if (target) entries.set(outcome.accountId, accountEntry(target, outcome, policy, now, { packUsers: true }));
+    });
+    const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
+    // The previous scan as it was when this run started: a retried Publish compares with the same one.
+    const previous = run.previousKey
+      ? await loadReportAt(pool.s3(), event.bucket, run.previousKey)
+      : { report: null, warning: run.previousWarning ?? null };
+    if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
     const report = buildReport({
       scanId: run.scanId,
@@ -41,9 +59,9 @@ export async function handler(
       organizationId: run.organizationId,
       partition: run.partition,
       targets: run.targets,
-      outcomes,
+      entries,
       policy,
-      previous: latest.report,
+      previous: previous.report,
       run: reportRun({
         callerArn: caller.arn,
         region: s.AWS_REGION,

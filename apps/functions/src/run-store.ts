@@ -1,4 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import type { AccountOutcome, AccountTarget, OrgMfaConfig } from "@orgmfa/core";
 import pLimit from "p-limit";
 
@@ -16,6 +22,13 @@ export interface RunContext {
   config: OrgMfaConfig;
   /** Every account the organization lists, in scope or skipped (the ledger needs them all). */
   targets: AccountTarget[];
+  /**
+   * The previous scan's report as it was when this run started (copied there by Discover), so that a
+   * retried or redriven Publish compares with the same scan, not with the one it just wrote. Null:
+   * there was none (the first run) or it could not be read (`previousWarning` says why).
+   */
+  previousKey?: string | null;
+  previousWarning?: string | null;
 }
 
 /** What Discover returns, and what the Map's batches and Publish receive. */
@@ -33,6 +46,7 @@ export const runKeys = (prefix: string, scanId: string) => {
     base,
     context: `${base}context.json`,
     targets: `${base}targets.json`,
+    previous: `${base}previous-report.json`,
     results: `${base}results/`,
     result: (accountId: string) => `${base}results/${accountId}.json`,
   };
@@ -62,27 +76,44 @@ export class RunStore {
     return JSON.parse((await r.Body?.transformToString("utf8")) ?? "null") as T;
   }
 
+  /** Server-side copy within the bucket (no size limit that matters here, nothing through memory). */
+  async copy(from: string, to: string): Promise<void> {
+    await this.s3.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: to,
+        CopySource: `${this.bucket}/${from.split("/").map(encodeURIComponent).join("/")}`,
+        ...(this.kmsKeyId ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: this.kmsKeyId } : {}),
+      }),
+    );
+  }
+
   /**
-   * The result objects of the given accounts (read 32 at a time). An account whose object does not
-   * exist (its batch never finished) is simply absent, and the report then marks it FAILED.
+   * The keys under a prefix, by listing. What exists is found by listing, never by reading keys that
+   * may not exist: without s3:ListBucket on the very prefix, S3 answers a missing key with 403, not
+   * 404, and the deployed role may list only the run-state prefix.
+   */
+  async keys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const page of paginateListObjectsV2({ client: this.s3 }, { Bucket: this.bucket, Prefix: prefix }))
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    return keys;
+  }
+
+  /**
+   * The result objects under `prefix` of the given accounts, found by listing and read 32 at a time,
+   * each handed to `onResult` as it arrives (nothing is kept here). An account without an object (its
+   * batch never finished) is simply not handed over, and the report then marks it FAILED.
    */
   async results(
-    keyOf: (accountId: string) => string,
+    prefix: string,
     accountIds: readonly string[],
-  ): Promise<Map<string, AccountOutcome>> {
+    onResult: (outcome: AccountOutcome) => void,
+  ): Promise<number> {
+    const wanted = new Set(accountIds);
+    const existing = (await this.keys(prefix)).filter((k) => wanted.has(k.slice(prefix.length).replace(/\.json$/, "")));
     const limit = pLimit(32);
-    const found = await Promise.all(
-      accountIds.map((id) =>
-        limit(async () => {
-          try {
-            return await this.get<AccountOutcome>(keyOf(id));
-          } catch (e) {
-            if ((e as { name?: string }).name === "NoSuchKey") return null;
-            throw e;
-          }
-        }),
-      ),
-    );
-    return new Map(found.filter((o): o is AccountOutcome => o !== null).map((o) => [o.accountId, o]));
+    await Promise.all(existing.map((key) => limit(async () => onResult(await this.get<AccountOutcome>(key)))));
+    return existing.length;
   }
 }

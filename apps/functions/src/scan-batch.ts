@@ -24,26 +24,32 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
     const run = await store.get<RunContext>(event.BatchInput.contextKey);
     const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
     const keys = runKeys(s.REPORT_PREFIX, run.scanId);
-    const outcomes = await scanAccounts(
-      pool,
-      event.Items,
-      withPolicy({ concurrency: s.ACCOUNT_CONCURRENCY, accountTimeoutMs: s.ACCOUNT_TIMEOUT_MS }, policy),
-    );
+    // Each account's result is written the moment it ends: a batch that times out loses only the
+    // accounts still in progress, which Publish then reports FAILED.
+    let scanned = 0;
     let failed = 0;
-    for (const outcome of outcomes.values()) {
-      if (outcome.kind === "failure") {
-        failed++;
-        logger.warn("account not audited", {
-          accountId: outcome.accountId,
-          reason: outcome.reason,
-          code: outcome.error.code,
-        });
-      }
-      await store.put(keys.result(outcome.accountId), outcome);
-    }
-    metrics.addMetric("AccountsAudited", "Count", outcomes.size - failed);
+    const writes: Promise<void>[] = [];
+    await scanAccounts(pool, event.Items, {
+      ...withPolicy({ concurrency: s.ACCOUNT_CONCURRENCY, accountTimeoutMs: s.ACCOUNT_TIMEOUT_MS }, policy),
+      retainOutcomes: false,
+      onAccountDone: (outcome) => {
+        scanned++;
+        if (outcome.kind === "failure") {
+          failed++;
+          logger.warn("account not audited", {
+            accountId: outcome.accountId,
+            reason: outcome.reason,
+            code: outcome.error.code,
+          });
+        }
+        writes.push(store.put(keys.result(outcome.accountId), outcome));
+      },
+    });
+    // A write that failed (after the SDK's retries) fails the batch, so the Map retries it.
+    await Promise.all(writes);
+    metrics.addMetric("AccountsAudited", "Count", scanned - failed);
     metrics.addMetric("AccountsFailed", "Count", failed);
-    return { scanned: outcomes.size, failed };
+    return { scanned, failed };
   } finally {
     metrics.publishStoredMetrics();
     pool.destroy();

@@ -75,7 +75,16 @@ export async function loadLatestReport(
   s3: S3Client,
   target: S3Target,
 ): Promise<{ report: ScanReport | null; warning: string | null }> {
-  const key = `${latestKeyPrefix(target.prefix)}report.json`;
+  return loadReportAt(s3, target.bucket, `${latestKeyPrefix(target.prefix)}report.json`);
+}
+
+/** An orgmfa report at one key; absent → null, unreadable or invalid → null with a warning. */
+export async function loadReportAt(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ report: ScanReport | null; warning: string | null }> {
+  const target = { bucket };
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
     return { report: parseReportJson((await r.Body?.transformToString("utf8")) ?? ""), warning: null };
