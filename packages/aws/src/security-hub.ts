@@ -10,6 +10,7 @@ import {
   archivedAsff,
   asffFindings,
   type Clock,
+  CONTENT_HASH_FIELD,
   defaultProductArn,
   findingsToArchive,
   GENERATOR_PREFIX,
@@ -37,6 +38,17 @@ export interface SecurityHubSyncOptions {
   failedFindingRetries?: number;
   /** Pause before each such round, multiplied by the round number. @default 500 */
   retryDelayMs?: number;
+  /**
+   * Only these hubs (by account id): the deployed workflow syncs each member account's hub in the
+   * ScanBatch that scanned it, and the scanning account's hub in Publish. @default every hub
+   */
+  hubs?: readonly string[];
+  /**
+   * A finding unchanged since it was last imported (same content hash) is imported again only when
+   * that import is older than this, well inside the 90 days after which Security Hub deletes a
+   * finding nobody updated. @default 30 days
+   */
+  refreshAfterMs?: number;
 }
 
 export interface HubSyncResult {
@@ -45,6 +57,8 @@ export interface HubSyncResult {
   imported: number;
   /** Findings resolved since an earlier scan, re-imported as PASSED and ARCHIVED. */
   archived: number;
+  /** Findings of this scan already in the hub unchanged (and recently imported): not imported again. */
+  unchanged: number;
   /** Findings Security Hub still refused after the retries. */
   failed: Array<{ id: string; code: string; message: string }>;
   /** Set when this hub could not be synchronised at all (e.g. AccessDenied); other hubs still are. */
@@ -139,40 +153,56 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
   }
 
   const limit = pLimit(o.concurrency ?? 8);
+  const only = o.hubs ? new Set(o.hubs) : null;
+  // Judged against this scan's time: every UpdatedAt orgmfa sends is the finishedAt of a scan.
+  const refreshBefore = Date.parse(o.report.finishedAt) - (o.refreshAfterMs ?? 30 * 86_400_000);
   const results = await Promise.all(
-    [...hubs].sort().map((accountId) =>
-      limit(async (): Promise<HubSyncResult> => {
-        const result: HubSyncResult = { accountId, imported: 0, archived: 0, failed: [], error: null };
-        const client = pool.securityHub(accountId, accountId === o.scanningAccountId ? "self" : "audit-role");
-        const productArn = defaultProductArn(o.report.partition, o.region, accountId);
-        try {
-          const existing = await activeOrgMfaFindings(client, accountId, productArn);
-          const createdAt = new Map(existing.map((e) => [e.Id, e.CreatedAt]));
-          const current = (byHub.get(accountId) ?? []).map((f) => ({
-            ...f,
-            CreatedAt: createdAt.get(f.Id) ?? f.CreatedAt,
-          }));
-          const resolved = findingsToArchive(existing as StoredAsffFinding[], o.report, o.policy).map((e) =>
-            archivedAsff(e, clock.now()),
-          );
-          const r = await importAll(
-            client,
-            [...current, ...resolved],
-            o.failedFindingRetries ?? 3,
-            o.retryDelayMs ?? 500,
-          );
-          const refused = new Set(r.failed.map((f) => f.id));
-          result.imported = current.filter((f) => !refused.has(f.Id)).length;
-          result.archived = resolved.filter((f) => !refused.has(f.Id)).length;
-          result.failed = r.failed;
-        } catch (e) {
-          result.error = { code: errorCode(e), message: errorMessage(e) };
-        } finally {
-          pool.release(accountId);
-        }
-        return result;
-      }),
-    ),
+    [...hubs]
+      .filter((id) => !only || only.has(id))
+      .sort()
+      .map((accountId) =>
+        limit(async (): Promise<HubSyncResult> => {
+          const result: HubSyncResult = { accountId, imported: 0, archived: 0, unchanged: 0, failed: [], error: null };
+          const client = pool.securityHub(accountId, accountId === o.scanningAccountId ? "self" : "audit-role");
+          const productArn = defaultProductArn(o.report.partition, o.region, accountId);
+          try {
+            const existing = await activeOrgMfaFindings(client, accountId, productArn);
+            const stored = new Map(existing.map((e) => [e.Id, e]));
+            const all = (byHub.get(accountId) ?? []).map((f) => ({
+              ...f,
+              CreatedAt: stored.get(f.Id)?.CreatedAt ?? f.CreatedAt,
+            }));
+            // New or changed findings are imported; an unchanged one only when its last import is old.
+            const current = all.filter((f) => {
+              const e = stored.get(f.Id);
+              return (
+                !e ||
+                e.ProductFields?.[CONTENT_HASH_FIELD] !== f.ProductFields?.[CONTENT_HASH_FIELD] ||
+                !(Date.parse(e.UpdatedAt ?? "") >= refreshBefore)
+              );
+            });
+            result.unchanged = all.length - current.length;
+            const resolved = findingsToArchive(existing as StoredAsffFinding[], o.report, o.policy).map((e) =>
+              archivedAsff(e, clock.now()),
+            );
+            const r = await importAll(
+              client,
+              [...current, ...resolved],
+              o.failedFindingRetries ?? 3,
+              o.retryDelayMs ?? 500,
+            );
+            const refused = new Set(r.failed.map((f) => f.id));
+            result.imported = current.filter((f) => !refused.has(f.Id)).length;
+            result.archived = resolved.filter((f) => !refused.has(f.Id)).length;
+            result.failed = r.failed;
+          } catch (e) {
+            result.error = { code: errorCode(e), message: errorMessage(e) };
+          } finally {
+            pool.release(accountId);
+          }
+          return result;
+        }),
+      ),
   );
   return {
     imported: results.reduce((n, r) => n + r.imported, 0),

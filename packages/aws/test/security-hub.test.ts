@@ -244,15 +244,23 @@ describe("Security Hub sync as a finding provider", () => {
     // An analyst lowers alice's severity and retypes it in the first account.
     hub.batchUpdateFindings(alice(first), { ...ANALYST, Workflow: { Status: "NOTIFIED" } });
 
-    // Scan 2 still finds alice everywhere: the re-import updates the finding, not the analyst's view.
-    const later = new Date(NOW.getTime() + 86_400_000);
+    // The next day nothing changed: nothing is imported again (each import is a billed ingestion event).
+    const sentBefore = sent.length;
+    const nextDay = await sync(report({ at: new Date(NOW.getTime() + 86_400_000), scanId: "scan-1b" }));
+    expect(nextDay).toMatchObject({ imported: 0, problems: 0 });
+    expect(nextDay.hubs.reduce((n, h) => n + h.unchanged, 0)).toBe(ACCOUNTS.length);
+    expect(sent.length).toBe(sentBefore);
+
+    // Scan 2, a month on, still finds alice everywhere: unchanged findings are refreshed (well before
+    // Security Hub's 90 days), and the re-import updates the finding, not the analyst's view.
+    const later = new Date(NOW.getTime() + 31 * 86_400_000);
     expect((await sync(report({ at: later, scanId: "scan-2" }))).imported).toBe(ACCOUNTS.length);
     expect(hub.get(alice(first))).toMatchObject({ ...ANALYST, FindingProviderFields: PROVIDER, RecordState: "ACTIVE" });
     expect(hub.get(alice(first)).UpdatedAt).toBe(later.toISOString());
     expect(hub.get(alice(second))).toMatchObject({ ...PROVIDER, FindingProviderFields: PROVIDER });
 
     // Scan 3: alice is gone from the first account; archiving keeps both the analyst's and orgmfa's values.
-    const last = new Date(NOW.getTime() + 2 * 86_400_000);
+    const last = new Date(NOW.getTime() + 32 * 86_400_000);
     const r3 = await sync(report({ at: last, scanId: "scan-3", users: { [first]: [] } }));
     expect(r3.archived).toBe(1);
     expect(hub.get(alice(first))).toMatchObject({

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { CHECK_INFO } from "./catalog";
 import { CHECK_DEFAULTS } from "./config";
 import { parseFindingId } from "./finding-id";
@@ -130,7 +131,7 @@ export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFi
     fields["orgmfa/ExemptionExpires"] = f.exemption.expires;
   }
   const type = info.asffType;
-  return {
+  const finding: AsffFinding = {
     SchemaVersion: "2018-10-08",
     Id: f.id,
     ProductArn: defaultProductArn(report.partition, ctx.region, at),
@@ -157,6 +158,35 @@ export function toAsff(f: Finding, report: ScanReport, ctx: AsffContext): AsffFi
     // An exempted gap is known and accepted: recorded, but not active in Security Hub.
     RecordState: f.status === "OPEN" ? "ACTIVE" : "ARCHIVED",
   };
+  fields[CONTENT_HASH_FIELD] = asffContentHash(finding);
+  return finding;
+}
+
+/** ProductFields key holding {@link asffContentHash}: what a later scan compares to skip re-importing. */
+export const CONTENT_HASH_FIELD = "orgmfa/ContentHash";
+
+/**
+ * A hash of what a finding says — everything but the scan it came from and the times — so that a
+ * finding that has not changed since the last import need not be imported again (each import is a
+ * billed ingestion event).
+ */
+export function asffContentHash(f: AsffFinding): string {
+  const volatile = new Set([CONTENT_HASH_FIELD, "orgmfa/ScanId", "ProviderVersion"]);
+  const fields = Object.entries(f.ProductFields ?? {}).filter(([k]) => !volatile.has(k));
+  const stable = {
+    Id: f.Id,
+    ProductArn: f.ProductArn,
+    GeneratorId: f.GeneratorId,
+    FindingProviderFields: f.FindingProviderFields,
+    Title: f.Title,
+    Description: f.Description,
+    Remediation: f.Remediation,
+    ProductFields: Object.fromEntries(fields.sort(([a], [b]) => a.localeCompare(b))),
+    Resources: f.Resources,
+    Compliance: f.Compliance,
+    RecordState: f.RecordState,
+  };
+  return createHash("sha256").update(JSON.stringify(stable)).digest("hex");
 }
 
 /** Every finding of the report as ASFF (what `--security-hub` imports, before archiving resolved ones). */
