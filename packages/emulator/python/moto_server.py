@@ -11,6 +11,9 @@
   sts:ExternalId. This adds StringLike and the `s3:prefix` of a bucket listing, so the deployed
   scanner policy's "list only the run state and latest/report.json" is enforced here too. Stricter
   only: a condition moto cannot evaluate is still ignored, as before.
+- POST /moto-api/orgmfa/securityhub-disabled with a JSON list of account ids: Security Hub is "not
+  enabled" in those accounts (GetFindings and BatchImportFindings answer InvalidAccessException, as
+  AWS does for an account that never enabled it); moto itself never checks.
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 """
@@ -26,6 +29,8 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlparse, urlsplit
 from moto.iam import access_control, policy_conditions
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import urls as moto_api_urls
+from moto.securityhub.exceptions import SecurityHubClientError
+from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
 from moto.server import main
 from moto.sns.responses import SNSResponse
@@ -122,6 +127,29 @@ access_control.IAMRequestBase.check_action_permitted = _check_action_permitted_w
 access_control.IAMPolicyStatement._check_conditions = _check_conditions_of_request
 policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
 access_control.format_incoming_conditional_values = _conditions
+_hubs_disabled: set = set()
+
+
+def _hub_must_be_enabled(method):
+    def checked(self, *args, **kwargs):
+        if self.account_id in _hubs_disabled:
+            raise SecurityHubClientError("InvalidAccessException", f"Account {self.account_id} is not subscribed to AWS Security Hub")
+        return method(self, *args, **kwargs)
+
+    return checked
+
+
+def _set_hubs_disabled(request, full_url, headers):
+    body = request.data if hasattr(request, "data") else request.body
+    ids = json.loads(body or "[]")
+    _hubs_disabled.clear()
+    _hubs_disabled.update(str(i) for i in ids)
+    return 200, {"Content-Type": "application/json"}, json.dumps({"disabled": sorted(_hubs_disabled)})
+
+
+SecurityHubBackend.get_findings = _hub_must_be_enabled(SecurityHubBackend.get_findings)
+SecurityHubBackend.batch_import_findings = _hub_must_be_enabled(SecurityHubBackend.batch_import_findings)
+moto_api_urls.url_paths["{0}/moto-api/orgmfa/securityhub-disabled"] = _set_hubs_disabled
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role

@@ -101,6 +101,11 @@ export interface Emulator {
   setReportAge(accountId: string, ageMs: number): void;
   /** IAM organization features (e.g. "RootCredentialsManagement") ListOrganizationsFeatures reports. */
   setOrganizationFeatures(list: string[]): void;
+  /**
+   * Accounts whose Security Hub is not enabled (in any region): GetFindings and BatchImportFindings
+   * there answer InvalidAccessException. Replaces the previous list; [] enables every hub again.
+   */
+  setSecurityHubDisabled(accountIds: string[]): Promise<void>;
   /** Clears all emulated state. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -376,6 +381,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     setOrganizationFeatures: (list) => {
       features.list = [...list];
     },
+    setSecurityHubDisabled: async (accountIds) => {
+      await post("/moto-api/orgmfa/securityhub-disabled", JSON.stringify(accountIds));
+    },
     setRootState: (accountId, state) => {
       roots.set(accountId, state);
     },
@@ -388,6 +396,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       features.list = [];
       auth.enforced = false;
       await post("/moto-api/reset");
+      await post("/moto-api/orgmfa/securityhub-disabled", "[]");
     },
     stop: async () => {
       gateway.closeAllConnections();
