@@ -15,7 +15,8 @@ import { publishAccountMessages, publishDigest } from "./sns-notifier";
 
 export interface PublishTargets {
   s3?: S3Target;
-  securityHub?: { region: string; scanningAccountId: string };
+  /** `hubs`: only these accounts' hubs (the deployed workflow syncs member hubs in ScanBatch). */
+  securityHub?: { region: string; scanningAccountId: string; hubs?: readonly string[] };
   sns?: { topicArn: string; perAccountMessages?: boolean };
 }
 
@@ -32,6 +33,8 @@ export interface PublishResult {
 export interface PublishOptions {
   policy: Pick<Policy, "checks" | "exemptions">;
   clock?: Clock;
+  /** Delivery problems found before this phase (per-account Security Hub in ScanBatch), for the digest. */
+  earlierProblems?: Array<{ target: DeliveryTarget; message: string }>;
   /** Where the report is when it is not in S3 (the --out-dir), for the digest. */
   localReportLocation?: string | null;
   /** Files already rendered (so S3 and --out-dir hold the same bytes); rendered here otherwise. */
@@ -96,7 +99,12 @@ export async function publishReport(
     o.onPhase?.("publishing the digest");
     const reportLocation = result.s3 ? `${result.s3.scanUri}report.html` : (o.localReportLocation ?? null);
     try {
-      const digest = buildDigest(report, { now: clock.now(), exemptions: o.policy.exemptions, reportLocation });
+      const digest = buildDigest(report, {
+        now: clock.now(),
+        exemptions: o.policy.exemptions,
+        reportLocation,
+        deliveryProblems: [...(o.earlierProblems ?? []), ...result.problems],
+      });
       const digestMessageId = await publishDigest(pool.sns(), targets.sns.topicArn, digest);
       let sent = 0;
       if (targets.sns.perAccountMessages) {

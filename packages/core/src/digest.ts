@@ -17,6 +17,11 @@ export interface DigestOptions {
   reportLocation: string | null;
   /** "Riskiest users" are console users without MFA who signed in within this many days. @default 30 */
   recentSignInDays?: number;
+  /**
+   * What did not land (e.g. an account whose Security Hub is not enabled): listed, so that nobody
+   * takes silence in Security Hub for a clean account. The report itself is complete.
+   */
+  deliveryProblems?: ReadonlyArray<{ target: string; message: string }>;
   /** Entries shown per list before "… and N more". @default 25 */
   listLimit?: number;
   /** UTF-8 size limit of the body. @default 250 KiB */
@@ -97,6 +102,14 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
       failed.map(
         (a) => `  - ${a.accountName} (${a.accountId}), ${a.ouPath}: ${a.reason}${a.error ? ` — ${a.error.code}` : ""}`,
       ),
+      limit,
+    ),
+  );
+  const problems = o.deliveryProblems ?? [];
+  lines.push(
+    ...section(
+      `Not delivered (${problems.length}) — the report has these findings, the target does not:`,
+      problems.map((p) => `  - ${p.target}: ${p.message}`),
       limit,
     ),
   );
