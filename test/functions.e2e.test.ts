@@ -263,4 +263,39 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
       s3.destroy();
     }
   });
+
+  it("an account without Security Hub is still audited; the problem is in the report and the digest, and the run succeeds", async () => {
+    const h = await sources();
+    const ref = await h.discover({ config: CONFIG });
+    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+    s3.destroy();
+    const payments = items.find((t) => t.accountName === "prod-payments") as AccountTarget;
+    await emu.setSecurityHubDisabled([payments.accountId]);
+    try {
+      await h.scanBatch({
+        Items: items,
+        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+      });
+      await expect(h.publish(ref)).resolves.toMatchObject({ scanId: ref.scanId });
+    } finally {
+      await emu.setSecurityHubDisabled([]);
+    }
+    await emu.setIamEnforcement(false);
+    const reader = new DeliveryReader(emu.endpoint, delivery, org);
+    const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+    const digest = (await reader.messages()).at(-1);
+    const otherHub = await reader.findings(items.find((t) => t.accountName === "prod-web")?.accountId ?? "");
+    await emu.setIamEnforcement(true);
+    const account = report.accounts.find((a) => a.accountId === payments.accountId);
+    expect(account?.status).toBe("AUDITED");
+    expect(report.findings.some((f) => f.accountId === payments.accountId && f.status === "OPEN")).toBe(true);
+    expect(account?.notes?.join(" ")).toMatch(/Security Hub \(us-east-1\).*InvalidAccessException/);
+    expect(digest?.Message).toMatch(
+      new RegExp(`Not delivered \\(1\\)[\\s\\S]*account ${payments.accountId}: InvalidAccessException`),
+    );
+    // Every other member account's findings landed in its own hub, from the ScanBatch that scanned it.
+    expect(otherHub.some((f) => f.GeneratorId?.startsWith("orgmfa/"))).toBe(true);
+  });
 });

@@ -40,9 +40,22 @@ export async function handler(
     const targetOf = new Map(run.targets.filter((t) => t.skip === null).map((t) => [t.accountId, t]));
     const now = new Date();
     const entries = new Map<string, AccountEntry>();
-    await store.results(keys.results, [...targetOf.keys()], (outcome) => {
+    // Member accounts' hubs were synced by the ScanBatch that scanned them; what did not land there
+    // is reported (the account's notes, the digest, a metric), and the run still succeeds.
+    const hubProblems: Array<{ target: "securityhub"; message: string }> = [];
+    await store.results(keys.results, [...targetOf.keys()], (result) => {
+      const { delivery, ...outcome } = result;
       const target = targetOf.get(outcome.accountId);
-      if (target) entries.set(outcome.accountId, accountEntry(target, outcome, policy, now, { packUsers: true }));
+      if (!target) return;
+      const entry = accountEntry(target, outcome, policy, now, { packUsers: true });
+      const hub = delivery?.securityHub;
+      if (hub && (hub.error || hub.refused > 0)) {
+        const what = hub.error ? `${hub.error.code}: ${hub.error.message}` : `${hub.refused} finding(s) refused`;
+        const note = `Security Hub (${s.AWS_REGION}): this account's findings did not all land (${what}); they are in this report.`;
+        entry.account.notes = [...(entry.account.notes ?? []), note];
+        hubProblems.push({ target: "securityhub", message: `account ${outcome.accountId}: ${what}` });
+      }
+      entries.set(outcome.accountId, entry);
     });
     const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
     // The previous scan as it was when this run started: a retried Publish compares with the same one.
@@ -82,17 +95,20 @@ export async function handler(
       report,
       {
         s3,
-        ...(s.SECURITY_HUB === "true" ? { securityHub: { region: s.AWS_REGION, scanningAccountId } } : {}),
+        ...(s.SECURITY_HUB === "true"
+          ? { securityHub: { region: s.AWS_REGION, scanningAccountId, hubs: [scanningAccountId] } }
+          : {}),
         ...(s.DIGEST_TOPIC_ARN
           ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT === "true" } }
           : {}),
       },
-      { policy },
+      { policy, earlierProblems: hubProblems },
     );
     const sum = report.summary;
     metrics.addMetric("OpenFindings", "Count", sum.findings.open);
     metrics.addMetric("UsersWithoutMfa", "Count", sum.users.withoutMfa);
     metrics.addMetric("Coverage", "Percent", sum.coverage * 100);
+    metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubProblems.length);
     logger.info("published", { scanId: report.scanId, open: sum.findings.open, coverage: sum.coverage });
     if (delivery.problems.length) throw new DeliveryError(delivery.problems);
     return {

@@ -31,6 +31,20 @@ export interface RunContext {
   previousWarning?: string | null;
 }
 
+/** One account's result object: its outcome, and what happened to its delivery in ScanBatch. */
+export type AccountResult = AccountOutcome & {
+  delivery?: {
+    /** The account's own Security Hub, synced by the ScanBatch that scanned it (null: not attempted). */
+    securityHub: {
+      imported: number;
+      archived: number;
+      unchanged: number;
+      refused: number;
+      error: { code: string; message: string } | null;
+    } | null;
+  };
+};
+
 /** What Discover returns, and what the Map's batches and Publish receive. */
 export interface RunRef {
   bucket: string;
@@ -108,12 +122,12 @@ export class RunStore {
   async results(
     prefix: string,
     accountIds: readonly string[],
-    onResult: (outcome: AccountOutcome) => void,
+    onResult: (result: AccountResult) => void,
   ): Promise<number> {
     const wanted = new Set(accountIds);
     const existing = (await this.keys(prefix)).filter((k) => wanted.has(k.slice(prefix.length).replace(/\.json$/, "")));
     const limit = pLimit(32);
-    await Promise.all(existing.map((key) => limit(async () => onResult(await this.get<AccountOutcome>(key)))));
+    await Promise.all(existing.map((key) => limit(async () => onResult(await this.get<AccountResult>(key)))));
     return existing.length;
   }
 }

@@ -1,7 +1,7 @@
-import { scanAccounts, withPolicy } from "@orgmfa/aws";
-import { type AccountTarget, policyFromConfig } from "@orgmfa/core";
+import { type ClientPool, errorCode, errorMessage, scanAccounts, syncSecurityHub, withPolicy } from "@orgmfa/aws";
+import { type AccountOutcome, type AccountTarget, buildReport, type Policy, policyFromConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type RunContext, RunStore, runKeys } from "./run-store";
+import { type AccountResult, type RunContext, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 /** A Distributed Map batch, exactly as Step Functions delivers it (ItemBatcher with BatchInput). */
@@ -28,7 +28,21 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
     // accounts still in progress, which Publish then reports FAILED.
     let scanned = 0;
     let failed = 0;
+    let hubProblems = 0;
     const writes: Promise<void>[] = [];
+    const targetOf = new Map(event.Items.map((t) => [t.accountId, t]));
+    const scanningAccountId = s.SECURITY_HUB === "true" ? (await pool.whoAmI()).account : null;
+    // The function that holds an account's credentials delivers its findings to its own Security Hub
+    // and then writes its result, the moment the account ends — Publish only aggregates.
+    const finish = async (outcome: AccountOutcome): Promise<void> => {
+      const result: AccountResult = { ...outcome };
+      const target = targetOf.get(outcome.accountId);
+      if (scanningAccountId && target && outcome.kind === "facts" && outcome.accountId !== scanningAccountId) {
+        result.delivery = { securityHub: await accountHub(pool, run, policy, target, outcome, scanningAccountId) };
+        if (result.delivery.securityHub?.error || result.delivery.securityHub?.refused) hubProblems++;
+      }
+      await store.put(keys.result(outcome.accountId), result);
+    };
     await scanAccounts(pool, event.Items, {
       ...withPolicy({ concurrency: s.ACCOUNT_CONCURRENCY, accountTimeoutMs: s.ACCOUNT_TIMEOUT_MS }, policy),
       retainOutcomes: false,
@@ -42,16 +56,69 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
             code: outcome.error.code,
           });
         }
-        writes.push(store.put(keys.result(outcome.accountId), outcome));
+        writes.push(finish(outcome));
       },
     });
     // A write that failed (after the SDK's retries) fails the batch, so the Map retries it.
     await Promise.all(writes);
     metrics.addMetric("AccountsAudited", "Count", scanned - failed);
     metrics.addMetric("AccountsFailed", "Count", failed);
+    if (scanningAccountId) metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubProblems);
     return { scanned, failed };
   } finally {
     metrics.publishStoredMetrics();
     pool.destroy();
+  }
+}
+
+/**
+ * One account's findings into its own Security Hub (new or changed ones; resolved ones archived),
+ * as the single-account report of that account. Never throws: a hub that is not enabled or that
+ * refuses is recorded, and the account stays audited.
+ */
+async function accountHub(
+  pool: ClientPool,
+  run: RunContext,
+  policy: Policy,
+  target: AccountTarget,
+  outcome: AccountOutcome,
+  scanningAccountId: string,
+): Promise<NonNullable<NonNullable<AccountResult["delivery"]>["securityHub"]>> {
+  const s = settings();
+  try {
+    const report = buildReport({
+      scanId: run.scanId,
+      toolVersion: s.ORGMFA_VERSION,
+      startedAt: new Date(run.startedAt),
+      finishedAt: new Date(),
+      organizationId: run.organizationId,
+      partition: run.partition,
+      targets: [target],
+      outcomes: new Map([[outcome.accountId, outcome]]),
+      policy,
+    });
+    const r = await syncSecurityHub(pool, {
+      report,
+      policy,
+      region: s.AWS_REGION,
+      scanningAccountId,
+      hubs: [outcome.accountId],
+    });
+    const hub = r.hubs[0];
+    return {
+      imported: hub?.imported ?? 0,
+      archived: hub?.archived ?? 0,
+      unchanged: hub?.unchanged ?? 0,
+      refused: hub?.failed.length ?? 0,
+      error: hub?.error ?? null,
+    };
+  } catch (e) {
+    return {
+      imported: 0,
+      archived: 0,
+      unchanged: 0,
+      refused: 0,
+      error: { code: errorCode(e), message: errorMessage(e) },
+    };
   }
 }
