@@ -8,7 +8,7 @@ import {
   sha256Hex,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { type RunContext, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 export class DeliveryError extends Error {
@@ -65,12 +65,7 @@ export async function handler(
     if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
     const report = buildReport({
-      scanId: run.scanId,
-      toolVersion: s.ORGMFA_VERSION,
-      startedAt: new Date(run.startedAt),
-      finishedAt: new Date(),
-      organizationId: run.organizationId,
-      partition: run.partition,
+      ...runReportFields(run, s.ORGMFA_VERSION),
       targets: run.targets,
       entries,
       policy,

@@ -54,6 +54,18 @@ export interface RunRef {
   inScope: number;
 }
 
+/** The fields of a report that come from the run itself (Publish's report, ScanBatch's per-account ones). */
+export function runReportFields(run: RunContext, toolVersion: string) {
+  return {
+    scanId: run.scanId,
+    toolVersion,
+    startedAt: new Date(run.startedAt),
+    finishedAt: new Date(),
+    organizationId: run.organizationId,
+    partition: run.partition,
+  };
+}
+
 export const runKeys = (prefix: string, scanId: string) => {
   const base = `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}runs/${scanId}/`;
   return {

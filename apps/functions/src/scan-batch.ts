@@ -1,7 +1,7 @@
 import { type ClientPool, errorCode, errorMessage, scanAccounts, syncSecurityHub, withPolicy } from "@orgmfa/aws";
 import { type AccountOutcome, type AccountTarget, buildReport, type Policy, policyFromConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type AccountResult, type RunContext, RunStore, runKeys } from "./run-store";
+import { type AccountResult, type RunContext, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 /** A Distributed Map batch, exactly as Step Functions delivers it (ItemBatcher with BatchInput). */
@@ -87,12 +87,7 @@ async function accountHub(
   const s = settings();
   try {
     const report = buildReport({
-      scanId: run.scanId,
-      toolVersion: s.ORGMFA_VERSION,
-      startedAt: new Date(run.startedAt),
-      finishedAt: new Date(),
-      organizationId: run.organizationId,
-      partition: run.partition,
+      ...runReportFields(run, s.ORGMFA_VERSION),
       targets: [target],
       outcomes: new Map([[outcome.accountId, outcome]]),
       policy,
