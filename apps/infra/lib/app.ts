@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { CentralStack } from "./central-stack";
 import type { DeploymentConfig } from "./config";
 import { ManagementAccountStack } from "./management-stack";
+import { MembersStack } from "./members-stack";
 
 /** The CDK app orgmfa's stacks live in (with the feature flags they rely on). */
 export function newApp(props: AppProps = {}): App {
@@ -16,15 +17,20 @@ export function newApp(props: AppProps = {}): App {
   });
 }
 
-/** Both stacks of a deployment in `app`, checked by cdk-nag's AwsSolutions pack. */
+/** The stacks of a deployment in `app`, checked by cdk-nag's AwsSolutions pack. */
 export function addStacks(
   app: App,
   config: DeploymentConfig,
-): { central: CentralStack; management: ManagementAccountStack } {
+): { central: CentralStack; members: MembersStack; management: ManagementAccountStack } {
   const central = new CentralStack(app, "OrgMfaCentral", {
     config,
     env: { account: config.scannerAccountId, region: config.region },
     description: "orgmfa: organization-wide MFA scanner (delegated administrator account)",
+  });
+  const members = new MembersStack(app, "OrgMfaMembers", {
+    config,
+    env: { account: config.scannerAccountId, region: config.region },
+    description: "orgmfa: the member audit role StackSet (delegated administrator account)",
   });
   const management = new ManagementAccountStack(app, "OrgMfaManagement", {
     config,
@@ -32,7 +38,7 @@ export function addStacks(
     description: "orgmfa: audit role of the management account (with Organizations read for discovery)",
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { central, management };
+  return { central, members, management };
 }
 
 /** A new app holding both stacks (tests). */

@@ -1,17 +1,6 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { scannerAssumeStatement, scannerDeliveryStatements } from "@orgmfa/core";
-import {
-  Aws,
-  CfnOutput,
-  CfnStackSet,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  TimeZone,
-  Validations,
-} from "aws-cdk-lib";
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -29,7 +18,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
 import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, LAMBDA_LIMIT_MINUTES } from "./config";
-import { MEMBER_TEMPLATE, memberParameters, REPO_ROOT, TOOL_VERSION } from "./paths";
+import { REPO_ROOT, TOOL_VERSION } from "./paths";
 
 export interface CentralStackProps extends StackProps {
   /** The validated deployment configuration. */
@@ -455,27 +444,5 @@ export class CentralStack extends Stack {
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, "ReportBucket", { value: this.bucket.bucketName });
     new CfnOutput(this, "DigestTopicArn", { value: this.topic.topicArn });
-
-    // ── Member StackSet: the audit role in every account of the target OUs ────────────────────────
-    new CfnStackSet(this, "MemberStackSet", {
-      stackSetName: "orgmfa-member-audit-role",
-      description: "orgmfa member audit role (read-only IAM, own Security Hub findings)",
-      permissionModel: "SERVICE_MANAGED",
-      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
-      callAs: c.callAs,
-      capabilities: ["CAPABILITY_NAMED_IAM"],
-      managedExecution: { Active: true },
-      operationPreferences: {
-        regionConcurrencyType: "PARALLEL",
-        maxConcurrentPercentage: 25,
-        failureTolerancePercentage: 10,
-      },
-      parameters: Object.entries(memberParameters(c, false)).map(([parameterKey, parameterValue]) => ({
-        parameterKey,
-        parameterValue,
-      })),
-      stackInstancesGroup: [{ deploymentTargets: { organizationalUnitIds: c.stackSetTargetOus }, regions: [c.region] }],
-      templateBody: readFileSync(MEMBER_TEMPLATE, "utf8"),
-    });
   }
 }

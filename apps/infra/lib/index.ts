@@ -2,4 +2,5 @@ export * from "./app";
 export * from "./central-stack";
 export * from "./config";
 export * from "./management-stack";
+export * from "./members-stack";
 export * from "./paths";

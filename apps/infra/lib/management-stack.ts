@@ -18,11 +18,13 @@ export class ManagementAccountStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ManagementAccountStackProps) {
     super(scope, id, props);
-    this.template = new CfnInclude(this, "MemberTemplate", { templateFile: MEMBER_TEMPLATE });
-    // The template's parameters stay parameters (visible and changeable in the console), with this
-    // deployment's values as their defaults.
-    for (const [name, value] of Object.entries(memberParameters(props.config, true)))
-      this.template.getParameter(name).default = value;
+    // The config's values replace the template's parameters: `cdk deploy` never applies a new
+    // parameter default to an existing stack, so defaults would leave a changed config undeployed.
+    // EnableOrganizationsRead stays a parameter, always "true" here (baked, its condition would be a
+    // constant).
+    const { EnableOrganizationsRead, ...fromConfig } = memberParameters(props.config, true);
+    this.template = new CfnInclude(this, "MemberTemplate", { templateFile: MEMBER_TEMPLATE, parameters: fromConfig });
+    this.template.getParameter("EnableOrganizationsRead").default = EnableOrganizationsRead;
     for (const resource of ["product/<AWS::AccountId>/default", "hub/default"]) {
       Validations.of(this.template.getResource("SecurityHubFindingsPolicy")).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:${resource}]`,

@@ -23,6 +23,7 @@ function synth(c: DeploymentConfig) {
 
 describe("CentralStack and ManagementAccountStack", () => {
   let central: Template;
+  let members: Template;
   let management: Template;
   let outdir: string;
   // biome-ignore lint/suspicious/noExplicitAny: Amazon States Language, checked field by field below.
@@ -31,6 +32,7 @@ describe("CentralStack and ManagementAccountStack", () => {
   beforeAll(() => {
     const s = synth(config({ objectLock: { mode: "GOVERNANCE", days: 400 } }));
     central = Template.fromStack(s.central);
+    members = Template.fromStack(s.members);
     management = Template.fromStack(s.management);
     outdir = s.outdir;
     const sm = Object.values(central.findResources("AWS::StepFunctions::StateMachine"))[0];
@@ -58,7 +60,7 @@ describe("CentralStack and ManagementAccountStack", () => {
     const templates = readdirSync(outdir)
       .filter((f) => f.endsWith(".template.json"))
       .map((f) => path.join(outdir, f));
-    expect(templates).toHaveLength(2);
+    expect(templates).toHaveLength(3);
     // W3005: CDK adds a DependsOn beside the GetAtt that already orders a function after its role.
     execFileSync("cfn-lint", ["--ignore-checks", "W3005", "--", ...templates, MEMBER_TEMPLATE], { stdio: "pipe" });
   });
@@ -289,8 +291,10 @@ describe("CentralStack and ManagementAccountStack", () => {
     );
   });
 
-  it("deploys the member template through a service-managed StackSet, read from stacksets/", () => {
-    central.hasResourceProperties("AWS::CloudFormation::StackSet", {
+  it("deploys the member template through a service-managed StackSet in a stack of its own, read from stacksets/", () => {
+    // A StackSet failure beyond its tolerance rolls back only the members stack, never the scanner.
+    expect(Object.keys(central.findResources("AWS::CloudFormation::StackSet"))).toEqual([]);
+    members.hasResourceProperties("AWS::CloudFormation::StackSet", {
       PermissionModel: "SERVICE_MANAGED",
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       CallAs: "DELEGATED_ADMIN",
@@ -305,12 +309,23 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
-  it("puts the same template in the management account with Organizations read on", () => {
-    const params = management.toJSON().Parameters;
+  it("puts the same template in the management account with Organizations read on, the config's values baked in", () => {
+    // Values, not parameter defaults: `cdk deploy` applies a changed config to the existing stack.
+    const params = management.toJSON().Parameters ?? {};
+    for (const name of ["ScannerAccountId", "ScannerRoleName", "OrganizationId", "AuditRoleName"])
+      expect(params[name], name).toBeUndefined();
     expect(params.EnableOrganizationsRead.Default).toBe("true");
-    expect(params.ScannerAccountId.Default).toBe("222222222222");
-    expect(params.OrganizationId.Default).toBe("o-exampleorg1");
-    management.hasResourceProperties("AWS::IAM::Role", { RoleName: { Ref: "AuditRoleName" } });
+    management.hasResourceProperties("AWS::IAM::Role", {
+      RoleName: "OrgMfaAuditRole",
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [
+          Match.objectLike({
+            Principal: { AWS: { "Fn::Sub": "arn:${AWS::Partition}:iam::222222222222:root" } },
+            Condition: Match.objectLike({ StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" } }),
+          }),
+        ],
+      }),
+    });
     management.hasResource("AWS::IAM::ManagedPolicy", { Condition: "OrganizationsRead" });
   });
 });
