@@ -188,6 +188,35 @@ export function program(io: Io, result: Result): Command {
       result.code = EXIT.OK;
     });
 
+  withLogging(
+    cmd
+      .command("doctor")
+      .description(
+        "Pre-flight before and after rolling out the member StackSet: credentials, Organizations, then every in-scope account (audit role, each IAM read, Security Hub), the bucket and the topic.",
+      )
+      .option("--profile <name>", "AWS named profile for the scanning identity")
+      .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+      .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
+      .option("--external-id <id>", "external id for the audit role's AssumeRole")
+      .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
+      .option("--accounts <ids>", "only these account ids (comma-separated)", list)
+      .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
+      .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
+      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list)
+      .option("--config <file>", "JSON config (its scope: accounts, OUs)")
+      .option("--concurrency <n>", "accounts checked at once", int("--concurrency"), 8)
+      .option("--security-hub", "also check that Security Hub is enabled and readable in every account", false)
+      .option("--s3-bucket <bucket>", "check that the report bucket can be reached")
+      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
+      .option("--sns-topic-arn <arn>", "check that the digest topic exists")
+      .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+      .option("--no-color", "no colors in the table"),
+  ).action(async (o) => {
+    result.logLevel = levelOf(o);
+    const { runDoctorCommand } = await import("./doctor");
+    result.code = await runDoctorCommand({ ...o, color: o.color !== false }, io);
+  });
+
   cmd
     .command("demo")
     .description("Start the moto AWS emulator, seed an emulated organization, and scan it with the real code path.")
@@ -212,7 +241,7 @@ export async function main(
   const known = cmd.commands.map((c) => c.name());
   if (args.length === 0) {
     err.write(cmd.helpInformation());
-    err.write("\norgmfa: a command is required (scan, report, checks or demo).\n");
+    err.write("\norgmfa: a command is required (scan, doctor, report, checks or demo).\n");
     return EXIT.USAGE;
   }
   if (args[0] === "help" && args[1] !== undefined && !known.includes(args[1])) {

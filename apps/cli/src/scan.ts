@@ -185,7 +185,7 @@ export function applyCheckFlags(config: OrgMfaConfig, f: Pick<ScanFlags, "checks
 }
 
 /** The config file's parsed content and the SHA-256 of its bytes (recorded in the report). */
-function loadConfig(file: string): { config: OrgMfaConfig; sha256: string } {
+export function loadConfig(file: string): { config: OrgMfaConfig; sha256: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -215,7 +215,7 @@ const LABEL: Record<DeliveryTarget, string> = { s3: "S3", securityhub: "Security
 const NETWORK = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|socket hang up|TimeoutError/;
 
 /** A message naming the cause and the next step for a failed first call (GetCallerIdentity). */
-async function identityProblem(e: unknown, f: ScanFlags, region: string): Promise<string | null> {
+export async function identityProblem(e: unknown, f: ScanFlags, region: string): Promise<string | null> {
   const code = errorCode(e);
   const message = errorMessage(e);
   const profile = f.profile ?? process.env.AWS_PROFILE;
@@ -240,7 +240,7 @@ async function identityProblem(e: unknown, f: ScanFlags, region: string): Promis
 }
 
 /** What the discovery failure means, in the words of the flags the user gave. */
-function discoveryProblem(e: DiscoveryError, f: ScanFlags, caller: string): string {
+export function discoveryProblem(e: DiscoveryError, f: ScanFlags, caller: string): string {
   if (e instanceof EmptyScopeError) {
     const flagOf = {
       accounts: f.accounts ? "--accounts" : "config accounts",

@@ -1,5 +1,6 @@
 export * from "./client-pool";
 export * from "./discovery";
+export * from "./doctor";
 export * from "./errors";
 export * from "./iam-collector";
 export * from "./publish";

@@ -1,0 +1,182 @@
+import {
+  ClientPool,
+  DiscoveryError,
+  type DoctorCheck,
+  discoverOrganization,
+  discoveryFilters,
+  doctorAccounts,
+  doctorDelivery,
+  resolveRegion,
+} from "@orgmfa/aws";
+import { EXIT } from "@orgmfa/core";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import Table from "cli-table3";
+import pc from "picocolors";
+import { UsageError } from "./errors";
+import { colorFor, type Io, sinks } from "./io";
+import { DEFAULT_S3_PREFIX } from "./options";
+import { checkEndpointEnv, discoveryProblem, identityProblem, loadConfig, type ScanFlags, validateFlags } from "./scan";
+
+export interface DoctorFlags
+  extends Pick<
+    ScanFlags,
+    | "profile"
+    | "region"
+    | "roleName"
+    | "externalId"
+    | "orgRoleArn"
+    | "accounts"
+    | "excludeAccounts"
+    | "ou"
+    | "excludeOu"
+    | "config"
+    | "concurrency"
+    | "s3Bucket"
+    | "s3Prefix"
+    | "snsTopicArn"
+    | "securityHub"
+  > {
+  format?: "table" | "json";
+  color?: boolean;
+}
+
+export interface DoctorIo extends Io {
+  /** Base credentials (tests); otherwise the standard chain. */
+  credentials?: AwsCredentialIdentityProvider;
+}
+
+/**
+ * `orgmfa doctor`: a pre-flight before and after rolling out the member StackSet. Credentials,
+ * region, Organizations access, then every in-scope account (the audit role, each IAM read the scan
+ * makes, Security Hub with --security-hub), the bucket and the topic. Every gap comes with its fix.
+ * Exit 0 when there is none; 4 when an account has one (it would not be audited or not delivered
+ * to); 1 when only the bucket or topic has one; 2 for bad input, credentials or Organizations access.
+ */
+export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promise<number> {
+  const { out } = sinks(io);
+  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 } as ScanFlags);
+  checkEndpointEnv();
+  const config = flags.config ? loadConfig(flags.config).config : {};
+  const region = flags.region || (await resolveRegion(flags.profile));
+  if (!region)
+    throw new UsageError(
+      "No AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or region in your profile).",
+    );
+  const pool = new ClientPool({
+    region,
+    roleName: flags.roleName,
+    externalId: flags.externalId,
+    orgRoleArn: flags.orgRoleArn,
+    profile: flags.profile,
+    baseCredentials: io.credentials,
+  });
+  try {
+    const checks: DoctorCheck[] = [];
+    const global = (check: string, detail: string) =>
+      checks.push({ check, accountId: null, accountName: null, ok: true, detail, fix: null });
+    let caller: { account: string; arn: string };
+    try {
+      caller = await pool.whoAmI();
+    } catch (e) {
+      const problem = await identityProblem(e, flags as ScanFlags, region);
+      if (problem) throw new UsageError(problem);
+      throw e;
+    }
+    global("credentials", caller.arn);
+    global("region", region);
+    let targets: Awaited<ReturnType<typeof discoverOrganization>>["targets"];
+    try {
+      const d = await discoverOrganization(
+        pool.organizations(),
+        discoveryFilters(config, {
+          accounts: flags.accounts,
+          excludeAccounts: flags.excludeAccounts,
+          ous: flags.ou,
+          excludeOus: flags.excludeOu,
+          ownerTag: undefined,
+        }),
+      );
+      targets = d.targets;
+      global(
+        "Organizations",
+        `${d.organizationId}: ${targets.length} accounts listed, ${targets.filter((t) => t.skip === null).length} in scope`,
+      );
+    } catch (e) {
+      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags as ScanFlags, caller.arn));
+      throw e;
+    }
+    checks.push(
+      ...(await doctorAccounts(pool, targets, {
+        concurrency: flags.concurrency,
+        ...(flags.securityHub ? { securityHubRegion: region } : {}),
+      })),
+    );
+    checks.push(
+      ...(await doctorDelivery(pool, {
+        ...(flags.s3Bucket ? { s3: { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX } } : {}),
+        ...(flags.snsTopicArn ? { snsTopicArn: flags.snsTopicArn } : {}),
+      })),
+    );
+    const gaps = checks.filter((c) => !c.ok);
+    if (flags.format === "json")
+      out.write(`${JSON.stringify({ ok: gaps.length === 0, gaps: gaps.length, checks }, null, 2)}\n`);
+    else
+      out.write(
+        renderDoctor(
+          checks,
+          colorFor(io.stdout, flags.color !== false),
+          (io.stdout as { columns?: number }).columns ?? 120,
+        ),
+      );
+    if (gaps.some((g) => g.accountId !== null)) return EXIT.INCOMPLETE;
+    return gaps.length ? EXIT.ERROR : EXIT.OK;
+  } finally {
+    pool.destroy();
+  }
+}
+
+/**
+ * The table: the global checks, then every gap with its fix, then one line for the accounts without a
+ * gap (at thousands of accounts, a row each would bury the gaps; `--format json` lists every check).
+ */
+export function renderDoctor(checks: readonly DoctorCheck[], color: boolean, width = 120): string {
+  const c = pc.createColors(color);
+  const w = Math.max(80, width) - 13;
+  const t = new Table({
+    head: ["Check", "Account", "Result", "Fix"],
+    style: { head: [], border: [] },
+    colWidths: [15, 18, Math.floor((w - 33) / 2), Math.ceil((w - 33) / 2)],
+    wordWrap: true,
+  });
+  const byAccount = new Map<string, DoctorCheck[]>();
+  for (const k of checks) {
+    if (k.accountId === null) {
+      if (k.ok || k.warning)
+        t.push([k.check, "—", k.warning ? c.yellow(`ok, ${k.detail}`) : c.green(`ok: ${k.detail}`), ""]);
+      else t.push([k.check, "—", c.red(`GAP: ${k.detail}`), k.fix ?? ""]);
+      continue;
+    }
+    byAccount.set(k.accountId, [...(byAccount.get(k.accountId) ?? []), k]);
+  }
+  let clean = 0;
+  const checked = new Set<string>();
+  for (const list of byAccount.values()) {
+    for (const k of list) checked.add(k.check);
+    const gaps = list.filter((k) => !k.ok);
+    if (gaps.length === 0) clean++;
+    for (const k of gaps) t.push([k.check, `${k.accountName}\n${k.accountId}`, c.red(`GAP: ${k.detail}`), k.fix ?? ""]);
+  }
+  if (clean > 0)
+    t.push([
+      "every check",
+      `${clean} account${clean === 1 ? "" : "s"}`,
+      c.green(`ok: every check passed (${[...checked].join(", ")})`),
+      "",
+    ]);
+  const gaps = checks.filter((k) => !k.ok).length;
+  const summary =
+    gaps === 0
+      ? c.green(`No gap: ${byAccount.size} accounts ready to scan.`)
+      : c.red(`${gaps} gap${gaps === 1 ? "" : "s"}: each row marked GAP says what to fix.`);
+  return `${t.toString()}\n${summary}\n`;
+}
