@@ -320,6 +320,7 @@ describe("CentralStack and ManagementAccountStack", () => {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [
           Match.objectLike({
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template.
             Principal: { AWS: { "Fn::Sub": "arn:${AWS::Partition}:iam::222222222222:root" } },
             Condition: Match.objectLike({ StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" } }),
           }),
