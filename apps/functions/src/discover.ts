@@ -23,7 +23,13 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
   try {
     const startedAt = new Date();
     const scanId = event.scanId ?? newScanId(startedAt);
-    const discovery = await discoverOrganization(pool.organizations(), discoveryFilters(config), pool.discoveryIam());
+    // Owner tags are read while there is time: the rest of Discover (writing the run state) keeps a minute.
+    const budgetMs = (context?.getRemainingTimeInMillis() ?? 300_000) - 60_000;
+    const discovery = await discoverOrganization(
+      pool.organizations(),
+      { ...discoveryFilters(config), ownerTagDeadline: Date.now() + Math.max(0, budgetMs) },
+      pool.discoveryIam(),
+    );
     const keys = runKeys(s.REPORT_PREFIX, scanId);
     const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
     const run: RunContext = {
@@ -36,6 +42,7 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       targets: discovery.targets,
       previousKey: null,
       previousWarning: null,
+      ownersUnread: discovery.ownersUnread,
     };
     const inScope = discovery.targets.filter((t) => t.skip === null);
     // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the

@@ -1,4 +1,4 @@
-import { discoveryFilters, loadReportAt, publishReport, reportRun } from "@orgmfa/aws";
+import { discoveryFilters, loadReportAt, ownersUnreadWarning, publishReport, reportRun } from "@orgmfa/aws";
 import {
   type AccountEntry,
   accountEntry,
@@ -78,10 +78,13 @@ export async function handler(
         policy,
       }),
       // The same warnings `orgmfa scan` prints and records, judged against the organization discovered.
-      warnings: configWarnings(run.config, {
-        now: new Date(),
-        accountIds: new Set(run.targets.map((t) => t.accountId)),
-      }),
+      warnings: [
+        ...configWarnings(run.config, {
+          now: new Date(),
+          accountIds: new Set(run.targets.map((t) => t.accountId)),
+        }),
+        ...[ownersUnreadWarning(run.ownersUnread ?? 0, run.config.ownerTag)].filter((w) => w !== null),
+      ],
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
     const scanningAccountId = caller.account;

@@ -29,6 +29,8 @@ export interface RunContext {
    */
   previousKey?: string | null;
   previousWarning?: string | null;
+  /** In-scope accounts whose owner tag Discover could not read (reported as a warning). */
+  ownersUnread?: number;
 }
 
 /** One account's result object: its outcome, and what happened to its delivery in ScanBatch. */

@@ -24,6 +24,24 @@ export interface DiscoveryFilters {
   ownerTag?: string;
   /** Organizations calls in flight at once (OU walk, owner tags). @default 4 */
   concurrency?: number;
+  /**
+   * Owner tags are read until this time (epoch ms), then left empty: at thousands of accounts one
+   * ListTagsForResource per account, under Organizations' low (unpublished) rate, can outlast the
+   * host (Discover has minutes). The accounts left without an owner are counted, never hidden.
+   */
+  ownerTagDeadline?: number;
+}
+
+/** The report warning for owners that could not be read, or null when every owner was read. */
+export function ownersUnreadWarning(
+  unread: number,
+  ownerTag: string | undefined,
+): { field: string; message: string } | null {
+  if (!ownerTag || unread === 0) return null;
+  return {
+    field: "ownerTag",
+    message: `${unread} in-scope account(s) have no owner in this report: their "${ownerTag}" tag could not be read (Organizations throttled ListTagsForResource, or discovery's time budget ran out). Their findings are complete; only the owner column is empty.`,
+  };
 }
 
 export interface Discovery {
@@ -32,6 +50,8 @@ export interface Discovery {
   targets: AccountTarget[];
   /** Organization feature RootCredentialsManagement: known true/false, or null when unknown. */
   rootCredentialsManagement: boolean | null;
+  /** In-scope accounts whose owner tag was not read (the deadline came first, or the call failed). */
+  ownersUnread: number;
 }
 
 /** Discovery could not list the organization, or a filter names something the organization lacks. */
@@ -145,13 +165,16 @@ async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<bo
   }
 }
 
-/** The owner tag's value; null when absent, or when the tags cannot be read (the owner is a convenience). */
-async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string): Promise<string | null> {
+/**
+ * The owner tag's value; null when the account has no such tag; undefined when the tags could not be
+ * read (the owner is a convenience: it never fails discovery).
+ */
+async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string): Promise<string | null | undefined> {
   try {
     const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
     return r.Tags?.find((t) => t.Key === tag)?.Value ?? null;
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -227,6 +250,7 @@ export async function discoverOrganization(
   }
   // Owner tags: one call per in-scope account, in parallel with the same bound (not one after another).
   const ownerTag = filters.ownerTag;
+  let ownersUnread = 0;
   if (ownerTag) {
     const limit = pLimit(concurrency);
     await Promise.all(
@@ -234,7 +258,13 @@ export async function discoverOrganization(
         .filter((t) => t.skip === null)
         .map((t) =>
           limit(async () => {
-            t.owner = await ownerOf(orgs, t.accountId, ownerTag);
+            if (filters.ownerTagDeadline !== undefined && Date.now() > filters.ownerTagDeadline) {
+              ownersUnread++;
+              return;
+            }
+            const owner = await ownerOf(orgs, t.accountId, ownerTag);
+            if (owner === undefined) ownersUnread++;
+            t.owner = owner ?? null;
           }),
         ),
     );
@@ -259,5 +289,6 @@ export async function discoverOrganization(
     managementAccountId,
     targets,
     rootCredentialsManagement: await rootCredentialsManagement(featuresIam),
+    ownersUnread,
   };
 }

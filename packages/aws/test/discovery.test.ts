@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { discoverOrganization } from "../src";
+import { discoverOrganization, ownersUnreadWarning } from "../src";
 
 // Organizations' shapes need a mock for what the emulator cannot show: how many calls are in flight.
 const orgs = new OrganizationsClient({
@@ -53,5 +53,25 @@ describe("discovery", () => {
     const d = await discoverOrganization(orgs, { ownerTag: "owner" });
     expect(d.targets).toHaveLength(4);
     expect(d.targets.every((t) => t.owner === null && t.skip === null)).toBe(true);
+    expect(d.ownersUnread).toBe(4);
+  });
+
+  it("stops reading owner tags at the deadline, counts what it left unread, and still lists every account", async () => {
+    let calls = 0;
+    mock.on(ListTagsForResourceCommand).callsFake(async (input: { ResourceId: string }) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 30));
+      return { Tags: [{ Key: "owner", Value: `team-${input.ResourceId.slice(0, 1)}` }] };
+    });
+    const d = await discoverOrganization(orgs, {
+      ownerTag: "owner",
+      concurrency: 1,
+      ownerTagDeadline: Date.now() + 45,
+    });
+    expect(d.targets).toHaveLength(4);
+    expect(calls).toBeLessThan(4);
+    expect(d.ownersUnread).toBe(4 - calls);
+    expect(d.targets.filter((t) => t.owner !== null)).toHaveLength(calls);
+    expect(ownersUnreadWarning(d.ownersUnread, "owner")?.message).toMatch(/in-scope account\(s\) have no owner/);
   });
 });
