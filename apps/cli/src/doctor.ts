@@ -6,7 +6,6 @@ import {
   discoveryFilters,
   doctorAccounts,
   doctorDelivery,
-  resolveRegion,
 } from "@orgmfa/aws";
 import { EXIT } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
@@ -15,7 +14,16 @@ import pc from "picocolors";
 import { UsageError } from "./errors";
 import { colorFor, type Io, sinks } from "./io";
 import { DEFAULT_S3_PREFIX } from "./options";
-import { checkEndpointEnv, discoveryProblem, identityProblem, loadConfig, type ScanFlags, validateFlags } from "./scan";
+import {
+  checkEndpointEnv,
+  discoveryProblem,
+  identityProblem,
+  loadConfig,
+  poolOf,
+  regionOf,
+  type ScanFlags,
+  validateFlags,
+} from "./scan";
 
 export interface DoctorFlags
   extends Pick<
@@ -57,19 +65,8 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
   validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 } as ScanFlags);
   checkEndpointEnv();
   const config = flags.config ? loadConfig(flags.config).config : {};
-  const region = flags.region || (await resolveRegion(flags.profile));
-  if (!region)
-    throw new UsageError(
-      "No AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or region in your profile).",
-    );
-  const pool = new ClientPool({
-    region,
-    roleName: flags.roleName,
-    externalId: flags.externalId,
-    orgRoleArn: flags.orgRoleArn,
-    profile: flags.profile,
-    baseCredentials: io.credentials,
-  });
+  const region = await regionOf(flags);
+  const pool = poolOf(flags, region, io.credentials);
   try {
     const checks: DoctorCheck[] = [];
     const global = (check: string, detail: string) =>

@@ -80,17 +80,9 @@ export function program(io: Io, result: Result): Command {
       "\nExit codes: 0 all clear, 3 open findings at or above --fail-on, 4 an in-scope account not audited, 2 usage or configuration error, 1 anything else.",
     );
 
-  const withLogging = (c: Command) =>
+  /** The scanning identity and the scope: the same flags, meaning the same, for scan and doctor. */
+  const withIdentityAndScope = (c: Command) =>
     c
-      .addOption(new Option("--log-level <level>", `messages on stderr: ${LOG_LEVELS.join(", ")}`).argParser(logLevel))
-      .option("--verbose", "same as --log-level info")
-      .option("--debug", "same as --log-level debug (also prints stack traces)")
-      .option("--quiet", "only errors on stderr (no progress, no warnings)", false);
-
-  withLogging(
-    cmd
-      .command("scan")
-      .description("Scan every account of the organization and report IAM users and root users without MFA.")
       .option("--profile <name>", "AWS named profile for the scanning identity")
       .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
       .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
@@ -99,7 +91,21 @@ export function program(io: Io, result: Result): Command {
       .option("--accounts <ids>", "only these account ids (comma-separated)", list)
       .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
       .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
-      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list)
+      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list);
+
+  const withLogging = (c: Command) =>
+    c
+      .addOption(new Option("--log-level <level>", `messages on stderr: ${LOG_LEVELS.join(", ")}`).argParser(logLevel))
+      .option("--verbose", "same as --log-level info")
+      .option("--debug", "same as --log-level debug (also prints stack traces)")
+      .option("--quiet", "only errors on stderr (no progress, no warnings)", false);
+
+  withLogging(
+    withIdentityAndScope(
+      cmd
+        .command("scan")
+        .description("Scan every account of the organization and report IAM users and root users without MFA."),
+    )
       .option("--checks <ids>", "run only these checks (comma-separated; see orgmfa checks)", list)
       .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", list)
       .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
@@ -189,20 +195,13 @@ export function program(io: Io, result: Result): Command {
     });
 
   withLogging(
-    cmd
-      .command("doctor")
-      .description(
-        "Pre-flight before and after rolling out the member StackSet: credentials, Organizations, then every in-scope account (audit role, each IAM read, Security Hub), the bucket and the topic.",
-      )
-      .option("--profile <name>", "AWS named profile for the scanning identity")
-      .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
-      .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
-      .option("--external-id <id>", "external id for the audit role's AssumeRole")
-      .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
-      .option("--accounts <ids>", "only these account ids (comma-separated)", list)
-      .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
-      .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
-      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list)
+    withIdentityAndScope(
+      cmd
+        .command("doctor")
+        .description(
+          "Pre-flight before and after rolling out the member StackSet: credentials, Organizations, then every in-scope account (audit role, each IAM read, Security Hub), the bucket and the topic.",
+        ),
+    )
       .option("--config <file>", "JSON config (its scope: accounts, OUs)")
       .option("--concurrency <n>", "accounts checked at once", int("--concurrency"), 8)
       .option("--security-hub", "also check that Security Hub is enabled and readable in every account", false)

@@ -311,6 +311,32 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGI
  * Returns the exit code of CONTRACT.md. Every flag and output path is checked before the first
  * AWS call; a reader that closes stdout early costs nothing but that output.
  */
+/** The region the flags or the standard chain give; a usage error naming the ways to set one otherwise. */
+export async function regionOf(flags: Pick<ScanFlags, "region" | "profile">): Promise<string> {
+  const region = flags.region || (await resolveRegion(flags.profile));
+  if (!region)
+    throw new UsageError(
+      "No AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or region in your profile).",
+    );
+  return region;
+}
+
+/** The client pool of the scanning identity the flags describe (scan and doctor alike). */
+export function poolOf(
+  flags: Pick<ScanFlags, "roleName" | "externalId" | "orgRoleArn" | "profile">,
+  region: string,
+  credentials?: AwsCredentialIdentityProvider,
+): ClientPool {
+  return new ClientPool({
+    region,
+    roleName: flags.roleName,
+    externalId: flags.externalId,
+    orgRoleArn: flags.orgRoleArn,
+    profile: flags.profile,
+    baseCredentials: credentials,
+  });
+}
+
 export async function runScanCommand(
   flags: ScanFlags,
   io: ScanIo,
@@ -330,11 +356,7 @@ export async function runScanCommand(
     ...applyCheckFlags(loaded.config, flags),
     ...(flags.completeInventory ? { completeInventory: true } : {}),
   };
-  const region = flags.region || (await resolveRegion(flags.profile));
-  if (!region)
-    throw new UsageError(
-      "No AWS region: pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or region in your profile).",
-    );
+  const region = await regionOf(flags);
   const progress = new Progress(err, {
     live: err.isTTY && !flags.quiet,
     periodic: flags.progress === true && !err.isTTY,
@@ -344,14 +366,7 @@ export async function runScanCommand(
     if (log.level === "info" || log.level === "debug" || (err.isTTY && !flags.quiet)) err.write(`${m}\n`);
   };
 
-  const pool = new ClientPool({
-    region,
-    roleName: flags.roleName,
-    externalId: flags.externalId,
-    orgRoleArn: flags.orgRoleArn,
-    profile: flags.profile,
-    baseCredentials: io.credentials,
-  });
+  const pool = poolOf(flags, region, io.credentials);
   const ledger = new DeliveryLedger();
   const stopSignals = onSignals(io, (signal) => {
     progress.end();
