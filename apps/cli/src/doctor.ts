@@ -1,5 +1,4 @@
 import {
-  ClientPool,
   DiscoveryError,
   type DoctorCheck,
   discoverOrganization,
