@@ -229,12 +229,14 @@ export class CentralStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
       NODE_OPTIONS: "--enable-source-maps",
     };
+    const logGroups: Record<string, logs.LogGroup> = {};
     const fn = (name: "discover" | "scan-batch" | "publish", timeout: Duration) => {
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
         encryptionKey: key,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      logGroups[name] = logGroup;
       const f = new NodejsFunction(this, name, {
         entry: path.join(REPO_ROOT, "apps/functions/src", `${name}.ts`),
         handler: "handler",
@@ -431,7 +433,7 @@ export class CentralStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    new Schedule(this, "Daily", {
+    const schedule = new Schedule(this, "Daily", {
       description: "Runs the orgmfa scan",
       schedule: ScheduleExpression.expression(c.schedule, TimeZone.of(c.scheduleTimezone)),
       target: new StepFunctionsStartExecution(this.stateMachine, {
@@ -441,8 +443,21 @@ export class CentralStack extends Stack {
       }),
     });
 
+    // What an operator needs: to run a scan now with the deployed config (the schedule's input),
+    // read the results, follow the logs, and grant or audit access.
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, "ScheduleName", {
+      value: schedule.scheduleName,
+      description: "Its target input is the deployed scan config: pass it to start-execution to run a scan now.",
+    });
     new CfnOutput(this, "ReportBucket", { value: this.bucket.bucketName });
     new CfnOutput(this, "DigestTopicArn", { value: this.topic.topicArn });
+    new CfnOutput(this, "KeyArn", { value: key.keyArn });
+    new CfnOutput(this, "ScannerRoleArn", { value: this.scannerRole.roleArn });
+    new CfnOutput(this, "WorkflowLogGroup", { value: workflowLogs.logGroupName });
+    for (const [name, group] of Object.entries(logGroups))
+      new CfnOutput(this, `${name.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase())}LogGroup`, {
+        value: group.logGroupName,
+      });
   }
 }

@@ -287,7 +287,18 @@ describe("CentralStack and ManagementAccountStack", () => {
 
   it("outputs what an operator needs to run and read a scan", () => {
     expect(Object.keys(central.toJSON().Outputs)).toEqual(
-      expect.arrayContaining(["StateMachineArn", "ReportBucket", "DigestTopicArn"]),
+      expect.arrayContaining([
+        "StateMachineArn",
+        "ScheduleName",
+        "ReportBucket",
+        "DigestTopicArn",
+        "KeyArn",
+        "ScannerRoleArn",
+        "WorkflowLogGroup",
+        "DiscoverLogGroup",
+        "ScanBatchLogGroup",
+        "PublishLogGroup",
+      ]),
     );
   });
 
