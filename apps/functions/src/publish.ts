@@ -1,4 +1,11 @@
-import { discoveryFilters, loadReportAt, ownersUnreadWarning, publishReport, reportRun } from "@orgmfa/aws";
+import {
+  discoveryFilters,
+  hubProblems,
+  loadReportAt,
+  ownersUnreadWarning,
+  publishReport,
+  reportRun,
+} from "@orgmfa/aws";
 import {
   type AccountEntry,
   accountEntry,
@@ -42,18 +49,19 @@ export async function handler(
     const entries = new Map<string, AccountEntry>();
     // Member accounts' hubs were synced by the ScanBatch that scanned them; what did not land there
     // is reported (the account's notes, the digest, a metric), and the run still succeeds.
-    const hubProblems: Array<{ target: "securityhub"; message: string }> = [];
+    const undelivered: Array<{ target: "securityhub"; message: string }> = [];
+    let hubAccountsFailed = 0;
     await store.results(keys.results, [...targetOf.keys()], (result) => {
       const { delivery, ...outcome } = result;
       const target = targetOf.get(outcome.accountId);
       if (!target) return;
       const entry = accountEntry(target, outcome, policy, now, { packUsers: true });
-      const hub = delivery?.securityHub;
-      if (hub && (hub.error || hub.refused > 0)) {
-        const what = hub.error ? `${hub.error.code}: ${hub.error.message}` : `${hub.refused} finding(s) refused`;
-        const note = `Security Hub (${s.AWS_REGION}): this account's findings did not all land (${what}); they are in this report.`;
+      const problems = delivery ? hubProblems(delivery.securityHub) : [];
+      if (problems.length) {
+        const note = `Security Hub (${s.AWS_REGION}): this account's findings did not all land (${problems.map((p) => p.message).join("; ")}); they are in this report.`;
         entry.account.notes = [...(entry.account.notes ?? []), note];
-        hubProblems.push({ target: "securityhub", message: `account ${outcome.accountId}: ${what}` });
+        undelivered.push(...problems);
+        hubAccountsFailed++;
       }
       entries.set(outcome.accountId, entry);
     });
@@ -100,13 +108,13 @@ export async function handler(
           ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT === "true" } }
           : {}),
       },
-      { policy, earlierProblems: hubProblems },
+      { policy, earlierProblems: undelivered },
     );
     const sum = report.summary;
     metrics.addMetric("OpenFindings", "Count", sum.findings.open);
     metrics.addMetric("UsersWithoutMfa", "Count", sum.users.withoutMfa);
     metrics.addMetric("Coverage", "Percent", sum.coverage * 100);
-    metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubProblems.length);
+    metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubAccountsFailed);
     logger.info("published", { scanId: report.scanId, open: sum.findings.open, coverage: sum.coverage });
     if (delivery.problems.length) throw new DeliveryError(delivery.problems);
     return {

@@ -5,6 +5,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import type { HubSyncResult } from "@orgmfa/aws";
 import type { AccountOutcome, AccountTarget, OrgMfaConfig } from "@orgmfa/core";
 import pLimit from "p-limit";
 
@@ -35,16 +36,8 @@ export interface RunContext {
 
 /** One account's result object: its outcome, and what happened to its delivery in ScanBatch. */
 export type AccountResult = AccountOutcome & {
-  delivery?: {
-    /** The account's own Security Hub, synced by the ScanBatch that scanned it (null: not attempted). */
-    securityHub: {
-      imported: number;
-      archived: number;
-      unchanged: number;
-      refused: number;
-      error: { code: string; message: string } | null;
-    } | null;
-  };
+  /** The account's own Security Hub, synced by the ScanBatch that scanned it (absent: not attempted). */
+  delivery?: { securityHub: HubSyncResult };
 };
 
 /** What Discover returns, and what the Map's batches and Publish receive. */

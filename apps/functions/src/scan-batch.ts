@@ -1,5 +1,5 @@
-import { type ClientPool, errorCode, errorMessage, scanAccounts, syncSecurityHub, withPolicy } from "@orgmfa/aws";
-import { type AccountOutcome, type AccountTarget, buildReport, type Policy, policyFromConfig } from "@orgmfa/core";
+import { hubProblems, scanAccounts, syncAccountHub, withPolicy } from "@orgmfa/aws";
+import { type AccountOutcome, type AccountTarget, policyFromConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type AccountResult, type RunContext, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -28,7 +28,7 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
     // accounts still in progress, which Publish then reports FAILED.
     let scanned = 0;
     let failed = 0;
-    let hubProblems = 0;
+    let hubsFailed = 0;
     const writes: Promise<void>[] = [];
     const targetOf = new Map(event.Items.map((t) => [t.accountId, t]));
     const scanningAccountId = s.SECURITY_HUB === "true" ? (await pool.whoAmI()).account : null;
@@ -38,8 +38,16 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
       const result: AccountResult = { ...outcome };
       const target = targetOf.get(outcome.accountId);
       if (scanningAccountId && target && outcome.kind === "facts" && outcome.accountId !== scanningAccountId) {
-        result.delivery = { securityHub: await accountHub(pool, run, policy, target, outcome, scanningAccountId) };
-        if (result.delivery.securityHub?.error || result.delivery.securityHub?.refused) hubProblems++;
+        const hub = await syncAccountHub(pool, {
+          run: runReportFields(run, s.ORGMFA_VERSION),
+          target,
+          outcome,
+          policy,
+          region: s.AWS_REGION,
+          scanningAccountId,
+        });
+        result.delivery = { securityHub: hub };
+        if (hubProblems(hub).length) hubsFailed++;
       }
       await store.put(keys.result(outcome.accountId), result);
     };
@@ -63,57 +71,10 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
     await Promise.all(writes);
     metrics.addMetric("AccountsAudited", "Count", scanned - failed);
     metrics.addMetric("AccountsFailed", "Count", failed);
-    if (scanningAccountId) metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubProblems);
+    if (scanningAccountId) metrics.addMetric("SecurityHubDeliveryFailed", "Count", hubsFailed);
     return { scanned, failed };
   } finally {
     metrics.publishStoredMetrics();
     pool.destroy();
-  }
-}
-
-/**
- * One account's findings into its own Security Hub (new or changed ones; resolved ones archived),
- * as the single-account report of that account. Never throws: a hub that is not enabled or that
- * refuses is recorded, and the account stays audited.
- */
-async function accountHub(
-  pool: ClientPool,
-  run: RunContext,
-  policy: Policy,
-  target: AccountTarget,
-  outcome: AccountOutcome,
-  scanningAccountId: string,
-): Promise<NonNullable<NonNullable<AccountResult["delivery"]>["securityHub"]>> {
-  const s = settings();
-  try {
-    const report = buildReport({
-      ...runReportFields(run, s.ORGMFA_VERSION),
-      targets: [target],
-      outcomes: new Map([[outcome.accountId, outcome]]),
-      policy,
-    });
-    const r = await syncSecurityHub(pool, {
-      report,
-      policy,
-      region: s.AWS_REGION,
-      scanningAccountId,
-      hubs: [outcome.accountId],
-    });
-    const hub = r.hubs[0];
-    return {
-      imported: hub?.imported ?? 0,
-      archived: hub?.archived ?? 0,
-      unchanged: hub?.unchanged ?? 0,
-      refused: hub?.failed.length ?? 0,
-      error: hub?.error ?? null,
-    };
-  } catch (e) {
-    return {
-      imported: 0,
-      archived: 0,
-      unchanged: 0,
-      refused: 0,
-      error: { code: errorCode(e), message: errorMessage(e) },
-    };
   }
 }

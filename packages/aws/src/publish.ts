@@ -10,7 +10,7 @@ import {
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
 import { type S3Target, type StoredScan, storeScan } from "./s3-store";
-import { type SecurityHubSyncResult, syncSecurityHub } from "./security-hub";
+import { hubProblems, type SecurityHubSyncResult, syncSecurityHub } from "./security-hub";
 import { publishAccountMessages, publishDigest } from "./sns-notifier";
 
 export interface PublishTargets {
@@ -77,18 +77,7 @@ export async function publishReport(
     try {
       const sh = await syncSecurityHub(pool, { report, policy: o.policy, clock, ...targets.securityHub });
       result.securityHub = sh;
-      for (const hub of sh.hubs) {
-        if (hub.error)
-          result.problems.push({
-            target: "securityhub",
-            message: `account ${hub.accountId}: ${hub.error.code}: ${hub.error.message}`,
-          });
-        if (hub.failed.length)
-          result.problems.push({
-            target: "securityhub",
-            message: `account ${hub.accountId}: ${hub.failed.length} finding(s) refused, e.g. ${hub.failed[0]?.id} (${hub.failed[0]?.code}: ${hub.failed[0]?.message})`,
-          });
-      }
+      for (const hub of sh.hubs) result.problems.push(...hubProblems(hub));
     } catch (e) {
       failed("securityhub", e);
     }

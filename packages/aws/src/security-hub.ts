@@ -6,9 +6,13 @@ import {
   type SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
 import {
+  type AccountOutcome,
+  type AccountTarget,
   type AsffFinding,
   archivedAsff,
   asffFindings,
+  type BuildReportInput,
+  buildReport,
   type Clock,
   CONTENT_HASH_FIELD,
   defaultProductArn,
@@ -210,4 +214,66 @@ export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOption
     hubs: results,
     problems: results.reduce((n, r) => n + (r.error ? 1 : 0) + r.failed.length, 0),
   };
+}
+
+/** What did not land in one hub, as delivery problems: none when everything did. */
+export function hubProblems(hub: HubSyncResult): Array<{ target: "securityhub"; message: string }> {
+  const problems: Array<{ target: "securityhub"; message: string }> = [];
+  if (hub.error)
+    problems.push({
+      target: "securityhub",
+      message: `account ${hub.accountId}: ${hub.error.code}: ${hub.error.message}`,
+    });
+  const [first] = hub.failed;
+  if (first)
+    problems.push({
+      target: "securityhub",
+      message: `account ${hub.accountId}: ${hub.failed.length} finding(s) refused, e.g. ${first.id} (${first.code}: ${first.message})`,
+    });
+  return problems;
+}
+
+/**
+ * One account's findings into its own hub, from that account's outcome alone (its single-account
+ * report): what the deployed workflow does in the ScanBatch that scanned the account, holding its
+ * credentials. Never throws: a hub that is not enabled or that refuses is in the result's `error` or
+ * `failed`, and the account stays audited.
+ */
+export async function syncAccountHub(
+  pool: ClientPool,
+  o: {
+    run: Pick<BuildReportInput, "scanId" | "toolVersion" | "startedAt" | "finishedAt" | "organizationId" | "partition">;
+    target: AccountTarget;
+    outcome: AccountOutcome;
+    policy: Policy;
+    region: string;
+    scanningAccountId: string;
+  },
+): Promise<HubSyncResult> {
+  const accountId = o.outcome.accountId;
+  try {
+    const report = buildReport({
+      ...o.run,
+      targets: [o.target],
+      outcomes: new Map([[accountId, o.outcome]]),
+      policy: o.policy,
+    });
+    const r = await syncSecurityHub(pool, {
+      report,
+      policy: o.policy,
+      region: o.region,
+      scanningAccountId: o.scanningAccountId,
+      hubs: [accountId],
+    });
+    return r.hubs[0] ?? { accountId, imported: 0, archived: 0, unchanged: 0, failed: [], error: null };
+  } catch (e) {
+    return {
+      accountId,
+      imported: 0,
+      archived: 0,
+      unchanged: 0,
+      failed: [],
+      error: { code: errorCode(e), message: errorMessage(e) },
+    };
+  }
 }
