@@ -10,7 +10,6 @@ import {
   type AccountTarget,
   type AsffFinding,
   archivedAsff,
-  asffFindings,
   type BuildReportInput,
   buildReport,
   type Clock,
@@ -18,10 +17,12 @@ import {
   defaultProductArn,
   findingsToArchive,
   GENERATOR_PREFIX,
+  importAccount,
   type Policy,
   type ScanReport,
   type StoredAsffFinding,
   systemClock,
+  toAsff,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
@@ -146,67 +147,70 @@ async function importAll(
 export async function syncSecurityHub(pool: ClientPool, o: SecurityHubSyncOptions): Promise<SecurityHubSyncResult> {
   const clock = o.clock ?? systemClock;
   const ctx = { region: o.region, scanningAccountId: o.scanningAccountId };
+  // Only the hubs asked for, and only their findings made into ASFF (Publish, syncing the scanning
+  // account's hub, would otherwise build and hash every finding of the organization).
+  const only = o.hubs ? new Set(o.hubs) : null;
+  const wanted = (accountId: string) => !only || only.has(accountId);
   const byHub = new Map<string, AsffFinding[]>();
-  const hubs = new Set<string>([o.scanningAccountId]);
-  for (const a of o.report.accounts) if (a.status === "AUDITED") hubs.add(a.accountId);
-  for (const f of asffFindings(o.report, ctx)) {
-    const list = byHub.get(f.AwsAccountId);
+  const hubs = new Set<string>(wanted(o.scanningAccountId) ? [o.scanningAccountId] : []);
+  for (const a of o.report.accounts) if (a.status === "AUDITED" && wanted(a.accountId)) hubs.add(a.accountId);
+  for (const finding of o.report.findings) {
+    const at = importAccount(finding, ctx);
+    if (!wanted(at)) continue;
+    const f = toAsff(finding, o.report, ctx);
+    const list = byHub.get(at);
     if (list) list.push(f);
-    else byHub.set(f.AwsAccountId, [f]);
-    hubs.add(f.AwsAccountId);
+    else byHub.set(at, [f]);
+    hubs.add(at);
   }
 
   const limit = pLimit(o.concurrency ?? 8);
-  const only = o.hubs ? new Set(o.hubs) : null;
   // Judged against this scan's time: every UpdatedAt orgmfa sends is the finishedAt of a scan.
   const refreshBefore = Date.parse(o.report.finishedAt) - (o.refreshAfterMs ?? 30 * 86_400_000);
   const results = await Promise.all(
-    [...hubs]
-      .filter((id) => !only || only.has(id))
-      .sort()
-      .map((accountId) =>
-        limit(async (): Promise<HubSyncResult> => {
-          const result: HubSyncResult = { accountId, imported: 0, archived: 0, unchanged: 0, failed: [], error: null };
-          const client = pool.securityHub(accountId, accountId === o.scanningAccountId ? "self" : "audit-role");
-          const productArn = defaultProductArn(o.report.partition, o.region, accountId);
-          try {
-            const existing = await activeOrgMfaFindings(client, accountId, productArn);
-            const stored = new Map(existing.map((e) => [e.Id, e]));
-            const all = (byHub.get(accountId) ?? []).map((f) => ({
-              ...f,
-              CreatedAt: stored.get(f.Id)?.CreatedAt ?? f.CreatedAt,
-            }));
-            // New or changed findings are imported; an unchanged one only when its last import is old.
-            const current = all.filter((f) => {
-              const e = stored.get(f.Id);
-              return (
-                !e ||
-                e.ProductFields?.[CONTENT_HASH_FIELD] !== f.ProductFields?.[CONTENT_HASH_FIELD] ||
-                !(Date.parse(e.UpdatedAt ?? "") >= refreshBefore)
-              );
-            });
-            result.unchanged = all.length - current.length;
-            const resolved = findingsToArchive(existing as StoredAsffFinding[], o.report, o.policy).map((e) =>
-              archivedAsff(e, clock.now()),
+    [...hubs].sort().map((accountId) =>
+      limit(async (): Promise<HubSyncResult> => {
+        const result: HubSyncResult = { accountId, imported: 0, archived: 0, unchanged: 0, failed: [], error: null };
+        const client = pool.securityHub(accountId, accountId === o.scanningAccountId ? "self" : "audit-role");
+        const productArn = defaultProductArn(o.report.partition, o.region, accountId);
+        try {
+          const existing = await activeOrgMfaFindings(client, accountId, productArn);
+          const stored = new Map(existing.map((e) => [e.Id, e]));
+          const all = (byHub.get(accountId) ?? []).map((f) => ({
+            ...f,
+            CreatedAt: stored.get(f.Id)?.CreatedAt ?? f.CreatedAt,
+          }));
+          // New or changed findings are imported; an unchanged one only when its last import is old.
+          const current = all.filter((f) => {
+            const e = stored.get(f.Id);
+            return (
+              !e ||
+              e.ProductFields?.[CONTENT_HASH_FIELD] !== f.ProductFields?.[CONTENT_HASH_FIELD] ||
+              !(Date.parse(e.UpdatedAt ?? "") >= refreshBefore)
             );
-            const r = await importAll(
-              client,
-              [...current, ...resolved],
-              o.failedFindingRetries ?? 3,
-              o.retryDelayMs ?? 500,
-            );
-            const refused = new Set(r.failed.map((f) => f.id));
-            result.imported = current.filter((f) => !refused.has(f.Id)).length;
-            result.archived = resolved.filter((f) => !refused.has(f.Id)).length;
-            result.failed = r.failed;
-          } catch (e) {
-            result.error = { code: errorCode(e), message: errorMessage(e) };
-          } finally {
-            pool.release(accountId);
-          }
-          return result;
-        }),
-      ),
+          });
+          result.unchanged = all.length - current.length;
+          const resolved = findingsToArchive(existing as StoredAsffFinding[], o.report, o.policy).map((e) =>
+            archivedAsff(e, clock.now()),
+          );
+          const r = await importAll(
+            client,
+            [...current, ...resolved],
+            o.failedFindingRetries ?? 3,
+            o.retryDelayMs ?? 500,
+          );
+          const refused = new Set(r.failed.map((f) => f.id));
+          result.imported = current.filter((f) => !refused.has(f.Id)).length;
+          result.archived = resolved.filter((f) => !refused.has(f.Id)).length;
+          result.failed = r.failed;
+        } catch (e) {
+          result.error = { code: errorCode(e), message: errorMessage(e) };
+        } finally {
+          pool.release(accountId);
+        }
+        return result;
+      }),
+    ),
   );
   return {
     imported: results.reduce((n, r) => n + r.imported, 0),
