@@ -2,7 +2,7 @@ import {
   discoveryFilters,
   hubProblems,
   loadReportAt,
-  ownersUnreadWarning,
+  ownersUnreadWarnings,
   publishReport,
   reportRun,
 } from "@orgmfa/aws";
@@ -91,7 +91,7 @@ export async function handler(
           now: new Date(),
           accountIds: new Set(run.targets.map((t) => t.accountId)),
         }),
-        ...[ownersUnreadWarning(run.ownersUnread ?? 0, run.config.ownerTag)].filter((w) => w !== null),
+        ...ownersUnreadWarnings(run.ownersUnread ?? 0, run.config.ownerTag),
       ],
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);

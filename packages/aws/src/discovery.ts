@@ -32,16 +32,18 @@ export interface DiscoveryFilters {
   ownerTagDeadline?: number;
 }
 
-/** The report warning for owners that could not be read, or null when every owner was read. */
-export function ownersUnreadWarning(
+/** The report warning for owners that could not be read: none when every owner was read. */
+export function ownersUnreadWarnings(
   unread: number,
   ownerTag: string | undefined,
-): { field: string; message: string } | null {
-  if (!ownerTag || unread === 0) return null;
-  return {
-    field: "ownerTag",
-    message: `${unread} in-scope account(s) have no owner in this report: their "${ownerTag}" tag could not be read (Organizations throttled ListTagsForResource, or discovery's time budget ran out). Their findings are complete; only the owner column is empty.`,
-  };
+): Array<{ field: string; message: string }> {
+  if (!ownerTag || unread === 0) return [];
+  return [
+    {
+      field: "ownerTag",
+      message: `${unread} in-scope account(s) have no owner in this report: their "${ownerTag}" tag could not be read (Organizations throttled ListTagsForResource, or discovery's time budget ran out). Their findings are complete; only the owner column is empty.`,
+    },
+  ];
 }
 
 export interface Discovery {

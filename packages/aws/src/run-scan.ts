@@ -12,7 +12,7 @@ import {
   systemClock,
 } from "@orgmfa/core";
 import type { ClientPool } from "./client-pool";
-import { type DiscoveryFilters, discoverOrganization, ownersUnreadWarning } from "./discovery";
+import { type DiscoveryFilters, discoverOrganization, ownersUnreadWarnings } from "./discovery";
 import { type ScanAccountsOptions, scanAccounts } from "./scan-accounts";
 
 export interface RunScanOptions extends ScanAccountsOptions {
@@ -99,10 +99,9 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   o.onPhase?.("discovering the organization");
   const filters = discoveryFilters(config, o.filters);
   const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
-  const owners = ownersUnreadWarning(discovery.ownersUnread, filters.ownerTag);
   const warnings = [
     ...(o.warningsFor?.(new Set(discovery.targets.map((t) => t.accountId))) ?? []),
-    ...(owners ? [owners] : []),
+    ...ownersUnreadWarnings(discovery.ownersUnread, filters.ownerTag),
   ];
   for (const w of warnings) o.onWarning?.(w);
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);

@@ -84,17 +84,16 @@ export async function loadReportAt(
   bucket: string,
   key: string,
 ): Promise<{ report: ScanReport | null; warning: string | null }> {
-  const target = { bucket };
   try {
-    const r = await s3.send(new GetObjectCommand({ Bucket: target.bucket, Key: key }));
+    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return { report: parseReportJson((await r.Body?.transformToString("utf8")) ?? ""), warning: null };
   } catch (e) {
     if (e instanceof ReportSchemaError)
       return {
         report: null,
-        warning: `ignoring s3://${target.bucket}/${key}: not a valid orgmfa report (${e.problems[0]})`,
+        warning: `ignoring s3://${bucket}/${key}: not a valid orgmfa report (${e.problems[0]})`,
       };
     if (errorCode(e) === "NoSuchKey") return { report: null, warning: null };
-    return { report: null, warning: `cannot read s3://${target.bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
+    return { report: null, warning: `cannot read s3://${bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
   }
 }

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { discoverOrganization, ownersUnreadWarning } from "../src";
+import { discoverOrganization, ownersUnreadWarnings } from "../src";
 
 // Organizations' shapes need a mock for what the emulator cannot show: how many calls are in flight.
 const orgs = new OrganizationsClient({
@@ -72,6 +72,6 @@ describe("discovery", () => {
     expect(calls).toBeLessThan(4);
     expect(d.ownersUnread).toBe(4 - calls);
     expect(d.targets.filter((t) => t.owner !== null)).toHaveLength(calls);
-    expect(ownersUnreadWarning(d.ownersUnread, "owner")?.message).toMatch(/in-scope account\(s\) have no owner/);
+    expect(ownersUnreadWarnings(d.ownersUnread, "owner")[0]?.message).toMatch(/in-scope account\(s\) have no owner/);
   });
 });

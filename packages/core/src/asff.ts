@@ -14,14 +14,6 @@ import {
 } from "./types";
 
 /**
- * The ASFF fields orgmfa writes, as a finding provider. Security Hub's customer owns `Workflow`,
- * `Note`, `UserDefinedFields` and `VerificationState`, and the top-level `Severity`, `Types`,
- * `Confidence`, `Criticality` and `RelatedFindings` (analysts change them with BatchUpdateFindings),
- * so orgmfa never sends them: severity and types go in `FindingProviderFields` only, which Security
- * Hub copies to the top level of a new finding, and of an existing one only where no
- * BatchUpdateFindings has changed them ("Using FindingProviderFields", Security Hub User Guide).
- */
-/**
  * ASFF fields that belong to Security Hub's customer: a finding provider never sends them ("Using
  * FindingProviderFields" and the BatchImportFindings API reference). `toAsff` and `archivedAsff` never
  * write them; the tests check every finding against this list.
@@ -39,6 +31,14 @@ export const CUSTOMER_OWNED_ASFF_FIELDS = [
   "VerificationState",
 ] as const;
 
+/**
+ * The ASFF fields orgmfa writes, as a finding provider. Security Hub's customer owns `Workflow`,
+ * `Note`, `UserDefinedFields` and `VerificationState`, and the top-level `Severity`, `Types`,
+ * `Confidence`, `Criticality` and `RelatedFindings` (analysts change them with BatchUpdateFindings),
+ * so orgmfa never sends them: severity and types go in `FindingProviderFields` only, which Security
+ * Hub copies to the top level of a new finding, and of an existing one only where no
+ * BatchUpdateFindings has changed them ("Using FindingProviderFields", Security Hub User Guide).
+ */
 export interface AsffFinding {
   SchemaVersion: "2018-10-08";
   Id: string;
