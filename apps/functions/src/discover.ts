@@ -1,4 +1,4 @@
-import { discoverOrganization, discoveryFilters, errorCode, errorMessage, newScanId } from "@orgmfa/aws";
+import { discoverOrganization, discoveryFilters, newScanId } from "@orgmfa/aws";
 import { latestKeyPrefix, type OrgMfaConfig, parseConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
@@ -32,6 +32,9 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     );
     const keys = runKeys(s.REPORT_PREFIX, scanId);
     const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
+    // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
+    // scan before this run, never with the report it wrote itself.
+    const previous = await store.snapshot(`${latestKeyPrefix(s.REPORT_PREFIX)}report.json`, keys.previous);
     const run: RunContext = {
       scanId,
       startedAt: startedAt.toISOString(),
@@ -40,27 +43,12 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       rootCredentialsManagement: discovery.rootCredentialsManagement,
       config,
       targets: discovery.targets,
-      previousKey: null,
-      previousWarning: null,
       ownersUnread: discovery.ownersUnread,
+      previousKey: previous.key,
+      previousWarning: previous.warning,
     };
     const inScope = discovery.targets.filter((t) => t.skip === null);
-    // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
-    // scan before this run, never with the report it wrote itself.
-    const latestKey = `${latestKeyPrefix(s.REPORT_PREFIX)}report.json`;
-    const existing = await store.keys(latestKey).catch((e: unknown) => {
-      run.previousWarning = `cannot list s3://${s.REPORT_BUCKET}/${latestKey} (${errorCode(e)}: ${errorMessage(e)})`;
-      return [] as string[];
-    });
-    if (existing.includes(latestKey)) {
-      try {
-        await store.copy(latestKey, keys.previous);
-        run.previousKey = keys.previous;
-      } catch (e) {
-        run.previousWarning = `cannot copy s3://${s.REPORT_BUCKET}/${latestKey} (${errorCode(e)}: ${errorMessage(e)})`;
-      }
-    }
-    if (run.previousWarning) logger.warn(run.previousWarning);
+    if (previous.warning) logger.warn(previous.warning);
     await store.put(keys.context, run);
     await store.put(keys.targets, inScope);
     logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });

@@ -5,7 +5,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { HubSyncResult } from "@orgmfa/aws";
+import { errorCode, errorMessage, type HubSyncResult } from "@orgmfa/aws";
 import type { AccountOutcome, AccountTarget, OrgMfaConfig } from "@orgmfa/core";
 import pLimit from "p-limit";
 
@@ -107,6 +107,26 @@ export class RunStore {
         ...(this.kmsKeyId ? { ServerSideEncryption: "aws:kms", SSEKMSKeyId: this.kmsKeyId } : {}),
       }),
     );
+  }
+
+  /**
+   * Copies `from` to `to` when `from` exists (found by listing, see {@link keys}). The key of the copy,
+   * or null when there was nothing to copy; a warning when it could not be listed or copied.
+   */
+  async snapshot(from: string, to: string): Promise<{ key: string | null; warning: string | null }> {
+    let exists: boolean;
+    try {
+      exists = (await this.keys(from)).includes(from);
+    } catch (e) {
+      return { key: null, warning: `cannot list s3://${this.bucket}/${from} (${errorCode(e)}: ${errorMessage(e)})` };
+    }
+    if (!exists) return { key: null, warning: null };
+    try {
+      await this.copy(from, to);
+      return { key: to, warning: null };
+    } catch (e) {
+      return { key: null, warning: `cannot copy s3://${this.bucket}/${from} (${errorCode(e)}: ${errorMessage(e)})` };
+    }
   }
 
   /**
