@@ -237,6 +237,9 @@ export class CentralStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       logGroups[name] = logGroup;
+      // A function given its own role and log group writes there only with this grant (CDK adds
+      // AWSLambdaBasicExecutionRole only to roles it creates itself).
+      logGroup.grantWrite(this.scannerRole);
       const f = new NodejsFunction(this, name, {
         entry: path.join(REPO_ROOT, "apps/functions/src", `${name}.ts`),
         handler: "handler",

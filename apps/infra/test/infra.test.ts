@@ -154,6 +154,28 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("lets each function write its own log group (a role CDK did not create gets no logs permission by itself)", () => {
+    const fns = Object.values(central.findResources("AWS::Lambda::Function")) as Array<{
+      Properties: { Role: { "Fn::GetAtt": [string, string] }; LoggingConfig: { LogGroup: { Ref: string } } };
+    }>;
+    const policies = Object.values(central.findResources("AWS::IAM::Policy")) as Array<{
+      Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<Record<string, unknown>> } };
+    }>;
+    for (const f of fns) {
+      const role = f.Properties.Role["Fn::GetAtt"][0];
+      const group = f.Properties.LoggingConfig.LogGroup.Ref;
+      const statements = policies
+        .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: { "Fn::GetAtt": [group, "Arn"] },
+        }),
+      );
+    }
+  });
+
   it("defines Discover → Distributed Map (S3 ItemReader, batches, concurrency, tolerance) → Publish, with retries", () => {
     expect(definition.StartAt).toBe("Discover");
     expect(definition.States.Discover.Next).toBe("ScanAccounts");
