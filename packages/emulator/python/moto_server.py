@@ -16,22 +16,38 @@
   AWS does for an account that never enabled it); moto itself never checks.
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
+- Same-account AssumeRole: moto evaluates the caller's identity policy and the role's trust policy,
+  but compares the trust policy's principal to the caller's session ARN string by string, so
+  "arn:aws:iam::<account>:root" (which AWS takes to mean every principal of the account the
+  identity policy lets in) or the role's own ARN never match. They match here as in AWS; the
+  identity policy is still required, as in AWS.
+- S3 CopyObject (and UploadPartCopy) is authorised as AWS does: s3:PutObject on the destination and
+  also s3:GetObject on the source; moto checks only the destination, so a role that may write a
+  copy but not read its source would pass here and fail in AWS. Stricter only.
+- CloudFormation: an `Fn::If` (or `Ref`) that gives `AWS::NoValue` inside a list removes that
+  element, as CloudFormation does; moto left a null in the list (e.g. in a trust policy's
+  `aws:PrincipalArn` values, the member template's Discover role where it is not trusted).
 """
 
 import fnmatch
 import json
 import os
+import re
 import sys
 import threading
 import time
-from urllib.parse import parse_qs, parse_qsl, quote, urlparse, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlparse, urlsplit
 
+from moto import settings
+from moto.cloudformation import parsing as cfn_parsing
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import access_control, policy_conditions
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
+from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sns.responses import SNSResponse
 
@@ -153,6 +169,72 @@ moto_api_urls.url_paths["{0}/moto-api/orgmfa/securityhub-disabled"] = _set_hubs_
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
+
+_check_principal = access_control.IAMPolicyStatement._check_principal
+_SESSION = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/")
+
+
+def _check_principal_as_aws(self, principal):
+    if _check_principal(self, principal):
+        return True
+    session = _SESSION.match(principal or "")
+    expected = (self._statement.get("Principal") or {}).get("AWS")
+    if not session or not expected:
+        return False
+    partition, account, role = session.groups()
+    for p in expected if isinstance(expected, list) else [expected]:
+        if p in (account, f"arn:{partition}:iam::{account}:root"):
+            return True
+        named = re.match(rf"^arn:{partition}:iam::{account}:role/(?:.*/)?([^/]+)$", p)
+        if named and named.group(1) == role:
+            return True
+    return False
+
+
+access_control.IAMPolicyStatement._check_principal = _check_principal_as_aws
+
+
+def _reading_the_copy_source(method):
+    def authorised(self):
+        enforced = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+        source = self.headers.get("x-amz-copy-source")
+        if enforced and source:
+            if isinstance(source, bytes):
+                source = source.decode("utf-8")
+            # The destination was authorised (and the signature checked) as s3:PutObject already.
+            source_path = unquote(urlparse(source).path).lstrip("/")
+            parsed = urlparse(self.uri)
+            request = access_control.S3IAMRequest(
+                account_id=self.current_account,
+                method=self.method,
+                path=parsed.path + (f"?{parsed.query}" if parsed.query else ""),
+                data=self.data,
+                body=self.raw_body,
+                headers=self.headers,
+                action="GetObject",
+            )
+            request.check_action_permitted(f"arn:aws:s3:::{source_path}")
+        return method(self)
+
+    return authorised
+
+
+S3Response.copy_object = _reading_the_copy_source(S3Response.copy_object)
+S3Response.upload_part_copy = _reading_the_copy_source(S3Response.upload_part_copy)
+
+_clean_json = cfn_parsing.clean_json
+
+
+def _clean_json_without_novalue(resource_json, resources_map):
+    if isinstance(resource_json, list):
+        cleaned = [(val, _clean_json_without_novalue(val, resources_map)) for val in resource_json]
+        # An intrinsic function that came to AWS::NoValue (None) is no element at all.
+        return [c for val, c in cleaned if not (c is None and isinstance(val, dict))]
+    return _clean_json(resource_json, resources_map)
+
+
+cfn_parsing.clean_json = _clean_json_without_novalue
+
 
 def _exit_with_parent():
     parent = os.getppid()

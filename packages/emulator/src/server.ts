@@ -119,58 +119,6 @@ export interface StartEmulatorOptions {
 const STS_DENIED = (roleArn: string) =>
   `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`;
 
-/** Does a trust policy let principals of `accountId` assume the role (account-root principal)? */
-function trustsAccount(doc: string, accountId: string): boolean {
-  const policy = JSON.parse(doc) as {
-    Statement?:
-      | { Effect?: string; Principal?: { AWS?: string | string[] } }[]
-      | { Effect?: string; Principal?: { AWS?: string | string[] } };
-  };
-  const statements = Array.isArray(policy.Statement) ? policy.Statement : policy.Statement ? [policy.Statement] : [];
-  return statements.some((st) => {
-    const aws = st.Principal?.AWS;
-    const list = Array.isArray(aws) ? aws : aws ? [aws] : [];
-    return (
-      st.Effect === "Allow" && list.some((p) => p === "*" || p === accountId || p.endsWith(`:iam::${accountId}:root`))
-    );
-  });
-}
-
-/** Many shared holders at once, or one exclusive holder with nothing else in flight. */
-class ExclusiveLock {
-  private active = 0;
-  private exclusiveHeld = false;
-  private waiters: (() => void)[] = [];
-  private async until(ready: () => boolean): Promise<void> {
-    while (!ready()) await new Promise<void>((r) => this.waiters.push(r));
-  }
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
-  }
-  async shared<T>(fn: () => Promise<T>): Promise<T> {
-    await this.until(() => !this.exclusiveHeld);
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.wake();
-    }
-  }
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await this.until(() => !this.exclusiveHeld && this.active === 0);
-    this.exclusiveHeld = true;
-    try {
-      return await fn();
-    } finally {
-      this.exclusiveHeld = false;
-      this.wake();
-    }
-  }
-}
-
 /** Sends the request to moto unchanged (same headers, so signatures still verify). */
 function forward(
   motoUrl: string,
@@ -218,30 +166,26 @@ function accessKeyOf(req: http.IncomingMessage): string | null {
  *   (moto always says root has no MFA and omits AccountPasswordPresent);
  * - IAM ListOrganizationsFeatures answers (moto does not implement it);
  * - a credential report is dated when it was generated, as IAM does (moto dates every report
- *   2015-02-02T20:02:02Z while building its content when read), and can be declared older;
- * - same-account AssumeRole is judged by the trust policy as AWS does (see below).
+ *   2015-02-02T20:02:02Z while building its content when read), and can be declared older.
+ * (Same-account AssumeRole, which moto judged wrongly, is patched in python/moto_server.py.)
  * Everything else passes through untouched, byte for byte.
  */
 function startGateway(
   motoUrl: string,
   roots: Map<string, EmulatedRootState>,
-  auth: { enforced: boolean },
   features: { list: string[] },
   reportAges: Map<string, number>,
 ): Promise<http.Server> {
   const keyAccount = new Map<string, string>();
   /** When each account's credential report was generated (IAM makes a new one after four hours). */
   const generated = new Map<string, number>();
-  const lock = new ExclusiveLock();
-  /** The role's trust policy, or null when it does not exist (the wrapper's /moto-api/orgmfa/role). */
-  const roleDoc = async (roleArn: string): Promise<string | null> => {
+  /** Does the role exist (now)? The wrapper's /moto-api/orgmfa/role answers 404 when it does not. */
+  const roleExists = async (roleArn: string): Promise<boolean> => {
     const r = await fetch(`${motoUrl}/moto-api/orgmfa/role?arn=${encodeURIComponent(roleArn)}`);
-    if (r.status === 404) {
-      await r.arrayBuffer();
-      return null;
-    }
+    await r.arrayBuffer();
+    if (r.status === 404) return false;
     if (!r.ok) throw new Error(`role lookup answered ${r.status}`);
-    return ((await r.json()) as { trustPolicy: string }).trustPolicy;
+    return true;
   };
   const server = http.createServer(async (req, res) => {
     try {
@@ -260,33 +204,16 @@ function startGateway(
           );
         return;
       }
-      let sameAccountPass = false;
       if (action === "AssumeRole") {
+        // Same-account calls are judged by moto itself (the caller's identity policy and the role's
+        // trust policy; python/moto_server.py matches account-root principals as AWS does).
         const roleArn = form?.get("RoleArn") ?? "";
-        const doc = await roleDoc(roleArn);
-        if (doc === null) {
+        if (!(await roleExists(roleArn))) {
           res.writeHead(403, { "content-type": "text/xml" }).end(STS_DENIED(roleArn));
           return;
         }
-        const callerAccount = keyAccount.get(accessKeyOf(req) ?? "");
-        const targetAccount = /:iam::(\d{12}):role\//.exec(roleArn)?.[1];
-        if (auth.enforced && callerAccount && callerAccount === targetAccount) {
-          // moto compares a same-account caller to the trust policy's principal string by string,
-          // so "arn:aws:iam::<account>:root" (which AWS takes to mean the whole account) never
-          // matches a role. Decide as AWS does, then let this one request through.
-          if (!trustsAccount(doc, callerAccount)) {
-            res.writeHead(403, { "content-type": "text/xml" }).end(STS_DENIED(roleArn));
-            return;
-          }
-          sameAccountPass = true;
-        }
       }
-      const upstream = sameAccountPass
-        ? await lock.exclusive(async () => {
-            await (await fetch(`${motoUrl}/moto-api/reset-auth`, { method: "POST", body: "1" })).arrayBuffer();
-            return forward(motoUrl, req, body);
-          })
-        : await lock.shared(() => forward(motoUrl, req, body));
+      const upstream = await forward(motoUrl, req, body);
       let payload = upstream.body;
       const ok = upstream.status >= 200 && upstream.status < 300;
       if (action === "AssumeRole" && ok) {
@@ -362,10 +289,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     throw new EmulatorStartError(`${(e as Error).message}\n${stderr}`);
   }
   const roots = new Map<string, EmulatedRootState>();
-  const auth = { enforced: false };
   const features = { list: [] as string[] };
   const reportAges = new Map<string, number>();
-  const gateway = await startGateway(motoEndpoint, roots, auth, features, reportAges);
+  const gateway = await startGateway(motoEndpoint, roots, features, reportAges);
   const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
   const post = async (path: string, body?: string) => {
     const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
@@ -375,7 +301,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     endpoint,
     motoEndpoint,
     setIamEnforcement: async (on) => {
-      auth.enforced = on;
       await post("/moto-api/reset-auth", on ? "0" : "1000000000");
     },
     setOrganizationFeatures: (list) => {
@@ -394,7 +319,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       roots.clear();
       reportAges.clear();
       features.list = [];
-      auth.enforced = false;
       await post("/moto-api/reset");
       await post("/moto-api/orgmfa/securityhub-disabled", "[]");
     },
