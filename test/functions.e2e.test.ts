@@ -2,31 +2,40 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AccountTarget, ScanReport } from "@orgmfa/core";
 import {
+  accountAdminCredentials,
   DEMO_ORG,
   DeliveryReader,
   type Emulator,
+  REGION,
+  roleCredentials,
   type SeededDelivery,
   type SeededOrg,
-  scannerCredentials,
   seedDelivery,
   seedOrganization,
   startEmulator,
 } from "@orgmfa/emulator";
 import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
 import { buildApp, parseDeploymentConfig, REPO_ROOT } from "@orgmfa/infra";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, scannerEnv } from "./helpers";
+import { cleanEnv, runCli, scannerEnv } from "./helpers";
 
-// The three Lambda handlers, invoked in this process exactly as Step Functions invokes them, as
-// the scanner role with IAM enforcement on. The environment is what the CDK app sets.
+// The three Lambda handlers, invoked in this process exactly as Step Functions invokes them, each as
+// its own role (the deployed roles' statements, from packages/core/src/policies.ts) with IAM
+// enforcement on. The environment is what the CDK app sets.
 let emu: Emulator;
 let org: SeededOrg;
 let delivery: SeededDelivery;
-let env: Record<string, string>;
+type Fn = "discover" | "scanBatch" | "publish";
+let creds: Record<Fn, AwsCredentialIdentity>;
 const saved = { ...process.env };
 
 const CONFIG = {
@@ -45,11 +54,18 @@ const CONFIG = {
 beforeAll(async () => {
   emu = await startEmulator();
   org = await seedOrganization(emu, DEMO_ORG);
-  delivery = await seedDelivery(emu.endpoint, org);
-  const creds = await scannerCredentials(emu.endpoint, org.scannerRoleArn);
+  delivery = await seedDelivery(emu.endpoint, org, { as: "workflow" });
+  const roles = delivery.roles as NonNullable<SeededDelivery["roles"]>;
+  creds = {
+    discover: await roleCredentials(emu.endpoint, roles.discover, "discover"),
+    scanBatch: await roleCredentials(emu.endpoint, roles.scanBatch, "scan-batch"),
+    publish: await roleCredentials(emu.endpoint, roles.publish, "publish"),
+  };
   await emu.setIamEnforcement(true);
-  env = scannerEnv(emu.endpoint, creds);
-  Object.assign(process.env, env, {
+  // Nothing of the developer's AWS setup: only the emulator, and the role `as` puts in.
+  process.env = cleanEnv({
+    AWS_ENDPOINT_URL: emu.endpoint,
+    AWS_REGION: REGION,
     REPORT_BUCKET: delivery.bucket,
     REPORT_PREFIX: delivery.prefix,
     AUDIT_ROLE_NAME: "OrgMfaAuditRole",
@@ -69,6 +85,51 @@ afterAll(async () => {
   await emu?.stop();
 });
 
+/** Runs `fn` with the credentials of one function's role in the environment (as Lambda gives them). */
+async function as<T>(role: Fn, fn: () => Promise<T>): Promise<T> {
+  const c = creds[role];
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: c.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+    AWS_SESSION_TOKEN: c.sessionToken,
+  });
+  try {
+    return await fn();
+  } finally {
+    for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete process.env[k];
+  }
+}
+
+/** What an emulated client of one role (or the emulator's administrator) may do. */
+function client<C>(Client: new (config: object) => C, credentials?: AwsCredentialIdentity): C {
+  return new Client({
+    endpoint: emu.endpoint,
+    region: REGION,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: credentials ?? { accessKeyId: "testing", secretAccessKey: "testing" },
+  });
+}
+
+/** Reads what landed, as an administrator, with enforcement off for the reader's own calls. */
+async function asAdmin<T>(read: () => Promise<T>): Promise<T> {
+  await emu.setIamEnforcement(false);
+  try {
+    return await read();
+  } finally {
+    await emu.setIamEnforcement(true);
+  }
+}
+
+/** The run's targets, as the Distributed Map's ItemReader reads them (as the state machine's role). */
+const targetsOf = (ref: { bucket: string; targetsKey: string }) =>
+  asAdmin(async () => {
+    const s3 = client(S3Client);
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
+    s3.destroy();
+    return JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+  });
+
 /** Splits items as the Distributed Map's ItemBatcher does (MaxItemsPerBatch). */
 const batches = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
@@ -80,7 +141,10 @@ const comparable = (r: ScanReport) => ({
   finishedAt: "-",
   changes: null,
   // The CLI hashes the config file's bytes, the workflow its JSON input: both present, not equal.
-  run: r.run ? { ...r.run, configSha256: r.run.configSha256 ? "sha256" : null } : undefined,
+  // The workflow's report is built by Publish, as Publish's role; the CLI's, as the scanner role.
+  run: r.run
+    ? { ...r.run, configSha256: r.run.configSha256 ? "sha256" : null, callerArn: r.run.callerArn ? "-" : null }
+    : undefined,
   accounts: r.accounts.map((a) => ({
     ...a,
     credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null,
@@ -94,11 +158,19 @@ interface Handlers {
   publish: typeof import("@orgmfa/functions/publish").handler;
 }
 
-const sources = async (): Promise<Handlers> => ({
-  discover: (await import("@orgmfa/functions/discover")).handler,
-  scanBatch: (await import("@orgmfa/functions/scan-batch")).handler,
-  publish: (await import("@orgmfa/functions/publish")).handler,
+/** Each handler as its own role. */
+const asDeployed = (h: Handlers): Handlers => ({
+  discover: (event, context) => as("discover", () => h.discover(event, context)),
+  scanBatch: (event, context) => as("scanBatch", () => h.scanBatch(event, context)),
+  publish: (event, context) => as("publish", () => h.publish(event, context)),
 });
+
+const sources = async (): Promise<Handlers> =>
+  asDeployed({
+    discover: (await import("@orgmfa/functions/discover")).handler,
+    scanBatch: (await import("@orgmfa/functions/scan-batch")).handler,
+    publish: (await import("@orgmfa/functions/publish")).handler,
+  });
 
 /** The bundles `npx cdk synth` deploys (esbuild, ESM, everything inlined), loaded from the assembly. */
 async function bundles(): Promise<Handlers> {
@@ -116,7 +188,11 @@ async function bundles(): Promise<Handlers> {
     const hash = String(fn?.Properties?.Code?.S3Key ?? "").replace(/\.zip$/, "");
     return (await import(pathToFileURL(path.join(outdir, `asset.${hash}`, "index.mjs")).href)).handler;
   };
-  return { discover: await load("discover"), scanBatch: await load("scanbatch"), publish: await load("publish") };
+  return asDeployed({
+    discover: await load("discover"),
+    scanBatch: await load("scanbatch"),
+    publish: await load("publish"),
+  });
 }
 
 /** The workflow, step by step: Discover → Distributed Map (ItemReader, ItemBatcher) → Publish. */
@@ -127,10 +203,7 @@ async function runWorkflow(h: Handlers, batchSize: number) {
   expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
 
   // The Map's ItemReader reads the targets object; the ItemBatcher sends { Items, BatchInput }.
-  const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-  const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
-  const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
-  s3.destroy();
+  const items = await targetsOf(ref);
   expect(items).toHaveLength(7);
   const results = [];
   for (const Items of batches(items, batchSize)) {
@@ -149,12 +222,14 @@ async function runWorkflow(h: Handlers, batchSize: number) {
     new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
   );
 
-  await emu.setIamEnforcement(false);
-  const reader = new DeliveryReader(emu.endpoint, delivery, org);
-  const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
-  const digest = (await reader.messages()).at(-1);
-  const scannerHub = await reader.findings(org.scannerAccountId);
-  await emu.setIamEnforcement(true);
+  const { report, digest, scannerHub } = await asAdmin(async () => {
+    const reader = new DeliveryReader(emu.endpoint, delivery, org);
+    return {
+      report: JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport,
+      digest: (await reader.messages()).at(-1),
+      scannerHub: await reader.findings(org.scannerAccountId),
+    };
+  });
   expect(report.scanId).toBe(ref.scanId);
   expect(digest?.Subject).toMatch(
     /^orgmfa: 8 users without MFA \(1 exempted\) in 4 of 7 accounts( \(0 new\))?, 1 not audited$/,
@@ -169,9 +244,10 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
 
     const configFile = path.join(mkdtempSync(path.join(tmpdir(), "orgmfa-fn-")), "config.json");
     writeFileSync(configFile, JSON.stringify(CONFIG));
+    // The CLI as the scanner role (here ScanBatch's, which the audit roles trust): it only scans.
     const cli = await runCli(
       ["scan", "--org-role-arn", org.orgRoleArn, "--config", configFile, "--format", "json", "--quiet"],
-      env,
+      scannerEnv(emu.endpoint, creds.scanBatch),
     );
     expect(cli.code).toBe(4);
     expect(comparable(fromLambda)).toEqual(comparable(JSON.parse(cli.stdout) as ScanReport));
@@ -183,25 +259,20 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
   });
 
   it("reports an account whose batch never wrote a result as FAILED, not as clean", async () => {
-    const { handler: discover } = await import("@orgmfa/functions/discover");
-    const { handler: scanBatch } = await import("@orgmfa/functions/scan-batch");
-    const { handler: publish } = await import("@orgmfa/functions/publish");
-    const ref = await discover({ config: CONFIG });
-    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
-    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
-    s3.destroy();
+    const h = await sources();
+    const ref = await h.discover({ config: CONFIG });
+    const items = await targetsOf(ref);
     // The batch holding prod-payments is lost (its Lambda timed out; the Map tolerated it).
     const lost = items.find((t) => t.accountName === "prod-payments");
-    await scanBatch({
+    await h.scanBatch({
       Items: items.filter((t) => t !== lost),
       BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
     });
-    await publish(ref);
-    await emu.setIamEnforcement(false);
-    const reader = new DeliveryReader(emu.endpoint, delivery, org);
-    const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
-    await emu.setIamEnforcement(true);
+    await h.publish(ref);
+    const report = await asAdmin(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+    });
     expect(report.accounts.find((a) => a.accountId === lost?.accountId)).toMatchObject({
       status: "FAILED",
       reason: "ERROR",
@@ -216,10 +287,7 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     const h = await sources();
     const scanOnce = async () => {
       const ref = await h.discover({ config: CONFIG });
-      const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-      const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
-      const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
-      s3.destroy();
+      const items = await targetsOf(ref);
       await h.scanBatch({
         Items: items,
         BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
@@ -229,14 +297,12 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     const before = await scanOnce();
     await h.publish(before); // whatever ran before: now the latest report
     const ref = await scanOnce();
-    const latest = async () => {
-      await emu.setIamEnforcement(false);
-      const reader = new DeliveryReader(emu.endpoint, delivery, org);
-      const r = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
-      const digest = (await reader.messages()).at(-1);
-      await emu.setIamEnforcement(true);
-      return { report: r, digest };
-    };
+    const latest = () =>
+      asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        const r = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+        return { report: r, digest: (await reader.messages()).at(-1) };
+      });
     await h.publish(ref);
     const first = await latest();
     await h.publish(ref); // Step Functions retried it, or an operator redrove the execution
@@ -247,30 +313,10 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     expect(second.digest?.Subject).toBe(first.digest?.Subject);
   });
 
-  it("runs under the deployed scanner policy: it may list the run state, not the reports", async () => {
-    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-    try {
-      await expect(
-        s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: "orgmfa/runs/" })),
-      ).resolves.toBeDefined();
-      await expect(
-        s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: "orgmfa/scans/" })),
-      ).rejects.toMatchObject({ name: "AccessDenied" });
-      await expect(s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket }))).rejects.toMatchObject({
-        name: "AccessDenied",
-      });
-    } finally {
-      s3.destroy();
-    }
-  });
-
   it("an account without Security Hub is still audited; the problem is in the report and the digest, and the run succeeds", async () => {
     const h = await sources();
     const ref = await h.discover({ config: CONFIG });
-    const s3 = new S3Client({ endpoint: emu.endpoint, region: "us-east-1", forcePathStyle: true });
-    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
-    const items = JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
-    s3.destroy();
+    const items = await targetsOf(ref);
     const payments = items.find((t) => t.accountName === "prod-payments") as AccountTarget;
     await emu.setSecurityHubDisabled([payments.accountId]);
     try {
@@ -282,12 +328,14 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     } finally {
       await emu.setSecurityHubDisabled([]);
     }
-    await emu.setIamEnforcement(false);
-    const reader = new DeliveryReader(emu.endpoint, delivery, org);
-    const report = JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
-    const digest = (await reader.messages()).at(-1);
-    const otherHub = await reader.findings(items.find((t) => t.accountName === "prod-web")?.accountId ?? "");
-    await emu.setIamEnforcement(true);
+    const { report, digest, otherHub } = await asAdmin(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return {
+        report: JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport,
+        digest: (await reader.messages()).at(-1),
+        otherHub: await reader.findings(items.find((t) => t.accountName === "prod-web")?.accountId ?? ""),
+      };
+    });
     const account = report.accounts.find((a) => a.accountId === payments.accountId);
     expect(account?.status).toBe("AUDITED");
     expect(report.findings.some((f) => f.accountId === payments.accountId && f.status === "OPEN")).toBe(true);
@@ -297,5 +345,110 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     );
     // Every other member account's findings landed in its own hub, from the ScanBatch that scanned it.
     expect(otherHub.some((f) => f.GeneratorId?.startsWith("orgmfa/"))).toBe(true);
+  });
+});
+
+describe("each function's role holds only what its function does (the deployed statements, enforced)", () => {
+  const auditRole = (account: string) => `arn:aws:iam::${org.accounts[account]}:role/OrgMfaAuditRole`;
+  const denied = expect.objectContaining({ name: expect.stringMatching(/AccessDenied|AuthorizationError/) });
+  const assume = async (role: Fn, roleArn: string) => {
+    const sts = client(STSClient, creds[role]);
+    try {
+      return await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "least-privilege" }));
+    } finally {
+      sts.destroy();
+    }
+  };
+  const s3 = async <T>(role: Fn, call: (s3: S3Client) => Promise<T>) => {
+    const c = client(S3Client, creds[role]);
+    try {
+      return await call(c);
+    } finally {
+      c.destroy();
+    }
+  };
+  const put = (role: Fn, key: string) =>
+    s3(role, (c) => c.send(new PutObjectCommand({ Bucket: delivery.bucket, Key: key, Body: "{}" })));
+  const list = (role: Fn, prefix?: string) =>
+    s3(role, (c) => c.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: prefix })));
+  const publishDigest = async (role: Fn) => {
+    const sns = client(SNSClient, creds[role]);
+    try {
+      return await sns.send(new PublishCommand({ TopicArn: delivery.topicArn, Message: "forged digest" }));
+    } finally {
+      sns.destroy();
+    }
+  };
+
+  it("ScanBatch may assume any account's audit role, but not write the reports, read them, list, or send the digest", async () => {
+    await expect(assume("scanBatch", auditRole("prod-payments"))).resolves.toBeDefined();
+    await expect(assume("scanBatch", org.orgRoleArn)).resolves.toBeDefined();
+    await expect(put("scanBatch", "orgmfa/runs/s-1/results/111111111111.json")).resolves.toBeDefined();
+    await expect(put("scanBatch", "orgmfa/latest/report.json")).rejects.toEqual(denied);
+    await expect(put("scanBatch", "orgmfa/runs/s-1/context.json")).rejects.toEqual(denied);
+    await expect(
+      s3("scanBatch", (c) =>
+        c.send(new GetObjectCommand({ Bucket: delivery.bucket, Key: "orgmfa/latest/report.json" })),
+      ),
+    ).rejects.toEqual(denied);
+    await expect(list("scanBatch", "orgmfa/runs/")).rejects.toEqual(denied);
+    await expect(publishDigest("scanBatch")).rejects.toEqual(denied);
+    // Member hubs are reached through the audit role; its own account's hub is Publish's to sync.
+    const hub = client(SecurityHubClient, creds.scanBatch);
+    const product = `arn:aws:securityhub:${REGION}:${org.scannerAccountId}:product/${org.scannerAccountId}/default`;
+    await expect(
+      hub.send(
+        new BatchImportFindingsCommand({
+          Findings: [{ ProductArn: product, AwsAccountId: org.scannerAccountId } as never],
+        }),
+      ),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } }); // moto answers a JSON service in XML
+    hub.destroy();
+  });
+
+  it("Discover may assume the management account's audit role only, and list only latest/report.json", async () => {
+    await expect(assume("discover", org.orgRoleArn)).resolves.toBeDefined();
+    await expect(assume("discover", auditRole("prod-payments"))).rejects.toEqual(denied);
+    await expect(assume("discover", auditRole("security-tooling"))).rejects.toEqual(denied);
+    await expect(list("discover", "orgmfa/latest/report.json")).resolves.toBeDefined();
+    await expect(list("discover", "orgmfa/runs/")).rejects.toEqual(denied);
+    await expect(list("discover", "orgmfa/latest/")).rejects.toEqual(denied);
+    await expect(put("discover", "orgmfa/latest/report.json")).rejects.toEqual(denied);
+    await expect(put("discover", "orgmfa/runs/s-1/results/111111111111.json")).rejects.toEqual(denied);
+    await expect(publishDigest("discover")).rejects.toEqual(denied);
+  });
+
+  it("Publish may assume no audit role, list only a run's results, and not forge a result", async () => {
+    await expect(assume("publish", org.orgRoleArn)).rejects.toEqual(denied);
+    await expect(assume("publish", auditRole("prod-payments"))).rejects.toEqual(denied);
+    await expect(list("publish", "orgmfa/runs/s-1/results/")).resolves.toBeDefined();
+    await expect(list("publish", "orgmfa/runs/")).rejects.toEqual(denied);
+    await expect(list("publish", "orgmfa/scans/")).rejects.toEqual(denied);
+    await expect(list("publish")).rejects.toEqual(denied);
+    await expect(put("publish", "orgmfa/runs/s-1/results/111111111111.json")).rejects.toEqual(denied);
+    await expect(put("publish", "orgmfa/runs/s-1/context.json")).rejects.toEqual(denied);
+  });
+
+  it("the management account's audit role trusts Discover's role; member accounts' audit roles do not", async () => {
+    const principals = async (accountId: string) => {
+      const admin =
+        accountId === org.managementAccountId
+          ? { accessKeyId: "testing", secretAccessKey: "testing" }
+          : await accountAdminCredentials(emu.endpoint, accountId);
+      const iam = client(IAMClient, admin);
+      const role = await iam.send(new GetRoleCommand({ RoleName: "OrgMfaAuditRole" }));
+      iam.destroy();
+      const doc = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? "{}"));
+      return doc.Statement[0].Condition.ArnLike["aws:PrincipalArn"] as unknown[];
+    };
+    const scanner = `arn:aws:iam::${org.scannerAccountId}:role/OrgMfaScanner`;
+    const sso = `arn:aws:iam::${org.scannerAccountId}:role/aws-reserved/sso.amazonaws.com/*OrgMfaScanner`;
+    const discover = `arn:aws:iam::${org.scannerAccountId}:role/OrgMfaDiscover`;
+    const [management, member] = await asAdmin(() =>
+      Promise.all([principals(org.managementAccountId), principals(org.accounts["prod-payments"] ?? "")]),
+    );
+    expect(management).toEqual([scanner, sso, discover]);
+    // Deployed by the StackSet with the template's defaults: no Discover, and no empty entry in its place.
+    expect(member).toEqual([scanner, sso]);
   });
 });

@@ -1,5 +1,11 @@
 import path from "node:path";
-import { scannerAssumeStatement, scannerDeliveryStatements } from "@orgmfa/core";
+import {
+  discoverStatements,
+  type IamStatement,
+  publishStatements,
+  type ScannerPolicyInput,
+  scanBatchStatements,
+} from "@orgmfa/core";
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -33,20 +39,54 @@ const TRANSIENT = [
   "Lambda.TooManyRequestsException",
 ];
 
+/**
+ * Why a statement of a function's role names many resources, by the resource (as cdk-nag prints it).
+ * A wildcard without a reason here fails synth: none is granted unexplained.
+ */
+const WILDCARD_REASONS: Array<[RegExp, string]> = [
+  [
+    /:iam::\*:role\//,
+    "The audit role exists in every member account; the account is the wildcard, and aws:ResourceOrgID limits it to this organization.",
+  ],
+  [
+    /\/runs\/\*\/results\/\*$/,
+    "One result object per account of a run, under runs/<scanId>/results/: the scan id is made at run time, the accounts are the organization's.",
+  ],
+  [
+    /\/runs\/\*\/[\w.-]+\.json$/,
+    "This one file of each run's state (runs/<scanId>/, expired after 7 days): the scan id is made at run time.",
+  ],
+  [/\/scans\/\*$/, "Each scan's auditor files go to scans/<yyyy>/<mm>/<dd>/<scanId>/, named at run time."],
+  [
+    /\/latest\/\*$/,
+    "The latest/ copies of the auditor files (report.json, the CSV files, report.html, manifest.json).",
+  ],
+];
+
+function wildcardReason(resource: string): string {
+  const reason = WILDCARD_REASONS.find(([pattern]) => pattern.test(resource))?.[1];
+  if (!reason) throw new Error(`central stack: no reason recorded for the wildcard resource ${resource}`);
+  return reason;
+}
+
 /** EventBridge Scheduler accepts at most 8,192 characters of target input. */
 const SCHEDULE_INPUT_LIMIT = 8192;
 
 /**
  * orgmfa in the delegated-administrator (security tooling) account: the KMS key, the report bucket,
- * the digest topic, the three functions running as the `OrgMfaScanner` role the member template
- * trusts, the Standard workflow with its Distributed Map, the daily schedule, the failure alarm and
+ * the digest topic, the three functions each running as a role of its own (ScanBatch's is the
+ * `OrgMfaScanner` role the member template trusts), the Standard workflow with its Distributed Map, the daily schedule, the failure alarm and
  * the member StackSet.
  */
 export class CentralStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly topic: sns.Topic;
   readonly stateMachine: sfn.StateMachine;
+  /** ScanBatch's role, named `scannerRoleName`: the identity the member audit roles trust. */
   readonly scannerRole: iam.Role;
+  /** Discover's role, named `discoverRoleName`: trusted by the management account's audit role only. */
+  readonly discoverRole: iam.Role;
+  readonly publishRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, props);
@@ -179,38 +219,76 @@ export class CentralStack extends Stack {
       }),
     );
 
-    // ── The scanner role: the one identity the member template trusts ────────────────────────────
-    this.scannerRole = new iam.Role(this, "Scanner", {
-      roleName: c.scannerRoleName,
-      description:
-        "orgmfa scanner: assumes the member audit roles, writes reports, imports findings, publishes the digest",
-      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
-    });
-    // The statements are written once (packages/core/src/policies.ts); the emulator's scanner role
-    // gets the very same ones, so the emulated tests run under this policy.
-    const policyInput = {
+    // ── One role per function, each with exactly what its function does ──────────────────────────
+    // The statements are written once (packages/core/src/policies.ts); the emulator's roles get the
+    // very same ones, so the emulated tests run under these policies.
+    const policyInput: ScannerPolicyInput = {
       partition: Aws.PARTITION,
       accountId: Aws.ACCOUNT_ID,
       region: Aws.REGION,
       organizationId: c.organizationId,
+      managementAccountId: c.managementAccountId,
       auditRoleName: c.auditRoleName,
       bucketArn: this.bucket.bucketArn,
       prefix,
       kmsKeyArn: key.keyArn,
       topicArn: this.topic.topicArn,
     };
-    for (const statement of [scannerAssumeStatement(policyInput), ...scannerDeliveryStatements(policyInput)])
-      this.scannerRole.addToPolicy(iam.PolicyStatement.fromJson(statement));
-    Validations.of(this.scannerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${c.auditRoleName}]`,
-      reason:
-        "The audit role exists in every member account; the account is the wildcard, and aws:ResourceOrgID limits it to this organization.",
-    });
+    // The same statements as cdk-nag prints them, to acknowledge each wildcard resource with its reason.
     const bucketId = this.getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    Validations.of(this.scannerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${under("*")}]`,
-      reason: "Reports and run state are many objects under the orgmfa prefix of the bucket; nothing outside it.",
-    });
+    const nagView: ScannerPolicyInput = {
+      ...policyInput,
+      partition: "<AWS::Partition>",
+      accountId: "<AWS::AccountId>",
+      region: "<AWS::Region>",
+      bucketArn: `<${bucketId}.Arn>`,
+    };
+    const functionRole = (
+      id: string,
+      props: { roleName?: string; description: string },
+      statements: (i: ScannerPolicyInput) => IamStatement[],
+    ) => {
+      const role = new iam.Role(this, id, { ...props, assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
+      for (const statement of statements(policyInput)) role.addToPolicy(iam.PolicyStatement.fromJson(statement));
+      for (const resource of statements(nagView).flatMap((st) => [st.Resource].flat()))
+        if (resource.includes("*"))
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${resource}]`,
+            reason: wildcardReason(resource),
+          });
+      Validations.of(role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason: "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no resource-level permissions.",
+      });
+      return role;
+    };
+    // ScanBatch's role keeps the name the member audit roles trust (and the construct id it was deployed with).
+    this.scannerRole = functionRole(
+      "Scanner",
+      {
+        roleName: c.scannerRoleName,
+        description:
+          "orgmfa ScanBatch: assumes the member audit roles, reads the run context, writes each account's result",
+      },
+      scanBatchStatements,
+    );
+    this.discoverRole = functionRole(
+      "DiscoverRole",
+      {
+        roleName: c.discoverRoleName,
+        description:
+          "orgmfa Discover: assumes the management account's audit role for Organizations, writes the run's state",
+      },
+      discoverStatements,
+    );
+    this.publishRole = functionRole(
+      "PublishRole",
+      {
+        description:
+          "orgmfa Publish: reads the run's results, writes the reports, imports its own coverage findings, sends the digest",
+      },
+      publishStatements,
+    );
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────────
     const environment: Record<string, string> = {
@@ -230,7 +308,7 @@ export class CentralStack extends Stack {
       NODE_OPTIONS: "--enable-source-maps",
     };
     const logGroups: Record<string, logs.LogGroup> = {};
-    const fn = (name: "discover" | "scan-batch" | "publish", timeout: Duration) => {
+    const fn = (name: "discover" | "scan-batch" | "publish", role: iam.Role, timeout: Duration) => {
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
         encryptionKey: key,
@@ -239,7 +317,7 @@ export class CentralStack extends Stack {
       logGroups[name] = logGroup;
       // A function given its own role and log group writes there only with this grant (CDK adds
       // AWSLambdaBasicExecutionRole only to roles it creates itself).
-      logGroup.grantWrite(this.scannerRole);
+      logGroup.grantWrite(role);
       const f = new NodejsFunction(this, name, {
         entry: path.join(REPO_ROOT, "apps/functions/src", `${name}.ts`),
         handler: "handler",
@@ -249,7 +327,7 @@ export class CentralStack extends Stack {
         architecture: lambda.Architecture.ARM_64,
         memorySize: 1024,
         timeout,
-        role: this.scannerRole,
+        role,
         environment,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
@@ -266,13 +344,9 @@ export class CentralStack extends Stack {
       });
       return f;
     };
-    const discoverFn = fn("discover", Duration.minutes(5));
-    const scanBatchFn = fn("scan-batch", Duration.minutes(LAMBDA_LIMIT_MINUTES));
-    const publishFn = fn("publish", Duration.minutes(LAMBDA_LIMIT_MINUTES));
-    Validations.of(this.scannerRole).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason: "X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",
-    });
+    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5));
+    const scanBatchFn = fn("scan-batch", this.scannerRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
+    const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
 
     // ── Workflow: Discover → Distributed Map(ScanBatch) → Publish ────────────────────────────────
     const invoke = (id: string, f: lambda.IFunction) =>
@@ -456,7 +530,12 @@ export class CentralStack extends Stack {
     new CfnOutput(this, "ReportBucket", { value: this.bucket.bucketName });
     new CfnOutput(this, "DigestTopicArn", { value: this.topic.topicArn });
     new CfnOutput(this, "KeyArn", { value: key.keyArn });
-    new CfnOutput(this, "ScannerRoleArn", { value: this.scannerRole.roleArn });
+    new CfnOutput(this, "ScannerRoleArn", {
+      value: this.scannerRole.roleArn,
+      description: "ScanBatch's role, the one the member audit roles trust",
+    });
+    new CfnOutput(this, "DiscoverRoleArn", { value: this.discoverRole.roleArn });
+    new CfnOutput(this, "PublishRoleArn", { value: this.publishRole.roleArn });
     new CfnOutput(this, "WorkflowLogGroup", { value: workflowLogs.logGroupName });
     for (const [name, group] of Object.entries(logGroups))
       new CfnOutput(this, `${name.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase())}LogGroup`, {

@@ -56,9 +56,16 @@ export const deploymentSchema = z
     securityHub: z.boolean().default(true),
     snsPerAccountMessages: z.boolean().default(false),
     auditRoleName: roleName.default("OrgMfaAuditRole"),
+    /** The ScanBatch function's role: the one the member audit roles trust (by this name). */
     scannerRoleName: roleName.default("OrgMfaScanner"),
+    /** The Discover function's role: trusted by the management account's audit role only. */
+    discoverRoleName: roleName.default("OrgMfaDiscover"),
     /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
     scan: configSchema.default({}),
+  })
+  .refine((c) => c.discoverRoleName !== c.scannerRoleName, {
+    path: ["discoverRoleName"],
+    message: "must differ from scannerRoleName (Discover and ScanBatch have roles of their own)",
   })
   .refine((c) => Math.ceil(c.batchSize / c.accountConcurrency) * ACCOUNT_LIMIT_MINUTES < LAMBDA_LIMIT_MINUTES, {
     path: ["batchSize"],

@@ -17,6 +17,7 @@ export function memberParameters(c: DeploymentConfig, organizationsRead: boolean
   return {
     ScannerAccountId: c.scannerAccountId,
     ScannerRoleName: c.scannerRoleName,
+    DiscoverRoleName: c.discoverRoleName,
     OrganizationId: c.organizationId,
     AuditRoleName: c.auditRoleName,
     EnableOrganizationsRead: String(organizationsRead),

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { discoverStatements, publishStatements, scanBatchStatements } from "@orgmfa/core";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,10 @@ import { MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
 const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8"));
 const config = (over: Record<string, unknown> = {}): DeploymentConfig =>
   parseDeploymentConfig({ ...EXAMPLE, ...over }, "test config");
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template.
+const PARTITION = "${AWS::Partition}";
+/** The template's `!Sub "arn:${AWS::Partition}:iam::…"`. */
+const iamSub = (rest: string) => ({ "Fn::Sub": `arn:${PARTITION}:iam::${rest}` });
 // Lambda bundling is skipped in tests (STYLE.md 11); `npx cdk synth` bundles for real.
 const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 
@@ -40,6 +45,29 @@ describe("CentralStack and ManagementAccountStack", () => {
     // Tokens (ARNs, Refs) sit inside JSON strings; a placeholder keeps the document parseable.
     definition = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join(""));
   });
+
+  type Statement = { Sid?: string; Action: unknown; Resource: unknown; Condition?: unknown };
+  /** Each function's role (logical id), by the function's construct id. */
+  const functionRoles = () => {
+    const out: Record<string, string> = {};
+    for (const [id, f] of Object.entries(central.findResources("AWS::Lambda::Function")))
+      out[id.replace(/[A-F0-9]{8}$/, "")] = f.Properties.Role["Fn::GetAtt"][0];
+    return out as { discover: string; scanbatch: string; publish: string };
+  };
+  const statementsOf = (role: string): Statement[] =>
+    Object.values(central.findResources("AWS::IAM::Policy"))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  /** A resource as text: tokens as <Reports.Arn>, <AWS::Partition>, other references as <token>. */
+  const text = (v: unknown): string => {
+    if (typeof v === "string") return v;
+    const o = v as Record<string, unknown>;
+    if (o["Fn::Join"]) return (o["Fn::Join"] as [string, unknown[]])[1].map(text).join("");
+    if (o.Ref) return String(o.Ref).startsWith("AWS::") ? `<${o.Ref}>` : "<token>";
+    const att = o["Fn::GetAtt"] as [string, string] | undefined;
+    if (att) return att[0].startsWith("Reports") ? `<Reports.${att[1]}>` : "<token>";
+    return JSON.stringify(v);
+  };
 
   it("passes cdk-nag AwsSolutions with no unacknowledged violation", () => {
     // synth() in beforeAll throws on an unacknowledged violation; the report it writes is empty.
@@ -121,7 +149,7 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
-  it("runs three arm64 Node.js functions as the OrgMfaScanner role the member template trusts", () => {
+  it("runs three arm64 Node.js functions, each as a role of its own", () => {
     const fns = central.findResources("AWS::Lambda::Function");
     expect(Object.keys(fns)).toHaveLength(3);
     for (const f of Object.values(fns)) {
@@ -137,21 +165,120 @@ describe("CentralStack and ManagementAccountStack", () => {
         },
       });
     }
-    central.hasResourceProperties("AWS::IAM::Role", {
-      RoleName: "OrgMfaScanner",
-      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: "lambda.amazonaws.com" } })] },
-    });
-    central.hasResourceProperties("AWS::IAM::Policy", {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" } },
-          }),
-          Match.objectLike({ Action: "securityhub:BatchImportFindings" }),
+    const roles = central.findResources("AWS::IAM::Role");
+    const fnRoles = Object.values(functionRoles());
+    expect(new Set(fnRoles).size).toBe(3);
+    for (const id of fnRoles)
+      expect(roles[id]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+      ]);
+    // ScanBatch's is the role the member audit roles trust by name; Discover's, the management account's.
+    expect(roles[functionRoles().scanbatch]?.Properties.RoleName).toBe("OrgMfaScanner");
+    expect(roles[functionRoles().discover]?.Properties.RoleName).toBe("OrgMfaDiscover");
+    expect(roles[functionRoles().publish]?.Properties.RoleName).toBeUndefined();
+  });
+
+  it("gives each role exactly its statements of policies.ts, plus X-Ray and its own log group", () => {
+    const input = {
+      partition: "aws",
+      accountId: "222222222222",
+      region: "eu-west-1",
+      organizationId: "o-exampleorg1",
+      managementAccountId: "111111111111",
+      auditRoleName: "OrgMfaAuditRole",
+      bucketArn: "arn:aws:s3:::bucket",
+      prefix: "orgmfa",
+      kmsKeyArn: "arn:aws:kms:eu-west-1:222222222222:key/k",
+      topicArn: "arn:aws:sns:eu-west-1:222222222222:digest",
+    };
+    const expected = {
+      discover: discoverStatements(input),
+      scanbatch: scanBatchStatements(input),
+      publish: publishStatements(input),
+    };
+    for (const [fn, role] of Object.entries(functionRoles()) as Array<[keyof typeof expected, string]>) {
+      const statements = statementsOf(role);
+      const own = statements.filter((st) => st.Sid);
+      expect(
+        own.map((st) => [st.Sid, st.Action]),
+        fn,
+      ).toEqual(expected[fn].map((st) => [st.Sid, st.Action]));
+      // Every resource as policies.ts writes it (tokens aside).
+      expect(
+        own.map((st) => [st.Resource].flat().map(text)),
+        fn,
+      ).toEqual(
+        expected[fn].map((st) =>
+          [st.Resource].flat().map((r) =>
+            r
+              .replace("arn:aws:s3:::bucket", "<Reports.Arn>")
+              .replace(/^arn:aws:(kms|sns):.*/, "<token>")
+              .replace(/^arn:aws:/, "arn:<AWS::Partition>:")
+              .replace(":eu-west-1:222222222222:", ":<AWS::Region>:<AWS::AccountId>:")
+              .replace("product/222222222222/", "product/<AWS::AccountId>/"),
+          ),
+        ),
+      );
+      const others = statements.filter((st) => !st.Sid).map((st) => st.Action);
+      expect(others, fn).toEqual(
+        expect.arrayContaining([
+          ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+          ["logs:CreateLogStream", "logs:PutLogEvents"],
         ]),
+      );
+      expect(others, fn).toHaveLength(2);
+    }
+  });
+
+  it("lets ScanBatch assume every audit role, Discover the management account's only, Publish none", () => {
+    const assumes = (role: string) =>
+      statementsOf(role)
+        .filter((st) => [st.Action].flat().some((a) => String(a).startsWith("sts:")))
+        .map((st) => ({ resource: text(st.Resource), condition: st.Condition }));
+    const r = functionRoles();
+    expect(assumes(r.scanbatch)).toEqual([
+      {
+        resource: "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
+        condition: { StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" } },
       },
-    });
+    ]);
+    expect(assumes(r.discover)).toEqual([
+      { resource: "arn:<AWS::Partition>:iam::111111111111:role/OrgMfaAuditRole", condition: undefined },
+    ]);
+    expect(assumes(r.publish)).toEqual([]);
+    // Only Publish delivers: the digest, its own hub, the reports.
+    const actions = (role: string) => statementsOf(role).flatMap((st) => [st.Action].flat().map(String));
+    for (const role of [r.scanbatch, r.discover]) {
+      expect(actions(role)).not.toContain("sns:Publish");
+      expect(actions(role).filter((a) => a.startsWith("securityhub:"))).toEqual([]);
+      const resources = statementsOf(role).flatMap((st) => [st.Resource].flat().map(text));
+      expect(resources.filter((x) => /\/orgmfa\/(scans|latest)\/\*/.test(x))).toEqual([]);
+    }
+    expect(actions(r.publish)).toEqual(expect.arrayContaining(["sns:Publish", "securityhub:BatchImportFindings"]));
+  });
+
+  it("grants no wildcard resource but the acknowledged ones (audit roles, run state, report folders, X-Ray)", () => {
+    const wildcards = new Set<string>();
+    for (const role of Object.values(functionRoles()))
+      for (const st of statementsOf(role))
+        for (const r of [st.Resource].flat().map(text)) if (r.includes("*")) wildcards.add(r);
+    expect([...wildcards].sort()).toEqual(
+      [
+        "*",
+        "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
+        "<Reports.Arn>/orgmfa/latest/*",
+        "<Reports.Arn>/orgmfa/runs/*/context.json",
+        "<Reports.Arn>/orgmfa/runs/*/previous-report.json",
+        "<Reports.Arn>/orgmfa/runs/*/results/*",
+        "<Reports.Arn>/orgmfa/runs/*/targets.json",
+        "<Reports.Arn>/orgmfa/scans/*",
+      ].sort(),
+    );
+    // "*" only for X-Ray, which has no resource-level permissions.
+    for (const role of Object.values(functionRoles()))
+      for (const st of statementsOf(role))
+        if ([st.Resource].flat().map(text).includes("*"))
+          expect([st.Action].flat().every((a) => String(a).startsWith("xray:"))).toBe(true);
   });
 
   it("lets each function write its own log group (a role CDK did not create gets no logs permission by itself)", () => {
@@ -316,6 +443,8 @@ describe("CentralStack and ManagementAccountStack", () => {
         "DigestTopicArn",
         "KeyArn",
         "ScannerRoleArn",
+        "DiscoverRoleArn",
+        "PublishRoleArn",
         "WorkflowLogGroup",
         "DiscoverLogGroup",
         "ScanBatchLogGroup",
@@ -337,6 +466,7 @@ describe("CentralStack and ManagementAccountStack", () => {
       TemplateBody: readFileSync(MEMBER_TEMPLATE, "utf8"),
       Parameters: Match.arrayWith([
         { ParameterKey: "ScannerAccountId", ParameterValue: "222222222222" },
+        { ParameterKey: "DiscoverRoleName", ParameterValue: "OrgMfaDiscover" },
         { ParameterKey: "EnableOrganizationsRead", ParameterValue: "false" },
       ]),
     });
@@ -345,7 +475,7 @@ describe("CentralStack and ManagementAccountStack", () => {
   it("puts the same template in the management account with Organizations read on, the config's values baked in", () => {
     // Values, not parameter defaults: `cdk deploy` applies a changed config to the existing stack.
     const params = management.toJSON().Parameters ?? {};
-    for (const name of ["ScannerAccountId", "ScannerRoleName", "OrganizationId", "AuditRoleName"])
+    for (const name of ["ScannerAccountId", "ScannerRoleName", "DiscoverRoleName", "OrganizationId", "AuditRoleName"])
       expect(params[name], name).toBeUndefined();
     expect(params.EnableOrganizationsRead.Default).toBe("true");
     management.hasResourceProperties("AWS::IAM::Role", {
@@ -353,9 +483,24 @@ describe("CentralStack and ManagementAccountStack", () => {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [
           Match.objectLike({
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string, not a JS template.
-            Principal: { AWS: { "Fn::Sub": "arn:${AWS::Partition}:iam::222222222222:root" } },
-            Condition: Match.objectLike({ StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" } }),
+            Principal: { AWS: iamSub("222222222222:root") },
+            Condition: {
+              StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" },
+              ArnLike: {
+                // The scanner (ScanBatch, or an Identity Center role of that name) and, here only, Discover.
+                "aws:PrincipalArn": [
+                  iamSub("222222222222:role/OrgMfaScanner"),
+                  iamSub("222222222222:role/aws-reserved/sso.amazonaws.com/*OrgMfaScanner"),
+                  {
+                    "Fn::If": [
+                      "OrganizationsRead",
+                      iamSub("222222222222:role/OrgMfaDiscover"),
+                      { Ref: "AWS::NoValue" },
+                    ],
+                  },
+                ],
+              },
+            },
           }),
         ],
       }),
@@ -374,6 +519,9 @@ describe("deployment configuration", () => {
     );
     expect(() => config({ stackSetTargetOus: [] })).toThrow(/stackSetTargetOus: must list at least one OU/);
     expect(() => config({ schedule: "daily" })).toThrow(/schedule: must be an EventBridge Scheduler expression/);
+    expect(() => config({ discoverRoleName: "OrgMfaScanner" })).toThrow(
+      /discoverRoleName: must differ from scannerRoleName/,
+    );
     expect(() => config({ batchSize: 50, accountConcurrency: 10 })).toThrow(
       /batchSize: is too large for accountConcurrency/,
     );

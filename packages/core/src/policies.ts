@@ -1,8 +1,22 @@
 /**
- * The scanner role's permissions, written once: the CDK app attaches exactly these statements to the
- * deployed role, and the emulator's seed attaches exactly these to its scanner role, so every
- * emulated test runs under the policy that is deployed (values here are plain strings; the CDK app
- * passes its tokens).
+ * The central identities' permissions, written once: the CDK app attaches exactly these statements to
+ * the deployed roles (one per function: Discover, ScanBatch, Publish), and the emulator's seed attaches
+ * exactly these to its roles, so every emulated test runs under the policy that is deployed (values
+ * here are plain strings; the CDK app passes its tokens).
+ *
+ * What each function touches in the report bucket (keys of `runKeys` in apps/functions, under the
+ * prefix):
+ *
+ * | key                                  | Discover        | ScanBatch | Publish |
+ * |--------------------------------------|-----------------|-----------|---------|
+ * | `latest/report.json`                 | list, read      |           |         |
+ * | `runs/<scan>/context.json`           | write           | read      | read    |
+ * | `runs/<scan>/targets.json`           | write           |           |         |
+ * | `runs/<scan>/previous-report.json`   | write (a copy)  |           | read    |
+ * | `runs/<scan>/results/<account>.json` |                 | write     | list, read |
+ * | `scans/…`, `latest/…`                |                 |           | write   |
+ *
+ * (The Distributed Map's ItemReader reads `targets.json` as the state machine's role.)
  */
 export interface IamStatement {
   Sid: string;
@@ -18,6 +32,8 @@ export interface ScannerPolicyInput {
   accountId: string;
   region: string;
   organizationId: string;
+  /** The management account, whose audit role (with Organizations read) Discover assumes. */
+  managementAccountId: string;
   auditRoleName: string;
   bucketArn: string;
   /** Key prefix of the reports in the bucket, without slashes at either end ("" for the root). */
@@ -27,6 +43,10 @@ export interface ScannerPolicyInput {
 }
 
 const under = (prefix: string, p: string) => `${prefix ? `${prefix}/` : ""}${p}`;
+const objects = (i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">, ...keys: string[]) => {
+  const arns = keys.map((k) => `${i.bucketArn}/${under(i.prefix, k)}`);
+  return arns.length === 1 ? (arns[0] as string) : arns;
+};
 
 /** Assume the member audit role in any account of this organization, and nothing else. */
 export function scannerAssumeStatement(i: Pick<ScannerPolicyInput, "partition" | "organizationId" | "auditRoleName">) {
@@ -39,33 +59,56 @@ export function scannerAssumeStatement(i: Pick<ScannerPolicyInput, "partition" |
   } satisfies IamStatement;
 }
 
+/** Assume the management account's audit role (the one with Organizations read), and no other. */
+export function orgRoleAssumeStatement(
+  i: Pick<ScannerPolicyInput, "partition" | "managementAccountId" | "auditRoleName">,
+): IamStatement {
+  return {
+    Sid: "AssumeManagementAuditRoleForDiscovery",
+    Effect: "Allow",
+    Action: "sts:AssumeRole",
+    Resource: `arn:${i.partition}:iam::${i.managementAccountId}:role/${i.auditRoleName}`,
+  };
+}
+
+/** The report key: SSE-KMS objects are read with Decrypt and written with GenerateDataKey. */
+function reportKeyStatement(i: Pick<ScannerPolicyInput, "kmsKeyArn">): IamStatement {
+  return { Sid: "ReportKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: i.kmsKeyArn };
+}
+
 /**
- * What the scanner does besides assuming roles: reports and run state under the prefix; listing only
- * the run state (per-account results, found by listing) and the one `latest/report.json` key (S3
- * answers a missing key with 403 unless the caller may list it); the key for SSE-KMS and the encrypted
- * topic; the digest; its own Security Hub (coverage findings, and reading them back to archive).
+ * Listing only the one `latest/report.json` key: what exists is found by listing, and S3 answers a
+ * missing key with 403 instead of 404 unless the caller may list it.
  */
-export function scannerDeliveryStatements(i: ScannerPolicyInput): IamStatement[] {
+function listLatestReportStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">): IamStatement {
+  return {
+    Sid: "ListLatestReportOnly",
+    Effect: "Allow",
+    Action: "s3:ListBucket",
+    Resource: i.bucketArn,
+    Condition: { StringLike: { "s3:prefix": under(i.prefix, "latest/report.json") } },
+  };
+}
+
+/**
+ * Writing the auditor files (the scan's own folder and `latest/`), multipart uploads included.
+ * (Nothing there is read back: were `latest/` ever a server-side copy of the scan's folder, CopyObject
+ * would need s3:GetObject on `scans/*` too, and the emulator, which checks a copy's source, would say so.)
+ */
+function writeReportsStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">): IamStatement {
+  return {
+    Sid: "WriteReports",
+    Effect: "Allow",
+    Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+    Resource: objects(i, "scans/*", "latest/*"),
+  };
+}
+
+/** The digest topic, and the scanning account's own Security Hub (coverage findings, read back to archive). */
+function digestAndOwnHubStatements(
+  i: Pick<ScannerPolicyInput, "partition" | "region" | "accountId" | "topicArn">,
+): IamStatement[] {
   return [
-    {
-      Sid: "ReportsAndRunState",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject"],
-      Resource: `${i.bucketArn}/${under(i.prefix, "*")}`,
-    },
-    {
-      Sid: "ListRunStateAndLatestReport",
-      Effect: "Allow",
-      Action: "s3:ListBucket",
-      Resource: i.bucketArn,
-      Condition: { StringLike: { "s3:prefix": [under(i.prefix, "runs/*"), under(i.prefix, "latest/report.json")] } },
-    },
-    {
-      Sid: "ReportKey",
-      Effect: "Allow",
-      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-      Resource: i.kmsKeyArn,
-    },
     { Sid: "Digest", Effect: "Allow", Action: "sns:Publish", Resource: i.topicArn },
     {
       Sid: "OwnSecurityHubForCoverageFindings",
@@ -79,5 +122,86 @@ export function scannerDeliveryStatements(i: ScannerPolicyInput): IamStatement[]
       Action: "securityhub:GetFindings",
       Resource: `arn:${i.partition}:securityhub:${i.region}:${i.accountId}:hub/default`,
     },
+  ];
+}
+
+/**
+ * Discover: Organizations through the management account's audit role only; the run's context and
+ * targets, and a copy of `latest/report.json` (the scan this run compares with), written under
+ * `runs/`; reading and listing only that one latest key.
+ */
+export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
+  return [
+    orgRoleAssumeStatement(i),
+    {
+      Sid: "WriteRunContextTargetsAndPreviousReport",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: objects(i, "runs/*/context.json", "runs/*/targets.json", "runs/*/previous-report.json"),
+    },
+    { Sid: "ReadLatestReport", Effect: "Allow", Action: "s3:GetObject", Resource: objects(i, "latest/report.json") },
+    listLatestReportStatement(i),
+    reportKeyStatement(i),
+  ];
+}
+
+/**
+ * ScanBatch: the member audit roles (member Security Hubs are reached through them); the run's
+ * context read, and each account's result written. Nothing of the reports, the digest or its own
+ * account's hub (Publish syncs that one).
+ */
+export function scanBatchStatements(i: ScannerPolicyInput): IamStatement[] {
+  return [
+    scannerAssumeStatement(i),
+    { Sid: "ReadRunContext", Effect: "Allow", Action: "s3:GetObject", Resource: objects(i, "runs/*/context.json") },
+    { Sid: "WriteAccountResults", Effect: "Allow", Action: "s3:PutObject", Resource: objects(i, "runs/*/results/*") },
+    reportKeyStatement(i),
+  ];
+}
+
+/**
+ * Publish: no role to assume. The run's context, results (found by listing the results folder) and
+ * previous-report copy read; the auditor files written; the digest; its own account's Security Hub.
+ */
+export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
+  return [
+    {
+      Sid: "ReadRunState",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: objects(i, "runs/*/context.json", "runs/*/results/*", "runs/*/previous-report.json"),
+    },
+    {
+      Sid: "ListRunResults",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: i.bucketArn,
+      Condition: { StringLike: { "s3:prefix": under(i.prefix, "runs/*/results/*") } },
+    },
+    writeReportsStatement(i),
+    reportKeyStatement(i),
+    ...digestAndOwnHubStatements(i),
+  ];
+}
+
+/**
+ * What `orgmfa scan` needs besides assuming the audit roles ({@link scannerAssumeStatement}) when it
+ * delivers everywhere (`--s3-bucket`, `--s3-prefix` anywhere under the prefix, `--sns-topic-arn`,
+ * `--security-hub`): the reports read and written under the prefix (it reads only the previous
+ * `latest/report.json`), that one key listed (so a first scan finds none rather than a 403), the key,
+ * the digest and its own Security Hub. Not deployed by the CDK app (its functions have the roles above);
+ * the emulator's seed gives it to the identity the CLI runs as.
+ */
+export function cliDeliveryStatements(i: ScannerPolicyInput): IamStatement[] {
+  return [
+    {
+      Sid: "ReportsUnderThePrefix",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: objects(i, "*"),
+    },
+    listLatestReportStatement(i),
+    reportKeyStatement(i),
+    ...digestAndOwnHubStatements(i),
   ];
 }

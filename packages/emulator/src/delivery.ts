@@ -1,4 +1,10 @@
-import { AttachRolePolicyCommand, CreatePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DetachRolePolicyCommand,
+  IAMClient,
+} from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { type AwsSecurityFinding, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
@@ -10,9 +16,26 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { scannerDeliveryStatements } from "@orgmfa/core";
+import {
+  cliDeliveryStatements,
+  discoverStatements,
+  type IamStatement,
+  publishStatements,
+  type ScannerPolicyInput,
+  scanBatchStatements,
+} from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { ADMIN, AUDIT_ROLE_NAME, accountAdminCredentials, REGION, SCANNER_ROLE_NAME, type SeededOrg } from "./seed";
+import {
+  ADMIN,
+  AUDIT_ROLE_NAME,
+  accountAdminCredentials,
+  DISCOVER_ROLE_NAME,
+  PUBLISH_ROLE_NAME,
+  REGION,
+  SCANNER_ASSUME_POLICY_NAME,
+  SCANNER_ROLE_NAME,
+  type SeededOrg,
+} from "./seed";
 
 /** Where a scan's deliverables go in the emulated security-tooling account. */
 export interface SeededDelivery {
@@ -22,6 +45,25 @@ export interface SeededDelivery {
   topicArn: string;
   /** An SQS queue subscribed to the topic: how the digest is read back. */
   queueUrl: string;
+  /**
+   * The deployed workflow's roles, each with exactly its function's statements (`as: "workflow"`
+   * only): get credentials for one with `roleCredentials`. `scanBatch` is the scanner role.
+   */
+  roles?: { discover: string; scanBatch: string; publish: string };
+}
+
+export interface SeedDeliveryOptions {
+  /** Key prefix of the reports. @default "orgmfa" */
+  prefix?: string;
+  /**
+   * Which identities the scanner account gets, with the very statements of packages/core/src/policies.ts:
+   * - "cli": the scanner role is the identity `orgmfa scan` runs as, and may also deliver everywhere
+   *   (`cliDeliveryStatements`);
+   * - "workflow": as the CDK app deploys it, one role per function: the scanner role is ScanBatch's
+   *   (`scanBatchStatements` and nothing else), beside Discover's and Publish's roles.
+   * @default "cli"
+   */
+  as?: "cli" | "workflow";
 }
 
 function clients(endpoint: string, credentials: AwsCredentialIdentity) {
@@ -37,13 +79,17 @@ function clients(endpoint: string, credentials: AwsCredentialIdentity) {
 }
 
 /**
- * Creates the delivery side in the scanner's account, as the CDK app does in a real one: a
- * KMS key, the report bucket, the digest topic with an SQS subscription, and a policy that lets
- * the scanner role write exactly there — read and write objects under the prefix, list the
- * bucket (the workflow's per-account results), publish to the topic, import into its own Security
- * Hub: what the CDK app's OrgMfaScanner role holds.
+ * Creates the delivery side in the scanner's account, as the CDK app does in a real one: a KMS key,
+ * the report bucket, the digest topic with an SQS subscription, and the policies of the identities
+ * that use them (see {@link SeedDeliveryOptions.as}), written once in packages/core/src/policies.ts and
+ * deployed by the CDK app.
  */
-export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "orgmfa"): Promise<SeededDelivery> {
+export async function seedDelivery(
+  endpoint: string,
+  org: SeededOrg,
+  options: SeedDeliveryOptions = {},
+): Promise<SeededDelivery> {
+  const prefix = options.prefix ?? "orgmfa";
   const account = org.scannerAccountId;
   const c = clients(endpoint, await accountAdminCredentials(endpoint, account));
   const key = await c.kms.send(new CreateKeyCommand({ Description: "orgmfa reports and digest" }));
@@ -58,29 +104,59 @@ export async function seedDelivery(endpoint: string, org: SeededOrg, prefix = "o
   await c.sns.send(
     new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: attrs.Attributes?.QueueArn ?? "" }),
   );
-  const policy = await c.iam.send(
-    new CreatePolicyCommand({
-      PolicyName: "OrgMfaScannerDelivery",
-      // Exactly the statements the CDK app gives the deployed scanner role (one source).
-      PolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: scannerDeliveryStatements({
-          partition: "aws",
-          accountId: account,
-          region: REGION,
-          organizationId: org.organizationId,
-          auditRoleName: AUDIT_ROLE_NAME,
-          bucketArn: `arn:aws:s3:::${bucket}`,
-          prefix,
-          kmsKeyArn,
-          topicArn,
-        }),
+  const input: ScannerPolicyInput = {
+    partition: "aws",
+    accountId: account,
+    region: REGION,
+    organizationId: org.organizationId,
+    managementAccountId: org.managementAccountId,
+    auditRoleName: AUDIT_ROLE_NAME,
+    bucketArn: `arn:aws:s3:::${bucket}`,
+    prefix,
+    kmsKeyArn,
+    topicArn,
+  };
+  const attach = async (roleName: string, policyName: string, statements: IamStatement[]) => {
+    const policy = await c.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: policyName,
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: statements }),
       }),
-    }),
-  );
-  await c.iam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
+    );
+    await c.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policy.Policy?.Arn }));
+  };
+  let roles: SeededDelivery["roles"];
+  if (options.as === "workflow") {
+    // The scanner role becomes ScanBatch's, holding exactly its statements (which include the
+    // assume statement seedOrganization gave it).
+    const assumePolicy = `arn:aws:iam::${account}:policy/${SCANNER_ASSUME_POLICY_NAME}`;
+    await c.iam.send(new DetachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: assumePolicy }));
+    await attach(SCANNER_ROLE_NAME, "OrgMfaScanBatch", scanBatchStatements(input));
+    for (const [name, statements] of [
+      [DISCOVER_ROLE_NAME, discoverStatements(input)],
+      [PUBLISH_ROLE_NAME, publishStatements(input)],
+    ] as const) {
+      // Lambda assumes the deployed roles; here the tests do, from the scanner account.
+      await c.iam.send(
+        new CreateRoleCommand({
+          RoleName: name,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" },
+            ],
+          }),
+        }),
+      );
+      await attach(name, name, statements);
+    }
+    const arn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
+    roles = { discover: arn(DISCOVER_ROLE_NAME), scanBatch: arn(SCANNER_ROLE_NAME), publish: arn(PUBLISH_ROLE_NAME) };
+  } else {
+    await attach(SCANNER_ROLE_NAME, "OrgMfaScannerDelivery", cliDeliveryStatements(input));
+  }
   for (const x of Object.values(c)) x.destroy();
-  return { bucket, prefix, kmsKeyArn, topicArn, queueUrl };
+  return { bucket, prefix, kmsKeyArn, topicArn, queueUrl, ...(roles ? { roles } : {}) };
 }
 
 /** An SNS notification as an SQS subscriber receives it. */

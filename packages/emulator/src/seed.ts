@@ -88,7 +88,14 @@ export interface SeededOrg {
   ous: Record<string, string>;
 }
 
+/** The scanner role: the identity the member audit roles trust (the deployed ScanBatch function's). */
 export const SCANNER_ROLE_NAME = "OrgMfaScanner";
+/** The deployed Discover function's role (trusted by the management account's audit role only). */
+export const DISCOVER_ROLE_NAME = "OrgMfaDiscover";
+/** The deployed Publish function's role. */
+export const PUBLISH_ROLE_NAME = "OrgMfaPublish";
+/** The policy `seedOrganization` gives the scanner role: assuming the audit roles. */
+export const SCANNER_ASSUME_POLICY_NAME = "OrgMfaScannerAssumeAuditRoles";
 export const AUDIT_ROLE_NAME = "OrgMfaAuditRole";
 export const REGION = "us-east-1";
 export const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
@@ -325,7 +332,7 @@ export async function seedOrganization(
   );
   const policy = await scannerIam.send(
     new CreatePolicyCommand({
-      PolicyName: "OrgMfaScannerAssumeAuditRoles",
+      PolicyName: SCANNER_ASSUME_POLICY_NAME,
       PolicyDocument: JSON.stringify({
         Version: "2012-10-17",
         // The deployed scanner role's statement (one source with the CDK app).
@@ -371,4 +378,13 @@ export async function seedOrganization(
 /** Credentials of the scanner role (what a scheduled scan or an engineer's session would hold). */
 export function scannerCredentials(endpoint: string, scannerRoleArn: string): Promise<AwsCredentialIdentity> {
   return assume(endpoint, scannerRoleArn, "orgmfa-scanner");
+}
+
+/** Credentials of any role the seed created (e.g. one of `SeededDelivery.roles`), as a function would hold them. */
+export function roleCredentials(
+  endpoint: string,
+  roleArn: string,
+  sessionName = "orgmfa",
+): Promise<AwsCredentialIdentity> {
+  return assume(endpoint, roleArn, sessionName);
 }
