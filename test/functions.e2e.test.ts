@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -21,6 +27,7 @@ import {
   seedOrganization,
   startEmulator,
 } from "@orgmfa/emulator";
+import type { RunContext } from "@orgmfa/functions/run-store";
 import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
 import { buildApp, parseDeploymentConfig, REPO_ROOT } from "@orgmfa/infra";
 import type { AwsCredentialIdentity } from "@smithy/types";
@@ -54,7 +61,8 @@ const CONFIG = {
 beforeAll(async () => {
   emu = await startEmulator();
   org = await seedOrganization(emu, DEMO_ORG);
-  delivery = await seedDelivery(emu.endpoint, org, { as: "workflow" });
+  // As the CDK app deploys it: the three roles, and the scan configuration stored in the bucket.
+  delivery = await seedDelivery(emu.endpoint, org, { as: "workflow", scanConfig: CONFIG });
   const roles = delivery.roles as NonNullable<SeededDelivery["roles"]>;
   creds = {
     discover: await roleCredentials(emu.endpoint, roles.discover, "discover"),
@@ -71,6 +79,7 @@ beforeAll(async () => {
     AUDIT_ROLE_NAME: "OrgMfaAuditRole",
     ORG_ROLE_ARN: org.orgRoleArn,
     KMS_KEY_ID: delivery.kmsKeyArn,
+    CONFIG_KEY: delivery.configKey,
     DIGEST_TOPIC_ARN: delivery.topicArn,
     SECURITY_HUB: "true",
     SNS_PER_ACCOUNT: "false",
@@ -128,6 +137,24 @@ const targetsOf = (ref: { bucket: string; targetsKey: string }) =>
     const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.targetsKey }));
     s3.destroy();
     return JSON.parse((await object.Body?.transformToString()) ?? "[]") as AccountTarget[];
+  });
+
+/** The run's context as Discover wrote it. */
+const contextOf = (ref: { bucket: string; contextKey: string }) =>
+  asAdmin(async () => {
+    const s3 = client(S3Client);
+    const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.contextKey }));
+    s3.destroy();
+    return JSON.parse((await object.Body?.transformToString()) ?? "{}") as RunContext;
+  });
+
+/** Writes the stored scan configuration object as the CDK app's custom resource does; its version. */
+const storeScanConfig = (body: string) =>
+  asAdmin(async () => {
+    const s3 = client(S3Client);
+    const r = await s3.send(new PutObjectCommand({ Bucket: delivery.bucket, Key: delivery.configKey, Body: body }));
+    s3.destroy();
+    return r.VersionId ?? "";
   });
 
 /** Splits items as the Distributed Map's ItemBatcher does (MaxItemsPerBatch). */
@@ -197,8 +224,8 @@ async function bundles(): Promise<Handlers> {
 
 /** The workflow, step by step: Discover → Distributed Map (ItemReader, ItemBatcher) → Publish. */
 async function runWorkflow(h: Handlers, batchSize: number) {
-  // The schedule's input is the workflow's input: { config }.
-  const ref = await h.discover({ config: CONFIG });
+  // The schedule's input is the workflow's input, {}: Discover reads the stored scan configuration.
+  const ref = await h.discover({});
   expect(ref).toMatchObject({ bucket: delivery.bucket, inScope: 7 });
   expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
 
@@ -348,6 +375,90 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
   });
 });
 
+describe("the deployed scan configuration, an object in the bucket", () => {
+  const alice = {
+    account: "*",
+    principal: "alice",
+    checks: ["USER_CONSOLE_NO_MFA"],
+    reason: "travelling, token on its way",
+    expires: "2099-12-31",
+  };
+  const restore = () => storeScanConfig(JSON.stringify(CONFIG));
+
+  it("is what Discover scans with when its input has no config: its version is recorded and its exemptions honoured", async () => {
+    const h = await sources();
+    const version = await storeScanConfig(JSON.stringify({ ...CONFIG, exemptions: [...CONFIG.exemptions, alice] }));
+    try {
+      const ref = await h.discover({});
+      const run = await contextOf(ref);
+      expect(run.configSource).toEqual({ bucket: delivery.bucket, key: delivery.configKey, versionId: version });
+      expect(version).not.toBe(delivery.configVersionId); // a new version, the deployed one kept
+      await h.scanBatch({
+        Items: await targetsOf(ref),
+        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+      });
+      await h.publish(ref);
+      const report = await asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        return JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+      });
+      const statusOf = (user: string) =>
+        report.findings.find((f) => f.userName === user && f.checkId === "USER_CONSOLE_NO_MFA")?.status;
+      expect(statusOf("alice")).toBe("EXEMPTED");
+      expect(statusOf("heidi")).toBe("EXEMPTED");
+    } finally {
+      await restore();
+    }
+  });
+
+  it("is overridden by a config in the input (tests, ad hoc runs), and the run then records no stored source", async () => {
+    const h = await sources();
+    const ref = await h.discover({ config: { ownerTag: "team" } });
+    const run = await contextOf(ref);
+    expect(run.configSource).toBeNull();
+    expect(run.config).toMatchObject({ ownerTag: "team" });
+    expect(run.config.exemptions ?? []).toEqual([]); // nothing of the stored one
+  });
+
+  it("fails Discover, naming the object and what to do, when it is missing", async () => {
+    const h = await sources();
+    await asAdmin(async () => {
+      const s3 = client(S3Client);
+      await s3.send(new DeleteObjectCommand({ Bucket: delivery.bucket, Key: delivery.configKey }));
+      s3.destroy();
+    });
+    try {
+      const failure = h.discover({});
+      await expect(failure).rejects.toMatchObject({ name: "ScanConfigError" });
+      await expect(failure).rejects.toThrow(
+        new RegExp(
+          `the scan configuration s3://${delivery.bucket}/orgmfa/config/scan-config.json does not exist\\. .*deploy OrgMfaCentral again, or start the execution with the config as its input`,
+        ),
+      );
+    } finally {
+      await restore();
+    }
+  });
+
+  it("fails Discover, naming the object, its version, every bad field and what to do, when it is invalid", async () => {
+    const h = await sources();
+    try {
+      const version = await storeScanConfig(JSON.stringify({ exemptions: [{ account: "*", principal: "bob" }] }));
+      const invalid = h.discover({});
+      await expect(invalid).rejects.toMatchObject({ name: "ScanConfigError" });
+      await expect(invalid).rejects.toThrow(
+        new RegExp(
+          `scan-config\\.json \\(version ${version}\\) is invalid:[\\s\\S]*exemptions\\[0\\]\\.reason[\\s\\S]*deploy OrgMfaCentral again`,
+        ),
+      );
+      await storeScanConfig("{ not json");
+      await expect(h.discover({})).rejects.toThrow(/scan-config\.json \(version .+\) is not valid JSON/);
+    } finally {
+      await restore();
+    }
+  });
+});
+
 describe("each function's role holds only what its function does (the deployed statements, enforced)", () => {
   const auditRole = (account: string) => `arn:aws:iam::${org.accounts[account]}:role/OrgMfaAuditRole`;
   const denied = expect.objectContaining({ name: expect.stringMatching(/AccessDenied|AuthorizationError/) });
@@ -392,6 +503,9 @@ describe("each function's role holds only what its function does (the deployed s
       ),
     ).rejects.toEqual(denied);
     await expect(list("scanBatch", "orgmfa/runs/")).rejects.toEqual(denied);
+    await expect(
+      s3("scanBatch", (c) => c.send(new GetObjectCommand({ Bucket: delivery.bucket, Key: delivery.configKey }))),
+    ).rejects.toEqual(denied);
     await expect(publishDigest("scanBatch")).rejects.toEqual(denied);
     // Member hubs are reached through the audit role; its own account's hub is Publish's to sync.
     const hub = client(SecurityHubClient, creds.scanBatch);
@@ -411,6 +525,8 @@ describe("each function's role holds only what its function does (the deployed s
     await expect(assume("discover", auditRole("prod-payments"))).rejects.toEqual(denied);
     await expect(assume("discover", auditRole("security-tooling"))).rejects.toEqual(denied);
     await expect(list("discover", "orgmfa/latest/report.json")).resolves.toBeDefined();
+    await expect(list("discover", "orgmfa/config/scan-config.json")).resolves.toBeDefined();
+    await expect(put("discover", "orgmfa/config/scan-config.json")).rejects.toEqual(denied);
     await expect(list("discover", "orgmfa/runs/")).rejects.toEqual(denied);
     await expect(list("discover", "orgmfa/latest/")).rejects.toEqual(denied);
     await expect(put("discover", "orgmfa/latest/report.json")).rejects.toEqual(denied);
@@ -427,6 +543,7 @@ describe("each function's role holds only what its function does (the deployed s
     await expect(list("publish")).rejects.toEqual(denied);
     await expect(put("publish", "orgmfa/runs/s-1/results/111111111111.json")).rejects.toEqual(denied);
     await expect(put("publish", "orgmfa/runs/s-1/context.json")).rejects.toEqual(denied);
+    await expect(put("publish", "orgmfa/config/scan-config.json")).rejects.toEqual(denied);
   });
 
   it("the management account's audit role trusts Discover's role; member accounts' audit roles do not", async () => {

@@ -4,7 +4,10 @@ import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
-/** The workflow's input (the schedule's): the scan configuration of CONTRACT.md's config file. */
+/**
+ * The workflow's input. The schedule's is `{}`: the scan configuration is the object the CDK app
+ * stores in the report bucket (CONFIG_KEY). `config` (CONTRACT.md's config file) overrides it.
+ */
 export interface DiscoverEvent {
   config?: unknown;
   /** Set only to re-run a scan id (tests); otherwise a new one. */
@@ -18,9 +21,21 @@ export interface DiscoverEvent {
 export async function handler(event: DiscoverEvent = {}, context?: Context): Promise<RunRef> {
   if (context) logger.addContext(context);
   const s = settings();
-  const config: OrgMfaConfig = parseConfig(event.config ?? {}, "the workflow input's config");
   const pool = poolFor(s);
   try {
+    const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
+    // An explicit config in the input wins (tests, ad hoc runs); otherwise the deployed one, whose
+    // version is recorded. Neither (a function deployed without CONFIG_KEY): the defaults.
+    let config: OrgMfaConfig;
+    let configSource: RunContext["configSource"] = null;
+    if (event.config !== undefined || !s.CONFIG_KEY) {
+      config = parseConfig(event.config ?? {}, "the workflow input's config");
+    } else {
+      const stored = await store.scanConfig(s.CONFIG_KEY);
+      config = stored.config;
+      configSource = { bucket: s.REPORT_BUCKET, key: s.CONFIG_KEY, versionId: stored.versionId };
+      logger.info("read the scan configuration", configSource);
+    }
     const startedAt = new Date();
     const scanId = event.scanId ?? newScanId(startedAt);
     // Owner tags are read while there is time: the rest of Discover (writing the run state) keeps a minute.
@@ -31,7 +46,6 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       pool.discoveryIam(),
     );
     const keys = runKeys(s.REPORT_PREFIX, scanId);
-    const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
     // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
     // scan before this run, never with the report it wrote itself.
     const previous = await store.snapshot(`${latestKeyPrefix(s.REPORT_PREFIX)}report.json`, keys.previous);
@@ -42,6 +56,7 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       partition: pool.partition,
       rootCredentialsManagement: discovery.rootCredentialsManagement,
       config,
+      configSource,
       targets: discovery.targets,
       ownersUnread: discovery.ownersUnread,
       previousKey: previous.key,

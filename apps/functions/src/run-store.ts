@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { errorCode, errorMessage, type HubSyncResult } from "@orgmfa/aws";
-import type { AccountOutcome, AccountTarget, OrgMfaConfig } from "@orgmfa/core";
+import { type AccountOutcome, type AccountTarget, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
 import pLimit from "p-limit";
 
 /**
@@ -21,6 +21,11 @@ export interface RunContext {
   partition: string;
   rootCredentialsManagement: boolean | null;
   config: OrgMfaConfig;
+  /**
+   * Where `config` came from: the deployed scan configuration object and the version of it that was
+   * read, or null when the workflow's input gave the config (an explicit override).
+   */
+  configSource?: { bucket: string; key: string; versionId: string | null } | null;
   /** Every account the organization lists, in scope or skipped (the ledger needs them all). */
   targets: AccountTarget[];
   /**
@@ -73,6 +78,17 @@ export const runKeys = (prefix: string, scanId: string) => {
   };
 };
 
+/** The deployed scan configuration cannot be used; the message names the object and what to do. */
+export class ScanConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ScanConfigError";
+  }
+}
+
+const SCAN_CONFIG_FIX =
+  'It is written by the OrgMfaCentral stack from `scan` in the deployment configuration: fix `scan` there and deploy OrgMfaCentral again, or start the execution with the config as its input: {"config": {…}}.';
+
 export class RunStore {
   constructor(
     private readonly s3: S3Client,
@@ -95,6 +111,35 @@ export class RunStore {
   async get<T>(key: string): Promise<T> {
     const r = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     return JSON.parse((await r.Body?.transformToString("utf8")) ?? "null") as T;
+  }
+
+  /**
+   * The deployed scan configuration (JSON, validated by the config file's schema) and the version that
+   * was read.
+   * @throws ScanConfigError naming the object when it is missing, unreadable or invalid.
+   */
+  async scanConfig(key: string): Promise<{ config: OrgMfaConfig; versionId: string | null }> {
+    const where = `s3://${this.bucket}/${key}`;
+    let text: string;
+    let versionId: string | null;
+    try {
+      const r = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = (await r.Body?.transformToString("utf8")) ?? "";
+      versionId = r.VersionId ?? null;
+    } catch (e) {
+      const code = errorCode(e);
+      const what =
+        code === "NoSuchKey" || code === "NotFound"
+          ? `the scan configuration ${where} does not exist`
+          : `cannot read the scan configuration ${where} (${code}: ${errorMessage(e)}; the Discover role needs s3:GetObject on it and kms:Decrypt on the bucket's key)`;
+      throw new ScanConfigError(`${what}. ${SCAN_CONFIG_FIX}`, { cause: e });
+    }
+    try {
+      const source = `the scan configuration ${where}${versionId ? ` (version ${versionId})` : ""}`;
+      return { config: parseConfigText(text, source), versionId };
+    } catch (e) {
+      throw new ScanConfigError(`${errorMessage(e)}\n${SCAN_CONFIG_FIX}`, { cause: e });
+    }
   }
 
   /** Server-side copy within the bucket (no size limit that matters here, nothing through memory). */

@@ -16,6 +16,8 @@ const settingsSchema = z.object({
   EXTERNAL_ID: z.string().optional(),
   ORG_ROLE_ARN: z.string().optional(),
   KMS_KEY_ID: z.string().optional(),
+  /** The deployed scan configuration's key in REPORT_BUCKET (Discover; the CDK app writes it). */
+  CONFIG_KEY: z.string().optional(),
   DIGEST_TOPIC_ARN: z.string().optional(),
   SECURITY_HUB: z.enum(["true", "false"]).default("true"),
   SNS_PER_ACCOUNT: z.enum(["true", "false"]).default("false"),
@@ -34,7 +36,7 @@ export function settings(env: NodeJS.ProcessEnv = process.env): Settings {
 export const logger = new Logger({ serviceName: "orgmfa" });
 export const metrics = new Metrics({ namespace: "orgmfa", serviceName: "orgmfa" });
 
-/** The client pool for one invocation, as the Lambda role (the OrgMfaScanner role). */
+/** The client pool for one invocation, as the function's own role. */
 export function poolFor(s: Settings): ClientPool {
   return new ClientPool({
     region: s.AWS_REGION,

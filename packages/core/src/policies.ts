@@ -9,6 +9,7 @@
  *
  * | key                                  | Discover        | ScanBatch | Publish |
  * |--------------------------------------|-----------------|-----------|---------|
+ * | `config/scan-config.json`            | list, read      |           |         |
  * | `latest/report.json`                 | list, read      |           |         |
  * | `runs/<scan>/context.json`           | write           | read      | read    |
  * | `runs/<scan>/targets.json`           | write           |           |         |
@@ -43,6 +44,12 @@ export interface ScannerPolicyInput {
 }
 
 const under = (prefix: string, p: string) => `${prefix ? `${prefix}/` : ""}${p}`;
+
+/**
+ * Where the deployed scan configuration is (written by the CDK app at deploy time, one version per
+ * change, read by Discover), under the report prefix.
+ */
+export const scanConfigKey = (prefix: string) => under(prefix.replace(/^\/+|\/+$/g, ""), "config/scan-config.json");
 const objects = (i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">, ...keys: string[]) => {
   const arns = keys.map((k) => `${i.bucketArn}/${under(i.prefix, k)}`);
   return arns.length === 1 ? (arns[0] as string) : arns;
@@ -126,9 +133,10 @@ function digestAndOwnHubStatements(
 }
 
 /**
- * Discover: Organizations through the management account's audit role only; the run's context and
- * targets, and a copy of `latest/report.json` (the scan this run compares with), written under
- * `runs/`; reading and listing only that one latest key.
+ * Discover: Organizations through the management account's audit role only; the deployed scan
+ * configuration read; the run's context and targets, and a copy of `latest/report.json` (the scan this
+ * run compares with), written under `runs/`. It lists only those two keys it reads (so that a missing
+ * one is a 404, not a 403).
  */
 export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
@@ -139,8 +147,23 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
       Action: "s3:PutObject",
       Resource: objects(i, "runs/*/context.json", "runs/*/targets.json", "runs/*/previous-report.json"),
     },
-    { Sid: "ReadLatestReport", Effect: "Allow", Action: "s3:GetObject", Resource: objects(i, "latest/report.json") },
-    listLatestReportStatement(i),
+    {
+      Sid: "ReadScanConfigAndLatestReport",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: objects(i, "config/scan-config.json", "latest/report.json"),
+    },
+    {
+      Sid: "ListScanConfigAndLatestReportOnly",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: i.bucketArn,
+      Condition: {
+        StringLike: {
+          "s3:prefix": [under(i.prefix, "config/scan-config.json"), under(i.prefix, "latest/report.json")],
+        },
+      },
+    },
     reportKeyStatement(i),
   ];
 }

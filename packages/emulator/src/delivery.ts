@@ -6,7 +6,14 @@ import {
   IAMClient,
 } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { type AwsSecurityFinding, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
@@ -23,6 +30,7 @@ import {
   publishStatements,
   type ScannerPolicyInput,
   scanBatchStatements,
+  scanConfigKey,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import {
@@ -45,6 +53,10 @@ export interface SeededDelivery {
   topicArn: string;
   /** An SQS queue subscribed to the topic: how the digest is read back. */
   queueUrl: string;
+  /** Where the deployed scan configuration goes (`scanConfigKey`), as the CDK app writes it. */
+  configKey: string;
+  /** The version of the scan configuration object the seed wrote (`scanConfig` given), else absent. */
+  configVersionId?: string;
   /**
    * The deployed workflow's roles, each with exactly its function's statements (`as: "workflow"`
    * only): get credentials for one with `roleCredentials`. `scanBatch` is the scanner role.
@@ -64,6 +76,8 @@ export interface SeedDeliveryOptions {
    * @default "cli"
    */
   as?: "cli" | "workflow";
+  /** A scan configuration to store at `configKey`, as the CDK app does at deploy time. */
+  scanConfig?: unknown;
 }
 
 function clients(endpoint: string, credentials: AwsCredentialIdentity) {
@@ -96,6 +110,20 @@ export async function seedDelivery(
   const kmsKeyArn = key.KeyMetadata?.Arn ?? "";
   const bucket = `orgmfa-reports-${account}`;
   await c.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  // Versioned, as the deployed bucket is (each deployed scan configuration is a version).
+  await c.s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  const configKey = scanConfigKey(prefix);
+  const stored =
+    options.scanConfig === undefined
+      ? undefined
+      : await c.s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: configKey,
+            Body: JSON.stringify(options.scanConfig, null, 2),
+            ContentType: "application/json",
+          }),
+        );
   const topic = await c.sns.send(new CreateTopicCommand({ Name: "orgmfa-digest" }));
   const topicArn = topic.TopicArn ?? "";
   const queue = await c.sqs.send(new CreateQueueCommand({ QueueName: "orgmfa-digest-inbox" }));
@@ -156,7 +184,16 @@ export async function seedDelivery(
     await attach(SCANNER_ROLE_NAME, "OrgMfaScannerDelivery", cliDeliveryStatements(input));
   }
   for (const x of Object.values(c)) x.destroy();
-  return { bucket, prefix, kmsKeyArn, topicArn, queueUrl, ...(roles ? { roles } : {}) };
+  return {
+    bucket,
+    prefix,
+    kmsKeyArn,
+    topicArn,
+    queueUrl,
+    configKey,
+    ...(stored?.VersionId ? { configVersionId: stored.VersionId } : {}),
+    ...(roles ? { roles } : {}),
+  };
 }
 
 /** An SNS notification as an SQS subscriber receives it. */
