@@ -5,6 +5,7 @@ import {
   publishStatements,
   type ScannerPolicyInput,
   scanBatchStatements,
+  scanConfigKey,
 } from "@orgmfa/core";
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
@@ -22,6 +23,12 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import {
+  AwsCustomResource,
+  AwsCustomResourcePolicy,
+  type AwsSdkCall,
+  PhysicalResourceId,
+} from "aws-cdk-lib/custom-resources";
 import type { Construct } from "constructs";
 import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, LAMBDA_LIMIT_MINUTES } from "./config";
 import { REPO_ROOT, TOOL_VERSION } from "./paths";
@@ -69,9 +76,6 @@ function wildcardReason(resource: string): string {
   return reason;
 }
 
-/** EventBridge Scheduler accepts at most 8,192 characters of target input. */
-const SCHEDULE_INPUT_LIMIT = 8192;
-
 /**
  * orgmfa in the delegated-administrator (security tooling) account: the KMS key, the report bucket,
  * the digest topic, the three functions each running as a role of its own (ScanBatch's is the
@@ -87,16 +91,12 @@ export class CentralStack extends Stack {
   /** Discover's role, named `discoverRoleName`: trusted by the management account's audit role only. */
   readonly discoverRole: iam.Role;
   readonly publishRole: iam.Role;
+  /** Writes the scan configuration object at deploy time. */
+  readonly scanConfigWriter: AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, props);
     const c = props.config;
-    const scheduleInput = JSON.stringify({ config: c.scan });
-    if (scheduleInput.length > SCHEDULE_INPUT_LIMIT) {
-      throw new Error(
-        `scan: the scan configuration is ${scheduleInput.length} characters as schedule input; EventBridge Scheduler takes at most ${SCHEDULE_INPUT_LIMIT}. Shorten scan.exemptions (e.g. use globs).`,
-      );
-    }
     const prefix = c.reportPrefix.replace(/^\/+|\/+$/g, "");
     const under = (p: string) => `${prefix ? `${prefix}/` : ""}${p}`;
 
@@ -192,6 +192,50 @@ export class CentralStack extends Stack {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+
+    // ── The scan configuration, stored in the bucket: one version per deployed change ──────────────
+    // Written at deploy time by one S3 PutObject (not BucketDeployment, whose function may delete
+    // objects in this evidence bucket): onCreate and onUpdate write the object, a changed config being
+    // a new version; onDelete does nothing, so the history stays. Its function's role may put this one
+    // object and write its own log group, nothing else.
+    const configKey = scanConfigKey(prefix);
+    const putConfig: AwsSdkCall = {
+      service: "S3",
+      action: "putObject",
+      parameters: {
+        Bucket: this.bucket.bucketName,
+        Key: configKey,
+        Body: JSON.stringify(c.scan, null, 2),
+        ContentType: "application/json",
+        ServerSideEncryption: "aws:kms",
+        SSEKMSKeyId: key.keyArn,
+      },
+      physicalResourceId: PhysicalResourceId.of(configKey),
+    };
+    const configWriterLogs = new logs.LogGroup(this, "ScanConfigWriterLogs", {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const configWriterRole = new iam.Role(this, "ScanConfigWriterRole", {
+      description: "orgmfa: writes the deployed scan configuration object (one key of the report bucket), nothing else",
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+    });
+    configWriterLogs.grantWrite(configWriterRole);
+    const scanConfig = new AwsCustomResource(this, "ScanConfig", {
+      resourceType: "Custom::OrgMfaScanConfig",
+      onCreate: putConfig,
+      onUpdate: putConfig,
+      role: configWriterRole,
+      policy: AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ["s3:PutObject"], resources: [this.bucket.arnForObjects(configKey)] }),
+        new iam.PolicyStatement({ actions: ["kms:GenerateDataKey"], resources: [key.keyArn] }),
+      ]),
+      installLatestAwsSdk: false,
+      logGroup: configWriterLogs,
+      timeout: Duration.minutes(2),
+    });
+    this.scanConfigWriter = scanConfig;
 
     // ── Digest topic ─────────────────────────────────────────────────────────────────────────────
     this.topic = new sns.Topic(this, "Digest", {
@@ -308,7 +352,12 @@ export class CentralStack extends Stack {
       NODE_OPTIONS: "--enable-source-maps",
     };
     const logGroups: Record<string, logs.LogGroup> = {};
-    const fn = (name: "discover" | "scan-batch" | "publish", role: iam.Role, timeout: Duration) => {
+    const fn = (
+      name: "discover" | "scan-batch" | "publish",
+      role: iam.Role,
+      timeout: Duration,
+      more: Record<string, string> = {},
+    ) => {
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
         encryptionKey: key,
@@ -328,7 +377,7 @@ export class CentralStack extends Stack {
         memorySize: 1024,
         timeout,
         role,
-        environment,
+        environment: { ...environment, ...more },
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
         tracing: lambda.Tracing.ACTIVE,
@@ -344,7 +393,8 @@ export class CentralStack extends Stack {
       });
       return f;
     };
-    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5));
+    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5), { CONFIG_KEY: configKey });
+    discoverFn.node.addDependency(scanConfig); // the object is there before any run can start
     const scanBatchFn = fn("scan-batch", this.scannerRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
     const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
 
@@ -514,18 +564,20 @@ export class CentralStack extends Stack {
       description: "Runs the orgmfa scan",
       schedule: ScheduleExpression.expression(c.schedule, TimeZone.of(c.scheduleTimezone)),
       target: new StepFunctionsStartExecution(this.stateMachine, {
-        input: ScheduleTargetInput.fromObject({ config: c.scan }),
+        // No config here: Discover reads the stored one (the input stays far below Scheduler's 8 KB).
+        input: ScheduleTargetInput.fromObject({}),
         retryAttempts: 3,
         deadLetterQueue: scheduleDlq,
       }),
     });
 
-    // What an operator needs: to run a scan now with the deployed config (the schedule's input),
+    // What an operator needs: to run a scan now (it reads the stored config), find that config,
     // read the results, follow the logs, and grant or audit access.
     new CfnOutput(this, "StateMachineArn", { value: this.stateMachine.stateMachineArn });
-    new CfnOutput(this, "ScheduleName", {
-      value: schedule.scheduleName,
-      description: "Its target input is the deployed scan config: pass it to start-execution to run a scan now.",
+    new CfnOutput(this, "ScheduleName", { value: schedule.scheduleName });
+    new CfnOutput(this, "ScanConfigUri", {
+      value: `s3://${this.bucket.bucketName}/${configKey}`,
+      description: "The deployed scan configuration (versioned); Discover reads it unless the input gives a config.",
     });
     new CfnOutput(this, "ReportBucket", { value: this.bucket.bucketName });
     new CfnOutput(this, "DigestTopicArn", { value: this.topic.topicArn });

@@ -19,6 +19,17 @@ const iamSub = (rest: string) => ({ "Fn::Sub": `arn:${PARTITION}:iam::${rest}` }
 // Lambda bundling is skipped in tests (STYLE.md 11); `npx cdk synth` bundles for real.
 const NO_BUNDLING = { "aws:cdk:bundling-stacks": [] };
 
+/** A template value as text: tokens as <Reports.Arn>, <AWS::Partition>, other references as <token>. */
+const text = (v: unknown): string => {
+  if (typeof v === "string") return v;
+  const o = v as Record<string, unknown>;
+  if (o["Fn::Join"]) return (o["Fn::Join"] as [string, unknown[]])[1].map(text).join("");
+  if (o.Ref) return String(o.Ref).startsWith("AWS::") ? `<${o.Ref}>` : "<token>";
+  const att = o["Fn::GetAtt"] as [string, string] | undefined;
+  if (att) return att[0].startsWith("Reports") ? `<Reports.${att[1]}>` : "<token>";
+  return JSON.stringify(v);
+};
+
 function synth(c: DeploymentConfig) {
   const outdir = mkdtempSync(path.join(tmpdir(), "orgmfa-cdk-"));
   const built = buildApp(c, { outdir, context: NO_BUNDLING });
@@ -51,23 +62,14 @@ describe("CentralStack and ManagementAccountStack", () => {
   const functionRoles = () => {
     const out: Record<string, string> = {};
     for (const [id, f] of Object.entries(central.findResources("AWS::Lambda::Function")))
-      out[id.replace(/[A-F0-9]{8}$/, "")] = f.Properties.Role["Fn::GetAtt"][0];
+      if (/^(discover|scanbatch|publish)[A-F0-9]{8}$/.test(id))
+        out[id.replace(/[A-F0-9]{8}$/, "")] = f.Properties.Role["Fn::GetAtt"][0];
     return out as { discover: string; scanbatch: string; publish: string };
   };
   const statementsOf = (role: string): Statement[] =>
     Object.values(central.findResources("AWS::IAM::Policy"))
       .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
-  /** A resource as text: tokens as <Reports.Arn>, <AWS::Partition>, other references as <token>. */
-  const text = (v: unknown): string => {
-    if (typeof v === "string") return v;
-    const o = v as Record<string, unknown>;
-    if (o["Fn::Join"]) return (o["Fn::Join"] as [string, unknown[]])[1].map(text).join("");
-    if (o.Ref) return String(o.Ref).startsWith("AWS::") ? `<${o.Ref}>` : "<token>";
-    const att = o["Fn::GetAtt"] as [string, string] | undefined;
-    if (att) return att[0].startsWith("Reports") ? `<Reports.${att[1]}>` : "<token>";
-    return JSON.stringify(v);
-  };
 
   it("passes cdk-nag AwsSolutions with no unacknowledged violation", () => {
     // synth() in beforeAll throws on an unacknowledged violation; the report it writes is empty.
@@ -150,7 +152,9 @@ describe("CentralStack and ManagementAccountStack", () => {
   });
 
   it("runs three arm64 Node.js functions, each as a role of its own", () => {
-    const fns = central.findResources("AWS::Lambda::Function");
+    const fns = Object.fromEntries(
+      Object.entries(central.findResources("AWS::Lambda::Function")).filter(([id]) => !id.startsWith("AWS679f53fa")),
+    );
     expect(Object.keys(fns)).toHaveLength(3);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(["arm64"]);
@@ -334,6 +338,45 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("stores the scan configuration in the bucket at deploy time, by a function that may put only that object", () => {
+    const [id, written] = Object.entries(central.findResources("Custom::OrgMfaScanConfig"))[0] ?? [];
+    const call = JSON.parse(text(written?.Properties.Update));
+    expect(call).toMatchObject({
+      service: "S3",
+      action: "putObject",
+      parameters: { Bucket: "<token>", Key: "orgmfa/config/scan-config.json", ContentType: "application/json" },
+    });
+    expect(JSON.parse(call.parameters.Body)).toEqual(config().scan);
+    expect(JSON.parse(text(written?.Properties.Create))).toEqual(call); // created and updated alike
+    expect(written?.Properties.Delete).toBeUndefined(); // a stack deletion leaves every version
+    // The writer's role: PutObject on that key, GenerateDataKey on the key, its own log group. Nothing else.
+    const writer = Object.entries(central.findResources("AWS::Lambda::Function")).find(([fid]) =>
+      fid.startsWith("AWS679f53fa"),
+    )?.[1];
+    const role = writer?.Properties.Role["Fn::GetAtt"][0] as string;
+    const granted = statementsOf(role).map((st) => [st.Action, [st.Resource].flat().map(text)]);
+    expect(granted).toEqual(
+      expect.arrayContaining([
+        ["s3:PutObject", ["<Reports.Arn>/orgmfa/config/scan-config.json"]],
+        ["kms:GenerateDataKey", ["<token>"]],
+        [["logs:CreateLogStream", "logs:PutLogEvents"], ["<token>"]],
+      ]),
+    );
+    expect(granted).toHaveLength(3);
+    expect(central.findResources("AWS::IAM::Role")[role]?.Properties.ManagedPolicyArns).toBeUndefined();
+    // Discover reads it (its key in the environment, GetObject on it), and is created after it.
+    const fns = central.findResources("AWS::Lambda::Function");
+    const [discoverId, discover] = Object.entries(fns).find(([fid]) => fid.startsWith("discover")) ?? [];
+    expect(discover?.Properties.Environment.Variables.CONFIG_KEY).toBe("orgmfa/config/scan-config.json");
+    for (const [fid, f] of Object.entries(fns))
+      if (fid !== discoverId) expect(f.Properties.Environment?.Variables?.CONFIG_KEY, fid).toBeUndefined();
+    expect(discover?.DependsOn).toEqual(expect.arrayContaining([id]));
+    expect(
+      statementsOf(functionRoles().discover).find((st) => st.Sid === "ReadScanConfigAndLatestReport")?.Resource,
+    ).toBeDefined();
+    expect(central.toJSON().Outputs.ScanConfigUri).toBeDefined();
+  });
+
   it("alarms on failed, timed-out or aborted runs to the digest topic, and runs on the schedule", () => {
     central.hasResourceProperties("AWS::CloudWatch::Alarm", {
       Threshold: 1,
@@ -344,10 +387,8 @@ describe("CentralStack and ManagementAccountStack", () => {
     central.hasResourceProperties("AWS::Scheduler::Schedule", {
       ScheduleExpression: "cron(0 6 * * ? *)",
       ScheduleExpressionTimezone: "UTC",
-      Target: {
-        Arn: Match.anyValue(),
-        Input: Match.serializedJson(Match.objectLike({ config: Match.objectLike({ ownerTag: "owner" }) })),
-      },
+      // Discover reads the stored scan configuration: the schedule passes nothing.
+      Target: { Arn: Match.anyValue(), Input: "{}" },
     });
   });
 
@@ -541,14 +582,18 @@ describe("deployment configuration", () => {
     expect(r.stderr).toMatch(/digestEmail: must be an e-mail address/);
   });
 
-  it("refuses a scan configuration too large for the schedule's input", () => {
-    const exemptions = Array.from({ length: 80 }, (_, i) => ({
+  it("deploys a scan configuration far over the schedule's 8 KB input limit (it is an S3 object)", () => {
+    const exemptions = Array.from({ length: 200 }, (_, i) => ({
       account: "*",
       principal: `user-${i}-${"x".repeat(40)}`,
       checks: "*",
       reason: "a reason long enough to add up over many entries",
       expires: "2030-01-01",
     }));
-    expect(() => synth(config({ scan: { exemptions } }))).toThrow(/scan: the scan configuration is \d+ characters/);
+    const { central } = synth(config({ scan: { exemptions } }));
+    const written = Object.values(Template.fromStack(central).findResources("Custom::OrgMfaScanConfig"))[0];
+    const body = JSON.parse(text(written?.Properties.Update)).parameters.Body as string;
+    expect(body.length).toBeGreaterThan(8192);
+    expect(JSON.parse(body).exemptions).toHaveLength(200);
   });
 });
