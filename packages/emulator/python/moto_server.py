@@ -14,6 +14,8 @@
 - POST /moto-api/orgmfa/securityhub-disabled with a JSON list of account ids: Security Hub is "not
   enabled" in those accounts (GetFindings and BatchImportFindings answer InvalidAccessException, as
   AWS does for an account that never enabled it); moto itself never checks.
+- CopyObject keeps a multipart object's checksum type and part count (moto drops them, and the
+  copy's composite checksum then fails the SDK's validation on GetObject).
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 """
@@ -29,6 +31,7 @@ from urllib.parse import parse_qs, parse_qsl, quote, urlparse, urlsplit
 from moto.iam import access_control, policy_conditions
 from moto.iam.models import iam_backends
 from moto.moto_api._internal import urls as moto_api_urls
+from moto.s3.models import S3Backend
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
@@ -153,6 +156,25 @@ moto_api_urls.url_paths["{0}/moto-api/orgmfa/securityhub-disabled"] = _set_hubs_
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
+
+def _copy_keeps_checksum_type(copy_object):
+    # moto copies a key's checksum value but not its type and part count: the copy of a multipart
+    # (COMPOSITE) object then answers its composite checksum as a whole-object one, which the SDK
+    # rejects on GetObject. S3 keeps them consistent.
+    def copied(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs):
+        result = copy_object(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs)
+        if getattr(src_key, "checksum_value", None):
+            new_key = self.get_object(dest_bucket_name, dest_key_name)
+            if new_key is not None:
+                new_key.checksum_type = getattr(src_key, "checksum_type", None)
+                new_key.checksum_parts = getattr(src_key, "checksum_parts", None)
+        return result
+
+    return copied
+
+
+S3Backend.copy_object = _copy_keeps_checksum_type(S3Backend.copy_object)
+
 
 def _exit_with_parent():
     parent = os.getppid()
