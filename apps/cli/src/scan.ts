@@ -18,6 +18,7 @@ import {
   publishReport,
   resolveRegion,
   runScan,
+  tuneHeapForScan,
 } from "@orgmfa/aws";
 import {
   CHECK_IDS,
@@ -349,6 +350,7 @@ export async function runScanCommand(
 ): Promise<{ exitCode: number; report: ScanReport; delivery: PublishResult | null }> {
   const { out, err } = sinks(io);
   const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
+  tuneHeapForScan();
   validateFlags(flags);
   checkEndpointEnv();
   const format = resolveFormat(flags.format, flags.output, "table");
