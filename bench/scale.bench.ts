@@ -12,7 +12,11 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 for (const k of Object.keys(process.env)) if (k.startsWith("AWS_ENDPOINT_URL")) delete process.env[k];
 
-import { ClientPool, runScan } from "@orgmfa/aws";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ClientPool, runScan, tuneHeapForScan } from "@orgmfa/aws";
+import { writeScanDir } from "@orgmfa/core";
 import { checkAgainstSimulation, SimulatedAws } from "./lib/simulated-aws";
 
 const argv = process.argv.slice(2);
@@ -32,6 +36,8 @@ const REPORT_READY_MS = num("--report-ready-ms", 2000);
 const REPORT_AGE_MIN = num("--report-age-min", -1);
 const RATE = num("--iam-rate", 20);
 
+// As `orgmfa scan` runs: the same heap tuning, and the auditor files written after the scan.
+tuneHeapForScan();
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -75,6 +81,11 @@ const report = await runScan({
 });
 const tEnd = performance.now();
 pool.destroy();
+// What `--out-dir` writes (report.json, the CSVs, report.html, the manifest), into a temporary directory.
+const outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-scale-"));
+const files = await writeScanDir(outDir, report);
+const tFiles = performance.now();
+rmSync(outDir, { recursive: true, force: true });
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
@@ -104,6 +115,8 @@ const result = {
   discoverySeconds: Math.round((tScan - t0) / 10) / 100,
   scanSeconds: Math.round(scanSeconds * 100) / 100,
   reportSeconds: Math.round((tEnd - tLastAccount) / 10) / 100,
+  filesSeconds: Math.round((tFiles - tEnd) / 10) / 100,
+  filesMb: Math.round(files.reduce((n, f) => n + f.bytes, 0) / 1048576),
   accountsPerSecond: Math.round(accountsPerSecond * 100) / 100,
   idealAccountsPerSecond: Math.round(idealAccountsPerSecond * 100) / 100,
   efficiency: Math.round((accountsPerSecond / idealAccountsPerSecond) * 1000) / 1000,

@@ -37,12 +37,43 @@ export class Sink {
   }
 
   write(text: string): void {
-    if (this.closed) return;
+    this.send(text);
+  }
+
+  /** Writes; false when the stream's buffer is full (wait for "drain" before writing more). */
+  private send(text: string): boolean {
+    if (this.closed) return true;
     try {
-      this.stream.write(text);
+      return this.stream.write(text) !== false;
     } catch {
       this.gone = true;
+      return true;
     }
+  }
+
+  /**
+   * Writes a long output piece by piece, waiting whenever the reader is behind, so a large report
+   * never piles up in the stream's buffer. Stops quietly once the reader is gone.
+   */
+  async writeAll(pieces: Iterable<string>): Promise<void> {
+    for (const piece of pieces) {
+      if (this.closed) return;
+      if (!this.send(piece)) await this.drained();
+    }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stream.removeListener?.("drain", done);
+        this.stream.removeListener?.("error", done);
+        this.stream.removeListener?.("close", done);
+        resolve();
+      };
+      this.stream.once?.("drain", done);
+      this.stream.once?.("error", done);
+      this.stream.once?.("close", done);
+    });
   }
 }
 

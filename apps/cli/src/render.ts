@@ -1,11 +1,12 @@
 import {
   type AsffContext,
   asffFindings,
-  findingsCsv,
+  findingsCsvChunks,
   headlineText,
+  htmlChunks,
   principalLabel,
-  renderHtml,
   renderOcsf,
+  reportJsonChunks,
   type ScanReport,
   verdictSentence,
 } from "@orgmfa/core";
@@ -106,19 +107,28 @@ export interface RenderOptions {
 
 /** One report in one output format. */
 export function render(report: ScanReport, format: Format, o: RenderOptions): string {
+  return [...renderChunks(report, format, o)].join("");
+}
+
+/**
+ * One report in one output format, in pieces: the JSON report, the findings CSV and the HTML page a
+ * row or an account at a time (so `--format json` of 10,000 accounts is never one string); the other
+ * formats in one piece.
+ */
+export function renderChunks(report: ScanReport, format: Format, o: RenderOptions): Iterable<string> {
   switch (format) {
     case "json":
-      return `${JSON.stringify(report, null, 2)}\n`;
+      return reportJsonChunks(report);
     case "csv":
-      return findingsCsv(report);
+      return findingsCsvChunks(report);
     case "html":
-      return renderHtml(report);
+      return htmlChunks(report);
     case "ocsf":
-      return renderOcsf(report, { region: o.region ?? o.asff?.region });
+      return [renderOcsf(report, { region: o.region ?? o.asff?.region })];
     case "asff":
       if (!o.asff) throw new Error("asff needs the region and the scanning account");
-      return `${JSON.stringify(asffFindings(report, o.asff), null, 2)}\n`;
+      return [`${JSON.stringify(asffFindings(report, o.asff), null, 2)}\n`];
     default:
-      return renderTable(report, o.color);
+      return [renderTable(report, o.color)];
   }
 }

@@ -1,5 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   ClientPool,
   type DeliveryTarget,
@@ -8,7 +10,7 @@ import {
   emptyScopeMessage,
   errorCode,
   errorMessage,
-  loadLatestReport,
+  loadLatestScan,
   type PublishResult,
   type PublishTargets,
   profileExists,
@@ -16,6 +18,7 @@ import {
   publishReport,
   resolveRegion,
   runScan,
+  tuneHeapForScan,
 } from "@orgmfa/aws";
 import {
   CHECK_IDS,
@@ -25,13 +28,14 @@ import {
   exitCodeFor,
   type FailOn,
   type OrgMfaConfig,
+  type PreviousScan,
   parseConfigText,
-  parseReportJson,
   policyFromConfig,
   ReportSchemaError,
+  readPreviousScan,
   type ScanReport,
-  scanFiles,
   sha256Hex,
+  writeScanDir,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { parseCheckIds } from "./checks";
@@ -40,7 +44,7 @@ import { colorFor, type Io, type LogLevel, makeLog, sinks } from "./io";
 import { DEFAULT_S3_PREFIX } from "./options";
 import { checkOutputFile, prepareOutDir, resolveFormat } from "./outputs";
 import { Progress } from "./progress";
-import { type Format, render } from "./render";
+import { type Format, renderChunks } from "./render";
 import { VERSION } from "./version";
 
 export interface ScanFlags {
@@ -197,13 +201,16 @@ export function loadConfig(file: string): { config: OrgMfaConfig; sha256: string
   return { config: parseConfigText(text, `--config ${file}`), sha256: sha256Hex(text) };
 }
 
-/** The previous report in --out-dir, for "new since last scan". A broken one is ignored, with a warning. */
-function previousReport(outDir: string | undefined, warn: (m: string) => void): ScanReport | null {
+/**
+ * The previous scan in --out-dir (its id and findings, read as the file streams in), for "new since
+ * last scan". A broken one is ignored, with a warning.
+ */
+async function previousScan(outDir: string | undefined, warn: (m: string) => void): Promise<PreviousScan | null> {
   if (!outDir) return null;
   const file = path.join(outDir, "report.json");
   if (!existsSync(file)) return null;
   try {
-    return parseReportJson(readFileSync(file, "utf8"));
+    return await readPreviousScan(createReadStream(file));
   } catch (e) {
     const why = e instanceof ReportSchemaError ? `not a valid orgmfa report (${e.problems[0]})` : (e as Error).message;
     warn(`ignoring previous ${file}: ${why}`);
@@ -343,6 +350,7 @@ export async function runScanCommand(
 ): Promise<{ exitCode: number; report: ScanReport; delivery: PublishResult | null }> {
   const { out, err } = sinks(io);
   const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
+  tuneHeapForScan();
   validateFlags(flags);
   checkEndpointEnv();
   const format = resolveFormat(flags.format, flags.output, "table");
@@ -388,12 +396,12 @@ export async function runScanCommand(
     const s3 = flags.s3Bucket
       ? { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX, kmsKeyId: config.s3KmsKeyId }
       : undefined;
-    let previous: ScanReport | null;
+    let previous: PreviousScan | null;
     if (s3) {
-      const latest = await loadLatestReport(pool.s3(), s3);
+      const latest = await loadLatestScan(pool.s3(), s3);
       if (latest.warning) log.warn(latest.warning);
-      previous = latest.report;
-    } else previous = previousReport(flags.outDir, log.warn);
+      previous = latest.previous;
+    } else previous = await previousScan(flags.outDir, log.warn);
     let report: ScanReport;
     ledger.phase = "scanning";
     try {
@@ -437,29 +445,33 @@ export async function runScanCommand(
     // Every output is independent: one that fails (or a reader that left) costs none of the others.
     const problems: string[] = [];
     ledger.phase = "writing the report";
-    const rendered = render(report, format, {
+    // Every output is written a piece at a time as it is rendered: never the whole report as one string.
+    const pieces = renderChunks(report, format, {
       color: colorFor(io.stdout, flags.color) && !outputFile,
       asff: { region, scanningAccountId: caller.account },
     });
     if (outputFile) {
       ledger.expect(`--output ${outputFile}`);
       try {
-        writeFileSync(outputFile, rendered);
+        await pipeline(Readable.from(pieces), createWriteStream(outputFile));
         ledger.landed(`--output ${outputFile}`);
       } catch (e) {
         problems.push(`--output ${outputFile}: ${errorMessage(e)}`);
       }
     } else {
-      out.write(rendered);
+      await out.writeAll(pieces);
       ledger.landed("stdout", out.closed ? "stdout (its reader closed early)" : "stdout");
     }
-    const files = flags.outDir || s3 ? scanFiles(report) : undefined;
-    if (flags.outDir && files) {
+    // S3 gets the very bytes of --out-dir when those were written; otherwise it renders them itself.
+    let filesDir: string | undefined;
+    if (flags.outDir) {
       ledger.expect(`--out-dir ${flags.outDir}`);
       try {
-        for (const [name, content] of Object.entries(files)) writeFileSync(path.join(flags.outDir, name), content);
-        ledger.landed(`--out-dir ${flags.outDir}`, `${Object.keys(files).length} files in ${flags.outDir}`);
-        say(`wrote ${Object.keys(files).join(", ")} to ${flags.outDir}`);
+        const written = await writeScanDir(flags.outDir, report);
+        const names = [...written.map((d) => d.name), "manifest.json"];
+        filesDir = flags.outDir;
+        ledger.landed(`--out-dir ${flags.outDir}`, `${names.length} files in ${flags.outDir}`);
+        say(`wrote ${names.join(", ")} to ${flags.outDir}`);
       } catch (e) {
         problems.push(`--out-dir ${flags.outDir}: ${errorMessage(e)}`);
       }
@@ -481,7 +493,7 @@ export async function runScanCommand(
       if (s3) ledger.s3Prefix = `s3://${s3.bucket}/${s3.prefix}/`;
       delivery = await publishReport(pool, report, targets, {
         policy: policyFromConfig(config),
-        files,
+        ...(filesDir ? { filesDir } : {}),
         localReportLocation: flags.outDir ? path.resolve(flags.outDir, "report.html") : null,
         onPhase: (m) => {
           ledger.phase = m;

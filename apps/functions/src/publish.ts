@@ -1,7 +1,7 @@
 import {
   discoveryFilters,
   hubProblems,
-  loadReportAt,
+  loadPreviousAt,
   ownersUnreadWarnings,
   publishReport,
   reportRun,
@@ -68,8 +68,8 @@ export async function handler(
     const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
     // The previous scan as it was when this run started: a retried Publish compares with the same one.
     const previous = run.previousKey
-      ? await loadReportAt(pool.s3(), event.bucket, run.previousKey)
-      : { report: null, warning: run.previousWarning ?? null };
+      ? await loadPreviousAt(pool.s3(), event.bucket, run.previousKey)
+      : { previous: null, warning: run.previousWarning ?? null };
     if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
     const report = buildReport({
@@ -77,7 +77,7 @@ export async function handler(
       targets: run.targets,
       entries,
       policy,
-      previous: previous.report,
+      previous: previous.previous,
       run: reportRun({
         callerArn: caller.arn,
         region: s.AWS_REGION,

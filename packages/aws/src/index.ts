@@ -2,6 +2,7 @@ export * from "./client-pool";
 export * from "./discovery";
 export * from "./doctor";
 export * from "./errors";
+export * from "./heap";
 export * from "./iam-collector";
 export * from "./publish";
 export * from "./run-scan";

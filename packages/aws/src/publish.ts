@@ -1,12 +1,4 @@
-import {
-  accountMessages,
-  buildDigest,
-  type Clock,
-  type Policy,
-  type ScanReport,
-  scanFiles,
-  systemClock,
-} from "@orgmfa/core";
+import { accountMessages, buildDigest, type Clock, type Policy, type ScanReport, systemClock } from "@orgmfa/core";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
 import { type S3Target, type StoredScan, storeScan } from "./s3-store";
@@ -37,8 +29,8 @@ export interface PublishOptions {
   earlierProblems?: Array<{ target: DeliveryTarget; message: string }>;
   /** Where the report is when it is not in S3 (the --out-dir), for the digest. */
   localReportLocation?: string | null;
-  /** Files already rendered (so S3 and --out-dir hold the same bytes); rendered here otherwise. */
-  files?: Record<string, string>;
+  /** A directory the scan's files were already written to (--out-dir): S3 gets those very bytes. */
+  filesDir?: string;
   onPhase?: (message: string) => void;
   /** Called as each target ends, and after each S3 object (so an interrupted run can say what landed). */
   onProgress?: (event: { target: DeliveryTarget; done: boolean; objects?: { written: number; total: number } }) => void;
@@ -63,8 +55,12 @@ export async function publishReport(
   if (targets.s3) {
     o.onPhase?.(`writing the report to s3://${targets.s3.bucket}/${targets.s3.prefix}`);
     try {
-      result.s3 = await storeScan(pool.s3(), targets.s3, report, o.files ?? scanFiles(report), (_, written, total) =>
-        o.onProgress?.({ target: "s3", done: false, objects: { written, total } }),
+      result.s3 = await storeScan(
+        pool.s3(),
+        targets.s3,
+        report,
+        o.filesDir ? { dir: o.filesDir } : { report },
+        (_, written, total) => o.onProgress?.({ target: "s3", done: false, objects: { written, total } }),
       );
     } catch (e) {
       failed("s3", e);

@@ -6,6 +6,7 @@ import {
   type Clock,
   type OrgMfaConfig,
   type Policy,
+  type PreviousScan,
   policyFromConfig,
   type ReportRun,
   type ScanReport,
@@ -22,7 +23,8 @@ export interface RunScanOptions extends ScanAccountsOptions {
   filters?: DiscoveryFilters;
   clock?: Clock;
   toolVersion: string;
-  previous?: ScanReport | null;
+  /** The previous scan (its id and findings), for the report's changes. */
+  previous?: PreviousScan | null;
   scanId?: string;
   onPhase?: (message: string) => void;
   /**

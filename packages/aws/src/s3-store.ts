@@ -1,5 +1,21 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { latestKeyPrefix, parseReportJson, ReportSchemaError, type ScanReport, scanKeyPrefix } from "@orgmfa/core";
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { CopyObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import {
+  digested,
+  type FileDigest,
+  latestKeyPrefix,
+  manifestJson,
+  type PreviousScan,
+  REPORT_FILE_NAMES,
+  ReportSchemaError,
+  readPreviousScan,
+  reportFileChunks,
+  type ScanReport,
+  scanKeyPrefix,
+} from "@orgmfa/core";
 import { errorCode, errorMessage } from "./errors";
 
 export interface S3Target {
@@ -25,39 +41,75 @@ export interface StoredScan {
 }
 
 /**
+ * Where the files to store come from: rendered from the report while they upload, or the files an
+ * `--out-dir` already holds (so the bucket and the directory hold the same bytes).
+ */
+export type ScanFilesSource = { report: ScanReport } | { dir: string };
+
+const contentType = (name: string) => CONTENT_TYPE[name.split(".").pop() ?? ""] ?? "application/octet-stream";
+
+/**
  * Writes one scan's files under `<prefix>/scans/<yyyy>/<mm>/<dd>/<scanId>/` (the manifest last, so a
- * manifest always describes files that exist), then the same files under `<prefix>/latest/`.
- * Objects carry SSE-KMS when a key is configured. The SDK retries; an error that survives it
- * propagates (the caller reports it, and the local files are already written).
+ * manifest always describes files that exist), then copies them, in the same order, to
+ * `<prefix>/latest/`. Each file streams into the bucket (multipart above 8 MB) as it is rendered or
+ * read, so a report of 10,000 accounts is never held whole. Objects carry SSE-KMS when a key is
+ * configured. The SDK retries; an error that survives it propagates (the caller reports it, and the
+ * local files are already written).
  */
 export async function storeScan(
   s3: S3Client,
   target: S3Target,
-  report: ScanReport,
-  files: Record<string, string>,
+  report: Pick<ScanReport, "scanId" | "startedAt">,
+  source: ScanFilesSource,
   onObject?: (key: string, written: number, total: number) => void,
 ): Promise<StoredScan> {
   const sse = target.kmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: target.kmsKeyId } : {};
-  const names = Object.keys(files).sort((a, b) => Number(a === "manifest.json") - Number(b === "manifest.json"));
   const keys: string[] = [];
   const scanPrefix = scanKeyPrefix(target.prefix, report);
   const latestPrefix = latestKeyPrefix(target.prefix);
-  for (const base of [scanPrefix, latestPrefix]) {
-    for (const name of names) {
-      const key = `${base}${name}`;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: target.bucket,
-          Key: key,
-          Body: files[name],
-          ContentType: CONTENT_TYPE[name.split(".").pop() ?? ""] ?? "application/octet-stream",
-          Metadata: { "orgmfa-scan-id": report.scanId },
-          ...sse,
-        }),
-      );
-      keys.push(key);
-      onObject?.(key, keys.length, names.length * 2);
-    }
+  const names = "dir" in source ? [...REPORT_FILE_NAMES, "manifest.json"] : null;
+  const total = (REPORT_FILE_NAMES.length + 1) * 2;
+  const upload = async (name: string, body: Readable | string) => {
+    const key = `${scanPrefix}${name}`;
+    await new Upload({
+      client: s3,
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+      params: {
+        Bucket: target.bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType(name),
+        Metadata: { "orgmfa-scan-id": report.scanId },
+        ...sse,
+      },
+    }).done();
+    keys.push(key);
+    onObject?.(key, keys.length, total);
+  };
+  if ("dir" in source) {
+    for (const name of names ?? []) await upload(name, createReadStream(path.join(source.dir, name)));
+  } else {
+    const digests: FileDigest[] = [];
+    for (const [name, chunks] of Object.entries(reportFileChunks(source.report)))
+      await upload(name, Readable.from(digested(name, chunks(), (d) => digests.push(d))));
+    await upload("manifest.json", manifestJson(report.scanId, digests));
+  }
+  // latest/ is a copy of what was just stored, manifest last (server-side: nothing is rendered twice).
+  for (const scanKey of [...keys]) {
+    const name = scanKey.slice(scanPrefix.length);
+    const key = `${latestPrefix}${name}`;
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: target.bucket,
+        Key: key,
+        CopySource: `${target.bucket}/${scanKey.split("/").map(encodeURIComponent).join("/")}`,
+        ...sse,
+      }),
+    );
+    keys.push(key);
+    onObject?.(key, keys.length, total);
   }
   return {
     scanUri: `s3://${target.bucket}/${scanPrefix}`,
@@ -67,33 +119,42 @@ export async function storeScan(
 }
 
 /**
- * The previous scan's report from `<prefix>/latest/report.json`, for "new since last scan".
- * Absent → null. Unreadable or not an orgmfa report → null with a warning (the scan still runs;
- * only its `changes` are lost, and the warning says why).
+ * The previous scan (its id and findings) from `<prefix>/latest/report.json`, for "new since last
+ * scan". Absent → null. Unreadable or not an orgmfa report → null with a warning (the scan still
+ * runs; only its `changes` are lost, and the warning says why).
  */
-export async function loadLatestReport(
+export async function loadLatestScan(
   s3: S3Client,
   target: S3Target,
-): Promise<{ report: ScanReport | null; warning: string | null }> {
-  return loadReportAt(s3, target.bucket, `${latestKeyPrefix(target.prefix)}report.json`);
+): Promise<{ previous: PreviousScan | null; warning: string | null }> {
+  return loadPreviousAt(s3, target.bucket, `${latestKeyPrefix(target.prefix)}report.json`);
 }
 
-/** An orgmfa report at one key; absent → null, unreadable or invalid → null with a warning. */
-export async function loadReportAt(
+/**
+ * The scan of the orgmfa report at one key, read as it streams in; absent → null, unreadable or
+ * invalid → null with a warning.
+ */
+export async function loadPreviousAt(
   s3: S3Client,
   bucket: string,
   key: string,
-): Promise<{ report: ScanReport | null; warning: string | null }> {
+): Promise<{ previous: PreviousScan | null; warning: string | null }> {
   try {
     const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return { report: parseReportJson((await r.Body?.transformToString("utf8")) ?? ""), warning: null };
+    const body = r.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    if (!body) return { previous: null, warning: `cannot read s3://${bucket}/${key} (the object has no body)` };
+    try {
+      return { previous: await readPreviousScan(body), warning: null };
+    } finally {
+      body.destroy?.();
+    }
   } catch (e) {
     if (e instanceof ReportSchemaError)
       return {
-        report: null,
+        previous: null,
         warning: `ignoring s3://${bucket}/${key}: not a valid orgmfa report (${e.problems[0]})`,
       };
-    if (errorCode(e) === "NoSuchKey") return { report: null, warning: null };
-    return { report: null, warning: `cannot read s3://${bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
+    if (errorCode(e) === "NoSuchKey") return { previous: null, warning: null };
+    return { previous: null, warning: `cannot read s3://${bucket}/${key} (${errorCode(e)}: ${errorMessage(e)})` };
   }
 }

@@ -3,6 +3,7 @@ import { CHECK_DEFAULTS } from "./config";
 import { evaluateAccount } from "./evaluate";
 import { isExpired } from "./exemptions";
 import { withoutMfaFindings } from "./headline";
+import type { PreviousScan } from "./report-schema";
 import { rootMfaKind } from "./root";
 import {
   type AccountOutcome,
@@ -34,7 +35,8 @@ export interface BuildReportInput {
    */
   entries?: ReadonlyMap<string, AccountEntry>;
   policy: Policy;
-  previous?: ScanReport | null;
+  /** The previous scan (only its id and findings are read), for the changes since it. */
+  previous?: PreviousScan | null;
   /** Suspicious settings to record in the report. */
   warnings?: ReadonlyArray<{ field: string; message: string }>;
   /** Who ran the scan, where, with which filters and config. */
@@ -143,7 +145,7 @@ export function accountEntry(
 
 /** New and resolved findings against the previous report (resolved only where this scan looked). */
 export function diffReports(
-  previous: ScanReport,
+  previous: PreviousScan,
   findings: readonly Finding[],
   accounts: readonly ReportAccount[],
   policy: Policy,

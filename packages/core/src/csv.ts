@@ -11,85 +11,129 @@ export function safeCell(value: unknown): string {
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
-function csv(header: string[], rows: unknown[][]): string {
-  return stringify([header, ...rows.map((r) => r.map(safeCell))], {
-    record_delimiter: "\r\n",
-    quoted_match: /[",\r\n]/,
-  });
+const OPTIONS = { record_delimiter: "\r\n", quoted_match: /[",\r\n]/ } as const;
+
+/** Rows of cells as CSV text (each record ends with CRLF, so pieces concatenate into one file). */
+const records = (rows: unknown[][]): string =>
+  stringify(
+    rows.map((r) => r.map(safeCell)),
+    OPTIONS,
+  );
+
+/** A CSV file in pieces: the header, then each batch of rows as it is produced. */
+function* csvChunks(header: string[], batches: Iterable<unknown[][]>): Generator<string> {
+  yield stringify([header], OPTIONS);
+  for (const rows of batches) if (rows.length) yield records(rows);
+}
+
+const FINDINGS_HEADER = [
+  "id",
+  "checkId",
+  "severity",
+  "status",
+  "accountId",
+  "accountName",
+  "userName",
+  "principalArn",
+  "title",
+  "exemptionReason",
+  "exemptionExpires",
+];
+
+/** findings.csv in pieces, a thousand findings at a time. */
+export function* findingsCsvChunks(report: ScanReport): Generator<string> {
+  function* batches() {
+    for (let i = 0; i < report.findings.length; i += 1000)
+      yield report.findings
+        .slice(i, i + 1000)
+        .map((f) => [
+          f.id,
+          f.checkId,
+          f.severity,
+          f.status,
+          f.accountId,
+          f.accountName,
+          f.userName,
+          f.principalArn,
+          f.title,
+          f.exemption?.reason,
+          f.exemption?.expires,
+        ]);
+  }
+  yield* csvChunks(FINDINGS_HEADER, batches());
 }
 
 /** findings.csv: one row per finding. */
 export function findingsCsv(report: ScanReport): string {
-  return csv(
-    [
-      "id",
-      "checkId",
-      "severity",
-      "status",
-      "accountId",
-      "accountName",
-      "userName",
-      "principalArn",
-      "title",
-      "exemptionReason",
-      "exemptionExpires",
-    ],
-    report.findings.map((f) => [
-      f.id,
-      f.checkId,
-      f.severity,
-      f.status,
-      f.accountId,
-      f.accountName,
-      f.userName,
-      f.principalArn,
-      f.title,
-      f.exemption?.reason,
-      f.exemption?.expires,
-    ]),
-  );
+  return [...findingsCsvChunks(report)].join("");
+}
+
+const ACCOUNTS_HEADER = [
+  "accountId",
+  "accountName",
+  "ouPath",
+  "owner",
+  "status",
+  "reason",
+  "errorCode",
+  "errorMessage",
+  "rootCredentials",
+  "rootMfa",
+  "users",
+  "credentialReportGeneratedAt",
+];
+
+/** accounts.csv in pieces, an account at a time (each account's users are counted, not kept). */
+export function* accountsCsvChunks(report: ScanReport): Generator<string> {
+  function* batches() {
+    for (const a of report.accounts)
+      yield [
+        [
+          a.accountId,
+          a.accountName,
+          a.ouPath,
+          a.owner,
+          a.status,
+          a.reason,
+          a.error?.code,
+          a.error?.message,
+          a.root?.credentials,
+          a.root?.mfa,
+          a.status === "AUDITED" ? a.users.length : "",
+          a.credentialReportGeneratedAt,
+        ],
+      ];
+  }
+  yield* csvChunks(ACCOUNTS_HEADER, batches());
 }
 
 /** accounts.csv: the coverage ledger, one row per listed account. */
 export function accountsCsv(report: ScanReport): string {
-  return csv(
-    [
-      "accountId",
-      "accountName",
-      "ouPath",
-      "owner",
-      "status",
-      "reason",
-      "errorCode",
-      "errorMessage",
-      "rootCredentials",
-      "rootMfa",
-      "users",
-      "credentialReportGeneratedAt",
-    ],
-    report.accounts.map((a) => [
-      a.accountId,
-      a.accountName,
-      a.ouPath,
-      a.owner,
-      a.status,
-      a.reason,
-      a.error?.code,
-      a.error?.message,
-      a.root?.credentials,
-      a.root?.mfa,
-      a.status === "AUDITED" ? a.users.length : "",
-      a.credentialReportGeneratedAt,
-    ]),
-  );
+  return [...accountsCsvChunks(report)].join("");
 }
 
-/** users.csv: the inventory of every IAM user in the audited accounts. */
-export function usersCsv(report: ScanReport): string {
-  const rows: unknown[][] = [];
-  for (const a of report.accounts) {
-    for (const u of a.users) {
-      rows.push([
+const USERS_HEADER = [
+  "accountId",
+  "accountName",
+  "userName",
+  "arn",
+  "createdAt",
+  "consoleAccess",
+  "passwordLastUsed",
+  "activeAccessKeys",
+  "mfaDevices",
+  "mfaDeviceTypes",
+  "verifiedLive",
+  "mfaDevicesComplete",
+  "verdictSource",
+  "verdictAsOf",
+];
+
+/** users.csv in pieces, an account's users at a time (read only while they are written). */
+export function* usersCsvChunks(report: ScanReport): Generator<string> {
+  function* batches() {
+    for (const a of report.accounts)
+      yield a.users.map((u) => [
         a.accountId,
         a.accountName,
         u.userName,
@@ -106,25 +150,11 @@ export function usersCsv(report: ScanReport): string {
         u.verdictSource ?? (u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT"),
         u.verdictAsOf ?? "",
       ]);
-    }
   }
-  return csv(
-    [
-      "accountId",
-      "accountName",
-      "userName",
-      "arn",
-      "createdAt",
-      "consoleAccess",
-      "passwordLastUsed",
-      "activeAccessKeys",
-      "mfaDevices",
-      "mfaDeviceTypes",
-      "verifiedLive",
-      "mfaDevicesComplete",
-      "verdictSource",
-      "verdictAsOf",
-    ],
-    rows,
-  );
+  yield* csvChunks(USERS_HEADER, batches());
+}
+
+/** users.csv: the inventory of every IAM user in the audited accounts. */
+export function usersCsv(report: ScanReport): string {
+  return [...usersCsvChunks(report)].join("");
 }

@@ -289,11 +289,44 @@ function checksTable(report: ScanReport): string {
 }
 
 /** The facts an auditor signs off: who scanned what, where, when, with which filters and config. */
-function scanFacts(report: ScanReport, generalWarnings: Warning[], exemptionWarnings: number): string {
+/** What the page says about every user, counted in one pass (each account's users read once). */
+interface UserStats {
+  total: number;
+  partial: number;
+  bySource: Array<[string, number]>;
+  /** Audited accounts with at least one user, in ledger order. */
+  withUsers: ReportAccount[];
+}
+
+function userStats(report: ScanReport): UserStats {
+  const sources = new Map<string, number>();
+  const withUsers: ReportAccount[] = [];
+  let total = 0;
+  let partial = 0;
+  for (const a of report.accounts) {
+    if (a.status !== "AUDITED") continue;
+    const users = a.users;
+    if (users.length) withUsers.push(a);
+    for (const u of users) {
+      total++;
+      if (u.mfaDevicesComplete === false) partial++;
+      const s = verdictSource(u);
+      sources.set(s, (sources.get(s) ?? 0) + 1);
+    }
+  }
+  const bySource = [...sources.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+  return { total, partial, bySource, withUsers };
+}
+
+function scanFacts(
+  report: ScanReport,
+  stats: UserStats,
+  generalWarnings: Warning[],
+  exemptionWarnings: number,
+): string {
   const run = report.run;
   const a = report.summary.accounts;
   const audited = report.accounts.filter((x) => x.status === "AUDITED");
-  const users = audited.flatMap((x) => x.users);
   const seconds = Math.max(0, (new Date(report.finishedAt).getTime() - new Date(report.startedAt).getTime()) / 1000);
 
   const filters = (() => {
@@ -311,14 +344,13 @@ function scanFacts(report: ScanReport, generalWarnings: Warning[], exemptionWarn
     return parts.length ? parts.join(" · ") : "none: every account of the organization";
   })();
 
-  const bySource = countBy(users, verdictSource);
-  const partial = users.filter((u) => u.mfaDevicesComplete === false).length;
+  const { bySource, partial } = stats;
   const inventory = !run
     ? NOT_RECORDED
     : run.completeInventory
       ? "complete: every user's MFA devices were listed live (--complete-inventory)"
       : `as each verdict needed: ${partial ? `${plural(partial, "user's device list is", "users' device lists are")} partial (only what the verdict needed: the virtual devices that prove MFA, or the report's word that MFA is on)` : "every user's device list is complete"}`;
-  const verdicts = users.length
+  const verdicts = stats.total
     ? bySource.map(([s, n]) => `${n} from ${s === "LIVE" ? "live IAM reads" : "the credential report"}`).join(" · ")
     : "no IAM users in the audited accounts";
   const fallback = audited.filter((x) => x.collection === "FULLY_LIVE").length;
@@ -426,6 +458,15 @@ tr,figure,.card,.facts dd,#checks{break-inside:avoid}.legend,tr.group{break-afte
  * collection notes, and every user with the source and time of its verdict. Prints on A4.
  */
 export function renderHtml(report: ScanReport): string {
+  return [...htmlChunks(report)].join("");
+}
+
+/**
+ * `report.html` in pieces, in order (their concatenation is {@link renderHtml}'s page): the long
+ * tables a row or an account at a time, so a report of 10,000 accounts is written without the page
+ * ever being one string, and each account's users are read (inflated) only while they are written.
+ */
+export function* htmlChunks(report: ScanReport): Generator<string> {
   const s = report.summary;
   const head = headline(report);
   const w = head.withoutMfa;
@@ -513,11 +554,10 @@ export function renderHtml(report: ScanReport): string {
         .join("")}</ul></div>`
     : "";
 
-  const withUsers = report.accounts.filter((a) => a.status === "AUDITED" && a.users.length);
-  const userCount = withUsers.reduce((n, a) => n + a.users.length, 0);
+  const stats = userStats(report);
   const pageFooter = `orgmfa · organization ${report.organizationId ?? "unknown"} · scan ${report.scanId}`;
 
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -527,35 +567,35 @@ export function renderHtml(report: ScanReport): string {
 <body>
 <header><h1>MFA across the organization</h1>
 <div class="muted">orgmfa report for auditors · organization ${h(report.organizationId ?? "unknown")} · ${when(report.finishedAt)}</div></header>
-${scanFacts(report, general, warnings.length - general.length)}
+${scanFacts(report, stats, general, warnings.length - general.length)}
 <section class="cards" id="headline">${cards.join("")}</section>
 ${failedAlert}
 <section class="charts" id="charts">${charts.join("")}</section>
 <h2 id="findings-heading">Findings (${report.findings.length})</h2>
-${
-  report.findings.length
-    ? `<table id="findings">${cols(11, 15, 18, 12, 30, 14)}<thead><tr><th>Severity</th><th>Check</th><th>Account</th><th>Principal</th><th>Finding and fix</th><th>Status</th></tr></thead><tbody>${report.findings
-        .map((f) => findingRow(f, ouOf.get(f.accountId) ?? ""))
-        .join("")}</tbody></table>`
-    : `<p id="verdict">${h(verdictSentence(report))}</p>`
-}
+`;
+  if (report.findings.length) {
+    yield `<table id="findings">${cols(11, 15, 18, 12, 30, 14)}<thead><tr><th>Severity</th><th>Check</th><th>Account</th><th>Principal</th><th>Finding and fix</th><th>Status</th></tr></thead><tbody>`;
+    for (const f of report.findings) yield findingRow(f, ouOf.get(f.accountId) ?? "");
+    yield "</tbody></table>";
+  } else yield `<p id="verdict">${h(verdictSentence(report))}</p>`;
+  yield `
 <h2 id="exemptions-heading">Exemptions (${report.exemptions?.length ?? "not recorded"})</h2>
 ${exemptionsTable(report, (i) => warnings.filter((wn) => exemptionOf(wn) === i))}
 <h2 id="checks-heading">Checks</h2>
 ${checksTable(report)}
 <h2 id="accounts-heading">Accounts (${report.accounts.length})</h2>
-<table id="accounts">${cols(15, 15, 16, 9, 11, 6, 6, 22)}<thead><tr><th>Account</th><th>OU</th><th>Owner</th><th>Status</th><th>Root credentials / MFA</th><th>Users</th><th>Open</th><th>Detail</th></tr></thead><tbody>${report.accounts
-    .map((a) => accountRow(a, openByAccount.get(a.accountId) ?? 0))
-    .join("")}</tbody></table>
-<h2 id="users-heading">Users (${userCount})</h2>
-${
-  withUsers.length
-    ? `<p class="muted legend">Each verdict comes from the account's credential report or from a live IAM read, true as of the time shown. A partial device list shows only what the verdict needed: the virtual devices that prove the user has MFA, or, for a user whose MFA is a hardware or FIDO device, the fresh credential report's word that MFA is on; run with --complete-inventory to list every device.</p>` +
-      `<table id="users">${cols(24, 11, 12, 19, 11, 13, 10)}<thead><tr><th>User</th><th>Credentials</th><th>MFA devices</th><th>Findings</th><th>Verdict from</th><th>As of</th><th>Device list</th></tr></thead>${withUsers
-        .map((a) => userRows(a, findingsOf))
-        .join("")}</table>`
-    : `<p id="users">No IAM users in the audited accounts.</p>`
-}
+<table id="accounts">${cols(15, 15, 16, 9, 11, 6, 6, 22)}<thead><tr><th>Account</th><th>OU</th><th>Owner</th><th>Status</th><th>Root credentials / MFA</th><th>Users</th><th>Open</th><th>Detail</th></tr></thead><tbody>`;
+  for (const a of report.accounts) yield accountRow(a, openByAccount.get(a.accountId) ?? 0);
+  yield `</tbody></table>
+<h2 id="users-heading">Users (${stats.total})</h2>
+`;
+  if (stats.withUsers.length) {
+    yield `<p class="muted legend">Each verdict comes from the account's credential report or from a live IAM read, true as of the time shown. A partial device list shows only what the verdict needed: the virtual devices that prove the user has MFA, or, for a user whose MFA is a hardware or FIDO device, the fresh credential report's word that MFA is on; run with --complete-inventory to list every device.</p>` +
+      `<table id="users">${cols(24, 11, 12, 19, 11, 13, 10)}<thead><tr><th>User</th><th>Credentials</th><th>MFA devices</th><th>Findings</th><th>Verdict from</th><th>As of</th><th>Device list</th></tr></thead>`;
+    for (const a of stats.withUsers) yield userRows(a, findingsOf);
+    yield "</table>";
+  } else yield `<p id="users">No IAM users in the audited accounts.</p>`;
+  yield `
 <footer>Generated by orgmfa ${h(report.tool.version)} (report schema ${h(report.schemaVersion)}). This file is self-contained: it loads nothing from the network.</footer>
 </body></html>
 `;

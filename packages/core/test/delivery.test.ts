@@ -8,11 +8,17 @@ import {
   asffFindings,
   buildDigest,
   buildManifest,
+  digested,
   type Exemption,
+  type FileDigest,
   findingsToArchive,
+  manifestJson,
   policyFromConfig,
+  ReportSchemaError,
+  readPreviousScan,
   renderHtml,
   renderOcsf,
+  reportJsonChunks,
   type ScanReport,
   SNS_MAX_BYTES,
   scanFiles,
@@ -170,6 +176,57 @@ describe("auditor files", () => {
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     expect(scanKeyPrefix("/reports/", r)).toBe("reports/scans/2026/11/21/scan-1/");
     expect(scanKeyPrefix("", r)).toBe("scans/2026/11/21/scan-1/");
+  });
+
+  it("writes report.json a piece at a time, byte for byte JSON.stringify's document", () => {
+    for (const r of [report({ accounts: 3, users: 2, failed: [1] }), report({ accounts: 0, users: 0 })]) {
+      const pieces = [...reportJsonChunks(r)];
+      expect(pieces.join("")).toBe(`${JSON.stringify(r, null, 2)}\n`);
+      // One piece per account and per finding: no piece holds the ledger or the findings whole.
+      if (r.accounts.length) expect(pieces.length).toBeGreaterThan(r.accounts.length + r.findings.length);
+    }
+  });
+
+  it("digests a file as it streams: the manifest's size and SHA-256 are those of the bytes written", () => {
+    const r = report({ accounts: 2, users: 3 });
+    const files = scanFiles(r);
+    const digests: FileDigest[] = [];
+    const text = files["report.json"] ?? "";
+    // Small buffers, and a multi-byte character, so pieces are joined and split as a large file's are.
+    const pieces = [...(text.match(/[\s\S]{1,7}/g) ?? []), "é€"];
+    const written = Buffer.concat([...digested("report.json", pieces, (d) => digests.push(d), 64)]);
+    expect(written.toString("utf8")).toBe(`${text}é€`);
+    expect(digests).toEqual([{ name: "report.json", bytes: written.length, sha256: sha256Hex(written) }]);
+    const { "manifest.json": manifest, ...rest } = files;
+    const all = Object.entries(rest).map(([name, content]) => ({
+      name,
+      bytes: Buffer.byteLength(content),
+      sha256: sha256Hex(content),
+    }));
+    expect(manifestJson(r.scanId, all)).toBe(manifest);
+  });
+
+  it("reads the previous scan's id and findings from a report.json as it streams in, and refuses what is not one", async () => {
+    const r = report({ accounts: 2, users: 2, failed: [1] });
+    const text = `${JSON.stringify(r, null, 2)}\n`;
+    const stream = async function* (s: string, size = 100) {
+      for (let i = 0; i < s.length; i += size) yield Buffer.from(s.slice(i, i + size));
+    };
+    const previous = await readPreviousScan(stream(text));
+    expect(previous.scanId).toBe(r.scanId);
+    expect(previous.findings).toEqual(
+      r.findings.map((f) => ({ id: f.id, status: f.status, checkId: f.checkId, accountId: f.accountId })),
+    );
+    const refused = async (s: string) => {
+      const e = await readPreviousScan(stream(s)).catch((x: unknown) => x);
+      expect(e, s.slice(0, 40)).toBeInstanceOf(ReportSchemaError);
+      return (e as ReportSchemaError).problems[0];
+    };
+    expect(await refused(text.slice(0, text.length / 2))).toMatch(/not JSON/);
+    expect(await refused(`${text}{}`)).toMatch(/not JSON/);
+    expect(await refused(text.replace('"name": "orgmfa"', '"name": "other"'))).toMatch(/tool\/name/);
+    expect(await refused(text.replace(/"status": "OPEN"/, '"status": "MAYBE"'))).toMatch(/^\/findings\/0\/status/);
+    expect(await refused("[]")).toMatch(/scanId|schemaVersion|tool/);
   });
 
   it("writes one OCSF Compliance Finding per line", () => {

@@ -14,6 +14,8 @@
 - POST /moto-api/orgmfa/securityhub-disabled with a JSON list of account ids: Security Hub is "not
   enabled" in those accounts (GetFindings and BatchImportFindings answer InvalidAccessException, as
   AWS does for an account that never enabled it); moto itself never checks.
+- CopyObject keeps a multipart object's checksum type and part count (moto drops them, and the
+  copy's composite checksum then fails the SDK's validation on GetObject).
 - GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
   does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
 - Same-account AssumeRole: moto evaluates the caller's identity policy and the role's trust policy,
@@ -47,6 +49,7 @@ from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
+from moto.s3.models import S3Backend
 from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sns.responses import SNSResponse
@@ -234,6 +237,25 @@ def _clean_json_without_novalue(resource_json, resources_map):
 
 
 cfn_parsing.clean_json = _clean_json_without_novalue
+
+
+def _copy_keeps_checksum_type(copy_object):
+    # moto copies a key's checksum value but not its type and part count: the copy of a multipart
+    # (COMPOSITE) object then answers its composite checksum as a whole-object one, which the SDK
+    # rejects on GetObject. S3 keeps them consistent.
+    def copied(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs):
+        result = copy_object(self, src_key, dest_bucket_name, dest_key_name, *args, **kwargs)
+        if getattr(src_key, "checksum_value", None):
+            new_key = self.get_object(dest_bucket_name, dest_key_name)
+            if new_key is not None:
+                new_key.checksum_type = getattr(src_key, "checksum_type", None)
+                new_key.checksum_parts = getattr(src_key, "checksum_parts", None)
+        return result
+
+    return copied
+
+
+S3Backend.copy_object = _copy_keeps_checksum_type(S3Backend.copy_object)
 
 
 def _exit_with_parent():
