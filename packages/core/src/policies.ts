@@ -202,6 +202,13 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Condition: { StringLike: { "s3:prefix": under(i.prefix, "runs/*/results/*") } },
     },
     writeReportsStatement(i),
+    {
+      // latest/ is a server-side copy of the scan just stored: CopyObject reads its source.
+      Sid: "CopyStoredScanToLatest",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: objects(i, "scans/*"),
+    },
     reportKeyStatement(i),
     ...digestAndOwnHubStatements(i),
   ];
