@@ -85,6 +85,7 @@ beforeAll(async () => {
     SNS_PER_ACCOUNT: "false",
     ACCOUNT_CONCURRENCY: "3",
     ORGMFA_VERSION: "0.1.0",
+    SCANNER_ROLE_ARN: roles.scanBatch,
     POWERTOOLS_LOG_LEVEL: "ERROR",
     POWERTOOLS_METRICS_DISABLED: "true",
   });
@@ -168,7 +169,7 @@ const comparable = (r: ScanReport) => ({
   finishedAt: "-",
   changes: null,
   // The CLI hashes the config file's bytes, the workflow its JSON input: both present, not equal.
-  // The workflow's report is built by Publish, as Publish's role; the CLI's, as the scanner role.
+  // The workflow names ScanBatch's role, the CLI its caller's session.
   run: r.run
     ? { ...r.run, configSha256: r.run.configSha256 ? "sha256" : null, callerArn: r.run.callerArn ? "-" : null }
     : undefined,
@@ -258,6 +259,8 @@ async function runWorkflow(h: Handlers, batchSize: number) {
     };
   });
   expect(report.scanId).toBe(ref.scanId);
+  // The report names the identity that read the accounts (ScanBatch's role), not Publish's.
+  expect(report.run?.callerArn).toBe(delivery.roles?.scanBatch);
   expect(digest?.Subject).toMatch(
     /^orgmfa: 8 users without MFA \(1 exempted\) in 4 of 7 accounts( \(0 new\))?, 1 not audited$/,
   );

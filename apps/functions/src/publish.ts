@@ -79,7 +79,7 @@ export async function handler(
       policy,
       previous: previous.previous,
       run: reportRun({
-        callerArn: caller.arn,
+        callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,
         region: s.AWS_REGION,
         filters: discoveryFilters(run.config),
         configSha256: sha256Hex(JSON.stringify(run.config)),

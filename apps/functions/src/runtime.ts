@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { ClientPool } from "@orgmfa/aws";
+import { ClientPool, tuneHeapForScan } from "@orgmfa/aws";
 import { parseWith } from "@orgmfa/core";
 import { z } from "zod";
 
@@ -24,6 +24,8 @@ const settingsSchema = z.object({
   ACCOUNT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(10),
   ACCOUNT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   ORGMFA_VERSION: z.string().default("0.0.0"),
+  /** ScanBatch's role: the identity that reads the accounts, named in the report as the scanner. */
+  SCANNER_ROLE_ARN: z.string().optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -35,6 +37,9 @@ export function settings(env: NodeJS.ProcessEnv = process.env): Settings {
 
 export const logger = new Logger({ serviceName: "orgmfa" });
 export const metrics = new Metrics({ namespace: "orgmfa", serviceName: "orgmfa" });
+
+// Many accounts' short-lived allocations, little kept: collect before the heap grows far past it.
+tuneHeapForScan();
 
 /** The client pool for one invocation, as the function's own role. */
 export function poolFor(s: Settings): ClientPool {

@@ -347,6 +347,8 @@ export class CentralStack extends Stack {
       ACCOUNT_CONCURRENCY: String(c.accountConcurrency),
       ACCOUNT_TIMEOUT_MS: String(ACCOUNT_LIMIT_MINUTES * 60_000),
       ORGMFA_VERSION: TOOL_VERSION,
+      // The identity that reads the accounts, which the report names as the scanner.
+      SCANNER_ROLE_ARN: this.scannerRole.roleArn,
       POWERTOOLS_SERVICE_NAME: "orgmfa",
       POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
       NODE_OPTIONS: "--enable-source-maps",
