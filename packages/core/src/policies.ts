@@ -15,7 +15,8 @@
  * | `runs/<scan>/targets.json`           | write           |           |         |
  * | `runs/<scan>/previous-report.json`   | write (a copy)  |           | read    |
  * | `runs/<scan>/results/<account>.json` |                 | write     | list, read |
- * | `scans/…`, `latest/…`                |                 |           | write   |
+ * | `scans/…`                            |                 |           | write, read (copy source) |
+ * | `latest/…`                           |                 |           | write (a copy) |
  *
  * (The Distributed Map's ItemReader reads `targets.json` as the state machine's role.)
  */
@@ -98,9 +99,9 @@ function listLatestReportStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "pr
 }
 
 /**
- * Writing the auditor files (the scan's own folder and `latest/`), multipart uploads included.
- * (Nothing there is read back: were `latest/` ever a server-side copy of the scan's folder, CopyObject
- * would need s3:GetObject on `scans/*` too, and the emulator, which checks a copy's source, would say so.)
+ * Writing the auditor files (the scan's own folder and `latest/`), multipart uploads included (an
+ * upload that fails is aborted). `latest/` is a server-side copy of the scan's folder, so whoever
+ * writes it also reads `scans/*`: see each function's statements.
  */
 function writeReportsStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">): IamStatement {
   return {
