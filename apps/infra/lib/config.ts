@@ -67,9 +67,12 @@ export const deploymentSchema = z
     path: ["discoverRoleName"],
     message: "must differ from scannerRoleName (Discover and ScanBatch have roles of their own)",
   })
-  .refine((c) => Math.ceil(c.batchSize / c.accountConcurrency) * ACCOUNT_LIMIT_MINUTES < LAMBDA_LIMIT_MINUTES, {
+  // Derived from the per-account time limit: a batch runs in waves of accountConcurrency accounts,
+  // each wave up to ACCOUNT_LIMIT_MINUTES when its slowest account runs into the limit. Even then the
+  // batch must end within half of ScanBatch's timeout (headroom for its writes and Lambda's start).
+  .refine((c) => Math.ceil(c.batchSize / c.accountConcurrency) * ACCOUNT_LIMIT_MINUTES <= LAMBDA_LIMIT_MINUTES / 2, {
     path: ["batchSize"],
-    message: `is too large for accountConcurrency: a batch runs in waves of accountConcurrency accounts, each wave up to ${ACCOUNT_LIMIT_MINUTES} minutes, and ScanBatch has ${LAMBDA_LIMIT_MINUTES} minutes; keep batchSize ≤ 2 × accountConcurrency`,
+    message: `is too large for accountConcurrency: a batch runs in waves of accountConcurrency accounts, each wave up to ${ACCOUNT_LIMIT_MINUTES} minutes (one account's limit), and must end within half of ScanBatch's ${LAMBDA_LIMIT_MINUTES} minutes; keep batchSize ≤ accountConcurrency`,
   });
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;

@@ -566,6 +566,9 @@ describe("deployment configuration", () => {
     expect(() => config({ batchSize: 50, accountConcurrency: 10 })).toThrow(
       /batchSize: is too large for accountConcurrency/,
     );
+    // Two waves of 5-minute accounts would be 10 of ScanBatch's 15 minutes: more than half.
+    expect(() => config({ batchSize: 11, accountConcurrency: 10 })).toThrow(/keep batchSize ≤ accountConcurrency/);
+    expect(() => config({ batchSize: 25, accountConcurrency: 25 })).not.toThrow();
   });
 
   it("fails synth of the CDK app with the bad field named", () => {
