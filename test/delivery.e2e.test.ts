@@ -96,15 +96,8 @@ async function deliver(...extra: string[]) {
   return { ...r, outDir, report: r.stdout ? (JSON.parse(r.stdout) as ScanReport) : (null as unknown as ScanReport) };
 }
 
-/** Reads back as an administrator (enforcement off while the test looks, on again for the scan). */
-async function asAdmin<T>(f: () => Promise<T>): Promise<T> {
-  await emu.setIamEnforcement(false);
-  try {
-    return await f();
-  } finally {
-    await emu.setIamEnforcement(true);
-  }
-}
+/** Reads back what landed as the administrator (enforcement off only for the read). */
+const asAdmin = <T>(read: () => Promise<T>): Promise<T> => emu.unenforced(read);
 
 const orgmfaFindings = (accountId: string) =>
   asAdmin(() => reader.findings(accountId)).then((fs) => fs.filter((f) => f.GeneratorId?.startsWith("orgmfa/")));

@@ -44,13 +44,6 @@ export async function startEmulatedOrg(): Promise<EmulatedOrg> {
       AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
       AWS_SESSION_TOKEN: creds.sessionToken,
     },
-    asAdmin: async (read) => {
-      await emu.setIamEnforcement(false);
-      try {
-        return await read();
-      } finally {
-        await emu.setIamEnforcement(true);
-      }
-    },
+    asAdmin: (read) => emu.unenforced(read),
   };
 }

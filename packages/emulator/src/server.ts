@@ -92,6 +92,11 @@ export interface Emulator {
   motoEndpoint: string;
   /** Turns moto's IAM policy enforcement on or off. */
   setIamEnforcement(on: boolean): Promise<void>;
+  /**
+   * Runs `f` as the emulator's administrator would see it: enforcement off while it runs (a test
+   * reading back what landed), on again after, however `f` ends.
+   */
+  unenforced<T>(f: () => Promise<T>): Promise<T>;
   /** Declares an account's root credential state (moto has no root credentials). */
   setRootState(accountId: string, state: EmulatedRootState): void;
   /**
@@ -297,11 +302,20 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
     await r.arrayBuffer();
   };
+  const setIamEnforcement = async (on: boolean) => {
+    await post("/moto-api/reset-auth", on ? "0" : "1000000000");
+  };
   return {
     endpoint,
     motoEndpoint,
-    setIamEnforcement: async (on) => {
-      await post("/moto-api/reset-auth", on ? "0" : "1000000000");
+    setIamEnforcement,
+    unenforced: async (f) => {
+      await setIamEnforcement(false);
+      try {
+        return await f();
+      } finally {
+        await setIamEnforcement(true);
+      }
     },
     setOrganizationFeatures: (list) => {
       features.list = [...list];
