@@ -23,7 +23,6 @@ import {
 import {
   CHECK_IDS,
   ConfigError,
-  configWarnings,
   EXIT,
   exitCodeFor,
   type FailOn,
@@ -424,7 +423,6 @@ export async function runScanCommand(
         previous,
         run: { callerArn: caller.arn, configSha256: loaded.sha256 },
         onPhase: say,
-        warningsFor: (accountIds) => configWarnings(config, { now: new Date(), accountIds }),
         onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),
         onAccountDone: (o, done, total) => {
           progress.account(done, total, o.kind === "failure");

@@ -1,19 +1,12 @@
 import {
+  assembleReport,
   discoveryFilters,
   hubProblems,
   loadPreviousAt,
-  ownersUnreadWarnings,
   publishReport,
-  reportRun,
+  scanWarnings,
 } from "@orgmfa/aws";
-import {
-  type AccountEntry,
-  accountEntry,
-  buildReport,
-  configWarnings,
-  policyFromConfig,
-  sha256Hex,
-} from "@orgmfa/core";
+import { type AccountEntry, accountEntry, policyFromConfig, sha256Hex } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -72,27 +65,25 @@ export async function handler(
       : { previous: null, warning: run.previousWarning ?? null };
     if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
-    const report = buildReport({
+    // The same aggregate phase as `orgmfa scan`, from what Discover recorded and the results read.
+    const filters = discoveryFilters(run.config);
+    const report = assembleReport({
       ...runReportFields(run, s.ORGMFA_VERSION),
       targets: run.targets,
       entries,
       policy,
       previous: previous.previous,
-      run: reportRun({
-        callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,
-        region: s.AWS_REGION,
-        filters: discoveryFilters(run.config),
-        configSha256: sha256Hex(JSON.stringify(run.config)),
-        policy,
+      warnings: scanWarnings({
+        config: run.config,
+        accountIds: new Set(run.targets.map((t) => t.accountId)),
+        ownersUnread: run.ownersUnread ?? 0,
+        ownerTag: filters.ownerTag,
+        now: new Date(),
       }),
-      // The same warnings `orgmfa scan` prints and records, judged against the organization discovered.
-      warnings: [
-        ...configWarnings(run.config, {
-          now: new Date(),
-          accountIds: new Set(run.targets.map((t) => t.accountId)),
-        }),
-        ...ownersUnreadWarnings(run.ownersUnread ?? 0, run.config.ownerTag),
-      ],
+      callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,
+      region: s.AWS_REGION,
+      filters,
+      configSha256: sha256Hex(JSON.stringify(run.config)),
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
     const scanningAccountId = caller.account;

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import {
   type AccountEntry,
+  type AccountTarget,
   accountEntry,
   buildReport,
   type Clock,
+  configWarnings,
   type OrgMfaConfig,
   type Policy,
   type PreviousScan,
@@ -28,13 +30,65 @@ export interface RunScanOptions extends ScanAccountsOptions {
   scanId?: string;
   onPhase?: (message: string) => void;
   /**
-   * Suspicious settings, judged once the organization's accounts are known; they are recorded in
-   * the report, and each is passed to `onWarning` as soon as discovery ends.
+   * Each warning of the scan ({@link scanWarnings}: suspicious settings judged against the accounts
+   * discovered, owner tags not read), as soon as discovery ends; all are recorded in the report.
    */
-  warningsFor?: (accountIds: ReadonlySet<string>) => Array<{ field: string; message: string }>;
   onWarning?: (warning: { field: string; message: string }) => void;
   /** Who runs the scan and the SHA-256 of its config, for the report's `run`. */
   run?: { callerArn: string | null; configSha256: string | null };
+}
+
+/** What a scan records as warnings: suspicious config settings (judged against the accounts listed) and owner tags not read. */
+export function scanWarnings(o: {
+  config: OrgMfaConfig;
+  /** Every account the organization lists. */
+  accountIds: ReadonlySet<string>;
+  ownersUnread: number;
+  ownerTag: string | undefined;
+  now: Date;
+}): Array<{ field: string; message: string }> {
+  return [
+    ...configWarnings(o.config, { now: o.now, accountIds: o.accountIds }),
+    ...ownersUnreadWarnings(o.ownersUnread, o.ownerTag),
+  ];
+}
+
+/**
+ * The aggregate phase, the same for `orgmfa scan` and the workflow's Publish: every listed account's
+ * entry (evaluated as it ended; an in-scope account without one is FAILED) into the report, with the
+ * changes since the previous scan, the warnings, and who scanned where with which filters and config.
+ */
+export function assembleReport(o: {
+  scanId: string;
+  toolVersion: string;
+  startedAt: Date;
+  finishedAt: Date;
+  organizationId: string | null;
+  partition: string;
+  targets: readonly AccountTarget[];
+  entries: ReadonlyMap<string, AccountEntry>;
+  policy: Policy;
+  previous: PreviousScan | null;
+  warnings: ReadonlyArray<{ field: string; message: string }>;
+  callerArn: string | null;
+  region: string | null;
+  filters: DiscoveryFilters;
+  configSha256: string | null;
+}): ScanReport {
+  return buildReport({
+    scanId: o.scanId,
+    toolVersion: o.toolVersion,
+    startedAt: o.startedAt,
+    finishedAt: o.finishedAt,
+    organizationId: o.organizationId,
+    partition: o.partition,
+    targets: o.targets,
+    entries: o.entries,
+    policy: o.policy,
+    previous: o.previous,
+    warnings: o.warnings,
+    run: reportRun(o),
+  });
 }
 
 /** The report's `run`: who, where, which filters, which config. Shared by the CLI and the workflow. */
@@ -101,10 +155,13 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   o.onPhase?.("discovering the organization");
   const filters = discoveryFilters(config, o.filters);
   const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
-  const warnings = [
-    ...(o.warningsFor?.(new Set(discovery.targets.map((t) => t.accountId))) ?? []),
-    ...ownersUnreadWarnings(discovery.ownersUnread, filters.ownerTag),
-  ];
+  const warnings = scanWarnings({
+    config,
+    accountIds: new Set(discovery.targets.map((t) => t.accountId)),
+    ownersUnread: discovery.ownersUnread,
+    ownerTag: filters.ownerTag,
+    now: clock.now(),
+  });
   for (const w of warnings) o.onWarning?.(w);
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
@@ -123,7 +180,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
       o.onAccountDone?.(outcome, done, total);
     },
   });
-  return buildReport({
+  return assembleReport({
     scanId: o.scanId ?? newScanId(startedAt),
     toolVersion: o.toolVersion,
     startedAt,
@@ -135,12 +192,9 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     policy,
     previous: o.previous ?? null,
     warnings,
-    run: reportRun({
-      callerArn: o.run?.callerArn ?? null,
-      region: o.pool.region,
-      filters,
-      configSha256: o.run?.configSha256 ?? null,
-      policy,
-    }),
+    callerArn: o.run?.callerArn ?? null,
+    region: o.pool.region,
+    filters,
+    configSha256: o.run?.configSha256 ?? null,
   });
 }
