@@ -351,6 +351,33 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
   });
 });
 
+describe("a member account without Security Hub", () => {
+  it("is still audited: its hub is a failed delivery (exit 1, said), a note on the account and a line of the digest; the others' hubs get their findings", async () => {
+    const web = id("prod-web");
+    await emu.setSecurityHubDisabled([web]);
+    try {
+      const r = await deliver();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`orgmfa: delivery to Security Hub failed: account ${web}: InvalidAccessException`),
+      );
+      const account = r.report.accounts.find((a) => a.accountId === web);
+      expect(account?.status).toBe("AUDITED");
+      expect(account?.notes?.join(" ")).toMatch(/Security Hub \(us-east-1\): this account's findings did not all land/);
+      expect(r.report.findings.some((f) => f.accountId === web)).toBe(true);
+      // Another member's hub holds every one of its findings (unchanged ones are not imported again).
+      const payments = new Set((await orgmfaFindings(id("prod-payments"))).map((f) => f.Id));
+      const expected = r.report.findings.filter((f) => f.accountId === id("prod-payments")).map((f) => f.id);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(expected.filter((f) => !payments.has(f))).toEqual([]);
+      const [digest] = (await asAdmin(() => reader.messages())).filter((m) => m.Message.includes(r.report.scanId));
+      expect(digest?.Message).toMatch(new RegExp(`Not delivered \\(1\\)[\\s\\S]*account ${web}`));
+    } finally {
+      await emu.setSecurityHubDisabled([]);
+    }
+  });
+});
+
 describe("orgmfa report re-renders a saved report", () => {
   it("as html, ocsf and asff; asff needs the region and the scanning account", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-report-"));

@@ -10,6 +10,7 @@ import {
   emptyScopeMessage,
   errorCode,
   errorMessage,
+  hubProblems,
   loadLatestScan,
   type PublishResult,
   type PublishTargets,
@@ -403,6 +404,10 @@ export async function runScanCommand(
     } else previous = await previousScan(flags.outDir, log.warn);
     let report: ScanReport;
     ledger.phase = "scanning";
+    // Member accounts' hubs get their findings as each account ends (as the workflow's ScanBatch
+    // does); the scanning account's hub, with the coverage findings, in the delivery phase below.
+    const memberHubs = { imported: 0, archived: 0, hubs: 0 };
+    const hubUndelivered: Array<{ target: "securityhub"; message: string }> = [];
     try {
       report = await runScan({
         pool,
@@ -429,6 +434,19 @@ export async function runScanCommand(
           if (o.kind === "failure")
             log.debug(`${o.accountId}: FAILED ${o.reason} (${o.error.code}: ${o.error.message})`);
         },
+        ...(flags.securityHub
+          ? {
+              securityHub: { region, scanningAccountId: caller.account },
+              onHubDelivered: (hub) => {
+                memberHubs.hubs++;
+                memberHubs.imported += hub.imported;
+                memberHubs.archived += hub.archived;
+                // The account stays audited (its findings are in the report, with a note); the hub
+                // that refused is a delivery that failed (exit 1), said once the scan is over.
+                hubUndelivered.push(...hubProblems(hub));
+              },
+            }
+          : {}),
       });
     } catch (e) {
       if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
@@ -477,7 +495,9 @@ export async function runScanCommand(
 
     const targets: PublishTargets = {
       ...(s3 ? { s3 } : {}),
-      ...(flags.securityHub ? { securityHub: { region, scanningAccountId: caller.account } } : {}),
+      ...(flags.securityHub
+        ? { securityHub: { region, scanningAccountId: caller.account, hubs: [caller.account] } }
+        : {}),
       ...(flags.snsTopicArn
         ? { sns: { topicArn: flags.snsTopicArn, perAccountMessages: config.snsPerAccountMessages ?? false } }
         : {}),
@@ -492,6 +512,7 @@ export async function runScanCommand(
       delivery = await publishReport(pool, report, targets, {
         policy: policyFromConfig(config),
         ...(filesDir ? { filesDir } : {}),
+        earlierProblems: hubUndelivered,
         localReportLocation: flags.outDir ? path.resolve(flags.outDir, "report.html") : null,
         onPhase: (m) => {
           ledger.phase = m;
@@ -506,10 +527,11 @@ export async function runScanCommand(
       if (delivery.s3) say(`report stored at ${delivery.s3.scanUri} (and ${delivery.s3.latestUri})`);
       if (delivery.securityHub)
         say(
-          `Security Hub: ${delivery.securityHub.imported} imported, ${delivery.securityHub.archived} archived in ${delivery.securityHub.hubs.length} accounts`,
+          `Security Hub: ${memberHubs.imported + delivery.securityHub.imported} imported, ${memberHubs.archived + delivery.securityHub.archived} archived in ${memberHubs.hubs + delivery.securityHub.hubs.length} accounts`,
         );
       if (delivery.sns) say(`digest published (${delivery.sns.accountMessages} account messages)`);
-      for (const p of delivery.problems) problems.push(`delivery to ${LABEL[p.target]} failed: ${p.message}`);
+      for (const p of [...hubUndelivered, ...delivery.problems])
+        problems.push(`delivery to ${LABEL[p.target]} failed: ${p.message}`);
     }
     // Errors show even with --quiet.
     for (const p of problems) log.error(p);

@@ -1,6 +1,7 @@
 import {
   assembleReport,
   discoveryFilters,
+  hubNote,
   hubProblems,
   loadPreviousAt,
   publishReport,
@@ -51,8 +52,7 @@ export async function handler(
       const entry = accountEntry(target, outcome, policy, now, { packUsers: true });
       const problems = delivery ? hubProblems(delivery.securityHub) : [];
       if (problems.length) {
-        const note = `Security Hub (${s.AWS_REGION}): this account's findings did not all land (${problems.map((p) => p.message).join("; ")}); they are in this report.`;
-        entry.account.notes = [...(entry.account.notes ?? []), note];
+        entry.account.notes = [...(entry.account.notes ?? []), hubNote(s.AWS_REGION, problems)];
         undelivered.push(...problems);
         hubAccountsFailed++;
       }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type AccountEntry,
+  type AccountOutcome,
   type AccountTarget,
   accountEntry,
   buildReport,
@@ -14,9 +15,11 @@ import {
   type ScanReport,
   systemClock,
 } from "@orgmfa/core";
+import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
 import { type DiscoveryFilters, discoverOrganization, ownersUnreadWarnings } from "./discovery";
 import { type ScanAccountsOptions, scanAccounts } from "./scan-accounts";
+import { type HubSyncResult, hubNote, hubProblems, syncAccountHub } from "./security-hub";
 
 export interface RunScanOptions extends ScanAccountsOptions {
   pool: ClientPool;
@@ -36,6 +39,15 @@ export interface RunScanOptions extends ScanAccountsOptions {
   onWarning?: (warning: { field: string; message: string }) => void;
   /** Who runs the scan and the SHA-256 of its config, for the report's `run`. */
   run?: { callerArn: string | null; configSha256: string | null };
+  /**
+   * Deliver each account's findings to its own Security Hub the moment the account ends, with the
+   * credentials the scan holds — what the workflow's ScanBatch does. The scanning account's hub (its
+   * own findings and the coverage findings) is left to the publish phase. A hub that is not enabled or
+   * refuses is noted on the account's ledger entry and passed to `onHubDelivered`; the account stays
+   * audited.
+   */
+  securityHub?: { region: string; scanningAccountId: string };
+  onHubDelivered?: (hub: HubSyncResult) => void;
 }
 
 /** What a scan records as warnings: suspicious config settings (judged against the accounts listed) and owner tags not read. */
@@ -170,18 +182,50 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   // scan holds compact report entries, not every account's facts and entries both.
   const byId = new Map(discovery.targets.map((t) => [t.accountId, t]));
   const entries = new Map<string, AccountEntry>();
+  const scanId = o.scanId ?? newScanId(startedAt);
+  const hub = o.securityHub;
+  const hubLimit = pLimit(Math.max(1, o.concurrency ?? 8));
+  const deliveries: Promise<void>[] = [];
+  const deliver = (target: AccountTarget, outcome: AccountOutcome, entry: AccountEntry) =>
+    hubLimit(async () => {
+      if (!hub) return;
+      const result = await syncAccountHub(o.pool, {
+        run: {
+          scanId,
+          toolVersion: o.toolVersion,
+          startedAt,
+          finishedAt: clock.now(),
+          organizationId: discovery.organizationId || null,
+          partition: o.pool.partition,
+        },
+        target,
+        outcome,
+        policy,
+        region: hub.region,
+        scanningAccountId: hub.scanningAccountId,
+      });
+      const problems = hubProblems(result);
+      if (problems.length) entry.account.notes = [...(entry.account.notes ?? []), hubNote(hub.region, problems)];
+      o.onHubDelivered?.(result);
+    });
   await scanAccounts(o.pool, discovery.targets, {
     ...withPolicy(o, policy),
     retainOutcomes: false,
     onAccountDone: (outcome, done, total) => {
       const target = byId.get(outcome.accountId);
-      if (target)
-        entries.set(outcome.accountId, accountEntry(target, outcome, policy, clock.now(), { packUsers: true }));
+      if (target) {
+        const entry = accountEntry(target, outcome, policy, clock.now(), { packUsers: true });
+        entries.set(outcome.accountId, entry);
+        if (hub && outcome.kind === "facts" && outcome.accountId !== hub.scanningAccountId)
+          deliveries.push(deliver(target, outcome, entry));
+      }
       o.onAccountDone?.(outcome, done, total);
     },
   });
+  // syncAccountHub never throws: a hub's failure is in its result.
+  await Promise.all(deliveries);
   return assembleReport({
-    scanId: o.scanId ?? newScanId(startedAt),
+    scanId,
     toolVersion: o.toolVersion,
     startedAt,
     finishedAt: clock.now(),

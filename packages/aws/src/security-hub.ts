@@ -237,6 +237,11 @@ export function hubProblems(hub: HubSyncResult): Array<{ target: "securityhub"; 
   return problems;
 }
 
+/** The note an account's ledger entry gets when its findings did not all land in its hub. */
+export function hubNote(region: string, problems: ReadonlyArray<{ message: string }>): string {
+  return `Security Hub (${region}): this account's findings did not all land (${problems.map((p) => p.message).join("; ")}); they are in this report.`;
+}
+
 /**
  * One account's findings into its own hub, from that account's outcome alone (its single-account
  * report): what the deployed workflow does in the ScanBatch that scanned the account, holding its
@@ -279,5 +284,8 @@ export async function syncAccountHub(
       failed: [],
       error: { code: errorCode(e), message: errorMessage(e) },
     };
+  } finally {
+    // The account is done: its hub client goes, as its IAM client went when its scan ended.
+    pool.release(accountId);
   }
 }
