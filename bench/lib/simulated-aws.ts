@@ -1,25 +1,41 @@
+import { Readable } from "node:stream";
 import type { ScanReport } from "@orgmfa/core";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from "@smithy/types";
 import { type UserKind, userKind } from "./org-spec";
+import { esc, isoSeconds, type Rate, RateLimiter, type SimAnswer, SimError, type SimRequest } from "./sim-wire";
+import { SimulatedS3 } from "./simulated-s3";
+import { SECURITY_HUB_RATES, type SecurityHubRates, SimulatedSecurityHub } from "./simulated-securityhub";
+import { SimulatedSns } from "./simulated-sns";
 import { expectedVerdict, verdictOf } from "./verdicts";
 
 /**
- * A simulated AWS, in process, for the real SDK clients: an HTTP handler (the SDK's `requestHandler`)
- * that answers each signed request the way AWS would — the same wire protocols (IAM and STS over the
- * query protocol with XML answers, Organizations over JSON 1.1), well-formed generated answers, real
- * error codes — after a fixed latency, without a network. Used where the emulator cannot go: ten
- * thousand accounts (`bench/scale.bench.ts`), and the deployed handlers at that size.
+ * A simulated AWS for the real SDK clients: it answers each signed request the way AWS would — the
+ * same wire protocols (IAM, STS and SNS over the query protocol with XML answers, Organizations over
+ * JSON 1.1, S3 over REST-XML, Security Hub over REST-JSON), well-formed generated answers, real error
+ * codes — after a fixed latency. In process it is an HTTP handler (the SDK's `requestHandler`), without
+ * a network; `sim-server.ts` puts it behind a loopback HTTP server for SDK clients in other processes
+ * (the deployed handlers, bundled, pointed at it with `AWS_ENDPOINT_URL`). Used where the emulator
+ * cannot go: ten thousand accounts (`bench/scale.bench.ts`), and the deployed workflow at that size
+ * (`bench/pipeline.bench.ts`).
+ *
+ * Requests are routed by the service their signature names (`Credential=…/<region>/<service>/…`), so
+ * one endpoint serves every service. The caller's account comes from the signing key: the base
+ * credentials (`AKIASIMULATED…`) act in the scanner's account, the credentials AssumeRole hands out
+ * (`ASIA<account id>…`) in that account.
  *
  * The organization is generated, never stored: account `i` has id `100000000000 + i`, sits in one of
  * `ous` leaf OUs, and has `usersPerAccount` users in the benchmark's mix (`userKind`), so the truth
  * about every user is known without memory that grows with the organization. What changes is kept
- * per account: when its credential report was generated, and its request-rate bucket.
+ * per account: when its credential report was generated, and its request-rate bucket. What the
+ * handlers write — S3 objects (`simulated-s3.ts`), Security Hub findings (`simulated-securityhub.ts`),
+ * SNS messages (`simulated-sns.ts`) — is kept in memory.
  *
  * Timing model: a request is served when it arrives (state changes then) and answered `latencyMs`
  * later. GenerateCredentialReport starts a report when there is none younger than four hours (IAM's
  * rule); it is COMPLETE `reportReadyMs` after it started. IAM requests of one account draw from a
  * token bucket (`iamRate`); an empty bucket is answered with IAM's real throttling error (400
- * `Throttling`, "Rate exceeded"), which the SDK's retry strategy recognises.
+ * `Throttling`, "Rate exceeded"), which the SDK's retry strategy recognises. Organizations and Security
+ * Hub have their own buckets and errors (see their options).
  */
 export interface SimulatedAwsOptions {
   /** Accounts, the management account (the caller's) included. */
@@ -34,7 +50,19 @@ export interface SimulatedAwsOptions {
    * with bursts of 40, is an assumption of the same order as the account-level rates AWS does
    * publish for comparable read APIs. `null` turns throttling off.
    */
-  iamRate?: { perSecond: number; burst: number } | null;
+  iamRate?: Rate | null;
+  /**
+   * Organizations' request rate, one bucket for the whole organization (its quotas apply at the
+   * organization level). AWS does not publish it (awsdocs/aws-organizations-docs#39); beyond it the
+   * answer is Organizations' 400 `TooManyRequestsException`, "You have sent too many requests in too
+   * short a period of time". `null` (the default) turns throttling off; the workflow benchmark assumes
+   * 10 per second with bursts of 20.
+   */
+  organizationsRate?: Rate | null;
+  /** Security Hub's per-account quotas (see `simulated-securityhub.ts`). `null` turns them off. @default AWS's */
+  securityHubRates?: SecurityHubRates | null;
+  /** Accounts without Security Hub enabled. @default none */
+  securityHubDisabled?: (accountId: string) => boolean;
   /** Leaf OUs the accounts are spread over (under `ouParents` parents). @default 40 */
   ous?: number;
   /** @default 10 */
@@ -45,39 +73,38 @@ export interface SimulatedAwsOptions {
   reportAgeMs?: (accountId: string) => number | null;
   /** The name of the role the scanner may assume in every account. @default "OrgMfaAuditRole" */
   auditRoleName?: string;
+  /**
+   * The account the base credentials act in: the management account (0) as the CLI is often run, or
+   * a member account — the delegated-administrator account the workflow is deployed to, which reaches
+   * Organizations through the management account's audit role. @default 0
+   */
+  scannerAccountIndex?: number;
+  /** S3 buckets that exist (in the scanner's account). @default [] */
+  buckets?: readonly string[];
+  /** The KMS key objects are expected to be written with: objects without it are counted. */
+  kmsKeyId?: string;
+  /** SNS topics that exist. @default [] */
+  topics?: readonly string[];
+  /** The Region the handlers run in (Security Hub's product ARNs). @default "us-east-1" */
+  region?: string;
 }
 
 export interface SimulatedAwsStats {
   calls: number;
   byOperation: Record<string, number>;
   throttled: number;
+  /** Throttling answers by service. */
+  throttledByService: Record<string, number>;
   peakInFlight: number;
 }
 
 const IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/";
 const STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/";
+const SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/";
 const FOUR_HOURS_MS = 4 * 3600_000;
 const FIRST_ACCOUNT = 100_000_000_000;
 const ORG_ID = "o-simulated01";
 const CREATED = Date.parse("2024-01-02T03:04:05Z");
-
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const isoSeconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-
-class SimError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
 
 /** What a generated user is, by index in its account. */
 export interface SimUser {
@@ -99,18 +126,44 @@ export function simUser(i: number): SimUser {
   };
 }
 
+/** A request as it arrived over HTTP (`sim-server.ts`). */
+export interface RawHttpRequest {
+  method: string;
+  /** Path and query, as on the request line. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
 export class SimulatedAws {
   readonly metadata = { handlerProtocol: "http/1.1" };
   readonly managementAccountId: string;
-  private readonly o: Required<Omit<SimulatedAwsOptions, "iamRate" | "reportAgeMs">> & {
-    iamRate: { perSecond: number; burst: number } | null;
-  };
+  /** The account the base credentials act in. */
+  readonly scannerAccountId: string;
+  readonly s3: SimulatedS3;
+  readonly securityHub: SimulatedSecurityHub;
+  readonly sns: SimulatedSns;
+  private readonly o: Required<
+    Omit<
+      SimulatedAwsOptions,
+      | "iamRate"
+      | "reportAgeMs"
+      | "organizationsRate"
+      | "securityHubRates"
+      | "securityHubDisabled"
+      | "kmsKeyId"
+      | "buckets"
+      | "topics"
+    >
+  >;
   /** When each account's latest credential report was started (epoch ms). */
   private readonly reports = new Map<string, number>();
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly iamLimiter: RateLimiter;
+  private readonly orgLimiter: RateLimiter;
   private readonly byOperation = new Map<string, number>();
+  /** First and last arrival of each operation (epoch ms). */
+  private readonly opTimes = new Map<string, { first: number; last: number }>();
   private calls = 0;
-  private throttled = 0;
   private inFlight = 0;
   private peak = 0;
   private keySerial = 0;
@@ -125,10 +178,21 @@ export class SimulatedAws {
       ouParents: 10,
       rootWithoutMfaEvery: 25,
       auditRoleName: "OrgMfaAuditRole",
+      scannerAccountIndex: 0,
+      region: "us-east-1",
       ...options,
-      iamRate: options.iamRate === undefined ? { perSecond: 20, burst: 40 } : options.iamRate,
     };
+    this.iamLimiter = new RateLimiter(options.iamRate === undefined ? { perSecond: 20, burst: 40 } : options.iamRate);
+    this.orgLimiter = new RateLimiter(options.organizationsRate ?? null);
     this.managementAccountId = this.accountId(0);
+    this.scannerAccountId = this.accountId(this.o.scannerAccountIndex);
+    this.s3 = new SimulatedS3(options.buckets ?? [], () => this.scannerAccountId, options.kmsKeyId);
+    this.securityHub = new SimulatedSecurityHub(
+      options.securityHubRates === undefined ? SECURITY_HUB_RATES : options.securityHubRates,
+      () => this.o.region,
+      options.securityHubDisabled,
+    );
+    this.sns = new SimulatedSns(options.topics ?? []);
     const start = Date.now();
     for (let i = 0; i < this.o.accounts; i++) {
       const id = this.accountId(i);
@@ -163,6 +227,11 @@ export class SimulatedAws {
     return [...this.spans.values()].map((s) => s.last - s.first);
   }
 
+  /** When an operation first and last arrived (epoch ms), or undefined if it never did. */
+  operationTimes(op: string): { first: number; last: number } | undefined {
+    return this.opTimes.get(op);
+  }
+
   private touch(accountId: string, t: number, first: boolean): void {
     const s = this.spans.get(accountId);
     if (!s) this.spans.set(accountId, { first: t, last: t });
@@ -171,10 +240,17 @@ export class SimulatedAws {
   }
 
   stats(): SimulatedAwsStats {
+    const hub = this.securityHub.stats().throttled;
+    const throttledByService = {
+      iam: this.iamLimiter.throttled,
+      organizations: this.orgLimiter.throttled,
+      securityhub: (hub.GetFindings ?? 0) + (hub.BatchImportFindings ?? 0),
+    };
     return {
       calls: this.calls,
       byOperation: Object.fromEntries([...this.byOperation].sort((a, b) => b[1] - a[1])),
-      throttled: this.throttled,
+      throttled: Object.values(throttledByService).reduce((n, x) => n + x, 0),
+      throttledByService,
       peakInFlight: this.peak,
     };
   }
@@ -188,21 +264,78 @@ export class SimulatedAws {
 
   async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
     const arrived = Date.now();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = String(v);
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(request.query ?? {}))
+      for (const x of Array.isArray(v) ? v : [v]) query.append(k, x ?? "");
+    const answer = await this.respond(
+      {
+        method: request.method,
+        path: request.path,
+        hostname: request.hostname,
+        query,
+        headers,
+        body: await bodyBytes(request.body),
+        arrived,
+      },
+      options.abortSignal as globalThis.AbortSignal | undefined,
+    );
+    const body = typeof answer.body === "string" ? Buffer.from(answer.body, "utf8") : answer.body;
+    return {
+      response: {
+        statusCode: answer.status,
+        reason: undefined,
+        headers: { "content-length": String(body.length), ...answer.headers },
+        body: answer.streaming ? Readable.from([body]) : new Uint8Array(body.buffer, body.byteOffset, body.length),
+      },
+    };
+  }
+
+  /** One request that arrived over HTTP, answered after the simulated latency. */
+  async serveHttp(raw: RawHttpRequest): Promise<SimAnswer> {
+    const arrived = Date.now();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(raw.headers))
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+    const q = raw.url.indexOf("?");
+    return this.respond({
+      method: raw.method,
+      path: q < 0 ? raw.url : raw.url.slice(0, q),
+      hostname: (headers.host ?? "").replace(/:\d+$/, ""),
+      query: new URLSearchParams(q < 0 ? "" : raw.url.slice(q + 1)),
+      headers,
+      body: raw.body,
+      arrived,
+    });
+  }
+
+  private async respond(
+    r: Omit<SimRequest, "service" | "caller" | "now" | "requestId"> & { arrived: number },
+    signal?: globalThis.AbortSignal,
+  ): Promise<SimAnswer> {
     this.calls++;
     this.inFlight++;
     this.peak = Math.max(this.peak, this.inFlight);
     try {
-      let answer: { status: number; contentType: string; body: string };
-      const service = request.hostname.split(".")[0] ?? "";
-      const caller = this.callerAccount(request);
+      const auth = r.headers.authorization ?? "";
+      // The signing scope names the service: one endpoint (AWS_ENDPOINT_URL) serves them all.
+      const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? r.hostname.split(".")[0] ?? "";
+      const req: SimRequest = {
+        ...r,
+        service,
+        caller: this.callerAccount(auth),
+        now: r.arrived,
+        requestId: this.requestId(),
+      };
+      let answer: SimAnswer;
       try {
-        answer = this.serve(service, request, caller, arrived);
+        answer = this.serve(req);
       } catch (e) {
         if (!(e instanceof SimError)) throw e;
-        answer = this.error(service, e);
+        answer = this.error(service, e, req.requestId);
       }
       await new Promise<void>((resolve, reject) => {
-        const signal = options.abortSignal as globalThis.AbortSignal | undefined;
         const onAbort = () => {
           clearTimeout(timer);
           reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }));
@@ -213,115 +346,102 @@ export class SimulatedAws {
         }, this.o.latencyMs);
         signal?.addEventListener("abort", onAbort, { once: true });
       });
-      const inSession = String(request.headers.authorization ?? "").includes("Credential=ASIA");
-      if (service === "iam" && caller !== null && inSession) this.touch(caller, Date.now(), false);
-      const body = Buffer.from(answer.body, "utf8");
-      return {
-        response: {
-          statusCode: answer.status,
-          reason: undefined,
-          headers: {
-            "content-type": answer.contentType,
-            "content-length": String(body.length),
-            "x-amzn-requestid": this.requestId(),
-          },
-          body: new Uint8Array(body.buffer, body.byteOffset, body.length),
-        },
-      };
+      const inSession = auth.includes("Credential=ASIA");
+      if (service === "iam" && req.caller !== null && inSession) this.touch(req.caller, Date.now(), false);
+      answer.headers["x-amzn-requestid"] ??= req.requestId;
+      if (service === "s3") answer.headers["x-amz-request-id"] ??= req.requestId;
+      return answer;
     } finally {
       this.inFlight--;
     }
   }
 
   // ---- routing -------------------------------------------------------------------------------------
-  private serve(
-    service: string,
-    request: HttpRequest,
-    caller: string | null,
-    now: number,
-  ): { status: number; contentType: string; body: string } {
-    const raw: unknown = request.body;
-    const body =
-      typeof raw === "string"
-        ? raw
-        : raw instanceof Uint8Array
-          ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8")
-          : "";
+  private serve(req: SimRequest): SimAnswer {
+    const { service, caller, now } = req;
+    if (service === "s3" || service === "securityhub") {
+      const { op, answer } = service === "s3" ? this.s3.serve(req) : this.securityHub.serve(req);
+      this.count(op, now);
+      return answer();
+    }
+    const body = req.body.toString("utf8");
     if (service === "organizations") {
-      const op = String(request.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
-      this.count(op);
+      const op = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+      this.count(op, now);
+      if (!this.orgLimiter.take("organization", now))
+        throw new SimError(
+          400,
+          "TooManyRequestsException",
+          "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.",
+        );
       if (caller !== this.managementAccountId)
-        throw new SimError(400, "AccessDeniedException", "not the management account");
+        throw new SimError(400, "AccessDeniedException", "You don't have permissions to access this resource.");
       const input = JSON.parse(body || "{}") as Record<string, unknown>;
       return {
         status: 200,
-        contentType: "application/x-amz-json-1.1",
+        headers: { "content-type": "application/x-amz-json-1.1" },
         body: JSON.stringify(this.organizations(op, input)),
       };
     }
     const form = new URLSearchParams(body);
+    if (service === "sns") {
+      const { op, answer } = this.sns.serve(req, form);
+      this.count(op, now);
+      return answer();
+    }
     const op = form.get("Action") ?? "";
-    this.count(op);
+    this.count(op, now);
     if (service === "sts") return this.xml(op, STS_NS, this.sts(op, form, caller, now));
     if (service === "iam") {
       if (caller === null)
         throw new SimError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
-      this.take(caller, now);
+      if (!this.iamLimiter.take(caller, now)) throw new SimError(400, "Throttling", "Rate exceeded");
       return this.xml(op, IAM_NS, this.iam(op, form, caller, now));
     }
-    throw new SimError(400, "UnknownService", `the simulation does not serve ${request.hostname}`);
+    throw new SimError(400, "UnknownService", `the simulation does not serve ${service} (${req.hostname})`);
   }
 
-  private count(op: string): void {
+  private count(op: string, now: number): void {
     this.byOperation.set(op, (this.byOperation.get(op) ?? 0) + 1);
+    const t = this.opTimes.get(op);
+    if (t) t.last = now;
+    else this.opTimes.set(op, { first: now, last: now });
   }
 
   /** The account a request acts in, from the access key that signed it. */
-  private callerAccount(request: HttpRequest): string | null {
-    const key = /Credential=([A-Z0-9]+)\//.exec(String(request.headers.authorization ?? ""))?.[1] ?? "";
-    if (key.startsWith("AKIASIMULATED")) return this.managementAccountId;
+  private callerAccount(authorization: string): string | null {
+    const key = /Credential=([A-Z0-9]+)\//.exec(authorization)?.[1] ?? "";
+    if (key.startsWith("AKIASIMULATED")) return this.scannerAccountId;
     const m = /^ASIA(\d{12})/.exec(key);
     return m?.[1] && this.accountIndex(m[1]) >= 0 ? m[1] : null;
-  }
-
-  /** IAM's per-account rate: a token bucket refilled continuously. */
-  private take(accountId: string, now: number): void {
-    const rate = this.o.iamRate;
-    if (!rate) return;
-    const b = this.buckets.get(accountId) ?? { tokens: rate.burst, at: now };
-    b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
-    b.at = now;
-    this.buckets.set(accountId, b);
-    if (b.tokens < 1) {
-      this.throttled++;
-      throw new SimError(400, "Throttling", "Rate exceeded");
-    }
-    b.tokens -= 1;
   }
 
   private requestId(): string {
     return `00000000-0000-4000-8000-${String(this.calls).padStart(12, "0")}`;
   }
 
-  private xml(op: string, ns: string, result: string): { status: number; contentType: string; body: string } {
+  private xml(op: string, ns: string, result: string): SimAnswer {
     return {
       status: 200,
-      contentType: "text/xml",
+      headers: { "content-type": "text/xml" },
       body: `<${op}Response xmlns="${ns}"><${op}Result>${result}</${op}Result><ResponseMetadata><RequestId>${this.requestId()}</RequestId></ResponseMetadata></${op}Response>`,
     };
   }
 
-  private error(service: string, e: SimError): { status: number; contentType: string; body: string } {
+  private error(service: string, e: SimError, requestId: string): SimAnswer {
+    if (service === "s3") return SimulatedS3.error(e, requestId);
+    if (service === "securityhub") return SimulatedSecurityHub.error(e, requestId);
     if (service === "organizations")
       return {
         status: e.status,
-        contentType: "application/x-amz-json-1.1",
+        headers: { "content-type": "application/x-amz-json-1.1" },
         body: JSON.stringify({ __type: e.code, Message: e.message }),
       };
+    const ns = service === "sns" ? ` xmlns="${SNS_NS}"` : "";
     return {
       status: e.status,
-      contentType: "text/xml",
-      body: `<ErrorResponse><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${this.requestId()}</RequestId></ErrorResponse>`,
+      headers: { "content-type": "text/xml" },
+      body: `<ErrorResponse${ns}><Error><Type>${e.type}</Type><Code>${e.code}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
     };
   }
 
@@ -655,4 +775,18 @@ export function checkAgainstSimulation(
       miss(`${a.accountId} root MFA ${rootMfa}, truth ${sim.rootHasMfa(a.accountId) ? "VIRTUAL" : "NONE"}`);
   }
   return { users, wrong, examples, failed };
+}
+
+/** A request body as bytes, whatever form the SDK left it in (string, bytes, or a Node stream). */
+async function bodyBytes(body: unknown): Promise<Buffer> {
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Uint8Array | string>)
+      chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    return Buffer.concat(chunks);
+  }
+  throw new Error(`the simulation cannot read a request body of type ${Object.prototype.toString.call(body)}`);
 }
