@@ -13,6 +13,8 @@
  * full 10,000).
  *
  * Writes bench/results/latest.json and bench/results/latest.md.
+ *
+ *   npm run bench -- --pipeline  # instead: the deployed workflow at 10,000 accounts (pipeline.bench.ts)
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -29,6 +31,11 @@ import { benchOrgSpec, mixOf, userKind } from "./lib/org-spec";
 import { type Comparison, compareVerdicts, expectedVerdict, verdictOf, verdictsOfReport } from "./lib/verdicts";
 
 const argv = process.argv.slice(2);
+if (argv.includes("--pipeline")) {
+  // The workflow benchmark instead of this one; its flags (--accounts, --runs, …) pass through.
+  await import("./pipeline.bench");
+  process.exit(process.exitCode ?? 0);
+}
 const flag = (name: string): number | undefined => {
   const i = argv.indexOf(name);
   const v = i >= 0 ? Number(argv[i + 1]) : undefined;

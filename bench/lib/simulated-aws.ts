@@ -232,6 +232,19 @@ export class SimulatedAws {
     return this.opTimes.get(op);
   }
 
+  /** Forgets when operations first and last arrived: {@link operationTimes} counts from now on. */
+  resetOperationTimes(): void {
+    this.opTimes.clear();
+  }
+
+  /**
+   * Every credential report generated so far becomes `ms` older, as if that much time had passed
+   * (a day between two daily runs: IAM then generates a new report, older than four hours).
+   */
+  ageCredentialReports(ms: number): void {
+    for (const [id, started] of this.reports) this.reports.set(id, started - ms);
+  }
+
   private touch(accountId: string, t: number, first: boolean): void {
     const s = this.spans.get(accountId);
     if (!s) this.spans.set(accountId, { first: t, last: t });

@@ -1,0 +1,774 @@
+/**
+ * Benchmark: the deployed workflow at scale — Discover → Distributed Map of ScanBatch → Publish — with
+ * the REAL handlers, bundled as the CDK app bundles them, each phase in Lambda-like processes of its
+ * own, against the simulated AWS (`lib/simulated-aws.ts`) behind a loopback HTTP server in this
+ * process. Measures each phase against its Lambda limits (timeout, memory) and checks every user's
+ * verdict in the report the run wrote against the simulation's truth.
+ *
+ *   npm run bench -- --pipeline                   # 10,000 accounts × 20 users, two daily runs
+ *   npx tsx bench/pipeline.bench.ts --accounts 200 --runs 1
+ *   npx tsx bench/pipeline.bench.ts --accounts 2000 --profile publish   # --cpu-prof of that phase
+ *
+ * How the workflow is reproduced (apps/infra/lib/central-stack.ts, apps/infra/lib/config.ts):
+ * - The handlers (apps/functions/src/{discover,scan-batch,publish}.ts) are bundled with esbuild with
+ *   NodejsFunction's options: ESM, target node22, minified, source maps, mainFields module/main, the
+ *   createRequire banner. They build their clients from the function's environment (runtime.ts) —
+ *   the same variables the CDK app sets — with AWS_ENDPOINT_URL pointing at the simulator.
+ * - Each Lambda execution environment is a child process (`lib/lambda-container.ts`) started with the
+ *   V8 flags of Lambda's Node.js bootstrap for 1024 MB (semi-space 51 MB, old space 922 MB) and
+ *   NODE_OPTIONS=--enable-source-maps, running one invocation at a time and kept warm between them,
+ *   as Lambda does. Its peak RSS is the kernel's high-water mark of that process alone (VmHWM).
+ * - Discover runs once with the schedule's input ({ config }, with ownerTag "owner"), with a context
+ *   whose remaining time counts down from its 5-minute timeout. The Map reads the targets object,
+ *   cuts it into batches of `batchSize` (ItemBatcher) with BatchInput { bucket, scanId, contextKey },
+ *   and runs them on `mapConcurrency` containers (MaxConcurrency), each container taking the next
+ *   batch when it is free. Publish runs with Discover's output.
+ * - The second run (`--runs 2`, the default) is the next day's, the steady state: the credential reports
+ *   are a day old (IAM generates new ones), the previous report exists (Discover copies it, Publish
+ *   streams it for the changes) and every hub already holds the findings.
+ *
+ * Writes bench/results/pipeline.json and pipeline.md (at the default size, or with --write).
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+for (const k of Object.keys(process.env)) if (k.startsWith("AWS_ENDPOINT_URL")) delete process.env[k];
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { latestKeyPrefix, parseReportJson, REPORT_FILE_NAMES, type ScanReport, sha256Hex } from "@orgmfa/core";
+import { build } from "esbuild";
+import type { ContainerReady, InvocationReport } from "./lib/lambda-container";
+import { startSimServer } from "./lib/sim-server";
+import { checkAgainstSimulation, SimulatedAws, type SimulatedAwsStats } from "./lib/simulated-aws";
+
+const argv = process.argv.slice(2);
+const num = (name: string, fallback: number): number => {
+  const i = argv.indexOf(name);
+  if (i < 0) return fallback;
+  const v = Number(argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: "${argv[i + 1]}" is not a number`);
+  return v;
+};
+const str = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+};
+
+// The deployment's defaults (apps/infra/lib/config.ts) and the functions' limits (central-stack.ts).
+const DEFAULT_ACCOUNTS = 10_000;
+const ACCOUNTS = num("--accounts", DEFAULT_ACCOUNTS);
+const USERS = num("--users", 20);
+const BATCH_SIZE = num("--batch-size", 10);
+const MAP_CONCURRENCY = num("--map-concurrency", 20);
+const ACCOUNT_CONCURRENCY = num("--account-concurrency", 10);
+const RUNS = num("--runs", 2);
+const LATENCY_MS = num("--latency-ms", 100);
+const REPORT_READY_MS = num("--report-ready-ms", 2000);
+const IAM_RATE = num("--iam-rate", 20);
+const ORG_RATE = num("--org-rate", 10);
+const OWNER_TAG = str("--owner-tag") ?? "owner";
+const PROFILE = str("--profile"); // discover | scan-batch | publish
+const PROFILE_DIR = path.join(os.tmpdir(), "orgmfa-profiles");
+const DIAGNOSTICS = !argv.includes("--no-diagnostics");
+const WRITE = argv.includes("--write") || ACCOUNTS === DEFAULT_ACCOUNTS;
+const MEMORY_MB = 1024;
+const TIMEOUT_S = { discover: 300, "scan-batch": 900, publish: 900 } as const;
+const ACCOUNT_TIMEOUT_MS = 5 * 60_000;
+type FunctionName = keyof typeof TIMEOUT_S;
+
+const REGION = "us-east-1";
+const BUCKET = "orgmfa-reports-simulated";
+const PREFIX = "orgmfa";
+const AUDIT_ROLE = "OrgMfaAuditRole";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const log = (m: string) => process.stderr.write(`[pipeline] ${m}\n`);
+const secs = (ms: number) => Math.round(ms / 10) / 100;
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(s.length * p) - 1))] ?? 0;
+};
+
+// ---- the simulated organization, and its AWS on loopback ------------------------------------------
+// Account 1 is the delegated-administrator (security tooling) account the workflow is deployed to;
+// it reaches Organizations through the management account's audit role (ORG_ROLE_ARN), as deployed.
+const SCANNER_INDEX = 1;
+const scannerAccount = String(100_000_000_000 + SCANNER_INDEX);
+const KMS_KEY = `arn:aws:kms:${REGION}:${scannerAccount}:key/00000000-0000-4000-8000-00000000beef`;
+const TOPIC = `arn:aws:sns:${REGION}:${scannerAccount}:orgmfa-digest`;
+const sim = new SimulatedAws({
+  accounts: ACCOUNTS,
+  usersPerAccount: USERS,
+  latencyMs: LATENCY_MS,
+  reportReadyMs: REPORT_READY_MS,
+  iamRate: IAM_RATE > 0 ? { perSecond: IAM_RATE, burst: IAM_RATE * 2 } : null,
+  organizationsRate: ORG_RATE > 0 ? { perSecond: ORG_RATE, burst: ORG_RATE * 2 } : null,
+  scannerAccountIndex: SCANNER_INDEX,
+  auditRoleName: AUDIT_ROLE,
+  buckets: [BUCKET],
+  kmsKeyId: KMS_KEY,
+  topics: [TOPIC],
+  region: REGION,
+});
+const server = await startSimServer(sim);
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
+// ---- the handlers, bundled as NodejsFunction bundles them ------------------------------------------
+const work = mkdtempSync(path.join(os.tmpdir(), "orgmfa-pipeline-"));
+const tBundle = performance.now();
+await build({
+  entryPoints: Object.fromEntries(
+    (Object.keys(TIMEOUT_S) as FunctionName[]).map((n) => [n, path.join(root, "apps/functions/src", `${n}.ts`)]),
+  ),
+  outdir: work,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node22",
+  minify: true,
+  sourcemap: true,
+  mainFields: ["module", "main"],
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  logLevel: "warning",
+});
+await build({
+  entryPoints: { "lambda-container": path.join(root, "bench/lib/lambda-container.ts") },
+  outdir: work,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  logLevel: "warning",
+});
+log(`bundled the handlers into ${work} in ${secs(performance.now() - tBundle)} s`);
+
+/** What the CDK app sets on every function (central-stack.ts), pointed at the simulation. */
+const functionEnv: Record<string, string> = {
+  REPORT_BUCKET: BUCKET,
+  REPORT_PREFIX: PREFIX,
+  AUDIT_ROLE_NAME: AUDIT_ROLE,
+  ORG_ROLE_ARN: `arn:aws:iam::${sim.managementAccountId}:role/${AUDIT_ROLE}`,
+  KMS_KEY_ID: KMS_KEY,
+  DIGEST_TOPIC_ARN: TOPIC,
+  SECURITY_HUB: "true",
+  SNS_PER_ACCOUNT: "false",
+  ACCOUNT_CONCURRENCY: String(ACCOUNT_CONCURRENCY),
+  ACCOUNT_TIMEOUT_MS: String(ACCOUNT_TIMEOUT_MS),
+  ORGMFA_VERSION: "bench",
+  POWERTOOLS_SERVICE_NAME: "orgmfa",
+  POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
+  NODE_OPTIONS: "--enable-source-maps",
+};
+/** Lambda's Node.js bootstrap for a 1024 MB function: new space a tenth, semi-space half of it, the rest old space. */
+const LAMBDA_NODE_FLAGS = [
+  "--expose-gc",
+  "--max-http-header-size=81920",
+  `--max-semi-space-size=${Math.floor(MEMORY_MB / 10 / 2)}`,
+  `--max-old-space-size=${MEMORY_MB - Math.floor(MEMORY_MB / 10)}`,
+];
+
+interface LogCounts {
+  warn: number;
+  error: number;
+  examples: string[];
+}
+
+/** One Lambda execution environment of a function (see lib/lambda-container.ts). */
+class Container {
+  readonly logs: LogCounts = { warn: 0, error: 0, examples: [] };
+  private stderr = "";
+  private serial = 0;
+  private readonly pending = new Map<number, (r: InvocationReport) => void>();
+  initMs = 0;
+  exited: string | null = null;
+
+  private constructor(
+    readonly fn: FunctionName,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(fn: FunctionName): Promise<Container> {
+    const flags = [...LAMBDA_NODE_FLAGS];
+    if (PROFILE === fn) flags.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`);
+    const child = spawn(process.execPath, [...flags, path.join(work, "lambda-container.mjs")], {
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        TZ: "UTC",
+        LANG: "en_US.UTF-8",
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        AWS_LAMBDA_FUNCTION_NAME: `orgmfa-${fn}`,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB),
+        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+        AWS_LAMBDA_LOG_FORMAT: "JSON",
+        // The function role's credentials (the scanner's account) and the simulated endpoint.
+        AWS_ACCESS_KEY_ID: "AKIASIMULATEDLAMBDA",
+        AWS_SECRET_ACCESS_KEY: "simulated",
+        AWS_SESSION_TOKEN: "simulated-lambda-session",
+        AWS_ENDPOINT_URL: server.url,
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ORGMFA_BENCH_HANDLER: path.join(work, `${fn}.mjs`),
+        ORGMFA_BENCH_TIMEOUT_MS: String(TIMEOUT_S[fn] * 1000),
+        ...functionEnv,
+      },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    const c = new Container(fn, child);
+    // Powertools logs JSON lines on stdout: count warnings and errors, keep a few.
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      const level = /"level":"(WARN|ERROR|CRITICAL)"/.exec(line)?.[1];
+      if (!level) return;
+      if (level === "WARN") c.logs.warn++;
+      else c.logs.error++;
+      if (c.logs.examples.length < 5) c.logs.examples.push(line.slice(0, 400));
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      c.stderr = (c.stderr + d.toString()).slice(-4000);
+    });
+    const ready = new Promise<ContainerReady>((resolve, reject) => {
+      child.on("message", (m: ContainerReady | InvocationReport) => {
+        if (m.type === "ready") resolve(m);
+        else c.settle(m);
+      });
+      child.on("exit", (code, signal) => {
+        c.exited = `exited ${code ?? signal}: ${c.stderr.slice(-1500)}`;
+        reject(new Error(`the ${fn} container ${c.exited}`));
+        for (const [id, done] of c.pending) done(c.failure(id, "Runtime.ExitError", c.exited));
+        c.pending.clear();
+      });
+    });
+    c.initMs = (await ready).initMs;
+    return c;
+  }
+
+  private settle(m: InvocationReport): void {
+    this.pending.get(m.id)?.(m);
+    this.pending.delete(m.id);
+  }
+
+  private failure(id: number, name: string, message: string): InvocationReport {
+    return {
+      type: "result",
+      id,
+      ok: false,
+      error: { name, message },
+      ms: 0,
+      cpuMs: 0,
+      sampledPeakRssMb: 0,
+      maxRssMb: 0,
+      heapUsedMb: 0,
+    };
+  }
+
+  /** One invocation; a container that outlives the function's timeout is killed, as Lambda does. */
+  invoke(event: unknown): Promise<InvocationReport & { timedOut: boolean }> {
+    const id = ++this.serial;
+    const t0 = performance.now();
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          this.child.kill("SIGKILL");
+          resolve({
+            ...this.failure(id, "Sandbox.Timedout", `Task timed out after ${TIMEOUT_S[this.fn]} seconds`),
+            ms: Math.round(performance.now() - t0),
+            timedOut: true,
+          });
+        },
+        TIMEOUT_S[this.fn] * 1000 + 1000,
+      );
+      this.pending.set(id, (r) => {
+        clearTimeout(timer);
+        resolve({ ...r, timedOut: false });
+      });
+      this.child.send({ type: "invoke", id, event });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited !== null) return;
+    const gone = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await gone;
+  }
+}
+
+// ---- one run of the workflow ----------------------------------------------------------------------
+interface PhaseResult {
+  seconds: number;
+  timeoutSeconds: number;
+  peakRssMb: number;
+  /** The highest RSS sampled every 20 ms during the invocation (a cross-check of the high-water mark). */
+  sampledPeakRssMb: number;
+  memoryMb: number;
+  initSeconds: number;
+  cpuSeconds: number;
+  ok: boolean;
+  error: string | null;
+  logs: LogCounts;
+}
+
+interface RunRef {
+  bucket: string;
+  scanId: string;
+  contextKey: string;
+  targetsKey: string;
+  inScope: number;
+}
+
+const diffStats = (a: SimulatedAwsStats, b: SimulatedAwsStats) => ({
+  calls: b.calls - a.calls,
+  byOperation: Object.fromEntries(
+    Object.entries(b.byOperation)
+      .map(([op, n]) => [op, n - (a.byOperation[op] ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((x, y) => y[1] - x[1]),
+  ),
+  throttledByService: Object.fromEntries(
+    Object.entries(b.throttledByService).map(([s, n]) => [s, n - (a.throttledByService[s] ?? 0)]),
+  ),
+});
+
+async function single(fn: FunctionName, event: unknown): Promise<{ phase: PhaseResult; value: unknown }> {
+  const c = await Container.start(fn);
+  const r = await c.invoke(event);
+  await c.stop();
+  return {
+    phase: {
+      seconds: secs(r.ms),
+      timeoutSeconds: TIMEOUT_S[fn],
+      peakRssMb: Math.round(r.maxRssMb),
+      sampledPeakRssMb: Math.round(r.sampledPeakRssMb),
+      memoryMb: MEMORY_MB,
+      initSeconds: secs(c.initMs),
+      cpuSeconds: secs(r.cpuMs),
+      ok: r.ok,
+      error: r.ok ? null : `${r.error?.name}: ${r.error?.message}`,
+      logs: c.logs,
+    },
+    value: r.value ?? null,
+  };
+}
+
+async function runWorkflow(n: number) {
+  log(`run ${n}: ${ACCOUNTS} accounts × ${USERS} users, batches of ${BATCH_SIZE}, ${MAP_CONCURRENCY} at a time`);
+  // A day has passed since the previous run: every credential report is a day old (IAM generates
+  // new ones), the findings are in the hubs and the previous report in the bucket.
+  if (n > 1) sim.ageCredentialReports(24 * 3600_000);
+  sim.resetOperationTimes();
+  const statsBefore = sim.stats();
+  const hubBefore = sim.securityHub.stats();
+  const cpuBefore = process.cpuUsage();
+  loopDelay.reset();
+  const tStart = performance.now();
+
+  // Discover, with the schedule's input.
+  const tagsBefore = sim.stats().byOperation.ListTagsForResource ?? 0;
+  const discover = await single("discover", { config: { ownerTag: OWNER_TAG || undefined } });
+  if (!discover.phase.ok) throw new Error(`Discover failed: ${discover.phase.error}`);
+  const ref = discover.value as RunRef;
+  const tags = sim.operationTimes("ListTagsForResource");
+  const tagCalls = (sim.stats().byOperation.ListTagsForResource ?? 0) - tagsBefore;
+  const tDiscover = performance.now();
+  log(
+    `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope`,
+  );
+  const context = JSON.parse(sim.s3.object(BUCKET, ref.contextKey)?.body.toString("utf8") ?? "{}") as {
+    ownersUnread?: number;
+  };
+  const contextBytes = sim.s3.object(BUCKET, ref.contextKey)?.body.length ?? 0;
+
+  // The Distributed Map: ItemReader on the targets object, ItemBatcher, MaxConcurrency.
+  const targetsBody = sim.s3.object(BUCKET, ref.targetsKey)?.body;
+  const items = JSON.parse(targetsBody?.toString("utf8") ?? "null") as unknown[];
+  if (!Array.isArray(items)) throw new Error("the targets object is not a JSON array: the ItemReader would fail");
+  const batches: Array<{ Items: unknown[]; BatchInput: { bucket: string; scanId: string; contextKey: string } }> = [];
+  for (let i = 0; i < items.length; i += BATCH_SIZE)
+    batches.push({
+      Items: items.slice(i, i + BATCH_SIZE),
+      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+    });
+  const maxBatchEventBytes = Math.max(...batches.map((b) => Buffer.byteLength(JSON.stringify(b))));
+  const queue = [...batches.entries()];
+  const invocations: Array<InvocationReport & { timedOut: boolean; batch: number; container: number }> = [];
+  const containers = await Promise.all(
+    Array.from({ length: Math.min(MAP_CONCURRENCY, batches.length) }, () => Container.start("scan-batch")),
+  );
+  let done = 0;
+  await Promise.all(
+    containers.map(async (c, ci) => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [batch, event] = next;
+        const r = await c.invoke(event);
+        invocations.push({ ...r, batch, container: ci });
+        if (++done % Math.max(1, Math.floor(batches.length / 10)) === 0)
+          log(`run ${n}: ${done}/${batches.length} batches, ${secs(performance.now() - tDiscover)} s`);
+        if (r.timedOut || c.exited) break;
+      }
+    }),
+  );
+  await Promise.all(containers.map((c) => c.stop()));
+  const tMap = performance.now();
+  const batchSeconds = invocations.map((i) => i.ms / 1000);
+  const failedBatches = invocations.filter((i) => !i.ok);
+  const mapLogs: LogCounts = { warn: 0, error: 0, examples: [] };
+  for (const c of containers) {
+    mapLogs.warn += c.logs.warn;
+    mapLogs.error += c.logs.error;
+    mapLogs.examples.push(...c.logs.examples.slice(0, 5 - mapLogs.examples.length));
+  }
+  const scanBatch = {
+    batches: batches.length,
+    invocations: invocations.length,
+    failed: failedBatches.length,
+    failedExamples: failedBatches.slice(0, 3).map((i) => `batch ${i.batch}: ${i.error?.name}: ${i.error?.message}`),
+    maxSeconds: secs(Math.max(...batchSeconds) * 1000),
+    p99Seconds: secs(pct(batchSeconds, 0.99) * 1000),
+    medianSeconds: secs(pct(batchSeconds, 0.5) * 1000),
+    timeoutSeconds: TIMEOUT_S["scan-batch"],
+    peakRssMb: Math.round(Math.max(...invocations.map((i) => i.maxRssMb))),
+    sampledPeakRssMb: Math.round(Math.max(...invocations.map((i) => i.sampledPeakRssMb))),
+    memoryMb: MEMORY_MB,
+    containers: containers.length,
+    initSeconds: secs(Math.max(...containers.map((c) => c.initMs))),
+    cpuSecondsPerBatch: {
+      median: secs(
+        pct(
+          invocations.map((i) => i.cpuMs),
+          0.5,
+        ),
+      ),
+      max: secs(Math.max(...invocations.map((i) => i.cpuMs))),
+      total: secs(invocations.reduce((s, i) => s + i.cpuMs, 0)),
+    },
+    mapSeconds: secs(tMap - tDiscover),
+    maxEventBytes: maxBatchEventBytes,
+    accountsScanned: invocations.reduce((s, i) => s + ((i.value as { scanned?: number })?.scanned ?? 0), 0),
+    accountsFailed: invocations.reduce((s, i) => s + ((i.value as { failed?: number })?.failed ?? 0), 0),
+    logs: mapLogs,
+  };
+  log(
+    `run ${n}: Map ${scanBatch.mapSeconds} s, batch max ${scanBatch.maxSeconds} s (p99 ${scanBatch.p99Seconds}), peak RSS ${scanBatch.peakRssMb} MB`,
+  );
+
+  // Publish, with Discover's output (the Map's result is discarded).
+  const publish = await single("publish", ref);
+  const tEnd = performance.now();
+  log(
+    `run ${n}: Publish ${publish.phase.seconds} s, peak RSS ${publish.phase.peakRssMb} MB${publish.phase.ok ? "" : `, ${publish.phase.error}`}`,
+  );
+  const cpuSim = process.cpuUsage(cpuBefore);
+
+  // What the run left behind, read back from the simulated AWS.
+  const latest = latestKeyPrefix(PREFIX);
+  const reportObject = sim.s3.object(BUCKET, `${latest}report.json`);
+  const report: ScanReport = parseReportJson(reportObject?.body.toString("utf8") ?? "");
+  if (report.scanId !== ref.scanId) throw new Error(`latest/report.json is scan ${report.scanId}, not ${ref.scanId}`);
+  const check = checkAgainstSimulation(report, sim);
+  const manifest = JSON.parse(sim.s3.object(BUCKET, `${latest}manifest.json`)?.body.toString("utf8") ?? "{}") as {
+    files?: Array<{ name: string; sha256: string; bytes?: number }>;
+  };
+  const files = (manifest.files ?? []).map((f) => {
+    const o = sim.s3.object(BUCKET, `${latest}${f.name}`);
+    return {
+      name: f.name,
+      mb: Math.round(((o?.body.length ?? 0) / 1048576) * 10) / 10,
+      intact: !!o && sha256Hex(o.body) === f.sha256,
+    };
+  });
+  const results = sim.s3.keys(BUCKET, `${PREFIX}/runs/${ref.scanId}/results/`).length;
+  const open = report.findings.filter((f) => f.status === "OPEN");
+  const hub = sim.securityHub.stats();
+  const digest = sim.sns.messages.at(-1);
+  const stats = diffStats(statsBefore, sim.stats());
+  const loop = { p99Ms: Math.round(loopDelay.percentile(99) / 1e6), maxMs: Math.round(loopDelay.max / 1e6) };
+  const endToEnd = secs(tEnd - tStart);
+  return {
+    run: n,
+    scanId: ref.scanId,
+    endToEndSeconds: endToEnd,
+    discover: {
+      ...discover.phase,
+      inScope: ref.inScope,
+      outputBytes: Buffer.byteLength(JSON.stringify(ref)),
+      contextMb: Math.round((contextBytes / 1048576) * 100) / 100,
+      ownerTags: {
+        read: ref.inScope - (context.ownersUnread ?? 0),
+        unread: context.ownersUnread ?? 0,
+        /** ListTagsForResource requests (throttled ones included) and the time from the first to the last. */
+        calls: tagCalls,
+        seconds: tags && tagCalls > 0 ? secs(tags.last - tags.first) : 0,
+      },
+    },
+    scanBatch,
+    publish: publish.phase,
+    verdicts: {
+      users: check.users,
+      expectedUsers: ACCOUNTS * USERS,
+      wrong: check.wrong,
+      examples: check.examples,
+      failedAccounts: check.failed.length,
+      failedExamples: check.failed.slice(0, 5),
+      identical: check.wrong === 0 && check.failed.length === 0 && check.users === ACCOUNTS * USERS,
+    },
+    report: {
+      accounts: report.accounts.length,
+      audited: report.summary.accounts.audited,
+      findings: report.findings.length,
+      openFindings: open.length,
+      resultObjects: results,
+      files,
+      filesIntact: files.length === REPORT_FILE_NAMES.length && files.every((f) => f.intact),
+      warnings: (report.warnings ?? []).map((w) => `${w.field}: ${w.message.slice(0, 160)}`),
+      changes: report.changes ? { new: report.changes.new.length, resolved: report.changes.resolved.length } : null,
+    },
+    securityHub: {
+      importCalls: hub.importCalls - hubBefore.importCalls,
+      findingsImported: hub.findingsImported - hubBefore.findingsImported,
+      findingsRefused: hub.findingsRefused - hubBefore.findingsRefused,
+      refusedExamples: hub.refusedExamples,
+      getFindingsCalls: hub.getFindingsCalls - hubBefore.getFindingsCalls,
+      activeInHubs: hub.activeFindings,
+      openInReport: open.length,
+      hubsMatchReport: hub.activeFindings === open.length,
+      throttled: {
+        GetFindings: (hub.throttled.GetFindings ?? 0) - (hubBefore.throttled.GetFindings ?? 0),
+        BatchImportFindings: (hub.throttled.BatchImportFindings ?? 0) - (hubBefore.throttled.BatchImportFindings ?? 0),
+      },
+    },
+    sns: {
+      messages: sim.sns.messages.length,
+      refused: sim.sns.refused,
+      refusedExamples: sim.sns.refusedExamples,
+      digestSubject: digest?.subject ?? null,
+      digestBytes: digest ? Buffer.byteLength(digest.message) : 0,
+    },
+    calls: stats,
+    simulator: {
+      cpuSeconds: secs((cpuSim.user + cpuSim.system) / 1000),
+      eventLoopDelay: loop,
+      serverFailures: server.failures(),
+    },
+  };
+}
+
+type Run = Awaited<ReturnType<typeof runWorkflow>>;
+const runs: Run[] = [];
+const tAll = performance.now();
+let discoverWithoutOwnerTags: (PhaseResult & { calls: number }) | null = null;
+try {
+  for (let n = 1; n <= RUNS; n++) runs.push(await runWorkflow(n));
+  if (DIAGNOSTICS && OWNER_TAG) {
+    // What Discover costs without owner tags: the organization's walk alone, under the same rate.
+    const before = sim.stats().calls;
+    const d = await single("discover", { config: {} });
+    discoverWithoutOwnerTags = { ...d.phase, calls: sim.stats().calls - before };
+    log(`Discover without owner tags: ${d.phase.seconds} s, ${discoverWithoutOwnerTags.calls} calls`);
+  }
+} finally {
+  await server.close();
+  if (PROFILE) log(`CPU profiles of ${PROFILE} in ${PROFILE_DIR}; the bundles (and their source maps) stay in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+// ---- results ------------------------------------------------------------------------------------
+const worst = <T>(pick: (r: Run) => T, by: (x: T) => number): T =>
+  runs.map(pick).reduce((a, b) => (by(b) > by(a) ? b : a));
+const discover = worst(
+  (r) => r.discover,
+  (d) => d.seconds,
+);
+const discoverRss = Math.max(...runs.map((r) => r.discover.peakRssMb));
+const scanBatch = worst(
+  (r) => r.scanBatch,
+  (s) => s.maxSeconds,
+);
+const publish = worst(
+  (r) => r.publish,
+  (p) => p.seconds,
+);
+const publishRss = Math.max(...runs.map((r) => r.publish.peakRssMb));
+const s3 = sim.s3.stats();
+const verdictsIdentical = runs.every((r) => r.verdicts.identical);
+const targets = [
+  { target: "Discover ≤ 60 s", measured: `${discover.seconds} s`, met: discover.seconds <= 60 },
+  {
+    target: "every ScanBatch ≤ 50% of its 900 s timeout",
+    measured: `max ${scanBatch.maxSeconds} s (p99 ${scanBatch.p99Seconds} s)`,
+    met: runs.every((r) => r.scanBatch.maxSeconds <= 450 && r.scanBatch.failed === 0),
+  },
+  { target: "Publish ≤ 5 minutes", measured: `${publish.seconds} s`, met: runs.every((r) => r.publish.seconds <= 300) },
+  {
+    target: "Publish ≤ 50% of its 1024 MB",
+    measured: `peak RSS ${publishRss} MB`,
+    met: publishRss <= MEMORY_MB / 2,
+  },
+  {
+    target: "every phase within its Lambda limits (timeout, 1024 MB)",
+    measured: `peak RSS Discover ${discoverRss} MB, ScanBatch ${Math.max(...runs.map((r) => r.scanBatch.peakRssMb))} MB, Publish ${publishRss} MB`,
+    met: runs.every(
+      (r) =>
+        r.discover.ok &&
+        r.publish.ok &&
+        r.scanBatch.failed === 0 &&
+        Math.max(r.discover.peakRssMb, r.scanBatch.peakRssMb, r.publish.peakRssMb) < MEMORY_MB,
+    ),
+  },
+  {
+    target: "verdicts identical to the simulation's truth",
+    measured: runs
+      .map((r) => `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed of ${r.verdicts.users} users`)
+      .join("; "),
+    met: verdictsIdentical,
+  },
+];
+const json = {
+  accounts: ACCOUNTS,
+  usersPerAccount: USERS,
+  mapConcurrency: MAP_CONCURRENCY,
+  endToEndSeconds: Math.max(...runs.map((r) => r.endToEndSeconds)),
+  discover: {
+    seconds: discover.seconds,
+    timeoutSeconds: TIMEOUT_S.discover,
+    peakRssMb: discoverRss,
+    memoryMb: MEMORY_MB,
+    ownerTags: discover.ownerTags,
+  },
+  scanBatch: {
+    batches: scanBatch.batches,
+    maxSeconds: scanBatch.maxSeconds,
+    p99Seconds: scanBatch.p99Seconds,
+    timeoutSeconds: TIMEOUT_S["scan-batch"],
+    peakRssMb: Math.max(...runs.map((r) => r.scanBatch.peakRssMb)),
+    memoryMb: MEMORY_MB,
+  },
+  publish: {
+    seconds: publish.seconds,
+    timeoutSeconds: TIMEOUT_S.publish,
+    peakRssMb: publishRss,
+    memoryMb: MEMORY_MB,
+  },
+  verdictsIdentical,
+  targets,
+  diagnostics: { discoverWithoutOwnerTags },
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+  workflow: {
+    batchSize: BATCH_SIZE,
+    mapConcurrency: MAP_CONCURRENCY,
+    accountConcurrency: ACCOUNT_CONCURRENCY,
+    accountTimeoutMs: ACCOUNT_TIMEOUT_MS,
+    memoryMb: MEMORY_MB,
+    lambdaNodeFlags: LAMBDA_NODE_FLAGS,
+    nodeOptions: functionEnv.NODE_OPTIONS,
+    ownerTag: OWNER_TAG || null,
+    scannerAccount,
+  },
+  simulation: {
+    latencyMs: LATENCY_MS,
+    reportReadyMs: REPORT_READY_MS,
+    iamRate: IAM_RATE > 0 ? { perSecond: IAM_RATE, burst: IAM_RATE * 2 } : null,
+    organizationsRate: ORG_RATE > 0 ? { perSecond: ORG_RATE, burst: ORG_RATE * 2 } : null,
+    securityHubRates: { GetFindings: { perSecond: 3, burst: 6 }, BatchImportFindings: { perSecond: 10, burst: 30 } },
+    s3: {
+      objects: s3.objects,
+      mb: Math.round(s3.bytes / 1048576),
+      largestObjectMb: Math.round(s3.largestObjectBytes / 1048576),
+      multipartUploads: s3.multipartUploads,
+      parts: s3.parts,
+      withoutKms: s3.withoutKms,
+      otherKmsKey: s3.otherKmsKey,
+    },
+  },
+  runs,
+  seconds: secs(performance.now() - tAll),
+};
+process.stdout.write(`${JSON.stringify(json)}\n`);
+if (WRITE) {
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/pipeline.json", import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(new URL("./results/pipeline.md", import.meta.url), markdown());
+  log("wrote bench/results/pipeline.json and pipeline.md");
+}
+
+function markdown(): string {
+  const yes = (b: boolean) => (b ? "yes" : "**no**");
+  const ops = (r: Run) =>
+    Object.entries(r.calls.byOperation)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(", ");
+  const runRow = (r: Run) =>
+    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
+  return `# Workflow benchmark (simulated AWS)
+
+\`npm run bench -- --pipeline\` on ${json.date.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs. The deployed workflow —
+Discover → Distributed Map of ScanBatch → Publish — with the real handlers, bundled as the CDK app bundles
+them (ESM, node22, minified, source maps), each Lambda execution environment a process of its own started
+with Lambda's V8 flags for ${MEMORY_MB} MB, against \`bench/lib/simulated-aws.ts\` served on loopback HTTP
+(\`AWS_ENDPOINT_URL\`). ${ACCOUNTS.toLocaleString("en-US")} accounts × ${USERS} users; batches of ${BATCH_SIZE} accounts, ${MAP_CONCURRENCY} batches at a time
+(MaxConcurrency), ${ACCOUNT_CONCURRENCY} accounts at a time in a batch — the deployment's defaults. ${RUNS} run${RUNS > 1 ? "s" : ""} in a row: the first finds
+no previous report and empty hubs${RUNS > 1 ? "; the second is the daily steady state (previous report, findings already in every hub)" : ""}. Whole benchmark ${json.seconds} s.
+
+| phase | time (worst run) | Lambda timeout | peak RSS | memory | within limits |
+|---|---|---|---|---|---|
+| Discover | ${discover.seconds} s | ${TIMEOUT_S.discover} s | ${discoverRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.discover.ok && r.discover.seconds < TIMEOUT_S.discover && r.discover.peakRssMb < MEMORY_MB))} |
+| ScanBatch (${scanBatch.batches} batches each run) | max ${scanBatch.maxSeconds} s, p99 ${scanBatch.p99Seconds} s, median ${scanBatch.medianSeconds} s | ${TIMEOUT_S["scan-batch"]} s | ${json.scanBatch.peakRssMb} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.scanBatch.failed === 0 && r.scanBatch.peakRssMb < MEMORY_MB))} |
+| Publish | ${publish.seconds} s | ${TIMEOUT_S.publish} s | ${publishRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.publish.ok && r.publish.peakRssMb < MEMORY_MB))} |
+| end to end | ${json.endToEndSeconds} s | 6 h (state machine) | | | |
+
+## Targets
+
+| target | measured | met |
+|---|---|---|
+${targets.map((t) => `| ${t.target} | ${t.measured} | ${yes(t.met)} |`).join("\n")}
+
+${
+  discoverWithoutOwnerTags
+    ? `Diagnostic: the same Discover without \`ownerTag\` — the organization's walk alone (DescribeOrganization, ListRoots, one ListOrganizationalUnitsForParent and the pages of 20 of ListAccountsForParent per OU), under the same Organizations rate — takes ${discoverWithoutOwnerTags.seconds} s (${discoverWithoutOwnerTags.calls} calls, peak RSS ${discoverWithoutOwnerTags.peakRssMb} MB).
+`
+    : ""
+}
+## Runs
+
+| run | end to end s | Discover s (peak RSS) | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
+|---|---|---|---|---|---|---|
+${runs.map(runRow).join("\n")}
+
+${runs
+  .map(
+    (r) => `### Run ${r.run}
+
+- Discover: ${r.discover.inScope} accounts in scope; owner tags: ${r.discover.ownerTags.calls} ListTagsForResource calls over ${r.discover.ownerTags.seconds} s, ${r.discover.ownerTags.unread ?? "?"} accounts left without an owner; Organizations throttled ${r.calls.throttledByService.organizations ?? 0} requests. The run context object every batch reads is ${r.discover.contextMb} MB. Init (cold start) ${r.discover.initSeconds} s, not counted in the invocation.
+- ScanBatch: ${r.scanBatch.invocations} invocations on ${r.scanBatch.containers} warm containers (init ${r.scanBatch.initSeconds} s each at most), ${r.scanBatch.failed} failed; ${r.scanBatch.accountsScanned} accounts scanned, ${r.scanBatch.accountsFailed} not audited; CPU per batch median ${r.scanBatch.cpuSecondsPerBatch.median} s, max ${r.scanBatch.cpuSecondsPerBatch.max} s (${r.scanBatch.cpuSecondsPerBatch.total} s in all); largest batch event ${r.scanBatch.maxEventBytes} bytes (Step Functions: 256 KB). Logged ${r.scanBatch.logs.warn} warnings, ${r.scanBatch.logs.error} errors.
+- Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
+- Security Hub: ${r.securityHub.importCalls} BatchImportFindings (${r.securityHub.findingsImported} findings imported, ${r.securityHub.findingsRefused} refused), ${r.securityHub.getFindingsCalls} GetFindings; throttled ${r.securityHub.throttled.GetFindings} GetFindings and ${r.securityHub.throttled.BatchImportFindings} imports; ${r.securityHub.activeInHubs} active findings across the hubs against ${r.securityHub.openInReport} open in the report (${r.securityHub.hubsMatchReport ? "equal" : "**different**"}).
+- SNS: digest "${r.sns.digestSubject}", ${r.sns.digestBytes} bytes (SNS: 262,144); ${r.sns.refused} messages refused.
+- Verdicts: ${r.verdicts.users} users compared with the simulation's truth, ${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} accounts not audited.
+- Calls (${r.calls.calls}): ${ops(r)}. Throttled: ${Object.entries(r.calls.throttledByService)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(", ")}.
+- Simulator: ${r.simulator.cpuSeconds} s of CPU in this run; its event loop delay p99 ${r.simulator.eventLoopDelay.p99Ms} ms, max ${r.simulator.eventLoopDelay.maxMs} ms.`,
+  )
+  .join("\n\n")}
+
+## The simulation
+
+- Every request: ${LATENCY_MS} ms. Credential reports: ready ${REPORT_READY_MS} ms after GenerateCredentialReport. IAM: ${IAM_RATE} requests/s per account, bursts of ${IAM_RATE * 2} (AWS does not publish IAM's rate: an assumption). Organizations: ${ORG_RATE} requests/s for the organization, bursts of ${ORG_RATE * 2} (not published either, awsdocs/aws-organizations-docs#39: an assumption), answered with its \`TooManyRequestsException\`. Security Hub: GetFindings 3/s bursts of 6 (API reference, "throttling limits"), BatchImportFindings 10/s bursts of 30 (partner guide, "Guidelines for using the BatchImportFindings API"), per account, answered with 429 \`TooManyRequestsException\`.
+- The workflow is deployed to account ${scannerAccount} (a delegated administrator); Discover reads Organizations through the management account's audit role (ORG_ROLE_ARN), as the CDK app configures it. S3 writes must carry SSE-KMS with the deployment's key: ${s3.withoutKms} objects were written without it, ${s3.otherKmsKey} with another key. ${s3.multipartUploads} multipart uploads (${s3.parts} parts).
+- Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (${MAP_CONCURRENCY} containers are started at the Map's start and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
+
+## Caveats
+
+- **CPU.** ${os.cpus().length} cores here run ${MAP_CONCURRENCY} ScanBatch containers and the simulator at once: when all are busy a container gets about ${Math.round((os.cpus().length / (MAP_CONCURRENCY + 1)) * 100) / 100} of a core, where a ${MEMORY_MB} MB Lambda function gets about ${Math.round((MEMORY_MB / 1769) * 100) / 100} vCPU. The Map's wall times are therefore an overstatement where the work is CPU-bound; the CPU seconds per batch are the machine-independent figure (a batch needs at most ${scanBatch.cpuSecondsPerBatch.max} s of CPU, i.e. about ${Math.round((scanBatch.cpuSecondsPerBatch.max / (MEMORY_MB / 1769)) * 10) / 10} s on Lambda's share).
+- **Node.** The containers run Node ${process.version} with the bundles built for node22; the functions run on Lambda's nodejs24.x. V8's heap behaviour differs a little between versions; the flags that bound it are Lambda's.
+- **Memory.** Peak RSS is each container process's own high-water mark (the kernel's \`VmHWM\`), over its init and every invocation it served — what Lambda's "Max Memory Used" measures. Not \`process.resourceUsage().maxRSS\`: Linux keeps that maximum across fork and exec, so every child would report at least this process's RSS at the time it was spawned. The simulator's memory (the S3 objects, ${Math.round(s3.bytes / 1048576)} MB at the end) is in this process, not in any container.
+`;
+}
