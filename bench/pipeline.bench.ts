@@ -41,22 +41,12 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { latestKeyPrefix, parseReportJson, REPORT_FILE_NAMES, type ScanReport, sha256Hex } from "@orgmfa/core";
 import { build } from "esbuild";
+import { num, str } from "./lib/args";
 import type { ContainerReady, InvocationReport } from "./lib/lambda-container";
 import { startSimServer } from "./lib/sim-server";
 import { checkAgainstSimulation, SimulatedAws, type SimulatedAwsStats } from "./lib/simulated-aws";
 
 const argv = process.argv.slice(2);
-const num = (name: string, fallback: number): number => {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: "${argv[i + 1]}" is not a number`);
-  return v;
-};
-const str = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
-};
 
 // The deployment's defaults (apps/infra/lib/config.ts) and the functions' limits (central-stack.ts).
 const DEFAULT_ACCOUNTS = 10_000;

@@ -17,16 +17,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ClientPool, runScan, tuneHeapForScan } from "@orgmfa/aws";
 import { writeScanDir } from "@orgmfa/core";
+import { num } from "./lib/args";
 import { checkAgainstSimulation, SimulatedAws } from "./lib/simulated-aws";
 
-const argv = process.argv.slice(2);
-const num = (name: string, fallback: number): number => {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name}: "${argv[i + 1]}" is not a number`);
-  return v;
-};
 const ACCOUNTS = num("--accounts", 2000);
 const USERS = num("--users", 50);
 const CONCURRENCY = num("--concurrency", 8);

@@ -183,6 +183,15 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const byId = new Map(discovery.targets.map((t) => [t.accountId, t]));
   const entries = new Map<string, AccountEntry>();
   const scanId = o.scanId ?? newScanId(startedAt);
+  // The fields of a report that come from the run, as of now.
+  const runFields = () => ({
+    scanId,
+    toolVersion: o.toolVersion,
+    startedAt,
+    finishedAt: clock.now(),
+    organizationId: discovery.organizationId || null,
+    partition: o.pool.partition,
+  });
   const hub = o.securityHub;
   const hubLimit = pLimit(Math.max(1, o.concurrency ?? 8));
   const deliveries: Promise<void>[] = [];
@@ -190,14 +199,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
     hubLimit(async () => {
       if (!hub) return;
       const result = await syncAccountHub(o.pool, {
-        run: {
-          scanId,
-          toolVersion: o.toolVersion,
-          startedAt,
-          finishedAt: clock.now(),
-          organizationId: discovery.organizationId || null,
-          partition: o.pool.partition,
-        },
+        run: runFields(),
         target,
         outcome,
         policy,
@@ -225,12 +227,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   // syncAccountHub never throws: a hub's failure is in its result.
   await Promise.all(deliveries);
   return assembleReport({
-    scanId,
-    toolVersion: o.toolVersion,
-    startedAt,
-    finishedAt: clock.now(),
-    organizationId: discovery.organizationId || null,
-    partition: o.pool.partition,
+    ...runFields(),
     targets: discovery.targets,
     entries,
     policy,
