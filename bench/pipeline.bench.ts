@@ -1,5 +1,6 @@
 /**
- * Benchmark: the deployed workflow at scale — Discover → Distributed Map of ScanBatch → Publish — with
+ * Benchmark: the deployed workflow at scale — Discover → Parallel(Distributed Map of ScanBatch, Owners)
+ * → Publish — with
  * the REAL handlers, bundled as the CDK app bundles them, each phase in Lambda-like processes of its
  * own, against the simulated AWS (`lib/simulated-aws.ts`) behind a loopback HTTP server in this
  * process. Measures each phase against its Lambda limits (timeout, memory) and checks every user's
@@ -10,7 +11,7 @@
  *   npx tsx bench/pipeline.bench.ts --accounts 2000 --profile publish   # --cpu-prof of that phase
  *
  * How the workflow is reproduced (apps/infra/lib/central-stack.ts, apps/infra/lib/config.ts):
- * - The handlers (apps/functions/src/{discover,scan-batch,publish}.ts) are bundled with esbuild with
+ * - The handlers (apps/functions/src/{discover,owners,scan-batch,publish}.ts) are bundled with esbuild with
  *   NodejsFunction's options: ESM, target node22, minified, source maps, mainFields module/main, the
  *   createRequire banner. They build their clients from the function's environment (runtime.ts) —
  *   the same variables the CDK app sets — with AWS_ENDPOINT_URL pointing at the simulator.
@@ -19,13 +20,16 @@
  *   NODE_OPTIONS=--enable-source-maps, running one invocation at a time and kept warm between them,
  *   as Lambda does. Its peak RSS is the kernel's high-water mark of that process alone (VmHWM).
  * - Discover runs once with the schedule's input ({ config }, with ownerTag "owner"), with a context
- *   whose remaining time counts down from its 5-minute timeout. The Map reads the targets object,
+ *   whose remaining time counts down from its 5-minute timeout. Owners (256 MB, 15 minutes) runs
+ *   beside the Map, as the Parallel state's other branch, with the owner-tag cache the runs before
+ *   left in the bucket. The Map reads the targets object,
  *   cuts it into batches of `batchSize` (ItemBatcher) with BatchInput { bucket, scanId, contextKey },
  *   and runs them on `mapConcurrency` containers (MaxConcurrency), each container taking the next
  *   batch when it is free. Publish runs with Discover's output.
  * - The second run (`--runs 2`, the default) is the next day's, the steady state: the credential reports
  *   are a day old (IAM generates new ones), the previous report exists (Discover copies it, Publish
- *   streams it for the changes) and every hub already holds the findings.
+ *   streams it for the changes), every hub already holds the findings, and the owner tags read the
+ *   day before are in the cache.
  *
  * Writes bench/results/pipeline.json and pipeline.md (at the default size, or with --write).
  */
@@ -61,12 +65,13 @@ const REPORT_READY_MS = num("--report-ready-ms", 2000);
 const IAM_RATE = num("--iam-rate", 20);
 const ORG_RATE = num("--org-rate", 10);
 const OWNER_TAG = str("--owner-tag") ?? "owner";
-const PROFILE = str("--profile"); // discover | scan-batch | publish
+const PROFILE = str("--profile"); // discover | owners | scan-batch | publish
 const PROFILE_DIR = path.join(os.tmpdir(), "orgmfa-profiles");
-const DIAGNOSTICS = !argv.includes("--no-diagnostics");
 const WRITE = argv.includes("--write") || ACCOUNTS === DEFAULT_ACCOUNTS;
 const MEMORY_MB = 1024;
-const TIMEOUT_S = { discover: 300, "scan-batch": 900, publish: 900 } as const;
+const TIMEOUT_S = { discover: 300, owners: 900, "scan-batch": 900, publish: 900 } as const;
+/** Each function's memory (central-stack.ts): Owners waits on Organizations' rate, not on memory. */
+const MEMORY_OF = { discover: MEMORY_MB, owners: 256, "scan-batch": MEMORY_MB, publish: MEMORY_MB } as const;
 const ACCOUNT_TIMEOUT_MS = 5 * 60_000;
 type FunctionName = keyof typeof TIMEOUT_S;
 
@@ -155,13 +160,14 @@ const functionEnv: Record<string, string> = {
   POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
   NODE_OPTIONS: "--enable-source-maps",
 };
-/** Lambda's Node.js bootstrap for a 1024 MB function: new space a tenth, semi-space half of it, the rest old space. */
-const LAMBDA_NODE_FLAGS = [
+/** Lambda's Node.js bootstrap for a function of `mb`: new space a tenth, semi-space half of it, the rest old space. */
+const lambdaNodeFlags = (mb: number) => [
   "--expose-gc",
   "--max-http-header-size=81920",
-  `--max-semi-space-size=${Math.floor(MEMORY_MB / 10 / 2)}`,
-  `--max-old-space-size=${MEMORY_MB - Math.floor(MEMORY_MB / 10)}`,
+  `--max-semi-space-size=${Math.floor(mb / 10 / 2)}`,
+  `--max-old-space-size=${mb - Math.floor(mb / 10)}`,
 ];
+const LAMBDA_NODE_FLAGS = lambdaNodeFlags(MEMORY_MB);
 
 interface LogCounts {
   warn: number;
@@ -184,7 +190,7 @@ class Container {
   ) {}
 
   static async start(fn: FunctionName): Promise<Container> {
-    const flags = [...LAMBDA_NODE_FLAGS];
+    const flags = lambdaNodeFlags(MEMORY_OF[fn]);
     if (PROFILE === fn) flags.push("--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`);
     const child = spawn(process.execPath, [...flags, path.join(work, "lambda-container.mjs")], {
       env: {
@@ -194,7 +200,7 @@ class Container {
         AWS_REGION: REGION,
         AWS_DEFAULT_REGION: REGION,
         AWS_LAMBDA_FUNCTION_NAME: `orgmfa-${fn}`,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB),
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_OF[fn]),
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
         AWS_LAMBDA_LOG_FORMAT: "JSON",
@@ -312,6 +318,15 @@ interface RunRef {
   contextKey: string;
   targetsKey: string;
   inScope: number;
+  ownerTag?: string | null;
+}
+
+/** What Owners returns (apps/functions/src/owners.ts). */
+interface OwnersSummary {
+  read: number;
+  fromCache: number;
+  unread: number;
+  oldestRead: string | null;
 }
 
 const diffStats = (a: SimulatedAwsStats, b: SimulatedAwsStats) => ({
@@ -337,7 +352,7 @@ async function single(fn: FunctionName, event: unknown): Promise<{ phase: PhaseR
       timeoutSeconds: TIMEOUT_S[fn],
       peakRssMb: Math.round(r.maxRssMb),
       sampledPeakRssMb: Math.round(r.sampledPeakRssMb),
-      memoryMb: MEMORY_MB,
+      memoryMb: MEMORY_OF[fn],
       initSeconds: secs(c.initMs),
       cpuSeconds: secs(r.cpuMs),
       ok: r.ok,
@@ -361,20 +376,27 @@ async function runWorkflow(n: number) {
   const tStart = performance.now();
 
   // Discover, with the schedule's input.
-  const tagsBefore = sim.stats().byOperation.ListTagsForResource ?? 0;
+  const callsBefore = sim.stats().calls;
   const discover = await single("discover", { config: { ownerTag: OWNER_TAG || undefined } });
   if (!discover.phase.ok) throw new Error(`Discover failed: ${discover.phase.error}`);
+  const discoverCalls = sim.stats().calls - callsBefore;
   const ref = discover.value as RunRef;
-  const tags = sim.operationTimes("ListTagsForResource");
-  const tagCalls = (sim.stats().byOperation.ListTagsForResource ?? 0) - tagsBefore;
   const tDiscover = performance.now();
   log(
     `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope`,
   );
-  const context = JSON.parse(sim.s3.object(BUCKET, ref.contextKey)?.body.toString("utf8") ?? "{}") as {
-    ownersUnread?: number;
-  };
   const contextBytes = sim.s3.object(BUCKET, ref.contextKey)?.body.length ?? 0;
+  const ledgerBytes = sim.s3.object(BUCKET, `${PREFIX}/runs/${ref.scanId}/ledger.json`)?.body.length ?? 0;
+
+  // The Parallel state: Owners beside the Map, with Discover's output.
+  sim.resetOperationTimes();
+  const tagsBefore = sim.stats().byOperation.ListTagsForResource ?? 0;
+  const ownersRun = ref.ownerTag
+    ? single("owners", ref).then((o) => {
+        log(`run ${n}: Owners ${o.phase.seconds} s, ${JSON.stringify(o.value)}`);
+        return o;
+      })
+    : null;
 
   // The Distributed Map: ItemReader on the targets object, ItemBatcher, MaxConcurrency.
   const targetsBody = sim.s3.object(BUCKET, ref.targetsKey)?.body;
@@ -407,6 +429,10 @@ async function runWorkflow(n: number) {
   );
   await Promise.all(containers.map((c) => c.stop()));
   const tMap = performance.now();
+  const owners = await ownersRun;
+  const tParallel = performance.now();
+  const tags = sim.operationTimes("ListTagsForResource");
+  const tagCalls = (sim.stats().byOperation.ListTagsForResource ?? 0) - tagsBefore;
   const batchSeconds = invocations.map((i) => i.ms / 1000);
   const failedBatches = invocations.filter((i) => !i.ok);
   const mapLogs: LogCounts = { warn: 0, error: 0, examples: [] };
@@ -449,7 +475,7 @@ async function runWorkflow(n: number) {
     `run ${n}: Map ${scanBatch.mapSeconds} s, batch max ${scanBatch.maxSeconds} s (p99 ${scanBatch.p99Seconds}), peak RSS ${scanBatch.peakRssMb} MB`,
   );
 
-  // Publish, with Discover's output (the Map's result is discarded).
+  // Publish, with Discover's output (the Parallel state's result is discarded).
   const publish = await single("publish", ref);
   const tEnd = performance.now();
   log(
@@ -463,6 +489,13 @@ async function runWorkflow(n: number) {
   const report: ScanReport = parseReportJson(reportObject?.body.toString("utf8") ?? "");
   if (report.scanId !== ref.scanId) throw new Error(`latest/report.json is scan ${report.scanId}, not ${ref.scanId}`);
   const check = checkAgainstSimulation(report, sim);
+  // Every owner in the report is the account's tag (the simulation's: team-<index mod 97>), or unknown.
+  const ownersInReport = { right: 0, wrong: 0, unknown: 0 };
+  for (const a of report.accounts.filter((x) => x.status !== "SKIPPED")) {
+    if (a.owner === null) ownersInReport.unknown++;
+    else if (a.owner === `team-${sim.accountIndex(a.accountId) % 97}@example.com`) ownersInReport.right++;
+    else ownersInReport.wrong++;
+  }
   const manifest = JSON.parse(sim.s3.object(BUCKET, `${latest}manifest.json`)?.body.toString("utf8") ?? "{}") as {
     files?: Array<{ name: string; sha256: string; bytes?: number }>;
   };
@@ -488,16 +521,23 @@ async function runWorkflow(n: number) {
     discover: {
       ...discover.phase,
       inScope: ref.inScope,
+      calls: discoverCalls,
       outputBytes: Buffer.byteLength(JSON.stringify(ref)),
-      contextMb: Math.round((contextBytes / 1048576) * 100) / 100,
-      ownerTags: {
-        read: ref.inScope - (context.ownersUnread ?? 0),
-        unread: context.ownersUnread ?? 0,
-        /** ListTagsForResource requests (throttled ones included) and the time from the first to the last. */
-        calls: tagCalls,
-        seconds: tags && tagCalls > 0 ? secs(tags.last - tags.first) : 0,
-      },
+      /** The run context every batch reads, and the ledger of every account only Publish reads. */
+      contextKb: Math.round((contextBytes / 1024) * 10) / 10,
+      ledgerMb: Math.round((ledgerBytes / 1048576) * 100) / 100,
     },
+    owners: owners
+      ? {
+          ...owners.phase,
+          ...(owners.value as OwnersSummary | null),
+          /** ListTagsForResource requests (throttled ones included) and the time from the first to the last. */
+          calls: tagCalls,
+          callSeconds: tags && tagCalls > 0 ? secs(tags.last - tags.first) : 0,
+          inReport: ownersInReport,
+        }
+      : null,
+    parallelSeconds: secs(tParallel - tDiscover),
     scanBatch,
     publish: publish.phase,
     verdicts: {
@@ -553,16 +593,8 @@ async function runWorkflow(n: number) {
 type Run = Awaited<ReturnType<typeof runWorkflow>>;
 const runs: Run[] = [];
 const tAll = performance.now();
-let discoverWithoutOwnerTags: (PhaseResult & { calls: number }) | null = null;
 try {
   for (let n = 1; n <= RUNS; n++) runs.push(await runWorkflow(n));
-  if (DIAGNOSTICS && OWNER_TAG) {
-    // What Discover costs without owner tags: the organization's walk alone, under the same rate.
-    const before = sim.stats().calls;
-    const d = await single("discover", { config: {} });
-    discoverWithoutOwnerTags = { ...d.phase, calls: sim.stats().calls - before };
-    log(`Discover without owner tags: ${d.phase.seconds} s, ${discoverWithoutOwnerTags.calls} calls`);
-  }
 } finally {
   await server.close();
   if (PROFILE) log(`CPU profiles of ${PROFILE} in ${PROFILE_DIR}; the bundles (and their source maps) stay in ${work}`);
@@ -586,6 +618,9 @@ const publish = worst(
   (p) => p.seconds,
 );
 const publishRss = Math.max(...runs.map((r) => r.publish.peakRssMb));
+const ownerRuns = runs.flatMap((r) => (r.owners ? [r.owners] : []));
+const ownersRss = Math.max(0, ...ownerRuns.map((o) => o.peakRssMb));
+const ownersSeconds = Math.max(0, ...ownerRuns.map((o) => o.seconds));
 const s3 = sim.s3.stats();
 const verdictsIdentical = runs.every((r) => r.verdicts.identical);
 const targets = [
@@ -602,16 +637,33 @@ const targets = [
     met: publishRss <= MEMORY_MB / 2,
   },
   {
-    target: "every phase within its Lambda limits (timeout, 1024 MB)",
-    measured: `peak RSS Discover ${discoverRss} MB, ScanBatch ${Math.max(...runs.map((r) => r.scanBatch.peakRssMb))} MB, Publish ${publishRss} MB`,
+    target: "every phase within its Lambda limits (timeout; 1024 MB, Owners 256 MB)",
+    measured: `peak RSS Discover ${discoverRss} MB, Owners ${ownersRss} MB, ScanBatch ${Math.max(...runs.map((r) => r.scanBatch.peakRssMb))} MB, Publish ${publishRss} MB`,
     met: runs.every(
       (r) =>
         r.discover.ok &&
         r.publish.ok &&
         r.scanBatch.failed === 0 &&
+        (!r.owners || (r.owners.ok && r.owners.peakRssMb < MEMORY_OF.owners)) &&
         Math.max(r.discover.peakRssMb, r.scanBatch.peakRssMb, r.publish.peakRssMb) < MEMORY_MB,
     ),
   },
+  ...(OWNER_TAG
+    ? [
+        {
+          target: "owners: none wrong; every in-scope account's owner known from the second run on",
+          measured: runs
+            .map(
+              (r) =>
+                `run ${r.run}: ${r.owners?.inReport.right ?? 0} right, ${r.owners?.inReport.wrong ?? 0} wrong, ${r.owners?.inReport.unknown ?? 0} unknown`,
+            )
+            .join("; "),
+          met: runs.every(
+            (r) => !!r.owners && r.owners.inReport.wrong === 0 && (r.run === 1 || r.owners.inReport.unknown === 0),
+          ),
+        },
+      ]
+    : []),
   {
     target: "verdicts identical to the simulation's truth",
     measured: runs
@@ -630,8 +682,16 @@ const json = {
     timeoutSeconds: TIMEOUT_S.discover,
     peakRssMb: discoverRss,
     memoryMb: MEMORY_MB,
-    ownerTags: discover.ownerTags,
   },
+  owners: ownerRuns.length
+    ? {
+        seconds: ownersSeconds,
+        timeoutSeconds: TIMEOUT_S.owners,
+        peakRssMb: ownersRss,
+        memoryMb: MEMORY_OF.owners,
+        runs: ownerRuns.map((o) => ({ read: o.read, fromCache: o.fromCache, unread: o.unread, inReport: o.inReport })),
+      }
+    : null,
   scanBatch: {
     batches: scanBatch.batches,
     maxSeconds: scanBatch.maxSeconds,
@@ -648,7 +708,6 @@ const json = {
   },
   verdictsIdentical,
   targets,
-  diagnostics: { discoverWithoutOwnerTags },
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
   workflow: {
@@ -696,11 +755,11 @@ function markdown(): string {
       .map(([op, n]) => `${op} ${n}`)
       .join(", ");
   const runRow = (r: Run) =>
-    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
+    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.owners ? `${r.owners.seconds} (${r.owners.peakRssMb} MB)` : "–"} | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
   return `# Workflow benchmark (simulated AWS)
 
 \`npm run bench -- --pipeline\` on ${json.date.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs. The deployed workflow —
-Discover → Distributed Map of ScanBatch → Publish — with the real handlers, bundled as the CDK app bundles
+Discover → Parallel(Distributed Map of ScanBatch, Owners) → Publish — with the real handlers, bundled as the CDK app bundles
 them (ESM, node22, minified, source maps), each Lambda execution environment a process of its own started
 with Lambda's V8 flags for ${MEMORY_MB} MB, against \`bench/lib/simulated-aws.ts\` served on loopback HTTP
 (\`AWS_ENDPOINT_URL\`). ${ACCOUNTS.toLocaleString("en-US")} accounts × ${USERS} users; batches of ${BATCH_SIZE} accounts, ${MAP_CONCURRENCY} batches at a time
@@ -710,6 +769,7 @@ no previous report and empty hubs${RUNS > 1 ? "; the second is the daily steady 
 | phase | time (worst run) | Lambda timeout | peak RSS | memory | within limits |
 |---|---|---|---|---|---|
 | Discover | ${discover.seconds} s | ${TIMEOUT_S.discover} s | ${discoverRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.discover.ok && r.discover.seconds < TIMEOUT_S.discover && r.discover.peakRssMb < MEMORY_MB))} |
+${ownerRuns.length ? `| Owners (beside the Map) | ${ownersSeconds} s | ${TIMEOUT_S.owners} s | ${ownersRss} MB | ${MEMORY_OF.owners} MB | ${yes(ownerRuns.every((o) => o.ok && o.peakRssMb < MEMORY_OF.owners))} |` : ""}
 | ScanBatch (${scanBatch.batches} batches each run) | max ${scanBatch.maxSeconds} s, p99 ${scanBatch.p99Seconds} s, median ${scanBatch.medianSeconds} s | ${TIMEOUT_S["scan-batch"]} s | ${json.scanBatch.peakRssMb} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.scanBatch.failed === 0 && r.scanBatch.peakRssMb < MEMORY_MB))} |
 | Publish | ${publish.seconds} s | ${TIMEOUT_S.publish} s | ${publishRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.publish.ok && r.publish.peakRssMb < MEMORY_MB))} |
 | end to end | ${json.endToEndSeconds} s | 6 h (state machine) | | | |
@@ -720,23 +780,19 @@ no previous report and empty hubs${RUNS > 1 ? "; the second is the daily steady 
 |---|---|---|
 ${targets.map((t) => `| ${t.target} | ${t.measured} | ${yes(t.met)} |`).join("\n")}
 
-${
-  discoverWithoutOwnerTags
-    ? `Diagnostic: the same Discover without \`ownerTag\` — the organization's walk alone (DescribeOrganization, ListRoots, one ListOrganizationalUnitsForParent and the pages of 20 of ListAccountsForParent per OU), under the same Organizations rate — takes ${discoverWithoutOwnerTags.seconds} s (${discoverWithoutOwnerTags.calls} calls, peak RSS ${discoverWithoutOwnerTags.peakRssMb} MB).
-`
-    : ""
-}
+Discover is the organization's walk alone (DescribeOrganization, ListRoots, one ListOrganizationalUnitsForParent and the pages of 20 of ListAccountsForParent per OU, under the Organizations rate). The owner tags — one ListTagsForResource per account under that same rate, about ${ORG_RATE} a second — are read by Owners beside the Map, for at most its 15 minutes less a minute to write; what it has no time for keeps the value an earlier run read (\`state/owner-tags.json\`), never-read accounts first.
 ## Runs
 
-| run | end to end s | Discover s (peak RSS) | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
-|---|---|---|---|---|---|---|
+| run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
+|---|---|---|---|---|---|---|---|
 ${runs.map(runRow).join("\n")}
 
 ${runs
   .map(
     (r) => `### Run ${r.run}
 
-- Discover: ${r.discover.inScope} accounts in scope; owner tags: ${r.discover.ownerTags.calls} ListTagsForResource calls over ${r.discover.ownerTags.seconds} s, ${r.discover.ownerTags.unread ?? "?"} accounts left without an owner; Organizations throttled ${r.calls.throttledByService.organizations ?? 0} requests. The run context object every batch reads is ${r.discover.contextMb} MB. Init (cold start) ${r.discover.initSeconds} s, not counted in the invocation.
+- Discover: ${r.discover.inScope} accounts in scope, ${r.discover.calls} calls. The run context every batch reads is ${r.discover.contextKb} KB; the ledger of every account, which only Publish reads, ${r.discover.ledgerMb} MB. Init (cold start) ${r.discover.initSeconds} s, not counted in the invocation.
+${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}`} in ${r.owners.seconds} s; ${r.owners.read} tags read (${r.owners.calls} ListTagsForResource requests over ${r.owners.callSeconds} s), ${r.owners.fromCache} owners from earlier runs, ${r.owners.unread} unknown; in the report ${r.owners.inReport.right} owners right, ${r.owners.inReport.wrong} wrong, ${r.owners.inReport.unknown} unknown. Organizations throttled ${r.calls.throttledByService.organizations ?? 0} requests in the run. The Parallel state (Map and Owners) took ${r.parallelSeconds} s.` : ""}
 - ScanBatch: ${r.scanBatch.invocations} invocations on ${r.scanBatch.containers} warm containers (init ${r.scanBatch.initSeconds} s each at most), ${r.scanBatch.failed} failed; ${r.scanBatch.accountsScanned} accounts scanned, ${r.scanBatch.accountsFailed} not audited; CPU per batch median ${r.scanBatch.cpuSecondsPerBatch.median} s, max ${r.scanBatch.cpuSecondsPerBatch.max} s (${r.scanBatch.cpuSecondsPerBatch.total} s in all); largest batch event ${r.scanBatch.maxEventBytes} bytes (Step Functions: 256 KB). Logged ${r.scanBatch.logs.warn} warnings, ${r.scanBatch.logs.error} errors.
 - Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
 - Security Hub: ${r.securityHub.importCalls} BatchImportFindings (${r.securityHub.findingsImported} findings imported, ${r.securityHub.findingsRefused} refused), ${r.securityHub.getFindingsCalls} GetFindings; throttled ${r.securityHub.throttled.GetFindings} GetFindings and ${r.securityHub.throttled.BatchImportFindings} imports; ${r.securityHub.activeInHubs} active findings across the hubs against ${r.securityHub.openInReport} open in the report (${r.securityHub.hubsMatchReport ? "equal" : "**different**"}).

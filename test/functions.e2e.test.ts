@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { OrganizationsClient, TagResourceCommand } from "@aws-sdk/client-organizations";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -32,6 +33,7 @@ import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
 import { buildApp, parseDeploymentConfig, REPO_ROOT } from "@orgmfa/infra";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { Template } from "aws-cdk-lib/assertions";
+import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, runCli, scannerEnv } from "./helpers";
 
@@ -175,13 +177,15 @@ const comparable = (r: ScanReport) => ({
 
 interface Handlers {
   discover: typeof import("@orgmfa/functions/discover").handler;
+  owners: typeof import("@orgmfa/functions/owners").handler;
   scanBatch: typeof import("@orgmfa/functions/scan-batch").handler;
   publish: typeof import("@orgmfa/functions/publish").handler;
 }
 
-/** Each handler as its own role. */
+/** Each handler as its own role (Owners as Discover's, as deployed). */
 const asDeployed = (h: Handlers): Handlers => ({
   discover: (event, context) => as("discover", () => h.discover(event, context)),
+  owners: (event, context) => as("discover", () => h.owners(event, context)),
   scanBatch: (event, context) => as("scanBatch", () => h.scanBatch(event, context)),
   publish: (event, context) => as("publish", () => h.publish(event, context)),
 });
@@ -189,6 +193,7 @@ const asDeployed = (h: Handlers): Handlers => ({
 const sources = async (): Promise<Handlers> =>
   asDeployed({
     discover: (await import("@orgmfa/functions/discover")).handler,
+    owners: (await import("@orgmfa/functions/owners")).handler,
     scanBatch: (await import("@orgmfa/functions/scan-batch")).handler,
     publish: (await import("@orgmfa/functions/publish")).handler,
   });
@@ -211,12 +216,13 @@ async function bundles(): Promise<Handlers> {
   };
   return asDeployed({
     discover: await load("discover"),
+    owners: await load("owners"),
     scanBatch: await load("scanbatch"),
     publish: await load("publish"),
   });
 }
 
-/** The workflow, step by step: Discover → Distributed Map (ItemReader, ItemBatcher) → Publish. */
+/** The workflow, step by step: Discover → Parallel(Distributed Map (ItemReader, ItemBatcher), Owners) → Publish. */
 async function runWorkflow(h: Handlers, batchSize: number) {
   // The schedule's input is the workflow's input, {}: Discover reads the stored scan configuration.
   const ref = await h.discover({});
@@ -236,8 +242,10 @@ async function runWorkflow(h: Handlers, batchSize: number) {
   }
   expect(results.reduce((n, r) => n + r.scanned, 0)).toBe(7);
   expect(results.reduce((n, r) => n + r.failed, 0)).toBe(1); // legacy-unmanaged: no audit role
+  // The Parallel state's other branch: Owners, given Discover's output.
+  expect(await h.owners(ref)).toMatchObject({ tag: "owner", unread: 0 });
 
-  // The Map's ResultPath is null: Publish receives Discover's output.
+  // The Parallel state's ResultPath is null: Publish receives Discover's output.
   const published = await h.publish(ref);
   expect(published.reportUri).toMatch(
     new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
@@ -304,6 +312,69 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     expect(report.findings.some((f) => f.checkId === "ACCOUNT_NOT_AUDITED" && f.accountId === lost?.accountId)).toBe(
       true,
     );
+  });
+
+  it("reads owner tags beside the scan, keeps them between runs, and reports owners it could not read yet", async () => {
+    const h = await sources();
+    const scan = async (ownersContext?: "none" | "no time" | "full time") => {
+      const ref = await h.discover({ config: CONFIG });
+      await h.scanBatch({
+        Items: await targetsOf(ref),
+        BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+      });
+      // Lambda's context: the time left decides how many tags Owners reads (it keeps a minute to write).
+      const remaining = ownersContext === "no time" ? 60_000 : 900_000;
+      const owners =
+        ownersContext === "none"
+          ? null
+          : await h.owners(ref, { getRemainingTimeInMillis: () => remaining } as unknown as Context);
+      await h.publish(ref);
+      const report = await asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        return JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport;
+      });
+      const ownerOf = (name: string) => report.accounts.find((a) => a.accountName === name)?.owner;
+      return { owners, report, ownerOf };
+    };
+    const setOwner = (value: string) =>
+      asAdmin(async () => {
+        const orgs = client(OrganizationsClient);
+        await orgs.send(
+          new TagResourceCommand({
+            ResourceId: org.accounts["prod-payments"] as string,
+            Tags: [{ Key: "owner", Value: value }],
+          }),
+        );
+        orgs.destroy();
+      });
+
+    // Owners never ran (it failed, or timed out): the run still reports, every owner counted unknown.
+    const without = await scan("none");
+    expect(without.ownerOf("prod-payments")).toBeNull();
+    expect(without.report.warnings).toContainEqual({
+      field: "ownerTag",
+      message: expect.stringMatching(/^7 in-scope account\(s\) have no owner/),
+    });
+
+    const first = await scan("full time");
+    expect(first.owners).toMatchObject({ read: 7, fromCache: 0, unread: 0 });
+    expect(first.ownerOf("prod-payments")).toBe("payments-team@example.com");
+    const ownerWarnings = (r: ScanReport) => (r.warnings ?? []).filter((w) => w.field === "ownerTag");
+    expect(ownerWarnings(first.report)).toEqual([]);
+
+    try {
+      await setOwner("new-team@example.com");
+      // No time to read any tag: the owners read by the run before stand, and are not reported missing.
+      const cached = await scan("no time");
+      expect(cached.owners).toMatchObject({ read: 0, fromCache: 7, unread: 0 });
+      expect(cached.ownerOf("prod-payments")).toBe("payments-team@example.com");
+      expect(ownerWarnings(cached.report)).toEqual([]);
+      // With time, the tag is read again.
+      const fresh = await scan("full time");
+      expect(fresh.ownerOf("prod-payments")).toBe("new-team@example.com");
+    } finally {
+      await setOwner("payments-team@example.com");
+    }
   });
 
   it("a retried Publish compares with the scan before this run, not with the report it wrote itself", async () => {

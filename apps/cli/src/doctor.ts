@@ -89,7 +89,6 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
           excludeAccounts: flags.excludeAccounts,
           ous: flags.ou,
           excludeOus: flags.excludeOu,
-          ownerTag: undefined,
         }),
       );
       targets = d.targets;

@@ -15,8 +15,10 @@ export interface DiscoverEvent {
 }
 
 /**
- * Discover: list the organization's accounts (with OU paths, owner tags and skip reasons), then
- * write the run context and the in-scope targets — the Distributed Map's items — to S3.
+ * Discover: list the organization's accounts (with OU paths and skip reasons), then write the run
+ * context, the ledger of every account and the in-scope targets — the Distributed Map's items — to
+ * S3. Owner tags are read by the Owners step, beside the Map: at thousands of accounts they take far
+ * longer than the walk.
  */
 export async function handler(event: DiscoverEvent = {}, context?: Context): Promise<RunRef> {
   if (context) logger.addContext(context);
@@ -38,13 +40,7 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     }
     const startedAt = new Date();
     const scanId = event.scanId ?? newScanId(startedAt);
-    // Owner tags are read while there is time: the rest of Discover (writing the run state) keeps a minute.
-    const budgetMs = (context?.getRemainingTimeInMillis() ?? 300_000) - 60_000;
-    const discovery = await discoverOrganization(
-      pool.organizations(),
-      { ...discoveryFilters(config), ownerTagDeadline: Date.now() + Math.max(0, budgetMs) },
-      pool.discoveryIam(),
-    );
+    const discovery = await discoverOrganization(pool.organizations(), discoveryFilters(config), pool.discoveryIam());
     const keys = runKeys(s.REPORT_PREFIX, scanId);
     // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
     // scan before this run, never with the report it wrote itself.
@@ -57,14 +53,13 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       rootCredentialsManagement: discovery.rootCredentialsManagement,
       config,
       configSource,
-      targets: discovery.targets,
-      ownersUnread: discovery.ownersUnread,
       previousKey: previous.key,
       previousWarning: previous.warning,
     };
     const inScope = discovery.targets.filter((t) => t.skip === null);
     if (previous.warning) logger.warn(previous.warning);
     await store.put(keys.context, run);
+    await store.put(keys.ledger, discovery.targets);
     await store.put(keys.targets, inScope);
     logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });
     metrics.addMetric("AccountsInScope", "Count", inScope.length);
@@ -74,6 +69,7 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       contextKey: keys.context,
       targetsKey: keys.targets,
       inScope: inScope.length,
+      ownerTag: config.ownerTag ?? null,
     };
   } finally {
     metrics.publishStoredMetrics();

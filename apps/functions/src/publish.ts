@@ -7,9 +7,9 @@ import {
   publishReport,
   scanWarnings,
 } from "@orgmfa/aws";
-import { type AccountEntry, accountEntry, policyFromConfig, sha256Hex } from "@orgmfa/core";
+import { type AccountEntry, type AccountTarget, accountEntry, policyFromConfig, sha256Hex } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type RunContext, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
+import { type RunContext, type RunOwners, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 export class DeliveryError extends Error {
@@ -38,7 +38,8 @@ export async function handler(
     const policy = policyFromConfig(run.config, run.rootCredentialsManagement);
     // Each result is evaluated as it is read and only its compact report entry is kept (users
     // deflated), never every account's raw facts at once.
-    const targetOf = new Map(run.targets.filter((t) => t.skip === null).map((t) => [t.accountId, t]));
+    const ledger = await store.get<AccountTarget[]>(keys.ledger);
+    const targetOf = new Map(ledger.filter((t) => t.skip === null).map((t) => [t.accountId, t]));
     const now = new Date();
     const entries = new Map<string, AccountEntry>();
     // Member accounts' hubs were synced by the ScanBatch that scanned them; what did not land there
@@ -65,19 +66,27 @@ export async function handler(
       : { previous: null, warning: run.previousWarning ?? null };
     if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
+    // The owners the Owners step knew (read now or by earlier runs). Without its object (it failed or
+    // never ran), no owner is known: counted in the warnings, never a failed run.
+    const ownerTag = run.config.ownerTag;
+    const owners = ownerTag ? await store.find<RunOwners>(keys.owners) : null;
+    if (ownerTag && !owners) logger.warn("no owners.json for this run: the Owners step did not finish");
+    const ownerOf = new Map(Object.entries(owners && owners.tag === ownerTag ? owners.owners : {}));
+    const ownersUnread = [...targetOf.keys()].filter((id) => !ownerOf.has(id)).length;
     // The same aggregate phase as `orgmfa scan`, from what Discover recorded and the results read.
     const filters = discoveryFilters(run.config);
     const report = assembleReport({
       ...runReportFields(run, s.ORGMFA_VERSION),
-      targets: run.targets,
+      targets: ledger,
       entries,
+      owners: ownerOf,
       policy,
       previous: previous.previous,
       warnings: scanWarnings({
         config: run.config,
-        accountIds: new Set(run.targets.map((t) => t.accountId)),
-        ownersUnread: run.ownersUnread ?? 0,
-        ownerTag: filters.ownerTag,
+        accountIds: new Set(ledger.map((t) => t.accountId)),
+        ownersUnread,
+        ownerTag,
         now: new Date(),
       }),
       callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,

@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { errorCode, errorMessage, type HubSyncResult } from "@orgmfa/aws";
-import { type AccountOutcome, type AccountTarget, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
+import { type AccountOutcome, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
 import pLimit from "p-limit";
 
 /**
@@ -26,8 +26,11 @@ export interface RunContext {
    * read, or null when the workflow's input gave the config (an explicit override).
    */
   configSource?: { bucket: string; key: string; versionId: string | null } | null;
-  /** Every account the organization lists, in scope or skipped (the ledger needs them all). */
-  targets: AccountTarget[];
+  /**
+   * Every account the organization lists, in scope or skipped (the ledger needs them all), is in the
+   * run's `ledger.json`, read by Publish only: each of the thousand batches reads this context, which
+   * therefore stays a few kilobytes at any organization size.
+   */
   /**
    * The previous scan's report as it was when this run started (copied there by Discover), so that a
    * retried or redriven Publish compares with the same scan, not with the one it just wrote. Null:
@@ -35,8 +38,19 @@ export interface RunContext {
    */
   previousKey?: string | null;
   previousWarning?: string | null;
-  /** In-scope accounts whose owner tag Discover could not read (reported as a warning). */
-  ownersUnread?: number;
+}
+
+/**
+ * What the Owners step read (`owners.json` in the run's folder), for Publish: the owner of every
+ * in-scope account that is known, from this run's reads or the earlier runs' (the owner-tag cache).
+ */
+export interface RunOwners {
+  tag: string;
+  owners: Record<string, string | null>;
+  read: number;
+  fromCache: number;
+  unread: number;
+  oldestRead: string | null;
 }
 
 /** One account's result object: its outcome, and what happened to its delivery in ScanBatch. */
@@ -52,6 +66,8 @@ export interface RunRef {
   contextKey: string;
   targetsKey: string;
   inScope: number;
+  /** The account tag naming owners, or null: the Owners step then has nothing to read. */
+  ownerTag?: string | null;
 }
 
 /** The fields of a report that come from the run itself (Publish's report, ScanBatch's per-account ones). */
@@ -66,6 +82,10 @@ export function runReportFields(run: RunContext, toolVersion: string) {
   };
 }
 
+/** The owner tags read so far, kept between runs (the Owners step reads and rewrites it). */
+export const ownerTagCacheKey = (prefix: string) =>
+  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}state/owner-tags.json`;
+
 export const runKeys = (prefix: string, scanId: string) => {
   const base = `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}runs/${scanId}/`;
   return {
@@ -73,6 +93,8 @@ export const runKeys = (prefix: string, scanId: string) => {
     context: `${base}context.json`,
     targets: `${base}targets.json`,
     previous: `${base}previous-report.json`,
+    ledger: `${base}ledger.json`,
+    owners: `${base}owners.json`,
     results: `${base}results/`,
     result: (accountId: string) => `${base}results/${accountId}.json`,
   };
@@ -140,6 +162,11 @@ export class RunStore {
     } catch (e) {
       throw new ScanConfigError(`${errorMessage(e)}\n${SCAN_CONFIG_FIX}`, { cause: e });
     }
+  }
+
+  /** The object, or null when there is none (found by listing: see {@link keys}). */
+  async find<T>(key: string): Promise<T | null> {
+    return (await this.keys(key)).includes(key) ? this.get<T>(key) : null;
   }
 
   /** Server-side copy within the bucket (no size limit that matters here, nothing through memory). */

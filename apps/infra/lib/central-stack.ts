@@ -78,9 +78,10 @@ function wildcardReason(resource: string): string {
 
 /**
  * orgmfa in the delegated-administrator (security tooling) account: the KMS key, the report bucket,
- * the digest topic, the three functions each running as a role of its own (ScanBatch's is the
- * `OrgMfaScanner` role the member template trusts), the Standard workflow with its Distributed Map, the daily schedule, the failure alarm and
- * the member StackSet.
+ * the digest topic, the four functions (ScanBatch's role is the `OrgMfaScanner` role the member
+ * template trusts; Owners runs as Discover's role, which the management account's audit role trusts;
+ * Publish has its own), the Standard workflow with its Distributed Map beside the owner-tag reads, the
+ * daily schedule and the alarms.
  */
 export class CentralStack extends Stack {
   readonly bucket: s3.Bucket;
@@ -188,6 +189,8 @@ export class CentralStack extends Stack {
           expiration: Duration.days(7),
           noncurrentVersionExpiration: Duration.days(1),
         },
+        // State kept between runs (the owner tags read so far), rewritten by every run: its past versions go.
+        { id: "expire-past-state", prefix: under("state/"), noncurrentVersionExpiration: Duration.days(7) },
         { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -321,7 +324,7 @@ export class CentralStack extends Stack {
       {
         roleName: c.discoverRoleName,
         description:
-          "orgmfa Discover: assumes the management account's audit role for Organizations, writes the run's state",
+          "orgmfa Discover and Owners: assume the management account's audit role for Organizations, write the run's state and the owner tags read",
       },
       discoverStatements,
     );
@@ -355,10 +358,11 @@ export class CentralStack extends Stack {
     };
     const logGroups: Record<string, logs.LogGroup> = {};
     const fn = (
-      name: "discover" | "scan-batch" | "publish",
+      name: "discover" | "owners" | "scan-batch" | "publish",
       role: iam.Role,
       timeout: Duration,
       more: Record<string, string> = {},
+      memorySize = 1024,
     ) => {
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
@@ -376,7 +380,7 @@ export class CentralStack extends Stack {
         depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: 1024,
+        memorySize,
         timeout,
         role,
         environment: { ...environment, ...more },
@@ -397,10 +401,13 @@ export class CentralStack extends Stack {
     };
     const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5), { CONFIG_KEY: configKey });
     discoverFn.node.addDependency(scanConfig); // the object is there before any run can start
+    // Owners reads the organization as Discover does (the management account's audit role trusts that
+    // one role); it waits on Organizations' rate, not on CPU or memory.
+    const ownersFn = fn("owners", this.discoverRole, Duration.minutes(LAMBDA_LIMIT_MINUTES), {}, 256);
     const scanBatchFn = fn("scan-batch", this.scannerRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
     const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
 
-    // ── Workflow: Discover → Distributed Map(ScanBatch) → Publish ────────────────────────────────
+    // ── Workflow: Discover → Parallel(Distributed Map(ScanBatch), Owners) → Publish ─────────────
     const invoke = (id: string, f: lambda.IFunction) =>
       new tasks.LambdaInvoke(this, id, {
         lambdaFunction: f,
@@ -435,7 +442,20 @@ export class CentralStack extends Stack {
     // the accounts without a result are reported FAILED, the report and digest still go out, and the
     // coverage alarm fires — rather than a run that ends with no report at all.
     const publish = invoke("Publish", publishFn);
-    scanAccounts.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.scanAccountsError" });
+    scanAccounts.addCatch(new sfn.Pass(this, "ScanAccountsFailed"), {
+      errors: [sfn.Errors.ALL],
+      resultPath: "$.scanAccountsError",
+    });
+    // The owner tags are read beside the scan: one Organizations call per account, under its low rate,
+    // takes longer than the walk at thousands of accounts. Owners never fails the run: without its
+    // object Publish reports the owners as unknown.
+    const owners = invoke("Owners", ownersFn);
+    owners.addCatch(new sfn.Pass(this, "OwnersFailed"), { errors: [sfn.Errors.ALL], resultPath: "$.ownersError" });
+    // Each branch catches its own failure, so both always end and Publish always runs.
+    const scanAndOwners = new sfn.Parallel(this, "ScanAndReadOwners", { resultPath: sfn.JsonPath.DISCARD })
+      .branch(scanAccounts)
+      .branch(owners);
+    scanAndOwners.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.scanError" });
     // No fixed name: a retained log group with a fixed name would make the next deploy after a
     // rollback (or a delete and re-create) fail with "already exists".
     const workflowLogs = new logs.LogGroup(this, "workflow-logs", {
@@ -445,7 +465,9 @@ export class CentralStack extends Stack {
     });
     this.stateMachine = new sfn.StateMachine(this, "Workflow", {
       comment: "orgmfa: discover the organization, scan every account in batches, publish the report",
-      definitionBody: sfn.DefinitionBody.fromChainable(invoke("Discover", discoverFn).next(scanAccounts).next(publish)),
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        invoke("Discover", discoverFn).next(scanAndOwners).next(publish),
+      ),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.hours(6),
       tracingEnabled: true,
@@ -470,7 +492,7 @@ export class CentralStack extends Stack {
           "The Distributed Map starts, describes and stops its own child executions, whose names are generated at run time.",
       });
     }
-    for (const f of [discoverFn, scanBatchFn, publishFn]) {
+    for (const f of [discoverFn, ownersFn, scanBatchFn, publishFn]) {
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: "lambda:InvokeFunction on the function's versions and aliases, as CDK's LambdaInvoke grants.",

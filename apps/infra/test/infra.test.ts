@@ -151,11 +151,11 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
-  it("runs three arm64 Node.js functions, each as a role of its own", () => {
+  it("runs four arm64 Node.js functions, each as a role of its own but Owners, which reads the organization as Discover does", () => {
     const fns = Object.fromEntries(
       Object.entries(central.findResources("AWS::Lambda::Function")).filter(([id]) => !id.startsWith("AWS679f53fa")),
     );
-    expect(Object.keys(fns)).toHaveLength(3);
+    expect(Object.keys(fns)).toHaveLength(4);
     for (const f of Object.values(fns)) {
       expect(f.Properties.Architectures).toEqual(["arm64"]);
       expect(Number(/nodejs(\d+)/.exec(f.Properties.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
@@ -180,6 +180,10 @@ describe("CentralStack and ManagementAccountStack", () => {
     expect(roles[functionRoles().scanbatch]?.Properties.RoleName).toBe("OrgMfaScanner");
     expect(roles[functionRoles().discover]?.Properties.RoleName).toBe("OrgMfaDiscover");
     expect(roles[functionRoles().publish]?.Properties.RoleName).toBeUndefined();
+    // The management account's audit role trusts Discover's role by name: Owners runs as it.
+    const owners = Object.entries(fns).find(([id]) => /^owners[A-F0-9]{8}$/.test(id))?.[1];
+    expect(owners?.Properties.Role["Fn::GetAtt"][0]).toBe(functionRoles().discover);
+    expect(owners?.Properties).toMatchObject({ Timeout: 900, MemorySize: 256 });
   });
 
   it("gives each role exactly its statements of policies.ts, plus X-Ray and its own log group", () => {
@@ -230,7 +234,8 @@ describe("CentralStack and ManagementAccountStack", () => {
           ["logs:CreateLogStream", "logs:PutLogEvents"],
         ]),
       );
-      expect(others, fn).toHaveLength(2);
+      // One log-group grant per function that runs as the role (Discover's role runs Owners too).
+      expect(others, fn).toHaveLength(fn === "discover" ? 3 : 2);
     }
   });
 
@@ -272,6 +277,8 @@ describe("CentralStack and ManagementAccountStack", () => {
         "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
         "<Reports.Arn>/orgmfa/latest/*",
         "<Reports.Arn>/orgmfa/runs/*/context.json",
+        "<Reports.Arn>/orgmfa/runs/*/ledger.json",
+        "<Reports.Arn>/orgmfa/runs/*/owners.json",
         "<Reports.Arn>/orgmfa/runs/*/previous-report.json",
         "<Reports.Arn>/orgmfa/runs/*/results/*",
         "<Reports.Arn>/orgmfa/runs/*/targets.json",
@@ -307,13 +314,18 @@ describe("CentralStack and ManagementAccountStack", () => {
     }
   });
 
-  it("defines Discover → Distributed Map (S3 ItemReader, batches, concurrency, tolerance) → Publish, with retries", () => {
+  it("defines Discover → Parallel(Distributed Map (S3 ItemReader, batches, concurrency, tolerance), Owners) → Publish, with retries", () => {
     expect(definition.StartAt).toBe("Discover");
-    expect(definition.States.Discover.Next).toBe("ScanAccounts");
-    const map = definition.States.ScanAccounts;
+    expect(definition.States.Discover.Next).toBe("ScanAndReadOwners");
+    const parallel = definition.States.ScanAndReadOwners;
+    expect(parallel).toMatchObject({ Type: "Parallel", Next: "Publish", ResultPath: null });
+    const [scan, owners] = parallel.Branches;
+    expect(owners).toMatchObject({ StartAt: "Owners" });
+    const map = scan.States.ScanAccounts;
+    expect(scan.StartAt).toBe("ScanAccounts");
     expect(map).toMatchObject({
       Type: "Map",
-      Next: "Publish",
+      End: true,
       ResultPath: null,
       MaxConcurrency: 20,
       ToleratedFailurePercentage: 10,
@@ -325,7 +337,12 @@ describe("CentralStack and ManagementAccountStack", () => {
       },
     });
     expect(map.ItemReader.Resource).toContain(":states:::s3:getObject");
-    for (const state of [definition.States.Discover, map.ItemProcessor.States.ScanBatch, definition.States.Publish]) {
+    for (const state of [
+      definition.States.Discover,
+      map.ItemProcessor.States.ScanBatch,
+      owners.States.Owners,
+      definition.States.Publish,
+    ]) {
       expect(state.Retry[0].ErrorEquals).toEqual(
         expect.arrayContaining(["Lambda.ServiceException", "Lambda.TooManyRequestsException"]),
       );
@@ -372,7 +389,7 @@ describe("CentralStack and ManagementAccountStack", () => {
       if (fid !== discoverId) expect(f.Properties.Environment?.Variables?.CONFIG_KEY, fid).toBeUndefined();
     expect(discover?.DependsOn).toEqual(expect.arrayContaining([id]));
     expect(
-      statementsOf(functionRoles().discover).find((st) => st.Sid === "ReadScanConfigAndLatestReport")?.Resource,
+      statementsOf(functionRoles().discover).find((st) => st.Sid === "ReadScanConfigLatestReportTargetsAndOwnerTagCache")?.Resource,
     ).toBeDefined();
     expect(central.toJSON().Outputs.ScanConfigUri).toBeDefined();
   });
@@ -450,22 +467,19 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
-  it("goes from a failed Distributed Map to Publish, so the accounts without a result are reported FAILED", () => {
-    const sm = Object.values(central.findResources("AWS::StepFunctions::StateMachine"))[0] as {
-      Properties: { DefinitionString: { "Fn::Join": [string, unknown[]] } };
-    };
-    // The definition is a Fn::Join of JSON text and tokens (ARNs); every token sits inside a JSON string.
-    const [, parts] = sm.Properties.DefinitionString["Fn::Join"];
-    const definition = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join("")) as {
-      States: Record<
-        string,
-        { Next?: string; Catch?: Array<{ ErrorEquals: string[]; Next: string; ResultPath: string }> }
-      >;
-    };
-    expect(definition.States.ScanAccounts?.Next).toBe("Publish");
-    expect(definition.States.ScanAccounts?.Catch).toEqual([
-      { ErrorEquals: ["States.ALL"], Next: "Publish", ResultPath: "$.scanAccountsError" },
+  it("goes on to Publish when the Distributed Map or Owners fails, so the accounts without a result are reported FAILED", () => {
+    const parallel = definition.States.ScanAndReadOwners;
+    const [scan, owners] = parallel.Branches;
+    // Each branch catches its own failure and ends; the Parallel state then always goes to Publish.
+    expect(scan.States.ScanAccounts.Catch).toEqual([
+      { ErrorEquals: ["States.ALL"], Next: "ScanAccountsFailed", ResultPath: "$.scanAccountsError" },
     ]);
+    expect(scan.States.ScanAccountsFailed).toMatchObject({ Type: "Pass", End: true });
+    expect(owners.States.Owners.Catch).toEqual([
+      { ErrorEquals: ["States.ALL"], Next: "OwnersFailed", ResultPath: "$.ownersError" },
+    ]);
+    expect(owners.States.OwnersFailed).toMatchObject({ Type: "Pass", End: true });
+    expect(parallel.Catch).toEqual([{ ErrorEquals: ["States.ALL"], Next: "Publish", ResultPath: "$.scanError" }]);
   });
 
   it("names no log group, so a retained one never blocks the next deploy", () => {
@@ -490,6 +504,7 @@ describe("CentralStack and ManagementAccountStack", () => {
         "DiscoverLogGroup",
         "ScanBatchLogGroup",
         "PublishLogGroup",
+        "OwnersLogGroup",
       ]),
     );
   });

@@ -2,7 +2,6 @@ import { type IAMClient, ListOrganizationsFeaturesCommand } from "@aws-sdk/clien
 import {
   type Account,
   DescribeOrganizationCommand,
-  ListTagsForResourceCommand,
   type OrganizationsClient,
   paginateListAccountsForParent,
   paginateListOrganizationalUnitsForParent,
@@ -20,30 +19,8 @@ export interface DiscoveryFilters {
   ous?: readonly string[];
   /** Accounts under these OUs (nested OUs included) are SKIPPED/EXCLUDED. */
   excludeOus?: readonly string[];
-  /** Account tag whose value is the account's owner. */
-  ownerTag?: string;
-  /** Organizations calls in flight at once (OU walk, owner tags). @default 4 */
+  /** Organizations calls in flight at once (the OU walk). @default 4 */
   concurrency?: number;
-  /**
-   * Owner tags are read until this time (epoch ms), then left empty: at thousands of accounts one
-   * ListTagsForResource per account, under Organizations' low (unpublished) rate, can outlast the
-   * host (Discover has minutes). The accounts left without an owner are counted, never hidden.
-   */
-  ownerTagDeadline?: number;
-}
-
-/** The report warning for owners that could not be read: none when every owner was read. */
-export function ownersUnreadWarnings(
-  unread: number,
-  ownerTag: string | undefined,
-): Array<{ field: string; message: string }> {
-  if (!ownerTag || unread === 0) return [];
-  return [
-    {
-      field: "ownerTag",
-      message: `${unread} in-scope account(s) have no owner in this report: their "${ownerTag}" tag could not be read (Organizations throttled ListTagsForResource, or discovery's time budget ran out). Their findings are complete; only the owner column is empty.`,
-    },
-  ];
 }
 
 export interface Discovery {
@@ -52,8 +29,6 @@ export interface Discovery {
   targets: AccountTarget[];
   /** Organization feature RootCredentialsManagement: known true/false, or null when unknown. */
   rootCredentialsManagement: boolean | null;
-  /** In-scope accounts whose owner tag was not read (the deadline came first, or the call failed). */
-  ownersUnread: number;
 }
 
 /** Discovery could not list the organization, or a filter names something the organization lacks. */
@@ -168,20 +143,8 @@ async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<bo
 }
 
 /**
- * The owner tag's value; null when the account has no such tag; undefined when the tags could not be
- * read (the owner is a convenience: it never fails discovery).
- */
-async function ownerOf(orgs: OrganizationsClient, accountId: string, tag: string): Promise<string | null | undefined> {
-  try {
-    const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: accountId }));
-    return r.Tags?.find((t) => t.Key === tag)?.Value ?? null;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Lists every account of the organization with its OU path, owner, state and whether it is in scope.
+ * Lists every account of the organization with its OU path, state and whether it is in scope (owners
+ * are read apart, see `readOwnerTags`: at thousands of accounts they take far longer than the walk).
  * Every account under the organization's root appears exactly once.
  *
  * @throws DiscoveryError when the organization cannot be read, or a filter names an account or OU
@@ -250,27 +213,6 @@ export async function discoverOrganization(
       skip,
     });
   }
-  // Owner tags: one call per in-scope account, in parallel with the same bound (not one after another).
-  const ownerTag = filters.ownerTag;
-  let ownersUnread = 0;
-  if (ownerTag) {
-    const limit = pLimit(concurrency);
-    await Promise.all(
-      targets
-        .filter((t) => t.skip === null)
-        .map((t) =>
-          limit(async () => {
-            if (filters.ownerTagDeadline !== undefined && Date.now() > filters.ownerTagDeadline) {
-              ownersUnread++;
-              return;
-            }
-            const owner = await ownerOf(orgs, t.accountId, ownerTag);
-            if (owner === undefined) ownersUnread++;
-            t.owner = owner ?? null;
-          }),
-        ),
-    );
-  }
   targets.sort((x, y) => x.ouPath.localeCompare(y.ouPath) || x.accountName.localeCompare(y.accountName));
   if (!targets.some((t) => t.skip === null)) {
     const named = {
@@ -291,6 +233,5 @@ export async function discoverOrganization(
     managementAccountId,
     targets,
     rootCredentialsManagement: await rootCredentialsManagement(featuresIam),
-    ownersUnread,
   };
 }

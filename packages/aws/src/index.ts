@@ -4,6 +4,7 @@ export * from "./doctor";
 export * from "./errors";
 export * from "./heap";
 export * from "./iam-collector";
+export * from "./owners";
 export * from "./publish";
 export * from "./run-scan";
 export * from "./s3-store";

@@ -17,7 +17,8 @@ import {
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
-import { type DiscoveryFilters, discoverOrganization, ownersUnreadWarnings } from "./discovery";
+import { type DiscoveryFilters, discoverOrganization } from "./discovery";
+import { ownersUnreadWarnings, readOwnerTags } from "./owners";
 import { type ScanAccountsOptions, scanAccounts } from "./scan-accounts";
 import { type HubSyncResult, hubNote, hubProblems, syncAccountHub } from "./security-hub";
 
@@ -26,6 +27,8 @@ export interface RunScanOptions extends ScanAccountsOptions {
   config?: OrgMfaConfig;
   /** Command-line filters; they replace the config's. */
   filters?: DiscoveryFilters;
+  /** The account tag whose value is the owner; replaces the config's `ownerTag`. */
+  ownerTag?: string;
   clock?: Clock;
   toolVersion: string;
   /** The previous scan (its id and findings), for the report's changes. */
@@ -33,8 +36,8 @@ export interface RunScanOptions extends ScanAccountsOptions {
   scanId?: string;
   onPhase?: (message: string) => void;
   /**
-   * Each warning of the scan ({@link scanWarnings}: suspicious settings judged against the accounts
-   * discovered, owner tags not read), as soon as discovery ends; all are recorded in the report.
+   * Each warning of the scan ({@link scanWarnings}): suspicious settings judged against the accounts
+   * discovered, as soon as discovery ends; owner tags not read, at the end. All are in the report.
    */
   onWarning?: (warning: { field: string; message: string }) => void;
   /** Who runs the scan and the SHA-256 of its config, for the report's `run`. */
@@ -55,13 +58,14 @@ export function scanWarnings(o: {
   config: OrgMfaConfig;
   /** Every account the organization lists. */
   accountIds: ReadonlySet<string>;
-  ownersUnread: number;
-  ownerTag: string | undefined;
+  /** In-scope accounts whose owner is not known (0 when no owner tag is configured). */
+  ownersUnread?: number;
+  ownerTag?: string | undefined;
   now: Date;
 }): Array<{ field: string; message: string }> {
   return [
     ...configWarnings(o.config, { now: o.now, accountIds: o.accountIds }),
-    ...ownersUnreadWarnings(o.ownersUnread, o.ownerTag),
+    ...ownersUnreadWarnings(o.ownersUnread ?? 0, o.ownerTag),
   ];
 }
 
@@ -79,6 +83,8 @@ export function assembleReport(o: {
   partition: string;
   targets: readonly AccountTarget[];
   entries: ReadonlyMap<string, AccountEntry>;
+  /** Owners read apart from discovery (`readOwnerTags`), set on the accounts they are known for. */
+  owners?: ReadonlyMap<string, string | null>;
   policy: Policy;
   previous: PreviousScan | null;
   warnings: ReadonlyArray<{ field: string; message: string }>;
@@ -87,6 +93,16 @@ export function assembleReport(o: {
   filters: DiscoveryFilters;
   configSha256: string | null;
 }): ScanReport {
+  const owners = o.owners;
+  if (owners?.size)
+    for (const [id, entry] of o.entries) {
+      const owner = owners.get(id);
+      // Set in place: the entry's users are packed, and a copy of the account would inflate them.
+      if (owner !== undefined) entry.account.owner = owner;
+    }
+  const targets = owners?.size
+    ? o.targets.map((t) => (owners.has(t.accountId) ? { ...t, owner: owners.get(t.accountId) ?? null } : t))
+    : o.targets;
   return buildReport({
     scanId: o.scanId,
     toolVersion: o.toolVersion,
@@ -94,7 +110,7 @@ export function assembleReport(o: {
     finishedAt: o.finishedAt,
     organizationId: o.organizationId,
     partition: o.partition,
-    targets: o.targets,
+    targets,
     entries: o.entries,
     policy: o.policy,
     previous: o.previous,
@@ -140,7 +156,6 @@ export function discoveryFilters(config: OrgMfaConfig, override?: DiscoveryFilte
     excludeAccounts: override?.excludeAccounts ?? config.excludeAccounts,
     ous: override?.ous ?? config.ous,
     excludeOus: override?.excludeOus ?? config.excludeOus,
-    ownerTag: override?.ownerTag ?? config.ownerTag,
   };
 }
 
@@ -170,11 +185,14 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   const warnings = scanWarnings({
     config,
     accountIds: new Set(discovery.targets.map((t) => t.accountId)),
-    ownersUnread: discovery.ownersUnread,
-    ownerTag: filters.ownerTag,
     now: clock.now(),
   });
   for (const w of warnings) o.onWarning?.(w);
+  // Owner tags are read beside the scan, not before it: one Organizations call per account under its
+  // low rate takes far longer than the organization's walk (about 17 minutes at 10,000 accounts).
+  const ownerTag = o.ownerTag ?? config.ownerTag;
+  const inScopeIds = discovery.targets.filter((t) => t.skip === null).map((t) => t.accountId);
+  const ownerTags = ownerTag ? readOwnerTags(o.pool.organizations(), inScopeIds, ownerTag) : null;
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
   const inScope = discovery.targets.filter((t) => t.skip === null).length;
   o.onPhase?.(`scanning ${inScope} of ${discovery.targets.length} accounts`);
@@ -226,10 +244,17 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   });
   // syncAccountHub never throws: a hub's failure is in its result.
   await Promise.all(deliveries);
+  if (ownerTags) o.onPhase?.("reading owner tags");
+  const owners = await ownerTags;
+  for (const w of ownersUnreadWarnings(owners?.unread ?? 0, ownerTag)) {
+    warnings.push(w);
+    o.onWarning?.(w);
+  }
   return assembleReport({
     ...runFields(),
     targets: discovery.targets,
     entries,
+    owners: owners?.owners,
     policy,
     previous: o.previous ?? null,
     warnings,

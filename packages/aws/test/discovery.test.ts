@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { discoverOrganization, ownersUnreadWarnings } from "../src";
+import { discoverOrganization, ownersUnreadWarnings, ownerTagCacheFrom, readOwnerTags } from "../src";
 
 // Organizations' shapes need a mock for what the emulator cannot show: how many calls are in flight.
 const orgs = new OrganizationsClient({
@@ -32,8 +32,18 @@ beforeEach(() => {
 });
 afterEach(() => mock.reset());
 
-describe("discovery", () => {
-  it("reads owner tags in parallel (bounded), not one account after another", async () => {
+describe("owner tags", () => {
+  const tagged = (input: { ResourceId: string }) => ({
+    Tags: [{ Key: "owner", Value: `team-${input.ResourceId.slice(0, 1)}` }],
+  });
+
+  it("are not read by discovery: the walk lists every account without a ListTagsForResource", async () => {
+    const d = await discoverOrganization(orgs);
+    expect(d.targets.map((t) => [t.accountId, t.owner])).toEqual(ids.map((id) => [id, null]));
+    expect(mock.commandCalls(ListTagsForResourceCommand)).toHaveLength(0);
+  });
+
+  it("are read in parallel (bounded), not one account after another", async () => {
     let inFlight = 0;
     let peak = 0;
     mock.on(ListTagsForResourceCommand).callsFake(async (input: { ResourceId: string }) => {
@@ -41,37 +51,67 @@ describe("discovery", () => {
       peak = Math.max(peak, inFlight);
       await new Promise((r) => setTimeout(r, 20));
       inFlight--;
-      return { Tags: [{ Key: "owner", Value: `team-${input.ResourceId.slice(0, 1)}` }] };
+      return tagged(input);
     });
-    const d = await discoverOrganization(orgs, { ownerTag: "owner", concurrency: 3 });
+    const o = await readOwnerTags(orgs, ids, "owner", { concurrency: 3 });
     expect(peak).toBe(3);
-    expect(d.targets.map((t) => t.owner)).toEqual(["team-1", "team-2", "team-3", "team-4"]);
+    expect(ids.map((id) => o.owners.get(id))).toEqual(["team-1", "team-2", "team-3", "team-4"]);
+    expect(o).toMatchObject({ read: 4, fromCache: 0, unread: 0 });
   });
 
-  it("an owner tag that cannot be read leaves the owner empty and never fails discovery", async () => {
+  it("a tag that cannot be read leaves the owner unknown, counted, and never throws", async () => {
     mock.on(ListTagsForResourceCommand).rejects(new TooManyRequestsException({ message: "Rate exceeded", ...meta }));
-    const d = await discoverOrganization(orgs, { ownerTag: "owner" });
-    expect(d.targets).toHaveLength(4);
-    expect(d.targets.every((t) => t.owner === null && t.skip === null)).toBe(true);
-    expect(d.ownersUnread).toBe(4);
+    const o = await readOwnerTags(orgs, ids, "owner");
+    expect(o.owners.size).toBe(0);
+    expect(o.unread).toBe(4);
+    expect(ownersUnreadWarnings(o.unread, "owner")[0]?.message).toMatch(/4 in-scope account\(s\) have no owner/);
+    expect(ownersUnreadWarnings(0, "owner")).toEqual([]);
   });
 
-  it("stops reading owner tags at the deadline, counts what it left unread, and still lists every account", async () => {
-    let calls = 0;
+  it("stop at the deadline; the next read starts with the accounts never read, then the longest unread", async () => {
+    const asked: string[] = [];
     mock.on(ListTagsForResourceCommand).callsFake(async (input: { ResourceId: string }) => {
-      calls++;
+      asked.push(input.ResourceId);
       await new Promise((r) => setTimeout(r, 30));
-      return { Tags: [{ Key: "owner", Value: `team-${input.ResourceId.slice(0, 1)}` }] };
+      return tagged(input);
     });
-    const d = await discoverOrganization(orgs, {
-      ownerTag: "owner",
-      concurrency: 1,
-      ownerTagDeadline: Date.now() + 45,
-    });
-    expect(d.targets).toHaveLength(4);
-    expect(calls).toBeLessThan(4);
-    expect(d.ownersUnread).toBe(4 - calls);
-    expect(d.targets.filter((t) => t.owner !== null)).toHaveLength(calls);
-    expect(ownersUnreadWarnings(d.ownersUnread, "owner")[0]?.message).toMatch(/in-scope account\(s\) have no owner/);
+    const first = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, deadline: Date.now() + 45 });
+    expect(first.read).toBeGreaterThan(0);
+    expect(first.read).toBeLessThan(4);
+    expect(first.unread).toBe(4 - first.read);
+    const readFirst = asked.slice();
+
+    // The cache goes through JSON, as it does between runs in S3.
+    const cache = ownerTagCacheFrom(JSON.parse(JSON.stringify(first.cache)));
+    asked.length = 0;
+    const second = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache, deadline: Date.now() + 45 });
+    // Never-read accounts come first: none of the first run's is asked again before them.
+    expect(asked.slice(0, 4 - first.read)).toEqual(ids.filter((id) => !readFirst.includes(id)));
+    // What was not refreshed keeps its earlier value.
+    expect(second.read + second.fromCache + second.unread).toBe(4);
+    for (const id of readFirst) expect(second.owners.get(id)).toBe(`team-${id.slice(0, 1)}`);
+
+    // With time enough, the oldest reads are refreshed first and every owner is known.
+    asked.length = 0;
+    const third = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache: second.cache });
+    expect(third).toMatchObject({ read: 4, unread: 0 });
+    const byAge = Object.entries(second.cache.accounts)
+      .sort(([, a], [, b]) => a.readAt.localeCompare(b.readAt))
+      .map(([id]) => id);
+    expect(asked.slice(0, byAge.length)).toEqual(byAge);
+  });
+
+  it("a cache for another tag key, or a malformed one, is not used", async () => {
+    mock.on(ListTagsForResourceCommand).rejects(new TooManyRequestsException({ message: "Rate exceeded", ...meta }));
+    const readAt = new Date().toISOString();
+    const other = { tag: "team", accounts: { [ids[0] as string]: { owner: "x", readAt } } };
+    expect((await readOwnerTags(orgs, ids, "owner", { cache: other })).unread).toBe(4);
+    expect(ownerTagCacheFrom("nope")).toBeNull();
+    expect(
+      ownerTagCacheFrom({
+        tag: "owner",
+        accounts: { "1": { owner: "x", readAt }, [ids[1] as string]: { owner: 3, readAt } },
+      })?.accounts,
+    ).toEqual({});
   });
 });

@@ -134,34 +134,54 @@ function digestAndOwnHubStatements(
 }
 
 /**
- * Discover: Organizations through the management account's audit role only; the deployed scan
- * configuration read; the run's context and targets, and a copy of `latest/report.json` (the scan this
- * run compares with), written under `runs/`. It lists only those two keys it reads (so that a missing
- * one is a 404, not a 403).
+ * Discover, and the Owners step that runs as the same role (both read the organization, through the
+ * management account's audit role, which trusts this one role): Organizations through that role only;
+ * the deployed scan configuration read; the run's context, ledger and targets, and a copy of
+ * `latest/report.json` (the scan this run compares with), written under `runs/`; the owner tags read (the
+ * run's `owners.json`) and the owner-tag cache kept between runs (`state/owner-tags.json`). It
+ * lists only the keys it reads that may be missing (so that a missing one is a 404, not a 403).
  */
 export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
     orgRoleAssumeStatement(i),
     {
-      Sid: "WriteRunContextTargetsAndPreviousReport",
+      Sid: "WriteRunStateAndOwnerTagCache",
       Effect: "Allow",
       Action: "s3:PutObject",
-      Resource: objects(i, "runs/*/context.json", "runs/*/targets.json", "runs/*/previous-report.json"),
+      Resource: objects(
+        i,
+        "runs/*/context.json",
+        "runs/*/ledger.json",
+        "runs/*/targets.json",
+        "runs/*/previous-report.json",
+        "runs/*/owners.json",
+        "state/owner-tags.json",
+      ),
     },
     {
-      Sid: "ReadScanConfigAndLatestReport",
+      Sid: "ReadScanConfigLatestReportTargetsAndOwnerTagCache",
       Effect: "Allow",
       Action: "s3:GetObject",
-      Resource: objects(i, "config/scan-config.json", "latest/report.json"),
+      Resource: objects(
+        i,
+        "config/scan-config.json",
+        "latest/report.json",
+        "runs/*/targets.json",
+        "state/owner-tags.json",
+      ),
     },
     {
-      Sid: "ListScanConfigAndLatestReportOnly",
+      Sid: "ListScanConfigLatestReportAndOwnerTagCacheOnly",
       Effect: "Allow",
       Action: "s3:ListBucket",
       Resource: i.bucketArn,
       Condition: {
         StringLike: {
-          "s3:prefix": [under(i.prefix, "config/scan-config.json"), under(i.prefix, "latest/report.json")],
+          "s3:prefix": [
+            under(i.prefix, "config/scan-config.json"),
+            under(i.prefix, "latest/report.json"),
+            under(i.prefix, "state/owner-tags.json"),
+          ],
         },
       },
     },
@@ -193,14 +213,23 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Sid: "ReadRunState",
       Effect: "Allow",
       Action: "s3:GetObject",
-      Resource: objects(i, "runs/*/context.json", "runs/*/results/*", "runs/*/previous-report.json"),
+      Resource: objects(
+        i,
+        "runs/*/context.json",
+        "runs/*/ledger.json",
+        "runs/*/owners.json",
+        "runs/*/results/*",
+        "runs/*/previous-report.json",
+      ),
     },
     {
-      Sid: "ListRunResults",
+      Sid: "ListRunResultsAndOwners",
       Effect: "Allow",
       Action: "s3:ListBucket",
       Resource: i.bucketArn,
-      Condition: { StringLike: { "s3:prefix": under(i.prefix, "runs/*/results/*") } },
+      Condition: {
+        StringLike: { "s3:prefix": [under(i.prefix, "runs/*/results/*"), under(i.prefix, "runs/*/owners.json")] },
+      },
     },
     writeReportsStatement(i),
     {
