@@ -389,7 +389,9 @@ describe("CentralStack and ManagementAccountStack", () => {
       if (fid !== discoverId) expect(f.Properties.Environment?.Variables?.CONFIG_KEY, fid).toBeUndefined();
     expect(discover?.DependsOn).toEqual(expect.arrayContaining([id]));
     expect(
-      statementsOf(functionRoles().discover).find((st) => st.Sid === "ReadScanConfigLatestReportTargetsAndOwnerTagCache")?.Resource,
+      statementsOf(functionRoles().discover).find(
+        (st) => st.Sid === "ReadScanConfigLatestReportTargetsAndOwnerTagCache",
+      )?.Resource,
     ).toBeDefined();
     expect(central.toJSON().Outputs.ScanConfigUri).toBeDefined();
   });
