@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { RULES } from "./checks";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
+import { QUARANTINE_MODES, type QuarantineMode } from "./quarantine";
 import { CHECK_IDS, type CheckId, type Policy, SEVERITIES, type Severity } from "./types";
 
 /** Default severity, switch and related controls of every check: a view of `checks/*.ts`. */
@@ -108,6 +109,39 @@ const ouId = z
   .string()
   .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, "must be an OU id such as ou-ab12-cd34ef56");
 
+const quarantineMode = z.enum(QUARANTINE_MODES as [QuarantineMode, ...QuarantineMode[]], {
+  error: `must be one of ${QUARANTINE_MODES.map((m) => `"${m}"`).join(", ")}`,
+});
+const iamName = (max: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[\\w+=,.@-]{1,${max}}$`), `must be an IAM name: 1–${max} of letters, digits and +=,.@_-`);
+
+/** `quarantine`: who is put in the quarantine group, where, and with what grace (see quarantine.ts). */
+/** A record whose keys must pass `key` (zod reports a bad key only as "Invalid key in record"). */
+const keyedRecord = <V extends z.ZodType>(key: z.ZodString, value: V) =>
+  z.record(z.string(), value).superRefine((r, ctx) => {
+    for (const k of Object.keys(r)) {
+      const checked = key.safeParse(k);
+      if (!checked.success)
+        ctx.addIssue({ code: "custom", path: [k], message: checked.error.issues[0]?.message ?? "is not valid" });
+    }
+  });
+
+const quarantineSchema = z.strictObject({
+  mode: quarantineMode.optional(),
+  ous: keyedRecord(ouId, quarantineMode).optional(),
+  accounts: keyedRecord(accountId, quarantineMode).optional(),
+  graceHours: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 90)
+    .optional(),
+  groupName: iamName(128).optional(),
+  roleName: iamName(64).optional(),
+});
+
 /** The config file (`--config FILE`): JSON, every field optional. */
 export const configSchema = z
   .strictObject({
@@ -130,6 +164,8 @@ export const configSchema = z
     completeInventory: z.boolean().optional(),
     /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
     snsPerAccountMessages: z.boolean().optional(),
+    /** Quarantine of console users without MFA (`orgmfa enforce`, and the deployed workflow). */
+    quarantine: quarantineSchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.requirePhishingResistantMfa === true && c.checks?.USER_MFA_NOT_PHISHING_RESISTANT?.enabled === false)

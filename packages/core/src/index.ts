@@ -16,6 +16,7 @@ export * from "./headline";
 export * from "./html";
 export * from "./ocsf";
 export * from "./policies";
+export * from "./quarantine";
 export * from "./report-schema";
 export * from "./root";
 export * from "./types";

@@ -1,0 +1,150 @@
+import { findExemption } from "./exemptions";
+import type { Exemption } from "./types";
+
+/**
+ * Quarantine: console users without MFA are put in a group whose policy denies everything but
+ * enrolling MFA (while no MFA is present), and let out when they no longer should be there. Pure: the
+ * state read live, in; what to do and why, out. State-based, so duplicated, late or reordered events
+ * and a daily sweep all end in the same place.
+ */
+export type QuarantineMode = "off" | "notify" | "enforce";
+export const QUARANTINE_MODES: readonly QuarantineMode[] = ["off", "notify", "enforce"];
+
+/** IAM's default quota of groups a user can be in (not adjustable): the 11th add fails. */
+export const MAX_GROUPS_PER_USER = 10;
+export const DEFAULT_QUARANTINE_GROUP = "OrgMfaQuarantine";
+export const DEFAULT_ENFORCER_ROLE = "OrgMfaEnforcer";
+/** The managed policy the member template creates beside the group (attached directly when the group cannot be joined). */
+export const quarantinePolicyName = (groupName: string) => `${groupName}Policy`;
+
+/** The config's `quarantine` section. */
+export interface QuarantineConfig {
+  /** The mode everywhere no OU or account says otherwise. @default "off" */
+  mode?: QuarantineMode;
+  /** By OU id: the deepest OU of an account's path that is named here wins over `mode`. */
+  ous?: Record<string, QuarantineMode>;
+  /** By account id: wins over every OU. */
+  accounts?: Record<string, QuarantineMode>;
+  /** Hours after a password is set before its user is quarantined (time to enrol). @default 0 */
+  graceHours?: number;
+  groupName?: string;
+  roleName?: string;
+}
+
+/** The mode for an account: its own entry, else the deepest OU of its path with one, else the default. */
+export function quarantineModeFor(
+  q: QuarantineConfig | undefined,
+  accountId: string,
+  /** OU ids from the root down to the account's parent (the root id first). */
+  ancestry: readonly string[],
+): QuarantineMode {
+  const own = q?.accounts?.[accountId];
+  if (own) return own;
+  for (let i = ancestry.length - 1; i >= 0; i--) {
+    const m = q?.ous?.[ancestry[i] as string];
+    if (m) return m;
+  }
+  return q?.mode ?? "off";
+}
+
+/** One user as read live, with the enforcer role, when the decision is made. */
+export interface QuarantineUserState {
+  accountId: string;
+  userName: string;
+  /** The user no longer exists (deleted since the event or the scan). */
+  deleted?: boolean;
+  /** When the user's console password was set (`GetLoginProfile`'s CreateDate); null: no console password. */
+  passwordSetAt: Date | null;
+  /** At least one MFA device is enabled for the user. */
+  mfaEnabled: boolean;
+  /** The groups the user is in, by name. */
+  groups: readonly string[];
+  /** The quarantine policy is attached to the user directly (the group could not be joined). */
+  policyAttached: boolean;
+}
+
+export type QuarantineAction =
+  | { kind: "none" }
+  /** Join the group, or (in the maximum number of groups already) have the policy attached directly. */
+  | { kind: "quarantine"; via: "group" | "policy" }
+  /** Leave the group and/or have the directly attached policy detached. */
+  | { kind: "release"; from: Array<"group" | "policy"> };
+
+export interface QuarantineDecision {
+  accountId: string;
+  userName: string;
+  mode: QuarantineMode;
+  /** Whether the user should be quarantined now. */
+  quarantine: boolean;
+  /** Whether the user is quarantined now (in the group, or the policy attached). */
+  quarantined: boolean;
+  action: QuarantineAction;
+  /** Why, in words a person reads in the plan and the digest. */
+  reason: string;
+  /** The exemption that keeps the user out, if any. */
+  exemption?: { reason: string; expires: string } | null;
+  /** The user may not be quarantined before this time (grace after a password was set). */
+  graceUntil?: string | null;
+}
+
+export interface DecideOptions {
+  mode: QuarantineMode;
+  groupName: string;
+  now: Date;
+  graceHours?: number;
+  exemptions?: readonly Exemption[];
+}
+
+/**
+ * What should happen to one user. Mode `off` wants nobody quarantined (turning quarantine off lets
+ * everyone out); `notify` and `enforce` decide alike — whether the plan is applied is the caller's
+ * (`enforce` only).
+ */
+export function decideQuarantine(u: QuarantineUserState, o: DecideOptions): QuarantineDecision {
+  const inGroup = u.groups.includes(o.groupName);
+  const quarantined = inGroup || u.policyAttached;
+  const base = { accountId: u.accountId, userName: u.userName, mode: o.mode, quarantined };
+  const out = (reason: string, extra: Partial<QuarantineDecision> = {}): QuarantineDecision => {
+    const from: Array<"group" | "policy"> = [];
+    if (inGroup) from.push("group");
+    if (u.policyAttached) from.push("policy");
+    return {
+      ...base,
+      quarantine: false,
+      action: quarantined && !u.deleted ? { kind: "release", from } : { kind: "none" },
+      reason,
+      ...extra,
+    };
+  };
+  if (u.deleted) return out("the user no longer exists");
+  if (o.mode === "off") return out("quarantine is off here");
+  if (u.passwordSetAt === null)
+    return out("no console password: API-only users are never quarantined (it would break automation)");
+  if (u.mfaEnabled) return out("has an MFA device enabled");
+  const { active } = findExemption(
+    o.exemptions ?? [],
+    { accountId: u.accountId, checkId: "USER_CONSOLE_NO_MFA", principal: { kind: "user", userName: u.userName } },
+    o.now,
+  );
+  if (active)
+    return out(`exempted until ${active.expires}: ${active.reason}`, {
+      exemption: { reason: active.reason, expires: active.expires },
+    });
+  const graceMs = Math.max(0, o.graceHours ?? 0) * 3_600_000;
+  const graceEnds = u.passwordSetAt.getTime() + graceMs;
+  if (graceMs > 0 && o.now.getTime() < graceEnds)
+    return out(`password set less than ${o.graceHours} h ago: time to enrol MFA`, {
+      graceUntil: new Date(graceEnds).toISOString(),
+    });
+  const reason = "console password without MFA";
+  if (quarantined) return { ...base, quarantine: true, action: { kind: "none" }, reason };
+  return {
+    ...base,
+    quarantine: true,
+    action: { kind: "quarantine", via: u.groups.length >= MAX_GROUPS_PER_USER ? "policy" : "group" },
+    reason:
+      u.groups.length >= MAX_GROUPS_PER_USER
+        ? `${reason}; already in ${u.groups.length} groups (IAM's maximum), so the policy is attached to the user directly`
+        : reason,
+  };
+}

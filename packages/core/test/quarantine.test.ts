@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  decideQuarantine,
+  type Exemption,
+  parseConfig,
+  type QuarantineUserState,
+  quarantineModeFor,
+} from "../src";
+
+const NOW = new Date("2026-11-22T12:00:00Z");
+const GROUP = "OrgMfaQuarantine";
+const user = (o: Partial<QuarantineUserState> = {}): QuarantineUserState => ({
+  accountId: "111111111111",
+  userName: "alice",
+  passwordSetAt: new Date("2026-01-01T00:00:00Z"),
+  mfaEnabled: false,
+  groups: [],
+  policyAttached: false,
+  ...o,
+});
+const decide = (
+  u: QuarantineUserState,
+  o: { mode?: "off" | "notify" | "enforce"; graceHours?: number; exemptions?: Exemption[] } = {},
+) =>
+  decideQuarantine(u, {
+    mode: o.mode ?? "enforce",
+    groupName: GROUP,
+    now: NOW,
+    graceHours: o.graceHours,
+    exemptions: o.exemptions,
+  });
+const tenGroups = Array.from({ length: 10 }, (_, i) => `team-${i}`);
+
+describe("quarantine decisions", () => {
+  it("quarantines a console user without MFA by the group, or by the policy when already in ten groups", () => {
+    expect(decide(user())).toMatchObject({
+      quarantine: true,
+      quarantined: false,
+      action: { kind: "quarantine", via: "group" },
+    });
+    const full = decide(user({ groups: tenGroups }));
+    expect(full.action).toEqual({ kind: "quarantine", via: "policy" });
+    expect(full.reason).toMatch(/already in 10 groups .*attached to the user directly/);
+  });
+
+  it("does nothing to a user already where they should be, however they got there", () => {
+    expect(decide(user({ groups: [GROUP] })).action).toEqual({ kind: "none" });
+    expect(decide(user({ groups: tenGroups, policyAttached: true })).action).toEqual({ kind: "none" });
+    expect(decide(user({ mfaEnabled: true })).action).toEqual({ kind: "none" });
+  });
+
+  it("releases users who enrolled, lost console access, became exempt, or are in an OU turned off — from both group and policy", () => {
+    const inBoth = { groups: [GROUP], policyAttached: true };
+    expect(decide(user({ ...inBoth, mfaEnabled: true }))).toMatchObject({
+      quarantine: false,
+      action: { kind: "release", from: ["group", "policy"] },
+      reason: "has an MFA device enabled",
+    });
+    expect(decide(user({ groups: [GROUP], passwordSetAt: null })).reason).toMatch(
+      /API-only users are never quarantined/,
+    );
+    const breakGlass: Exemption = {
+      account: "*",
+      principal: "break-glass-*",
+      checks: ["USER_CONSOLE_NO_MFA"],
+      reason: "sealed envelope",
+      expires: "2027-01-31",
+    };
+    expect(decide(user({ userName: "break-glass-1", groups: [GROUP] }), { exemptions: [breakGlass] })).toMatchObject({
+      action: { kind: "release", from: ["group"] },
+      exemption: { reason: "sealed envelope", expires: "2027-01-31" },
+    });
+    expect(decide(user({ policyAttached: true }), { mode: "off" })).toMatchObject({
+      action: { kind: "release", from: ["policy"] },
+      reason: "quarantine is off here",
+    });
+  });
+
+  it("an expired exemption, or one for another check, keeps no one out", () => {
+    const expired: Exemption = { account: "*", principal: "alice", checks: "*", reason: "r", expires: "2026-11-21" };
+    const other: Exemption = {
+      account: "*",
+      principal: "alice",
+      checks: ["USER_API_NO_MFA"],
+      reason: "r",
+      expires: "2099-01-01",
+    };
+    expect(decide(user(), { exemptions: [expired, other] }).quarantine).toBe(true);
+  });
+
+  it("waits out the grace period after a password is set, then quarantines", () => {
+    const fresh = user({ passwordSetAt: new Date("2026-11-22T00:00:00Z") });
+    expect(decide(fresh, { graceHours: 24 })).toMatchObject({
+      quarantine: false,
+      action: { kind: "none" },
+      graceUntil: "2026-11-23T00:00:00.000Z",
+    });
+    expect(decide(fresh, { graceHours: 12 }).action).toEqual({ kind: "quarantine", via: "group" });
+  });
+
+  it("never acts on a deleted user", () => {
+    expect(decide(user({ deleted: true, groups: [GROUP] })).action).toEqual({ kind: "none" });
+  });
+
+  it("decides the same from the same state, whatever event led there (replayed or reordered events converge)", () => {
+    const states = [
+      user(),
+      user({ groups: [GROUP] }),
+      user({ mfaEnabled: true, groups: [GROUP] }),
+      user({ mfaEnabled: true }),
+    ];
+    // Applying each decision's action gives a state whose decision is "none": one step reaches the fixed point.
+    for (const s of states) {
+      const d = decide(s);
+      const after: QuarantineUserState =
+        d.action.kind === "quarantine"
+          ? d.action.via === "group"
+            ? { ...s, groups: [...s.groups, GROUP] }
+            : { ...s, policyAttached: true }
+          : d.action.kind === "release"
+            ? { ...s, groups: s.groups.filter((g) => g !== GROUP), policyAttached: false }
+            : s;
+      expect(decide(after).action).toEqual({ kind: "none" });
+    }
+  });
+});
+
+describe("quarantine modes", () => {
+  const q = {
+    mode: "off" as const,
+    ous: { "ou-root-aaaaaaaa": "notify" as const, "ou-root-bbbbbbbb": "enforce" as const },
+    accounts: { "222222222222": "off" as const },
+  };
+  it("the account's own entry, else the deepest OU named, else the default", () => {
+    expect(quarantineModeFor(q, "111111111111", ["r-root"])).toBe("off");
+    expect(quarantineModeFor(q, "111111111111", ["r-root", "ou-root-aaaaaaaa"])).toBe("notify");
+    expect(quarantineModeFor(q, "111111111111", ["r-root", "ou-root-aaaaaaaa", "ou-root-bbbbbbbb"])).toBe("enforce");
+    expect(quarantineModeFor(q, "111111111111", ["r-root", "ou-root-bbbbbbbb", "ou-root-aaaaaaaa"])).toBe("notify");
+    expect(quarantineModeFor(q, "222222222222", ["r-root", "ou-root-bbbbbbbb"])).toBe("off");
+    expect(quarantineModeFor(undefined, "111111111111", [])).toBe("off");
+  });
+
+  it("are validated in the config, every bad field named", () => {
+    expect(
+      parseConfig({ quarantine: { mode: "notify", ous: { "ou-ab12-cd34ef56": "enforce" }, graceHours: 24 } }),
+    ).toMatchObject({
+      quarantine: { mode: "notify" },
+    });
+    let message = "";
+    try {
+      parseConfig(
+        { quarantine: { mode: "on", ous: { eu: "enforce" }, groupName: "has space", graceHours: -1 } },
+        "cfg.json",
+      );
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/quarantine\.mode: must be one of "off", "notify", "enforce"/);
+    expect(message).toMatch(/quarantine\.ous\.eu: must be an OU id/);
+    expect(message).toMatch(/quarantine\.groupName: must be an IAM name/);
+    expect(message).toMatch(/quarantine\.graceHours/);
+  });
+});
