@@ -32,6 +32,39 @@ export class ManagementAccountStack extends Stack {
           "This account's own default product and hub in any region (the scan's region need not be this stack's); the account is not a wildcard.",
       });
     }
+    // The quarantine (EnableQuarantine), each wildcard with why it cannot be narrower.
+    const quarantine: Array<[string, string, string]> = [
+      [
+        "QuarantinePolicy",
+        "*",
+        "Account-level reads with no resource type (password policy, summary, aliases, virtual devices) and the deny of everything else but enrolment.",
+      ],
+      [
+        "QuarantinePolicy",
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*/<!aws:username>",
+        "The user's own ARN when it has a path: user names are unique in an account, so this matches only the caller.",
+      ],
+      [
+        "QuarantinePolicy",
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:mfa/*",
+        "A virtual device is named by its user when created; it becomes theirs only when enabled, which is scoped to their own user.",
+      ],
+      [
+        "EnforcerRole",
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
+        "Any user of this account may have to be quarantined or released: attach and detach are conditioned on the quarantine policy's ARN, the rest are reads.",
+      ],
+    ];
+    for (const [logicalId, resource, reason] of quarantine)
+      Validations.of(this.template.getResource(logicalId)).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason,
+      });
+    Validations.of(this.template.getResource("ForwardIamEventsRule")).acknowledge({
+      id: "CloudFormation-Validate::W1030",
+      reason:
+        "The rule exists only when CentralEventBusArn is set (condition ForwardIamEvents): its empty default never reaches it.",
+    });
     for (const logicalId of ["IamReadPolicy", "OrganizationsReadPolicy"]) {
       Validations.of(this.template.getResource(logicalId)).acknowledge({
         id: "AwsSolutions-IAM5[Resource::*]",
