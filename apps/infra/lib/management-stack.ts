@@ -50,7 +50,7 @@ export class ManagementAccountStack extends Stack {
         "A virtual device is named by its user when created; it becomes theirs only when enabled, which is scoped to their own user.",
       ],
       [
-        "EnforcerRole",
+        "EnforcerPolicy",
         "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*",
         "Any user of this account may have to be quarantined or released: attach and detach are conditioned on the quarantine policy's ARN, the rest are reads.",
       ],

@@ -48,8 +48,7 @@ beforeAll(() => {
     { Properties: Record<string, Json> }
   >;
   quarantinePolicy = resolve(resources.QuarantinePolicy?.Properties.PolicyDocument);
-  const role = resources.EnforcerRole?.Properties.Policies as Array<{ PolicyDocument: Json }>;
-  enforcerPolicy = resolve(role[0]?.PolicyDocument);
+  enforcerPolicy = resolve(resources.EnforcerPolicy?.Properties.PolicyDocument);
 });
 
 type Outcome = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";

@@ -6,6 +6,7 @@ export * from "./heap";
 export * from "./iam-collector";
 export * from "./owners";
 export * from "./publish";
+export * from "./quarantine";
 export * from "./run-scan";
 export * from "./s3-store";
 export * from "./scan-accounts";

@@ -1,9 +1,10 @@
 """moto's server, with what orgmfa's emulator needs that moto lacks.
 
-- Security Hub and SNS Publish are authorised against their real resource ARNs. moto's IAM
-  enforcement checks them against "*", so a policy scoped the way AWS expects
-  (BatchImportFindings on the account's own default product, GetFindings on its own hub,
-  Publish on the topic) would be denied. This makes enforcement stricter, never looser: a policy
+- Security Hub, SNS Publish and IAM actions on one user, group, policy or virtual MFA device are
+  authorised against their real resource ARNs. moto's IAM enforcement checks them against "*", so a
+  policy scoped the way AWS expects (BatchImportFindings on the account's own default product,
+  GetFindings on its own hub, Publish on the topic, AddUserToGroup on the quarantine group) would be
+  denied. This makes enforcement stricter, never looser: a policy
   on "*" still matches, one scoped to another account's resource does not.
 - The server exits when the process that started it is gone (re-parented), so an emulator can never
   outlive `orgmfa demo` or a test run, however they end (even SIGKILL).
@@ -29,6 +30,8 @@
 - CloudFormation: an `Fn::If` (or `Ref`) that gives `AWS::NoValue` inside a list removes that
   element, as CloudFormation does; moto left a null in the list (e.g. in a trust policy's
   `aws:PrincipalArn` values, the member template's Discover role where it is not trusted).
+- CloudFormation: `AWS::IAM::Group` (GroupName, Path, ManagedPolicyArns; Ref gives the name,
+  GetAtt Arn the ARN), which moto does not support: the member template's quarantine group.
 """
 
 import fnmatch
@@ -41,10 +44,14 @@ import time
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlparse, urlsplit
 
 from moto import settings
+from moto.cloudformation import exceptions as cfn_exceptions
 from moto.cloudformation import parsing as cfn_parsing
+from moto.core.common_models import CloudFormationModel
+from moto.utilities.utils import get_partition
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import access_control, policy_conditions
 from moto.iam.models import iam_backends
+from moto.iam.responses import IamResponse
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
@@ -73,6 +80,38 @@ def _securityhub_resource(self):
 def _sns_resource(self):
     if self._get_action() in ("Publish", "PublishBatch"):
         return self._get_param("TopicArn") or "*"
+    return "*"
+
+
+# IAM actions on one user, group, policy or virtual device: authorised against that resource's ARN (as
+# the Service Authorization Reference gives each action's resource type); every other IAM action
+# (ListUsers, the credential report, …) against "*", as moto does for all of them.
+_IAM_GROUP_ACTIONS = {"AddUserToGroup", "RemoveUserFromGroup", "GetGroup", "CreateGroup", "DeleteGroup"}
+_IAM_POLICY_ACTIONS = {"ListEntitiesForPolicy", "GetPolicy", "GetPolicyVersion"}
+_IAM_MFA_ACTIONS = {"CreateVirtualMFADevice"}
+
+
+def _iam_resource(self):
+    action = self._get_action()
+    partition = "aws-cn" if self.region.startswith("cn-") else "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+    account = self.current_account
+    backend = iam_backends[account][partition]
+    if action in _IAM_GROUP_ACTIONS and self._get_param("GroupName"):
+        name = self._get_param("GroupName")
+        try:
+            return backend.get_group(name).arn
+        except Exception:  # noqa: BLE001 - a group that does not exist: its ARN without a path
+            return f"arn:{partition}:iam::{account}:group/{name}"
+    if action in _IAM_POLICY_ACTIONS and self._get_param("PolicyArn"):
+        return self._get_param("PolicyArn")
+    if action in _IAM_MFA_ACTIONS and self._get_param("VirtualMFADeviceName"):
+        return f"arn:{partition}:iam::{account}:mfa/{self._get_param('VirtualMFADeviceName')}"
+    if self._get_param("UserName") and action not in ("ListUsers",):
+        name = self._get_param("UserName")
+        try:
+            return backend.get_user(name).arn
+        except Exception:  # noqa: BLE001 - a user that does not exist: its ARN without a path
+            return f"arn:{partition}:iam::{account}:user/{name}"
     return "*"
 
 
@@ -171,6 +210,7 @@ SecurityHubBackend.batch_import_findings = _hub_must_be_enabled(SecurityHubBacke
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/securityhub-disabled"] = _set_hubs_disabled
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
+IamResponse._determine_resource = _iam_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
 
 _check_principal = access_control.IAMPolicyStatement._check_principal
@@ -237,6 +277,53 @@ def _clean_json_without_novalue(resource_json, resources_map):
 
 
 cfn_parsing.clean_json = _clean_json_without_novalue
+
+
+class _CfnIamGroup(CloudFormationModel):
+    """AWS::IAM::Group for moto's CloudFormation: creates the group in moto's IAM backend."""
+
+    # moto's model metaclass files each model under the service named by its module.
+    __module__ = "moto.iam.models"
+
+    def __init__(self, group):
+        self.group = group
+
+    @property
+    def physical_resource_id(self):
+        return self.group.name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "GroupName"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::IAM::Group"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ["Arn"]
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Arn":
+            return self.group.arn
+        raise cfn_exceptions.UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        name = properties.get("GroupName", resource_name)
+        backend = iam_backends[account_id][get_partition(region_name)]
+        group = backend.create_group(name, properties.get("Path", "/"))
+        for policy_arn in properties.get("ManagedPolicyArns", []):
+            backend.attach_group_policy(policy_arn, name)
+        return cls(group)
+
+
+# The model lists are cached: drop what was cached before the class above existed.
+cfn_parsing.get_model_list.cache_clear()
+cfn_parsing.get_model_map.cache_clear()
+cfn_parsing.get_name_type_map.cache_clear()
 
 
 def _copy_keeps_checksum_type(copy_object):

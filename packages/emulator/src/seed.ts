@@ -17,6 +17,7 @@ import {
   DeactivateMFADeviceCommand,
   EnableMFADeviceCommand,
   IAMClient,
+  PutRolePolicyCommand,
   UpdateAccessKeyCommand,
 } from "@aws-sdk/client-iam";
 import {
@@ -73,6 +74,11 @@ export interface OrgSpec {
   accounts: AccountSpec[];
   managementUsers?: UserSpec[];
   managementRoot?: EmulatedRootState;
+  /**
+   * Deploy the member template with EnableQuarantine=true (the quarantine group, its policy and the
+   * enforcer role), and create the central enforcer role (ENFORCER_ROLE_NAME) in the scanner account.
+   */
+  quarantine?: boolean;
 }
 
 export interface SeededOrg {
@@ -87,6 +93,11 @@ export interface SeededOrg {
   /** OU ids by path. */
   ous: Record<string, string>;
 }
+
+/** The central enforcer: the identity the member enforcer roles trust (CentralEnforcerRoleName). */
+export const ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
+/** The member template's enforcer role (EnforcerRoleName's default). */
+export const MEMBER_ENFORCER_ROLE_NAME = "OrgMfaQuarantineRole";
 
 /** The scanner role: the identity the member audit roles trust (the deployed ScanBatch function's). */
 export const SCANNER_ROLE_NAME = "OrgMfaScanner";
@@ -298,7 +309,7 @@ export async function seedOrganization(
       PermissionModel: "SERVICE_MANAGED",
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params(),
+      Parameters: params(spec.quarantine ? { EnableQuarantine: "true" } : {}),
     }),
   );
   await cfn.send(
@@ -313,7 +324,7 @@ export async function seedOrganization(
       StackName: "orgmfa-management",
       TemplateBody: template,
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params({ EnableOrganizationsRead: "true" }),
+      Parameters: params({ EnableOrganizationsRead: "true", ...(spec.quarantine ? { EnableQuarantine: "true" } : {}) }),
     }),
   );
 
@@ -341,6 +352,32 @@ export async function seedOrganization(
     }),
   );
   await scannerIam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
+  if (spec.quarantine) {
+    // The central enforcer: it may assume the member enforcer roles, nothing else.
+    await scannerIam.send(
+      new CreateRoleCommand({
+        RoleName: ENFORCER_ROLE_NAME,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${scannerAccountId}:root` }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }),
+    );
+    await scannerIam.send(
+      new PutRolePolicyCommand({
+        RoleName: ENFORCER_ROLE_NAME,
+        PolicyName: "assume-member-enforcer-roles",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${MEMBER_ENFORCER_ROLE_NAME}` },
+          ],
+        }),
+      }),
+    );
+  }
 
   // Users: one account after another within an account, four accounts at once (the emulator serves
   // requests in threads; seeding 800 users one call at a time took half a minute).

@@ -286,6 +286,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
+    // Moto's own log (tracebacks of its 500s), when debugging the emulator.
+    if (process.env.ORGMFA_EMULATOR_LOG === "1") process.stderr.write(d);
   });
   try {
     await waitReady(motoEndpoint, child, options.startTimeoutMs ?? 30_000);

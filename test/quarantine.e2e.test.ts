@@ -1,0 +1,176 @@
+import {
+  AddUserToGroupCommand,
+  CreateGroupCommand,
+  CreateVirtualMFADeviceCommand,
+  EnableMFADeviceCommand,
+  GetGroupCommand,
+  IAMClient,
+  ListAttachedUserPoliciesCommand,
+} from "@aws-sdk/client-iam";
+import { ClientPool, quarantinedUsers, reconcileUser } from "@orgmfa/aws";
+import type { QuarantineMode } from "@orgmfa/core";
+import {
+  accountAdminCredentials,
+  DEMO_ORG,
+  type Emulator,
+  ENFORCER_ROLE_NAME,
+  MEMBER_ENFORCER_ROLE_NAME,
+  REGION,
+  roleCredentials,
+  type SeededOrg,
+  seedOrganization,
+  startEmulator,
+} from "@orgmfa/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The quarantine's member side as the template deploys it (EnableQuarantine=true), driven through
+// the enforcer role with IAM enforcement on: each user's live state read, decided, changed.
+let emu: Emulator;
+let org: SeededOrg;
+let pool: ClientPool;
+const GROUP = "OrgMfaQuarantine";
+const NOW = new Date();
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  org = await seedOrganization(emu, { ...DEMO_ORG, quarantine: true });
+  const enforcer = await roleCredentials(
+    emu.endpoint,
+    `arn:aws:iam::${org.scannerAccountId}:role/${ENFORCER_ROLE_NAME}`,
+    "enforcer",
+  );
+  await emu.setIamEnforcement(true);
+  pool = new ClientPool({
+    region: REGION,
+    endpoint: emu.endpoint,
+    baseCredentials: async () => enforcer,
+    roleName: MEMBER_ENFORCER_ROLE_NAME,
+    maxAttempts: 1,
+  });
+});
+afterAll(async () => {
+  pool?.destroy();
+  await emu?.stop();
+});
+
+const accountOf = (name: string) => org.accounts[name] as string;
+const target = (accountId: string) => ({ accountId, partition: "aws", groupName: GROUP });
+const reconcile = (account: string, user: string, mode: QuarantineMode = "enforce", apply = true) =>
+  reconcileUser(pool.iam(accountOf(account)), target(accountOf(account)), user, {
+    mode,
+    groupName: GROUP,
+    now: NOW,
+    apply,
+  });
+
+/** The account's administrator (enforcement off only for this), to look and to change users as they would. */
+const admin = <T>(account: string, act: (iam: IAMClient) => Promise<T>) =>
+  emu.unenforced(async () => {
+    const iam = new IAMClient({
+      region: REGION,
+      endpoint: emu.endpoint,
+      credentials: await accountAdminCredentials(emu.endpoint, accountOf(account)),
+    });
+    try {
+      return await act(iam);
+    } finally {
+      iam.destroy();
+    }
+  });
+const members = (account: string) =>
+  admin(account, async (iam) =>
+    ((await iam.send(new GetGroupCommand({ GroupName: GROUP }))).Users ?? []).map((u) => u.UserName).sort(),
+  );
+
+describe("quarantine through the enforcer role (emulator, IAM enforcement on)", () => {
+  it("quarantines the console user without MFA, and no one else", async () => {
+    const decisions = await Promise.all(
+      ["alice", "bob", "carol", "dave", "erin", "ci-deploy"].map((u) => reconcile("prod-payments", u)),
+    );
+    expect(decisions.map((d) => [d.userName, d.action.kind, d.applied])).toEqual([
+      ["alice", "quarantine", true],
+      ["bob", "none", false],
+      ["carol", "none", false],
+      ["dave", "none", false],
+      ["erin", "none", false],
+      ["ci-deploy", "none", false],
+    ]);
+    expect(decisions.find((d) => d.userName === "ci-deploy")?.reason).toMatch(/API-only users are never quarantined/);
+    expect(await members("prod-payments")).toEqual(["alice"]);
+    expect(await quarantinedUsers(pool.iam(accountOf("prod-payments")), target(accountOf("prod-payments")))).toEqual([
+      "alice",
+    ]);
+  });
+
+  it("reaches the same state when the same event comes again (idempotent)", async () => {
+    const again = await reconcile("prod-payments", "alice");
+    expect(again).toMatchObject({ action: { kind: "none" }, quarantined: true, applied: false });
+    expect(await members("prod-payments")).toEqual(["alice"]);
+  });
+
+  it("notify mode and a dry run change nothing", async () => {
+    const notify = await reconcile("dev-platform", "heidi", "notify");
+    expect(notify).toMatchObject({ action: { kind: "quarantine", via: "group" }, applied: false });
+    const dryRun = await reconcile("dev-platform", "heidi", "enforce", false);
+    expect(dryRun).toMatchObject({ action: { kind: "quarantine" }, applied: false });
+    expect(await members("dev-platform")).toEqual([]);
+  });
+
+  it("releases a user who enrols MFA", async () => {
+    await admin("prod-payments", async (iam) => {
+      const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "alice-phone" }));
+      await iam.send(
+        new EnableMFADeviceCommand({
+          UserName: "alice",
+          SerialNumber: device.VirtualMFADevice?.SerialNumber,
+          AuthenticationCode1: "123456",
+          AuthenticationCode2: "654321",
+        }),
+      );
+    });
+    const released = await reconcile("prod-payments", "alice");
+    expect(released).toMatchObject({
+      action: { kind: "release", from: ["group"] },
+      applied: true,
+      reason: "has an MFA device enabled",
+    });
+    expect(await members("prod-payments")).toEqual([]);
+  });
+
+  it("attaches the policy directly to a user already in ten groups, and detaches it on release", async () => {
+    await admin("prod-web", async (iam) => {
+      for (let i = 0; i < 10; i++) {
+        await iam.send(new CreateGroupCommand({ GroupName: `team-${i}` }));
+        await iam.send(new AddUserToGroupCommand({ GroupName: `team-${i}`, UserName: "grace" }));
+      }
+    });
+    const d = await reconcile("prod-web", "grace");
+    expect(d).toMatchObject({ action: { kind: "quarantine", via: "policy" }, applied: true });
+    const attached = () =>
+      admin("prod-web", async (iam) =>
+        ((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: "grace" }))).AttachedPolicies ?? []).map(
+          (p) => p.PolicyName,
+        ),
+      );
+    expect(await attached()).toEqual([`${GROUP}Policy`]);
+    expect(await quarantinedUsers(pool.iam(accountOf("prod-web")), target(accountOf("prod-web")))).toEqual(["grace"]);
+    // Quarantine turned off for the account: everyone is let out.
+    expect(await reconcile("prod-web", "grace", "off")).toMatchObject({
+      action: { kind: "release", from: ["policy"] },
+      applied: true,
+    });
+    expect(await attached()).toEqual([]);
+  });
+
+  it("the enforcer role can do nothing else: not another group, not another policy, not a user's credentials", async () => {
+    const iam = pool.iam(accountOf("prod-web"));
+    await expect(iam.send(new AddUserToGroupCommand({ GroupName: "team-1", UserName: "frank" }))).rejects.toMatchObject(
+      {
+        name: expect.stringMatching(/AccessDenied/),
+      },
+    );
+    await expect(iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "sneaky" }))).rejects.toMatchObject(
+      { name: expect.stringMatching(/AccessDenied/) },
+    );
+  });
+});
