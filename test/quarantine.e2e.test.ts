@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import {
   AddUserToGroupCommand,
   CreateGroupCommand,
@@ -13,7 +16,6 @@ import {
   accountAdminCredentials,
   DEMO_ORG,
   type Emulator,
-  ENFORCER_ROLE_NAME,
   MEMBER_ENFORCER_ROLE_NAME,
   REGION,
   roleCredentials,
@@ -21,24 +23,26 @@ import {
   seedOrganization,
   startEmulator,
 } from "@orgmfa/emulator";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EnforcePlan } from "../apps/cli/src/enforce";
+import { runCli, scannerEnv } from "./helpers";
 
 // The quarantine's member side as the template deploys it (EnableQuarantine=true), driven through
 // the enforcer role with IAM enforcement on: each user's live state read, decided, changed.
 let emu: Emulator;
 let org: SeededOrg;
 let pool: ClientPool;
+let scanner: AwsCredentialIdentity;
 const GROUP = "OrgMfaQuarantine";
 const NOW = new Date();
 
 beforeAll(async () => {
   emu = await startEmulator();
   org = await seedOrganization(emu, { ...DEMO_ORG, quarantine: true });
-  const enforcer = await roleCredentials(
-    emu.endpoint,
-    `arn:aws:iam::${org.scannerAccountId}:role/${ENFORCER_ROLE_NAME}`,
-    "enforcer",
-  );
+  // The identity the member enforcer roles trust (CentralEnforcerRoleName): here the scanner role.
+  scanner = await roleCredentials(emu.endpoint, org.scannerRoleArn, "enforcer");
+  const enforcer = scanner;
   await emu.setIamEnforcement(true);
   pool = new ClientPool({
     region: REGION,
@@ -172,5 +176,60 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
     await expect(iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "sneaky" }))).rejects.toMatchObject(
       { name: expect.stringMatching(/AccessDenied/) },
     );
+  });
+
+  it("orgmfa enforce: a plan by OU mode that changes nothing, then --apply; a second run has nothing left to do", async () => {
+    const env = scannerEnv(emu.endpoint, scanner);
+    const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-enforce-"));
+    const config = path.join(dir, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        quarantine: {
+          mode: "off",
+          ous: { [org.ous["Workloads/Dev"] as string]: "enforce", [org.ous.Sandbox as string]: "notify" },
+        },
+      }),
+    );
+    const enforce = async (...extra: string[]) => {
+      const r = await runCli(
+        ["enforce", "--org-role-arn", org.orgRoleArn, "--config", config, "--format", "json", ...extra],
+        env,
+      );
+      return { code: r.code, stderr: r.stderr, plan: JSON.parse(r.stdout || "null") as EnforcePlan | null };
+    };
+    const decision = (p: EnforcePlan | null, user: string) => p?.decisions.find((d) => d.userName === user);
+
+    const plan = await enforce();
+    expect(plan.code, plan.stderr).toBe(4); // legacy-unmanaged has no audit role: not reconciled
+    expect(decision(plan.plan, "heidi")).toMatchObject({
+      mode: "enforce",
+      action: { kind: "quarantine" },
+      applied: false,
+    });
+    expect(decision(plan.plan, "mallory")).toMatchObject({
+      mode: "notify",
+      action: { kind: "quarantine" },
+      applied: false,
+    });
+    // Quarantine is off in Workloads/Prod: frank (console, device never enabled) is not looked at.
+    expect(decision(plan.plan, "frank")).toBeUndefined();
+    expect(plan.plan?.summary).toMatchObject({ quarantined: 0, pending: 2 });
+    expect(await members("dev-platform")).toEqual([]);
+
+    const applied = await enforce("--apply");
+    expect(decision(applied.plan, "heidi")).toMatchObject({
+      action: { kind: "quarantine", via: "group" },
+      applied: true,
+    });
+    // notify mode never changes anything, even with --apply.
+    expect(decision(applied.plan, "mallory")).toMatchObject({ applied: false });
+    expect(applied.plan?.summary).toMatchObject({ quarantined: 1, pending: 1 });
+    expect(await members("dev-platform")).toEqual(["heidi"]);
+    expect(await members("sandbox-ml")).toEqual([]);
+
+    const again = await enforce("--apply");
+    expect(decision(again.plan, "heidi")).toMatchObject({ action: { kind: "none" }, quarantined: true });
+    expect(again.plan?.summary).toMatchObject({ quarantined: 0, released: 0 });
   });
 });

@@ -216,6 +216,29 @@ export function program(io: Io, result: Result): Command {
     result.code = await runDoctorCommand({ ...o, color: o.color !== false }, io);
   });
 
+  withLogging(
+    withIdentityAndScope(
+      cmd
+        .command("enforce")
+        .description(
+          "Quarantine sweep: console users without MFA into the quarantine group, users who enrolled, lost console access or became exempt out, as the config's `quarantine` says. Prints the plan; --apply makes the changes.",
+        ),
+    )
+      .option("--config <file>", "JSON config: quarantine (mode by OU or account, grace), exemptions, scope")
+      .option("--concurrency <n>", "accounts scanned and reconciled at once", int("--concurrency"), 8)
+      .option("--apply", "make the changes (without it nothing changes: the plan is printed)", false)
+      .option(
+        "--enforcer-role-name <name>",
+        "the member enforcer role (default: the config's quarantine.roleName, else OrgMfaQuarantineRole)",
+      )
+      .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+      .option("--no-color", "no colors in the table"),
+  ).action(async (o) => {
+    result.logLevel = levelOf(o);
+    const { runEnforceCommand } = await import("./enforce");
+    result.code = await runEnforceCommand({ ...o, logLevel: levelOf(o), color: o.color !== false }, io);
+  });
+
   cmd
     .command("demo")
     .description("Start the moto AWS emulator, seed an emulated organization, and scan it with the real code path.")
@@ -240,7 +263,7 @@ export async function main(
   const known = cmd.commands.map((c) => c.name());
   if (args.length === 0) {
     err.write(cmd.helpInformation());
-    err.write("\norgmfa: a command is required (scan, doctor, report, checks or demo).\n");
+    err.write("\norgmfa: a command is required (scan, doctor, enforce, report, checks or demo).\n");
     return EXIT.USAGE;
   }
   if (args[0] === "help" && args[1] !== undefined && !known.includes(args[1])) {

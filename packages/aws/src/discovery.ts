@@ -211,6 +211,7 @@ export async function discoverOrganization(
       owner: null,
       state,
       skip,
+      ouIds: ancestry,
     });
   }
   targets.sort((x, y) => x.ouPath.localeCompare(y.ouPath) || x.accountName.localeCompare(y.accountName));

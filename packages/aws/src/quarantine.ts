@@ -13,12 +13,20 @@ import {
   RemoveUserFromGroupCommand,
 } from "@aws-sdk/client-iam";
 import {
+  type AccountTarget,
+  DEFAULT_QUARANTINE_GROUP,
   type DecideOptions,
   decideQuarantine,
+  type Exemption,
+  type QuarantineConfig,
   type QuarantineDecision,
+  type QuarantineMode,
   type QuarantineUserState,
+  quarantineModeFor,
   quarantinePolicyName,
 } from "@orgmfa/core";
+import pLimit from "p-limit";
+import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
 
 /** The quarantine's group and policy in one account (the member template's names). */
@@ -172,4 +180,111 @@ export async function reconcileUser(
 ): Promise<AppliedDecision> {
   const decision = decideQuarantine(await readQuarantineState(iam, t, userName), o);
   return isApplied(decision, o.apply) ? applyQuarantine(iam, t, decision) : { ...decision, applied: false };
+}
+
+/** One account's part of a sweep. */
+export interface SweepAccount {
+  accountId: string;
+  accountName: string;
+  mode: QuarantineMode;
+  /**
+   * `reconciled`: every user looked at; `not-deployed`: no enforcer role or quarantine group there
+   * (the member stack without EnableQuarantine=true); `failed`: it could not be read.
+   */
+  status: "reconciled" | "not-deployed" | "failed";
+  error: { code: string; message: string } | null;
+  /** Users looked at: the console users without MFA the scan found, and whoever is quarantined now. */
+  users: number;
+}
+
+export interface SweepOptions {
+  quarantine: QuarantineConfig | undefined;
+  exemptions?: readonly Exemption[];
+  now: Date;
+  /** Make the changes (`enforce` mode only, and releases in `off` mode); otherwise plan only. */
+  apply: boolean;
+  partition: string;
+  /** Accounts at once. @default 8 */
+  concurrency?: number;
+}
+
+/**
+ * The sweep over the in-scope accounts: in each, the console users without MFA the scan found and the
+ * users quarantined now are each read live through the enforcer role, decided, and (when applying)
+ * changed. An account where quarantine is off and nobody is quarantined needs no call beyond listing
+ * who is. One account's failure never stops the others; it is in the result.
+ */
+export async function sweepQuarantine(
+  enforcers: ClientPool,
+  targets: readonly AccountTarget[],
+  consoleWithoutMfa: ReadonlyMap<string, readonly string[]>,
+  o: SweepOptions,
+): Promise<{ accounts: SweepAccount[]; decisions: AppliedDecision[] }> {
+  const groupName = o.quarantine?.groupName ?? DEFAULT_QUARANTINE_GROUP;
+  const accounts: SweepAccount[] = [];
+  const decisions: AppliedDecision[] = [];
+  const limit = pLimit(Math.max(1, o.concurrency ?? 8));
+  await Promise.all(
+    targets
+      .filter((t) => t.skip === null)
+      .map((target) =>
+        limit(async () => {
+          const mode = quarantineModeFor(o.quarantine, target.accountId, target.ouIds ?? []);
+          const t = { accountId: target.accountId, partition: o.partition, groupName };
+          const account: SweepAccount = {
+            accountId: target.accountId,
+            accountName: target.accountName,
+            mode,
+            status: "reconciled",
+            error: null,
+            users: 0,
+          };
+          accounts.push(account);
+          try {
+            const iam = enforcers.iam(target.accountId);
+            const members = await quarantinedUsers(iam, t);
+            const users = [
+              ...new Set([...members, ...(mode === "off" ? [] : (consoleWithoutMfa.get(target.accountId) ?? []))]),
+            ].sort();
+            account.users = users.length;
+            const userLimit = pLimit(4);
+            const decided = await Promise.all(
+              users.map((userName) =>
+                userLimit(() =>
+                  reconcileUser(iam, t, userName, {
+                    mode,
+                    groupName,
+                    now: o.now,
+                    graceHours: o.quarantine?.graceHours,
+                    exemptions: o.exemptions,
+                    apply: o.apply,
+                  }),
+                ),
+              ),
+            );
+            decisions.push(...decided);
+          } catch (e) {
+            const code = errorCode(e);
+            const notDeployed =
+              e instanceof QuarantineNotDeployedError || code === "AccessDenied" || code === "AccessDeniedException";
+            account.status = notDeployed ? "not-deployed" : "failed";
+            account.error = {
+              code: e instanceof QuarantineNotDeployedError ? "QuarantineNotDeployed" : code,
+              message:
+                e instanceof QuarantineNotDeployedError
+                  ? e.message
+                  : notDeployed
+                    ? `the enforcer role cannot be assumed or used in ${target.accountId} (${errorMessage(e)}): deploy the member template there with EnableQuarantine=true, and run as the role its CentralEnforcerRoleName names`
+                    : errorMessage(e),
+            };
+          } finally {
+            enforcers.release(target.accountId);
+          }
+        }),
+      ),
+  );
+  const byAccount = (a: { accountId: string }, b: { accountId: string }) => a.accountId.localeCompare(b.accountId);
+  accounts.sort(byAccount);
+  decisions.sort((a, b) => byAccount(a, b) || a.userName.localeCompare(b.userName));
+  return { accounts, decisions };
 }

@@ -17,7 +17,7 @@ import {
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
-import { type DiscoveryFilters, discoverOrganization } from "./discovery";
+import { type Discovery, type DiscoveryFilters, discoverOrganization } from "./discovery";
 import { ownersUnreadWarnings, readOwnerTags } from "./owners";
 import { type ScanAccountsOptions, scanAccounts } from "./scan-accounts";
 import { type HubSyncResult, hubNote, hubProblems, syncAccountHub } from "./security-hub";
@@ -35,6 +35,8 @@ export interface RunScanOptions extends ScanAccountsOptions {
   previous?: PreviousScan | null;
   scanId?: string;
   onPhase?: (message: string) => void;
+  /** The organization as discovery listed it (every account, with its OU ids), before any is scanned. */
+  onDiscovered?: (discovery: Discovery) => void;
   /**
    * Each warning of the scan ({@link scanWarnings}): suspicious settings judged against the accounts
    * discovered, as soon as discovery ends; owner tags not read, at the end. All are in the report.
@@ -182,6 +184,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   o.onPhase?.("discovering the organization");
   const filters = discoveryFilters(config, o.filters);
   const discovery = await discoverOrganization(o.pool.organizations(), filters, o.pool.discoveryIam());
+  o.onDiscovered?.(discovery);
   const warnings = scanWarnings({
     config,
     accountIds: new Set(discovery.targets.map((t) => t.accountId)),

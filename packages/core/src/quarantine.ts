@@ -13,7 +13,10 @@ export const QUARANTINE_MODES: readonly QuarantineMode[] = ["off", "notify", "en
 /** IAM's default quota of groups a user can be in (not adjustable): the 11th add fails. */
 export const MAX_GROUPS_PER_USER = 10;
 export const DEFAULT_QUARANTINE_GROUP = "OrgMfaQuarantine";
-export const DEFAULT_ENFORCER_ROLE = "OrgMfaEnforcer";
+/** The member template's enforcer role (EnforcerRoleName), which `orgmfa enforce` assumes in each account. */
+export const DEFAULT_ENFORCER_ROLE = "OrgMfaQuarantineRole";
+/** The central identity the member enforcer roles trust (CentralEnforcerRoleName). */
+export const CENTRAL_ENFORCER_ROLE = "OrgMfaEnforcer";
 /** The managed policy the member template creates beside the group (attached directly when the group cannot be joined). */
 export const quarantinePolicyName = (groupName: string) => `${groupName}Policy`;
 
@@ -28,6 +31,7 @@ export interface QuarantineConfig {
   /** Hours after a password is set before its user is quarantined (time to enrol). @default 0 */
   graceHours?: number;
   groupName?: string;
+  /** The member enforcer role's name (the template's EnforcerRoleName). @default "OrgMfaQuarantineRole" */
   roleName?: string;
 }
 

@@ -80,6 +80,8 @@ export interface AccountTarget {
   state: string;
   /** null when the account is in scope. */
   skip: SkipReason | null;
+  /** The ids of the root and the OUs above the account, root first (for settings by OU). */
+  ouIds?: string[];
 }
 
 /** Everything the collector learned about one account. */

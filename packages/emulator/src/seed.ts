@@ -76,7 +76,7 @@ export interface OrgSpec {
   managementRoot?: EmulatedRootState;
   /**
    * Deploy the member template with EnableQuarantine=true (the quarantine group, its policy and the
-   * enforcer role), and create the central enforcer role (ENFORCER_ROLE_NAME) in the scanner account.
+   * enforcer role), trusting the scanner role as the central enforcer, which may then assume it.
    */
   quarantine?: boolean;
 }
@@ -94,8 +94,6 @@ export interface SeededOrg {
   ous: Record<string, string>;
 }
 
-/** The central enforcer: the identity the member enforcer roles trust (CentralEnforcerRoleName). */
-export const ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
 /** The member template's enforcer role (EnforcerRoleName's default). */
 export const MEMBER_ENFORCER_ROLE_NAME = "OrgMfaQuarantineRole";
 
@@ -295,6 +293,9 @@ export async function seedOrganization(
 
   const scannerAccountId = accounts[spec.scannerAccount] ?? managementAccountId;
   const template = readFileSync(MEMBER_TEMPLATE_PATH, "utf8");
+  const quarantineParams: Record<string, string> = spec.quarantine
+    ? { EnableQuarantine: "true", CentralEnforcerRoleName: SCANNER_ROLE_NAME }
+    : {};
   const params = (extra: Record<string, string> = {}) =>
     Object.entries({ ScannerAccountId: scannerAccountId, OrganizationId: organizationId, ...extra }).map(
       ([ParameterKey, ParameterValue]) => ({
@@ -309,7 +310,7 @@ export async function seedOrganization(
       PermissionModel: "SERVICE_MANAGED",
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params(spec.quarantine ? { EnableQuarantine: "true" } : {}),
+      Parameters: params(quarantineParams),
     }),
   );
   await cfn.send(
@@ -324,7 +325,7 @@ export async function seedOrganization(
       StackName: "orgmfa-management",
       TemplateBody: template,
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params({ EnableOrganizationsRead: "true", ...(spec.quarantine ? { EnableQuarantine: "true" } : {}) }),
+      Parameters: params({ EnableOrganizationsRead: "true", ...quarantineParams }),
     }),
   );
 
@@ -353,21 +354,11 @@ export async function seedOrganization(
   );
   await scannerIam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
   if (spec.quarantine) {
-    // The central enforcer: it may assume the member enforcer roles, nothing else.
-    await scannerIam.send(
-      new CreateRoleCommand({
-        RoleName: ENFORCER_ROLE_NAME,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${scannerAccountId}:root` }, Action: "sts:AssumeRole" },
-          ],
-        }),
-      }),
-    );
+    // The CLI sweeps as one identity: the scanner role, which the member enforcer roles trust here
+    // (CentralEnforcerRoleName), may also assume them.
     await scannerIam.send(
       new PutRolePolicyCommand({
-        RoleName: ENFORCER_ROLE_NAME,
+        RoleName: SCANNER_ROLE_NAME,
         PolicyName: "assume-member-enforcer-roles",
         PolicyDocument: JSON.stringify({
           Version: "2012-10-17",

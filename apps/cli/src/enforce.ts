@@ -1,0 +1,233 @@
+import {
+  type AppliedDecision,
+  ClientPool,
+  DiscoveryError,
+  runScan,
+  type SweepAccount,
+  sweepQuarantine,
+} from "@orgmfa/aws";
+import { type AccountTarget, DEFAULT_ENFORCER_ROLE, EXIT, type OrgMfaConfig } from "@orgmfa/core";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import Table from "cli-table3";
+import pc from "picocolors";
+import { UsageError } from "./errors";
+import { colorFor, type Io, makeLog, sinks } from "./io";
+import {
+  checkEndpointEnv,
+  discoveryProblem,
+  identityProblem,
+  loadConfig,
+  poolOf,
+  regionOf,
+  type ScanFlags,
+  validateFlags,
+} from "./scan";
+import { VERSION } from "./version";
+
+export interface EnforceFlags
+  extends Pick<
+    ScanFlags,
+    | "profile"
+    | "region"
+    | "roleName"
+    | "externalId"
+    | "orgRoleArn"
+    | "accounts"
+    | "excludeAccounts"
+    | "ou"
+    | "excludeOu"
+    | "config"
+    | "concurrency"
+    | "logLevel"
+    | "quiet"
+  > {
+  /** Make the changes; without it, only the plan. */
+  apply: boolean;
+  /** The member enforcer role; else the config's `quarantine.roleName`, else OrgMfaQuarantineRole. */
+  enforcerRoleName?: string;
+  format?: "table" | "json";
+  color?: boolean;
+}
+
+export interface EnforceIo extends Io {
+  credentials?: AwsCredentialIdentityProvider;
+}
+
+/** What `orgmfa enforce` prints with `--format json`. */
+export interface EnforcePlan {
+  apply: boolean;
+  scanId: string;
+  summary: {
+    quarantined: number;
+    released: number;
+    /** Changes decided but not made: a dry run, `notify` mode. */
+    pending: number;
+    /** Users looked at whose state is already right. */
+    unchanged: number;
+    /** Changes that failed. */
+    failed: number;
+    /** In-scope accounts not reconciled (not scanned, no enforcer role or group, or unreadable). */
+    accountsNotReconciled: number;
+  };
+  accounts: SweepAccount[];
+  decisions: AppliedDecision[];
+}
+
+/**
+ * `orgmfa enforce [--apply]`: the quarantine sweep over the organization. The same discovery, scope and
+ * scan as `orgmfa scan` (the audit roles) find the console users without MFA; each of them, and each
+ * user quarantined now, is read live through the member enforcer role and decided by the config's
+ * `quarantine` (mode by OU, grace, exemptions). Without --apply nothing changes: the plan is printed.
+ * Exit 0: nothing left to do; 3: changes pending (dry run, `notify`); 4: an in-scope account not
+ * reconciled or a change that failed; 2: bad input; 1: anything else.
+ */
+export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Promise<number> {
+  const { out, err } = sinks(io);
+  const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
+  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 } as unknown as ScanFlags);
+  checkEndpointEnv();
+  const loaded: { config: OrgMfaConfig; sha256: string | null } = flags.config
+    ? loadConfig(flags.config)
+    : { config: {}, sha256: null };
+  const config = loaded.config;
+  const region = await regionOf(flags);
+  const pool = poolOf(flags, region, io.credentials);
+  const enforcers = new ClientPool({
+    region,
+    roleName: flags.enforcerRoleName ?? config.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE,
+    profile: flags.profile,
+    baseCredentials: io.credentials,
+  });
+  try {
+    let caller: { account: string; arn: string };
+    try {
+      caller = await pool.whoAmI();
+    } catch (e) {
+      const problem = await identityProblem(e, flags as unknown as ScanFlags, region);
+      if (problem) throw new UsageError(problem);
+      throw e;
+    }
+    if (!config.quarantine)
+      log.warn(
+        `${flags.config ? `--config ${flags.config}` : "no --config"}: no "quarantine" section, so quarantine is off everywhere; the sweep only releases whoever is still quarantined.`,
+      );
+    let targets: AccountTarget[] = [];
+    let report: Awaited<ReturnType<typeof runScan>>;
+    try {
+      report = await runScan({
+        pool,
+        config,
+        filters: {
+          accounts: flags.accounts,
+          excludeAccounts: flags.excludeAccounts,
+          ous: flags.ou,
+          excludeOus: flags.excludeOu,
+        },
+        concurrency: flags.concurrency,
+        toolVersion: VERSION,
+        run: { callerArn: caller.arn, configSha256: loaded.sha256 },
+        onDiscovered: (d) => {
+          targets = d.targets;
+        },
+        onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),
+      });
+    } catch (e) {
+      if (e instanceof DiscoveryError)
+        throw new UsageError(discoveryProblem(e, flags as unknown as ScanFlags, caller.arn));
+      throw e;
+    }
+    // Who the scan found with a console password and no MFA (exempted or not: the sweep decides).
+    const consoleWithoutMfa = new Map<string, string[]>();
+    for (const f of report.findings)
+      if (f.checkId === "USER_CONSOLE_NO_MFA" && f.userName)
+        consoleWithoutMfa.set(f.accountId, [...(consoleWithoutMfa.get(f.accountId) ?? []), f.userName]);
+    const audited = new Set(report.accounts.filter((a) => a.status === "AUDITED").map((a) => a.accountId));
+    const sweep = await sweepQuarantine(
+      enforcers,
+      targets.filter((t) => audited.has(t.accountId)),
+      consoleWithoutMfa,
+      {
+        quarantine: config.quarantine,
+        exemptions: config.exemptions,
+        now: new Date(),
+        apply: flags.apply,
+        partition: pool.partition,
+        concurrency: flags.concurrency,
+      },
+    );
+    const notScanned = report.summary.accounts.failed;
+    const plan: EnforcePlan = {
+      apply: flags.apply,
+      scanId: report.scanId,
+      summary: {
+        quarantined: sweep.decisions.filter((d) => d.applied && d.action.kind === "quarantine").length,
+        released: sweep.decisions.filter((d) => d.applied && d.action.kind === "release").length,
+        pending: sweep.decisions.filter((d) => !d.applied && !d.error && d.action.kind !== "none").length,
+        unchanged: sweep.decisions.filter((d) => d.action.kind === "none").length,
+        failed: sweep.decisions.filter((d) => d.error).length,
+        accountsNotReconciled:
+          notScanned + sweep.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off").length,
+      },
+      accounts: sweep.accounts,
+      decisions: sweep.decisions,
+    };
+    for (const a of sweep.accounts)
+      if (a.status !== "reconciled")
+        (a.mode === "off" ? log.info : log.warn)(`${a.accountName} (${a.accountId}): ${a.error?.message}`);
+    if (flags.format === "json") out.write(`${JSON.stringify(plan, null, 2)}\n`);
+    else
+      out.write(
+        renderPlan(
+          plan,
+          colorFor(io.stdout, flags.color !== false),
+          (io.stdout as { columns?: number }).columns ?? 120,
+        ),
+      );
+    const s = plan.summary;
+    if (s.accountsNotReconciled > 0 || s.failed > 0) return EXIT.INCOMPLETE;
+    return s.pending > 0 ? EXIT.FINDINGS : EXIT.OK;
+  } finally {
+    enforcers.destroy();
+    pool.destroy();
+  }
+}
+
+const ACTION_WORDS = {
+  quarantine: { done: "quarantined", planned: "would quarantine" },
+  release: { done: "released", planned: "would release" },
+} as const;
+
+/** The plan as a table: every change made, planned or failed (users already right are only counted). */
+export function renderPlan(plan: EnforcePlan, color: boolean, width = 120): string {
+  const c = pc.createColors(color);
+  const w = Math.max(80, width) - 10;
+  const t = new Table({
+    head: ["Account", "User", "Mode", "Action", "Why"],
+    style: { head: [], border: [] },
+    colWidths: [18, 18, 9, 20, Math.max(20, w - 65)],
+    wordWrap: true,
+  });
+  for (const d of plan.decisions) {
+    if (d.action.kind === "none") continue;
+    const words = ACTION_WORDS[d.action.kind];
+    const via = d.action.kind === "quarantine" && d.action.via === "policy" ? " (policy)" : "";
+    const action = d.error
+      ? c.red(`FAILED to ${d.action.kind}: ${d.error.code}`)
+      : d.applied
+        ? c.green(`${words.done}${via}`)
+        : c.yellow(`${words.planned}${via}`);
+    t.push([d.accountId, d.userName, d.mode, action, d.reason]);
+  }
+  for (const a of plan.accounts)
+    if (a.status !== "reconciled")
+      t.push([`${a.accountName}\n${a.accountId}`, "—", a.mode, c.red(a.status), a.error?.message ?? ""]);
+  const s = plan.summary;
+  const lines = [
+    `${plan.apply ? "Applied" : "Plan only (no change made; --apply to make them)"}: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending, ${s.unchanged} already right, ${s.failed} failed.`,
+  ];
+  if (s.accountsNotReconciled)
+    lines.push(
+      c.red(`${s.accountsNotReconciled} in-scope account(s) not reconciled: see the rows above and the scan's ledger.`),
+    );
+  return `${t.length ? `${t.toString()}\n` : ""}${lines.join("\n")}\n`;
+}
