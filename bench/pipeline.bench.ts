@@ -781,6 +781,7 @@ ${ownerRuns.length ? `| Owners (beside the Map) | ${ownersSeconds} s | ${TIMEOUT
 ${targets.map((t) => `| ${t.target} | ${t.measured} | ${yes(t.met)} |`).join("\n")}
 
 Discover is the organization's walk alone (DescribeOrganization, ListRoots, one ListOrganizationalUnitsForParent and the pages of 20 of ListAccountsForParent per OU, under the Organizations rate). The owner tags — one ListTagsForResource per account under that same rate, about ${ORG_RATE} a second — are read by Owners beside the Map, for at most its 15 minutes less a minute to write; what it has no time for keeps the value an earlier run read (\`state/owner-tags.json\`), never-read accounts first.
+
 ## Runs
 
 | run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
