@@ -1,7 +1,7 @@
 import { discoverOrganization, discoveryFilters, newScanId } from "@orgmfa/aws";
 import { latestKeyPrefix, type OrgMfaConfig, parseConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { accountOusKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 /**
@@ -60,6 +60,10 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     if (previous.warning) logger.warn(previous.warning);
     await store.put(keys.context, run);
     await store.put(keys.ledger, discovery.targets);
+    await store.put(
+      accountOusKey(s.REPORT_PREFIX),
+      Object.fromEntries(discovery.targets.map((t) => [t.accountId, t.ouIds ?? []])),
+    );
     await store.put(keys.targets, inScope);
     logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });
     metrics.addMetric("AccountsInScope", "Count", inScope.length);

@@ -82,9 +82,15 @@ export function runReportFields(run: RunContext, toolVersion: string) {
   };
 }
 
+const stateKey = (prefix: string, name: string) =>
+  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}state/${name}`;
 /** The owner tags read so far, kept between runs (the Owners step reads and rewrites it). */
-export const ownerTagCacheKey = (prefix: string) =>
-  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}state/owner-tags.json`;
+export const ownerTagCacheKey = (prefix: string) => stateKey(prefix, "owner-tags.json");
+/**
+ * Every listed account's OU ids (root first), as the last Discover found them: Enforce takes an
+ * account's quarantine mode by OU from it between runs.
+ */
+export const accountOusKey = (prefix: string) => stateKey(prefix, "account-ous.json");
 
 export const runKeys = (prefix: string, scanId: string) => {
   const base = `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}runs/${scanId}/`;

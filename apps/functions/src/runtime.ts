@@ -26,6 +26,8 @@ const settingsSchema = z.object({
   ORGMFA_VERSION: z.string().default("0.0.0"),
   /** ScanBatch's role: the identity that reads the accounts, named in the report as the scanner. */
   SCANNER_ROLE_ARN: z.string().optional(),
+  /** The member enforcer role Enforce assumes (the member template's EnforcerRoleName). */
+  ENFORCER_ROLE_NAME: z.string().default("OrgMfaQuarantineRole"),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -41,11 +43,11 @@ export const metrics = new Metrics({ namespace: "orgmfa", serviceName: "orgmfa" 
 // Many accounts' short-lived allocations, little kept: collect before the heap grows far past it.
 tuneHeapForScan();
 
-/** The client pool for one invocation, as the function's own role. */
-export function poolFor(s: Settings): ClientPool {
+/** The client pool for one invocation, as the function's own role (`roleName`: the role assumed in each account). */
+export function poolFor(s: Settings, roleName = s.AUDIT_ROLE_NAME): ClientPool {
   return new ClientPool({
     region: s.AWS_REGION,
-    roleName: s.AUDIT_ROLE_NAME,
+    roleName,
     externalId: s.EXTERNAL_ID,
     orgRoleArn: s.ORG_ROLE_ARN,
   });

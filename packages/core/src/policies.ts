@@ -156,6 +156,7 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
         "runs/*/previous-report.json",
         "runs/*/owners.json",
         "state/owner-tags.json",
+        "state/account-ous.json",
       ),
     },
     {
@@ -241,6 +242,37 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
     },
     reportKeyStatement(i),
     ...digestAndOwnHubStatements(i),
+  ];
+}
+
+/**
+ * Enforce: the member enforcer roles (in this organization only), which may only move users into and
+ * out of the quarantine group; the deployed scan configuration and the accounts' OU ids read (listed
+ * only where missing would be a 403).
+ */
+export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: string }): IamStatement[] {
+  return [
+    {
+      Sid: "AssumeMemberEnforcerRoles",
+      Effect: "Allow",
+      Action: "sts:AssumeRole",
+      Resource: `arn:${i.partition}:iam::*:role/${i.enforcerRoleName}`,
+      Condition: { StringEquals: { "aws:ResourceOrgID": i.organizationId } },
+    },
+    {
+      Sid: "ReadScanConfigAndAccountOus",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: objects(i, "config/scan-config.json", "state/account-ous.json"),
+    },
+    {
+      Sid: "ListAccountOusOnly",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: i.bucketArn,
+      Condition: { StringLike: { "s3:prefix": under(i.prefix, "state/account-ous.json") } },
+    },
+    reportKeyStatement(i),
   ];
 }
 

@@ -26,6 +26,7 @@ import {
 import {
   cliDeliveryStatements,
   discoverStatements,
+  enforceStatements,
   type IamStatement,
   publishStatements,
   type ScannerPolicyInput,
@@ -38,6 +39,8 @@ import {
   AUDIT_ROLE_NAME,
   accountAdminCredentials,
   DISCOVER_ROLE_NAME,
+  ENFORCER_ROLE_NAME,
+  MEMBER_ENFORCER_ROLE_NAME,
   PUBLISH_ROLE_NAME,
   REGION,
   SCANNER_ASSUME_POLICY_NAME,
@@ -61,7 +64,7 @@ export interface SeededDelivery {
    * The deployed workflow's roles, each with exactly its function's statements (`as: "workflow"`
    * only): get credentials for one with `roleCredentials`. `scanBatch` is the scanner role.
    */
-  roles?: { discover: string; scanBatch: string; publish: string };
+  roles?: { discover: string; scanBatch: string; publish: string; enforce: string };
 }
 
 export interface SeedDeliveryOptions {
@@ -163,6 +166,7 @@ export async function seedDelivery(
     for (const [name, statements] of [
       [DISCOVER_ROLE_NAME, discoverStatements(input)],
       [PUBLISH_ROLE_NAME, publishStatements(input)],
+      [ENFORCER_ROLE_NAME, enforceStatements({ ...input, enforcerRoleName: MEMBER_ENFORCER_ROLE_NAME })],
     ] as const) {
       // Lambda assumes the deployed roles; here the tests do, from the scanner account.
       await c.iam.send(
@@ -179,7 +183,12 @@ export async function seedDelivery(
       await attach(name, name, statements);
     }
     const arn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
-    roles = { discover: arn(DISCOVER_ROLE_NAME), scanBatch: arn(SCANNER_ROLE_NAME), publish: arn(PUBLISH_ROLE_NAME) };
+    roles = {
+      discover: arn(DISCOVER_ROLE_NAME),
+      scanBatch: arn(SCANNER_ROLE_NAME),
+      publish: arn(PUBLISH_ROLE_NAME),
+      enforce: arn(ENFORCER_ROLE_NAME),
+    };
   } else {
     await attach(SCANNER_ROLE_NAME, "OrgMfaScannerDelivery", cliDeliveryStatements(input));
   }

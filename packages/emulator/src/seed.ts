@@ -76,7 +76,8 @@ export interface OrgSpec {
   managementRoot?: EmulatedRootState;
   /**
    * Deploy the member template with EnableQuarantine=true (the quarantine group, its policy and the
-   * enforcer role), trusting the scanner role as the central enforcer, which may then assume it.
+   * enforcer role), trusting the scanner role as the enforcer's operator (the CLI), which may then
+   * assume it; the central enforcer role (CentralEnforcerRoleName) is the workflow's (seedDelivery).
    */
   quarantine?: boolean;
 }
@@ -94,6 +95,8 @@ export interface SeededOrg {
   ous: Record<string, string>;
 }
 
+/** The deployed Enforce function's role (the member template's CentralEnforcerRoleName default). */
+export const ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
 /** The member template's enforcer role (EnforcerRoleName's default). */
 export const MEMBER_ENFORCER_ROLE_NAME = "OrgMfaQuarantineRole";
 
@@ -294,7 +297,7 @@ export async function seedOrganization(
   const scannerAccountId = accounts[spec.scannerAccount] ?? managementAccountId;
   const template = readFileSync(MEMBER_TEMPLATE_PATH, "utf8");
   const quarantineParams: Record<string, string> = spec.quarantine
-    ? { EnableQuarantine: "true", CentralEnforcerRoleName: SCANNER_ROLE_NAME }
+    ? { EnableQuarantine: "true", EnforcerOperatorRoleName: SCANNER_ROLE_NAME }
     : {};
   const params = (extra: Record<string, string> = {}) =>
     Object.entries({ ScannerAccountId: scannerAccountId, OrganizationId: organizationId, ...extra }).map(
@@ -354,8 +357,8 @@ export async function seedOrganization(
   );
   await scannerIam.send(new AttachRolePolicyCommand({ RoleName: SCANNER_ROLE_NAME, PolicyArn: policy.Policy?.Arn }));
   if (spec.quarantine) {
-    // The CLI sweeps as one identity: the scanner role, which the member enforcer roles trust here
-    // (CentralEnforcerRoleName), may also assume them.
+    // The CLI sweeps as one identity: the scanner role, which the member enforcer roles trust here as
+    // their operator (EnforcerOperatorRoleName), may also assume them.
     await scannerIam.send(
       new PutRolePolicyCommand({
         RoleName: SCANNER_ROLE_NAME,

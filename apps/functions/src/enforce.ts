@@ -1,0 +1,115 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import { type AppliedDecision, errorCode, errorMessage, reconcileUser } from "@orgmfa/aws";
+import { DEFAULT_QUARANTINE_GROUP, type OrgMfaConfig, quarantineModeFor } from "@orgmfa/core";
+import type { Context } from "aws-lambda";
+import { accountOusKey, RunStore } from "./run-store";
+import { logger, metrics, poolFor, type Settings, settings } from "./runtime";
+
+/** The IAM calls (forwarded from each account's us-east-1 default bus) after which a user is looked at again. */
+export const IAM_EVENT_NAMES = [
+  "CreateUser",
+  "DeleteUser",
+  "CreateLoginProfile",
+  "UpdateLoginProfile",
+  "DeleteLoginProfile",
+  "EnableMFADevice",
+  "DeactivateMFADevice",
+  "DeleteVirtualMFADevice",
+  "AddUserToGroup",
+  "RemoveUserFromGroup",
+] as const;
+
+/** An "AWS API Call via CloudTrail" event of IAM, as EventBridge delivers it (the fields read here). */
+export interface IamCloudTrailEvent {
+  "detail-type": string;
+  source: string;
+  /** The account the call was made in (kept when the event is forwarded to another account's bus). */
+  account: string;
+  detail: {
+    eventSource?: string;
+    eventName: string;
+    /** Set when the call failed: nothing changed, nothing to do. */
+    errorCode?: string;
+    requestParameters?: { userName?: string; serialNumber?: string } | null;
+  };
+}
+
+export interface EnforceResult {
+  accountId: string | null;
+  userName: string | null;
+  /** Why nothing was looked at (an event that names no user, a failed call, …). */
+  ignored?: string;
+  decision?: AppliedDecision;
+}
+
+let cached: { at: number; config: OrgMfaConfig; accountOus: Record<string, string[]> } | null = null;
+const CACHE_MS = 5 * 60_000;
+
+/**
+ * Enforce: one IAM change in one account → that user's live state, read through the account's enforcer
+ * role → the decision of the deployed scan configuration's `quarantine` (mode by OU or account, grace,
+ * exemptions) → the change, in `enforce` mode. State-based: a duplicated, late or reordered event reads
+ * the state as it is now, so every order of events ends in the same place.
+ */
+export async function handler(event: IamCloudTrailEvent, context?: Context): Promise<EnforceResult> {
+  if (context) logger.addContext(context);
+  const s = settings();
+  const accountId = /^\d{12}$/.test(event.account ?? "") ? event.account : null;
+  const userName = event.detail?.requestParameters?.userName ?? null;
+  const ignore = (why: string): EnforceResult => {
+    logger.info("event ignored", { why, eventName: event.detail?.eventName, accountId });
+    return { accountId, userName, ignored: why };
+  };
+  if (event.source !== "aws.iam" || !IAM_EVENT_NAMES.includes(event.detail?.eventName as never))
+    return ignore("not one of the IAM changes orgmfa follows");
+  if (event.detail.errorCode) return ignore(`the call failed (${event.detail.errorCode}): nothing changed`);
+  if (!accountId) return ignore("the event names no account");
+  // DeleteVirtualMFADevice names a device, not its user (it was deactivated first: that event named them).
+  if (!userName) return ignore("the event names no user");
+  const pool = poolFor(s, s.ENFORCER_ROLE_NAME);
+  try {
+    const { config, accountOus } = await deployed(s, pool.s3());
+    const q = config.quarantine;
+    const mode = quarantineModeFor(q, accountId, accountOus[accountId] ?? []);
+    const groupName = q?.groupName ?? DEFAULT_QUARANTINE_GROUP;
+    let decision: AppliedDecision;
+    try {
+      decision = await reconcileUser(
+        pool.iam(accountId),
+        { accountId, partition: pool.partition, groupName },
+        userName,
+        { mode, groupName, now: new Date(), graceHours: q?.graceHours, exemptions: config.exemptions, apply: true },
+      );
+    } catch (e) {
+      // The enforcer role missing (quarantine not deployed there) or a read refused: said, counted,
+      // and the daily sweep tries again.
+      logger.warn("user not reconciled", { accountId, userName, code: errorCode(e), message: errorMessage(e) });
+      metrics.addMetric("QuarantineNotReconciled", "Count", 1);
+      return { accountId, userName, ignored: `not reconciled: ${errorCode(e)}: ${errorMessage(e)}` };
+    }
+    if (decision.error) metrics.addMetric("QuarantineChangeFailed", "Count", 1);
+    else if (decision.applied)
+      metrics.addMetric(decision.action.kind === "quarantine" ? "UsersQuarantined" : "UsersReleased", "Count", 1);
+    logger.info("reconciled", { eventName: event.detail.eventName, ...decision });
+    return { accountId, userName, decision };
+  } finally {
+    metrics.publishStoredMetrics();
+    pool.destroy();
+  }
+}
+
+/** The deployed scan configuration and the accounts' OU paths (as the last Discover listed them), cached a few minutes. */
+async function deployed(s: Settings, s3: S3Client) {
+  if (cached && Date.now() - cached.at < CACHE_MS) return cached;
+  const store = new RunStore(s3, s.REPORT_BUCKET, s.KMS_KEY_ID);
+  const config = s.CONFIG_KEY ? (await store.scanConfig(s.CONFIG_KEY)).config : {};
+  // An account Discover has not listed yet (created since the last run) takes the default mode.
+  const accountOus = (await store.find<Record<string, string[]>>(accountOusKey(s.REPORT_PREFIX))) ?? {};
+  cached = { at: Date.now(), config, accountOus };
+  return cached;
+}
+
+/** Forget the cached configuration (tests that change it between invocations). */
+export function forgetDeployedConfig(): void {
+  cached = null;
+}

@@ -1,0 +1,187 @@
+import {
+  CreateLoginProfileCommand,
+  CreateUserCommand,
+  CreateVirtualMFADeviceCommand,
+  DeactivateMFADeviceCommand,
+  DeleteLoginProfileCommand,
+  EnableMFADeviceCommand,
+  GetGroupCommand,
+  IAMClient,
+  RemoveUserFromGroupCommand,
+} from "@aws-sdk/client-iam";
+import {
+  accountAdminCredentials,
+  DEMO_ORG,
+  type Emulator,
+  REGION,
+  roleCredentials,
+  type SeededDelivery,
+  type SeededOrg,
+  seedDelivery,
+  seedOrganization,
+  startEmulator,
+} from "@orgmfa/emulator";
+import { forgetDeployedConfig, handler, IAM_EVENT_NAMES, type IamCloudTrailEvent } from "@orgmfa/functions/enforce";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv } from "./helpers";
+
+// The Enforce handler as EventBridge invokes it, as the deployed Enforce role (its statements from
+// policies.ts) with IAM enforcement on, fed IAM's CloudTrail events as the member accounts forward them.
+let emu: Emulator;
+let org: SeededOrg;
+let delivery: SeededDelivery;
+let enforceRole: AwsCredentialIdentity;
+const saved = { ...process.env };
+const GROUP = "OrgMfaQuarantine";
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  org = await seedOrganization(emu, { ...DEMO_ORG, quarantine: true });
+  delivery = await seedDelivery(emu.endpoint, org, { as: "workflow", scanConfig: { quarantine: { mode: "enforce" } } });
+  enforceRole = await roleCredentials(emu.endpoint, delivery.roles?.enforce as string, "enforce");
+  await emu.setIamEnforcement(true);
+  process.env = cleanEnv({
+    AWS_ENDPOINT_URL: emu.endpoint,
+    AWS_REGION: REGION,
+    REPORT_BUCKET: delivery.bucket,
+    REPORT_PREFIX: delivery.prefix,
+    KMS_KEY_ID: delivery.kmsKeyArn,
+    CONFIG_KEY: delivery.configKey,
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "true",
+    AWS_ACCESS_KEY_ID: enforceRole.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: enforceRole.secretAccessKey,
+    AWS_SESSION_TOKEN: enforceRole.sessionToken,
+  });
+  forgetDeployedConfig();
+});
+afterAll(async () => {
+  process.env = saved;
+  await emu?.stop();
+});
+
+const account = () => org.accounts["dev-platform"] as string;
+/** An "AWS API Call via CloudTrail" event of IAM, as forwarded from the member account's us-east-1 bus. */
+const event = (eventName: string, userName: string | null, extra: Partial<IamCloudTrailEvent["detail"]> = {}) => ({
+  version: "0",
+  id: `${eventName}-${userName}-${Math.random()}`,
+  "detail-type": "AWS API Call via CloudTrail",
+  source: "aws.iam",
+  account: account(),
+  time: new Date().toISOString(),
+  region: "us-east-1",
+  resources: [],
+  detail: {
+    eventSource: "iam.amazonaws.com",
+    eventName,
+    requestParameters: userName ? { userName } : { serialNumber: `arn:aws:iam::${account()}:mfa/some-device` },
+    ...extra,
+  },
+});
+
+const admin = <T>(act: (iam: IAMClient) => Promise<T>) =>
+  emu.unenforced(async () => {
+    const iam = new IAMClient({
+      region: REGION,
+      endpoint: emu.endpoint,
+      credentials: await accountAdminCredentials(emu.endpoint, account()),
+    });
+    try {
+      return await act(iam);
+    } finally {
+      iam.destroy();
+    }
+  });
+const members = () =>
+  admin(async (iam) =>
+    ((await iam.send(new GetGroupCommand({ GroupName: GROUP }))).Users ?? []).map((u) => u.UserName).sort(),
+  );
+let device = 0;
+const enrol = (userName: string) =>
+  admin(async (iam) => {
+    const d = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${userName}-${++device}` }));
+    await iam.send(
+      new EnableMFADeviceCommand({
+        UserName: userName,
+        SerialNumber: d.VirtualMFADevice?.SerialNumber,
+        AuthenticationCode1: "123456",
+        AuthenticationCode2: "654321",
+      }),
+    );
+    return d.VirtualMFADevice?.SerialNumber as string;
+  });
+
+describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforcement on)", () => {
+  it("follows one user through every change, each event reading the state as it is now", async () => {
+    // A console password without MFA: in.
+    expect((await handler(event("CreateLoginProfile", "heidi"))).decision).toMatchObject({
+      action: { kind: "quarantine", via: "group" },
+      applied: true,
+    });
+    expect(await members()).toEqual(["heidi"]);
+    // The same event again (EventBridge delivers at least once): nothing more to do.
+    expect((await handler(event("CreateLoginProfile", "heidi"))).decision?.action).toEqual({ kind: "none" });
+    // Someone takes them out of the group by hand: the event puts them back.
+    await admin((iam) => iam.send(new RemoveUserFromGroupCommand({ GroupName: GROUP, UserName: "heidi" })));
+    await handler(event("RemoveUserFromGroup", "heidi"));
+    expect(await members()).toEqual(["heidi"]);
+    // They enrol: out. A late, older event (the password being set) changes nothing.
+    const serial = await enrol("heidi");
+    expect((await handler(event("EnableMFADevice", "heidi"))).decision).toMatchObject({
+      action: { kind: "release" },
+      applied: true,
+    });
+    await handler(event("CreateLoginProfile", "heidi"));
+    expect(await members()).toEqual([]);
+    // The device is deactivated: in again.
+    await admin((iam) => iam.send(new DeactivateMFADeviceCommand({ UserName: "heidi", SerialNumber: serial })));
+    await handler(event("DeactivateMFADevice", "heidi"));
+    expect(await members()).toEqual(["heidi"]);
+    // The console password is removed: an API-only user is never quarantined.
+    await admin((iam) => iam.send(new DeleteLoginProfileCommand({ UserName: "heidi" })));
+    expect((await handler(event("DeleteLoginProfile", "heidi"))).decision?.reason).toMatch(/API-only/);
+    expect(await members()).toEqual([]);
+  });
+
+  it("ignores what names no user, calls that failed, and other events", async () => {
+    expect((await handler(event("DeleteVirtualMFADevice", null))).ignored).toMatch(/names no user/);
+    expect((await handler(event("CreateLoginProfile", "newbie", { errorCode: "AccessDenied" }))).ignored).toMatch(
+      /the call failed/,
+    );
+    expect((await handler({ ...event("CreateLoginProfile", "heidi"), source: "aws.s3" })).ignored).toMatch(
+      /not one of/,
+    );
+  });
+
+  it("ends in the same state whatever the order and however often each event comes", async () => {
+    await admin(async (iam) => {
+      await iam.send(new CreateUserCommand({ UserName: "newbie" }));
+      await iam.send(new CreateLoginProfileCommand({ UserName: "newbie", Password: "Correct-Horse-9" }));
+      await iam.send(new CreateUserCommand({ UserName: "veteran" }));
+      await iam.send(new CreateLoginProfileCommand({ UserName: "veteran", Password: "Correct-Horse-9" }));
+    });
+    await enrol("veteran");
+    // Every event name for both users, twice, in a shuffled order (a fixed seed: the same every run).
+    const events = [...IAM_EVENT_NAMES, ...IAM_EVENT_NAMES].flatMap((name) => [
+      event(name, "newbie"),
+      event(name, "veteran"),
+    ]);
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = events.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [events[i], events[j]] = [events[j] as (typeof events)[number], events[i] as (typeof events)[number]];
+    }
+    for (const e of events) await handler(e);
+    expect(await members()).toEqual(["newbie"]);
+  });
+
+  it("a user deleted since the event is left alone", async () => {
+    const r = await handler(event("DeleteUser", "nobody-anymore"));
+    expect(r.decision).toMatchObject({ action: { kind: "none" }, reason: "the user no longer exists" });
+  });
+});
