@@ -1,23 +1,12 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { type AppliedDecision, errorCode, errorMessage, reconcileUser } from "@orgmfa/aws";
-import { DEFAULT_QUARANTINE_GROUP, type OrgMfaConfig, quarantineModeFor } from "@orgmfa/core";
+import { DEFAULT_QUARANTINE_GROUP, type OrgMfaConfig, QUARANTINE_IAM_EVENTS, quarantineModeFor } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { accountOusKey, RunStore } from "./run-store";
 import { logger, metrics, poolFor, type Settings, settings } from "./runtime";
 
 /** The IAM calls (forwarded from each account's us-east-1 default bus) after which a user is looked at again. */
-export const IAM_EVENT_NAMES = [
-  "CreateUser",
-  "DeleteUser",
-  "CreateLoginProfile",
-  "UpdateLoginProfile",
-  "DeleteLoginProfile",
-  "EnableMFADevice",
-  "DeactivateMFADevice",
-  "DeleteVirtualMFADevice",
-  "AddUserToGroup",
-  "RemoveUserFromGroup",
-] as const;
+export const IAM_EVENT_NAMES = QUARANTINE_IAM_EVENTS;
 
 /** An "AWS API Call via CloudTrail" event of IAM, as EventBridge delivers it (the fields read here). */
 export interface IamCloudTrailEvent {

@@ -1,8 +1,11 @@
 import path from "node:path";
 import {
+  DEFAULT_ENFORCER_ROLE,
   discoverStatements,
+  enforceStatements,
   type IamStatement,
   publishStatements,
+  QUARANTINE_IAM_EVENTS,
   type ScannerPolicyInput,
   scanBatchStatements,
   scanConfigKey,
@@ -10,6 +13,8 @@ import {
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone, Validations } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as events from "aws-cdk-lib/aws-events";
+import * as eventsTargets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -31,7 +36,7 @@ import {
 } from "aws-cdk-lib/custom-resources";
 import type { Construct } from "constructs";
 import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, LAMBDA_LIMIT_MINUTES } from "./config";
-import { REPO_ROOT, TOOL_VERSION } from "./paths";
+import { IAM_EVENT_BUS_NAME, REPO_ROOT, TOOL_VERSION } from "./paths";
 
 export interface CentralStackProps extends StackProps {
   /** The validated deployment configuration. */
@@ -53,7 +58,7 @@ const TRANSIENT = [
 const WILDCARD_REASONS: Array<[RegExp, string]> = [
   [
     /:iam::\*:role\//,
-    "The audit role exists in every member account; the account is the wildcard, and aws:ResourceOrgID limits it to this organization.",
+    "The member template's role (the audit role, or the quarantine enforcer role) exists in every member account; the account is the wildcard, and aws:ResourceOrgID limits it to this organization.",
   ],
   [
     /\/runs\/\*\/results\/\*$/,
@@ -92,6 +97,10 @@ export class CentralStack extends Stack {
   /** Discover's role, named `discoverRoleName`: trusted by the management account's audit role only. */
   readonly discoverRole: iam.Role;
   readonly publishRole: iam.Role;
+  /** Enforce's role, named `enforcerRoleName` (with `quarantine` only). */
+  readonly enforcerRole: iam.Role | null;
+  /** The bus the member accounts forward their IAM changes to (with `quarantine` only). */
+  readonly iamEvents: events.EventBus | null;
   /** Writes the scan configuration object at deploy time. */
   readonly scanConfigWriter: AwsCustomResource;
 
@@ -328,6 +337,18 @@ export class CentralStack extends Stack {
       },
       discoverStatements,
     );
+    // The Enforce function's role keeps the name the member enforcer roles trust (CentralEnforcerRoleName).
+    this.enforcerRole = c.quarantine
+      ? functionRole(
+          "EnforcerRole",
+          {
+            roleName: c.enforcerRoleName,
+            description:
+              "orgmfa Enforce: assumes the member enforcer roles (which may only move users into and out of the quarantine group), reads the scan configuration",
+          },
+          (i) => enforceStatements({ ...i, enforcerRoleName: DEFAULT_ENFORCER_ROLE }),
+        )
+      : null;
     this.publishRole = functionRole(
       "PublishRole",
       {
@@ -358,7 +379,7 @@ export class CentralStack extends Stack {
     };
     const logGroups: Record<string, logs.LogGroup> = {};
     const fn = (
-      name: "discover" | "owners" | "scan-batch" | "publish",
+      name: "discover" | "owners" | "scan-batch" | "publish" | "enforce",
       role: iam.Role,
       timeout: Duration,
       more: Record<string, string> = {},
@@ -406,6 +427,63 @@ export class CentralStack extends Stack {
     const ownersFn = fn("owners", this.discoverRole, Duration.minutes(LAMBDA_LIMIT_MINUTES), {}, 256);
     const scanBatchFn = fn("scan-batch", this.scannerRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
     const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
+
+    // ── Quarantine: the member accounts' IAM changes → one event bus → Enforce, one user at a time ──
+    this.iamEvents = null;
+    if (this.enforcerRole) {
+      const enforceFn = fn(
+        "enforce",
+        this.enforcerRole,
+        Duration.minutes(1),
+        { CONFIG_KEY: configKey, ENFORCER_ROLE_NAME: DEFAULT_ENFORCER_ROLE },
+        256,
+      );
+      enforceFn.node.addDependency(scanConfig);
+      // Only the organization's accounts may put events here (the member template's forwarding rule).
+      const bus = new events.EventBus(this, "IamEvents", { eventBusName: IAM_EVENT_BUS_NAME });
+      bus.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "OrgMfaMemberAccountsOnly",
+          effect: iam.Effect.ALLOW,
+          principals: [new iam.AnyPrincipal()],
+          actions: ["events:PutEvents"],
+          resources: [bus.eventBusArn],
+          conditions: { StringEquals: { "aws:PrincipalOrgID": c.organizationId } },
+        }),
+      );
+      const undelivered = new sqs.Queue(this, "EnforceDeadLetters", {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(undelivered).acknowledge({
+        id: "AwsSolutions-SQS3",
+        reason: "This queue is itself the Enforce rule's dead-letter queue.",
+      });
+      new events.Rule(this, "IamChangesToEnforce", {
+        eventBus: bus,
+        description: "orgmfa: a member account's IAM user, login-profile, MFA or group change → Enforce",
+        eventPattern: {
+          source: ["aws.iam"],
+          detailType: ["AWS API Call via CloudTrail"],
+          detail: { eventSource: ["iam.amazonaws.com"], eventName: [...QUARANTINE_IAM_EVENTS] },
+        },
+        targets: [
+          new eventsTargets.LambdaFunction(enforceFn, {
+            deadLetterQueue: undelivered,
+            retryAttempts: 8,
+            maxEventAge: Duration.hours(6),
+          }),
+        ],
+      });
+      this.iamEvents = bus;
+      new CfnOutput(this, "IamEventBusArn", {
+        value: bus.eventBusArn,
+        description: "The member template's CentralEventBusArn: where the accounts forward their IAM changes",
+      });
+      new CfnOutput(this, "EnforcerRoleArn", { value: this.enforcerRole.roleArn });
+    }
 
     // ── Workflow: Discover → Parallel(Distributed Map(ScanBatch), Owners) → Publish ─────────────
     const invoke = (id: string, f: lambda.IFunction) =>

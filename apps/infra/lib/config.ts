@@ -60,6 +60,15 @@ export const deploymentSchema = z
     scannerRoleName: roleName.default("OrgMfaScanner"),
     /** The Discover function's role: trusted by the management account's audit role only. */
     discoverRoleName: roleName.default("OrgMfaDiscover"),
+    /**
+     * Deploy the quarantine: the member side (EnableQuarantine) and, here, the central event bus and
+     * the Enforce function. Who is quarantined, where (mode by OU), is `scan.quarantine`.
+     */
+    quarantine: z.boolean().default(false),
+    /** The Enforce function's role: the one the member enforcer roles trust (CentralEnforcerRoleName). */
+    enforcerRoleName: roleName.default("OrgMfaEnforcer"),
+    /** A role people run `orgmfa enforce` as, also trusted by the member enforcer roles (optional). */
+    enforcerOperatorRoleName: roleName.optional(),
     /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
     scan: configSchema.default({}),
   })

@@ -60,6 +60,13 @@ export class ManagementAccountStack extends Stack {
         id: `AwsSolutions-IAM5[Resource::${resource}]`,
         reason,
       });
+    // This deployment's values are written into the template (see above), so the conditions they
+    // drive are constants here: cfn-lint says so, and that is the point.
+    for (const id of ["CloudFormation-Validate::W8003", "CloudFormation-Validate::W1028"])
+      Validations.of(this).acknowledge({
+        id,
+        reason: "The member template's conditions are constants here: this deployment's values are written into it.",
+      });
     Validations.of(this.template.getResource("ForwardIamEventsRule")).acknowledge({
       id: "CloudFormation-Validate::W1030",
       reason:

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Aws } from "aws-cdk-lib";
 import type { DeploymentConfig } from "./config";
 
 /** The repository root (the CDK app bundles functions from it). */
@@ -12,6 +13,11 @@ export const TOOL_VERSION: string = (
   JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
+/** The central event bus the member accounts forward their IAM changes to (a fixed name: its ARN is known to every stack). */
+export const IAM_EVENT_BUS_NAME = "orgmfa-iam-events";
+export const iamEventBusArn = (c: DeploymentConfig) =>
+  `arn:${Aws.PARTITION}:events:${c.region}:${c.scannerAccountId}:event-bus/${IAM_EVENT_BUS_NAME}`;
+
 /** The member template's parameters for this deployment. */
 export function memberParameters(c: DeploymentConfig, organizationsRead: boolean): Record<string, string> {
   return {
@@ -21,5 +27,11 @@ export function memberParameters(c: DeploymentConfig, organizationsRead: boolean
     OrganizationId: c.organizationId,
     AuditRoleName: c.auditRoleName,
     EnableOrganizationsRead: String(organizationsRead),
+    EnableQuarantine: String(c.quarantine),
+    CentralEnforcerRoleName: c.enforcerRoleName,
+    // Optional ones only when set: an empty value written into the template would reach properties
+    // that need one (a condition keeps them from being created, but not from being checked).
+    ...(c.enforcerOperatorRoleName ? { EnforcerOperatorRoleName: c.enforcerOperatorRoleName } : {}),
+    ...(c.quarantine ? { CentralEventBusArn: iamEventBusArn(c) } : {}),
   };
 }

@@ -2,9 +2,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { discoverStatements, publishStatements, scanBatchStatements } from "@orgmfa/core";
+import { discoverStatements, publishStatements, QUARANTINE_IAM_EVENTS, scanBatchStatements } from "@orgmfa/core";
+import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
+import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type DeploymentConfig, parseDeploymentConfig } from "../lib";
 import { MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
@@ -92,7 +94,12 @@ describe("CentralStack and ManagementAccountStack", () => {
       .map((f) => path.join(outdir, f));
     expect(templates).toHaveLength(3);
     // W3005: CDK adds a DependsOn beside the GetAtt that already orders a function after its role.
-    execFileSync("cfn-lint", ["--ignore-checks", "W3005", "--", ...templates, MEMBER_TEMPLATE], { stdio: "pipe" });
+    // W8003, W1028 (management stack only): this deployment's values are written into the member
+    // template there, so the conditions they drive are constants.
+    const management = templates.filter((t) => t.endsWith("OrgMfaManagement.template.json"));
+    const others = templates.filter((t) => !management.includes(t));
+    execFileSync("cfn-lint", ["--ignore-checks", "W3005", "--", ...others, MEMBER_TEMPLATE], { stdio: "pipe" });
+    execFileSync("cfn-lint", ["--ignore-checks", "W3005", "W8003", "W1028", "--", ...management], { stdio: "pipe" });
   });
 
   it("encrypts with one rotating key and keeps the report bucket private, TLS-only, versioned, logged, locked", () => {
@@ -615,5 +622,86 @@ describe("deployment configuration", () => {
     const body = JSON.parse(text(written?.Properties.Update)).parameters.Body as string;
     expect(body.length).toBeGreaterThan(8192);
     expect(JSON.parse(body).exemptions).toHaveLength(200);
+  });
+});
+
+describe("quarantine (quarantine: true)", () => {
+  let central: Template;
+  let members: Template;
+  let outdir: string;
+  beforeAll(() => {
+    const s = synth(config({ quarantine: true, enforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin" }));
+    central = Template.fromStack(s.central);
+    members = Template.fromStack(s.members);
+    outdir = s.outdir;
+  });
+
+  it("is clean under cdk-nag and cfn-lint", () => {
+    // synth() threw on any unacknowledged cdk-nag finding.
+    const templates = readdirSync(outdir)
+      .filter((f) => f.endsWith(".template.json") && !f.startsWith("OrgMfaManagement"))
+      .map((f) => path.join(outdir, f));
+    execFileSync("cfn-lint", ["--ignore-checks", "W3005", "--", ...templates], { stdio: "pipe" });
+  });
+
+  it("has an event bus that only the organization's accounts may put events on", () => {
+    const [bus] = Object.values(central.findResources("AWS::Events::EventBus"));
+    expect(bus?.Properties.Name).toBe("orgmfa-iam-events");
+    const [policy] = Object.values(central.findResources("AWS::Events::EventBusPolicy"));
+    expect(policy?.Properties.Statement).toMatchObject({
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: "events:PutEvents",
+      Condition: { StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" } },
+    });
+  });
+
+  it("sends exactly the followed IAM changes to Enforce, with retries and a dead-letter queue", () => {
+    const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
+      (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
+    );
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ["aws.iam"],
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: { eventSource: ["iam.amazonaws.com"], eventName: [...QUARANTINE_IAM_EVENTS] },
+    });
+    const target = rule?.Properties.Targets[0];
+    expect(text(target.Arn)).toBe("<token>");
+    expect(target.DeadLetterConfig).toBeDefined();
+    expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 8 });
+    // The member template forwards the very same calls.
+    const stack = new Stack(new App(), "Member");
+    new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
+    const forward = Template.fromStack(stack).toJSON().Resources.ForwardIamEventsRule;
+    expect(forward.Properties.EventPattern.detail.eventName).toEqual([...QUARANTINE_IAM_EVENTS]);
+  });
+
+  it("runs Enforce as OrgMfaEnforcer, which may assume only the member enforcer roles of this organization", () => {
+    const roles = central.findResources("AWS::IAM::Role");
+    const [roleId] = Object.entries(roles).find(([, r]) => r.Properties.RoleName === "OrgMfaEnforcer") ?? [];
+    const statements = Object.values(central.findResources("AWS::IAM::Policy"))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const assume = statements.filter((st: { Action: unknown }) => [st.Action].flat().includes("sts:AssumeRole"));
+    expect(assume).toHaveLength(1);
+    expect(text(assume[0].Resource)).toBe("arn:<AWS::Partition>:iam::*:role/OrgMfaQuarantineRole");
+    expect(assume[0].Condition).toEqual({ StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" } });
+    expect(statements.flatMap((st: { Action: unknown }) => [st.Action].flat())).not.toContain("iam:AddUserToGroup");
+  });
+
+  it("deploys the member side with the bus and the enforcer roles' trust", () => {
+    const [set] = Object.values(members.findResources("AWS::CloudFormation::StackSet"));
+    const params = Object.fromEntries(
+      (set?.Properties.Parameters as Array<{ ParameterKey: string; ParameterValue: unknown }>).map((p) => [
+        p.ParameterKey,
+        text(p.ParameterValue),
+      ]),
+    );
+    expect(params).toMatchObject({
+      EnableQuarantine: "true",
+      CentralEnforcerRoleName: "OrgMfaEnforcer",
+      EnforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin",
+      CentralEventBusArn: "arn:<AWS::Partition>:events:eu-west-1:222222222222:event-bus/orgmfa-iam-events",
+    });
   });
 });

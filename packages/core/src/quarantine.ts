@@ -10,6 +10,23 @@ import type { Exemption } from "./types";
 export type QuarantineMode = "off" | "notify" | "enforce";
 export const QUARANTINE_MODES: readonly QuarantineMode[] = ["off", "notify", "enforce"];
 
+/**
+ * The IAM calls after which a user is looked at again: the member template's forwarding rule, the
+ * central rule and the Enforce function follow exactly these.
+ */
+export const QUARANTINE_IAM_EVENTS = [
+  "CreateUser",
+  "DeleteUser",
+  "CreateLoginProfile",
+  "UpdateLoginProfile",
+  "DeleteLoginProfile",
+  "EnableMFADevice",
+  "DeactivateMFADevice",
+  "DeleteVirtualMFADevice",
+  "AddUserToGroup",
+  "RemoveUserFromGroup",
+] as const;
+
 /** IAM's default quota of groups a user can be in (not adjustable): the 11th add fails. */
 export const MAX_GROUPS_PER_USER = 10;
 export const DEFAULT_QUARANTINE_GROUP = "OrgMfaQuarantine";
