@@ -692,7 +692,7 @@ describe("quarantine (quarantine: true)", () => {
   it("deploys the member side with the bus and the enforcer roles' trust", () => {
     const [set] = Object.values(members.findResources("AWS::CloudFormation::StackSet"));
     const params = Object.fromEntries(
-      (set?.Properties.Parameters as Array<{ ParameterKey: string; ParameterValue: unknown }>).map((p) => [
+      ((set?.Properties.Parameters ?? []) as Array<{ ParameterKey: string; ParameterValue: unknown }>).map((p) => [
         p.ParameterKey,
         text(p.ParameterValue),
       ]),
