@@ -21,6 +21,7 @@ import {
   poolOf,
   regionOf,
   type ScanFlags,
+  scopeOf,
   validateFlags,
 } from "./scan";
 
@@ -82,15 +83,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
     global("region", region);
     let targets: Awaited<ReturnType<typeof discoverOrganization>>["targets"];
     try {
-      const d = await discoverOrganization(
-        pool.organizations(),
-        discoveryFilters(config, {
-          accounts: flags.accounts,
-          excludeAccounts: flags.excludeAccounts,
-          ous: flags.ou,
-          excludeOus: flags.excludeOu,
-        }),
-      );
+      const d = await discoverOrganization(pool.organizations(), discoveryFilters(config, scopeOf(flags)));
       targets = d.targets;
       global(
         "Organizations",

@@ -20,6 +20,7 @@ import {
   poolOf,
   regionOf,
   type ScanFlags,
+  scopeOf,
   validateFlags,
 } from "./scan";
 import { VERSION } from "./version";
@@ -117,12 +118,7 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
       report = await runScan({
         pool,
         config,
-        filters: {
-          accounts: flags.accounts,
-          excludeAccounts: flags.excludeAccounts,
-          ous: flags.ou,
-          excludeOus: flags.excludeOu,
-        },
+        filters: scopeOf(flags),
         concurrency: flags.concurrency,
         toolVersion: VERSION,
         run: { callerArn: caller.arn, configSha256: loaded.sha256 },

@@ -6,6 +6,7 @@ import {
   ClientPool,
   type DeliveryTarget,
   DiscoveryError,
+  type DiscoveryFilters,
   EmptyScopeError,
   emptyScopeMessage,
   errorCode,
@@ -328,6 +329,16 @@ export async function regionOf(flags: Pick<ScanFlags, "region" | "profile">): Pr
   return region;
 }
 
+/** The discovery filters the scope flags give (scan, doctor and enforce alike). */
+export function scopeOf(flags: Pick<ScanFlags, "accounts" | "excludeAccounts" | "ou" | "excludeOu">): DiscoveryFilters {
+  return {
+    accounts: flags.accounts,
+    excludeAccounts: flags.excludeAccounts,
+    ous: flags.ou,
+    excludeOus: flags.excludeOu,
+  };
+}
+
 /** The client pool of the scanning identity the flags describe (scan and doctor alike). */
 export function poolOf(
   flags: Pick<ScanFlags, "roleName" | "externalId" | "orgRoleArn" | "profile">,
@@ -412,12 +423,7 @@ export async function runScanCommand(
       report = await runScan({
         pool,
         config,
-        filters: {
-          accounts: flags.accounts,
-          excludeAccounts: flags.excludeAccounts,
-          ous: flags.ou,
-          excludeOus: flags.excludeOu,
-        },
+        filters: scopeOf(flags),
         concurrency: flags.concurrency,
         accountTimeoutMs: io.accountTimeoutMs,
         collect: {
