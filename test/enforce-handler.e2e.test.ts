@@ -9,9 +9,11 @@ import {
   IAMClient,
   RemoveUserFromGroupCommand,
 } from "@aws-sdk/client-iam";
+import type { AccountTarget } from "@orgmfa/core";
 import {
   accountAdminCredentials,
   DEMO_ORG,
+  DeliveryReader,
   type Emulator,
   REGION,
   roleCredentials,
@@ -183,5 +185,80 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
   it("a user deleted since the event is left alone", async () => {
     const r = await handler(event("DeleteUser", "nobody-anymore"));
     expect(r.decision).toMatchObject({ action: { kind: "none" }, reason: "the user no longer exists" });
+  });
+
+  it("the daily sweep after Publish quarantines every console user without MFA the run found, records it and says so", async () => {
+    const roles = delivery.roles as NonNullable<SeededDelivery["roles"]>;
+    await emu.setIamEnforcement(false);
+    const creds = {
+      discover: await roleCredentials(emu.endpoint, roles.discover, "discover"),
+      scanBatch: await roleCredentials(emu.endpoint, roles.scanBatch, "scan-batch"),
+      publish: await roleCredentials(emu.endpoint, roles.publish, "publish"),
+    };
+    await emu.setIamEnforcement(true);
+    const as = async <T>(c: AwsCredentialIdentity, run: () => Promise<T>): Promise<T> => {
+      const before = { ...process.env };
+      Object.assign(process.env, {
+        AWS_ACCESS_KEY_ID: c.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+        AWS_SESSION_TOKEN: c.sessionToken,
+        AUDIT_ROLE_NAME: "OrgMfaAuditRole",
+        ORG_ROLE_ARN: org.orgRoleArn,
+        DIGEST_TOPIC_ARN: delivery.topicArn,
+        SECURITY_HUB: "false",
+        ACCOUNT_CONCURRENCY: "3",
+      });
+      try {
+        return await run();
+      } finally {
+        process.env = before;
+      }
+    };
+    const discover = (await import("@orgmfa/functions/discover")).handler;
+    const scanBatch = (await import("@orgmfa/functions/scan-batch")).handler;
+    const publish = (await import("@orgmfa/functions/publish")).handler;
+    const ref = await as(creds.discover, () => discover({}));
+    const items = await emu.unenforced(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return JSON.parse((await reader.object(ref.targetsKey)).body.toString()) as AccountTarget[];
+    });
+    await as(creds.scanBatch, () =>
+      scanBatch({ Items: items, BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey } }),
+    );
+    await as(creds.publish, () => publish(ref));
+    const summary = await as(enforceRole, () => handler({ sweep: ref }));
+
+    const inGroup = (name: string) =>
+      emu.unenforced(async () => {
+        const iam = new IAMClient({
+          region: REGION,
+          endpoint: emu.endpoint,
+          credentials: await accountAdminCredentials(emu.endpoint, org.accounts[name] as string),
+        });
+        const users = ((await iam.send(new GetGroupCommand({ GroupName: GROUP }))).Users ?? []).map((u) => u.UserName);
+        iam.destroy();
+        return users.sort();
+      });
+    expect(await inGroup("prod-payments")).toEqual(["alice"]);
+    expect(await inGroup("prod-web")).toEqual(["frank", "grace"]);
+    expect(await inGroup("sandbox-ml")).toEqual(["mallory"]);
+    expect(await inGroup("dev-platform")).toEqual(["newbie"]); // quarantined by an event earlier
+    expect(summary).toMatchObject({
+      scanId: ref.scanId,
+      quarantined: 4,
+      released: 0,
+      failed: 0,
+      accountsNotReconciled: 0,
+    });
+    const { record, digest } = await emu.unenforced(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return {
+        record: JSON.parse((await reader.object(`orgmfa/runs/${ref.scanId}/quarantine.json`)).body.toString()),
+        digest: (await reader.messages()).at(-1),
+      };
+    });
+    expect(record.decisions.filter((d: { applied: boolean }) => d.applied)).toHaveLength(4);
+    expect(digest?.Subject).toBe("orgmfa quarantine: 4 quarantined, 0 released, 0 pending");
+    expect(digest?.Message).toMatch(/alice: quarantined — console password without MFA/);
   });
 });

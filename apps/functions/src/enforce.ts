@@ -1,8 +1,15 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { type AppliedDecision, errorCode, errorMessage, reconcileUser } from "@orgmfa/aws";
-import { DEFAULT_QUARANTINE_GROUP, type OrgMfaConfig, QUARANTINE_IAM_EVENTS, quarantineModeFor } from "@orgmfa/core";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { type AppliedDecision, errorCode, errorMessage, reconcileUser, sweepQuarantine } from "@orgmfa/aws";
+import {
+  type AccountTarget,
+  DEFAULT_QUARANTINE_GROUP,
+  type OrgMfaConfig,
+  QUARANTINE_IAM_EVENTS,
+  quarantineModeFor,
+} from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { accountOusKey, RunStore } from "./run-store";
+import { accountOusKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, type Settings, settings } from "./runtime";
 
 /** The IAM calls (forwarded from each account's us-east-1 default bus) after which a user is looked at again. */
@@ -40,8 +47,14 @@ const CACHE_MS = 5 * 60_000;
  * exemptions) → the change, in `enforce` mode. State-based: a duplicated, late or reordered event reads
  * the state as it is now, so every order of events ends in the same place.
  */
-export async function handler(event: IamCloudTrailEvent, context?: Context): Promise<EnforceResult> {
+export async function handler(event: IamCloudTrailEvent, context?: Context): Promise<EnforceResult>;
+export async function handler(event: SweepEvent, context?: Context): Promise<SweepSummary>;
+export async function handler(
+  event: IamCloudTrailEvent | SweepEvent,
+  context?: Context,
+): Promise<EnforceResult | SweepSummary> {
   if (context) logger.addContext(context);
+  if ("sweep" in event) return sweep(event.sweep);
   const s = settings();
   const accountId = /^\d{12}$/.test(event.account ?? "") ? event.account : null;
   const userName = event.detail?.requestParameters?.userName ?? null;
@@ -81,6 +94,96 @@ export async function handler(event: IamCloudTrailEvent, context?: Context): Pro
       metrics.addMetric(decision.action.kind === "quarantine" ? "UsersQuarantined" : "UsersReleased", "Count", 1);
     logger.info("reconciled", { eventName: event.detail.eventName, ...decision });
     return { accountId, userName, decision };
+  } finally {
+    metrics.publishStoredMetrics();
+    pool.destroy();
+  }
+}
+
+/** The workflow's last step: the sweep over the run's audited accounts. */
+export interface SweepEvent {
+  sweep: RunRef;
+}
+
+export interface SweepSummary {
+  scanId: string;
+  quarantined: number;
+  released: number;
+  pending: number;
+  failed: number;
+  accountsNotReconciled: number;
+}
+
+/**
+ * The daily sweep, after Publish: every audited account of the run, its console users without MFA (as
+ * Publish found them) and whoever is quarantined now, each read live and decided with the run's
+ * config — what events missed is corrected here. Recorded in the run's `quarantine.json`; changes
+ * (and accounts that could not be reconciled) announced on the digest topic.
+ */
+async function sweep(ref: RunRef): Promise<SweepSummary> {
+  const s = settings();
+  const pool = poolFor(s, s.ENFORCER_ROLE_NAME);
+  try {
+    const store = new RunStore(pool.s3(), ref.bucket, s.KMS_KEY_ID);
+    const keys = runKeys(s.REPORT_PREFIX, ref.scanId);
+    const [run, ledger, consoleWithoutMfa] = await Promise.all([
+      store.get<RunContext>(ref.contextKey),
+      store.get<AccountTarget[]>(keys.ledger),
+      store.get<Record<string, string[]>>(keys.consoleWithoutMfa),
+    ]);
+    const result = await sweepQuarantine(
+      pool,
+      ledger.filter((t) => t.accountId in consoleWithoutMfa),
+      new Map(Object.entries(consoleWithoutMfa)),
+      {
+        quarantine: run.config.quarantine,
+        exemptions: run.config.exemptions,
+        now: new Date(),
+        apply: true,
+        partition: pool.partition,
+        concurrency: 16,
+      },
+    );
+    const summary: SweepSummary = {
+      scanId: ref.scanId,
+      quarantined: result.decisions.filter((d) => d.applied && d.action.kind === "quarantine").length,
+      released: result.decisions.filter((d) => d.applied && d.action.kind === "release").length,
+      pending: result.decisions.filter((d) => !d.applied && !d.error && d.action.kind !== "none").length,
+      failed: result.decisions.filter((d) => d.error).length,
+      accountsNotReconciled: result.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off").length,
+    };
+    await store.put(keys.quarantine, { ...summary, accounts: result.accounts, decisions: result.decisions });
+    logger.info("quarantine sweep", { ...summary });
+    metrics.addMetric("UsersQuarantined", "Count", summary.quarantined);
+    metrics.addMetric("UsersReleased", "Count", summary.released);
+    metrics.addMetric("QuarantineChangeFailed", "Count", summary.failed);
+    metrics.addMetric("QuarantineNotReconciled", "Count", summary.accountsNotReconciled);
+    const changed =
+      summary.quarantined + summary.released + summary.failed + summary.accountsNotReconciled + summary.pending;
+    if (changed > 0 && s.DIGEST_TOPIC_ARN) {
+      const lines = result.decisions
+        .filter((d) => d.action.kind !== "none" || d.error)
+        .slice(0, 200)
+        .map(
+          (d) =>
+            `${d.accountId} ${d.userName}: ${d.error ? `FAILED to ${d.action.kind} (${d.error.code})` : d.applied ? (d.action.kind === "quarantine" ? "quarantined" : "released") : `would ${d.action.kind} (${d.mode})`} — ${d.reason}`,
+        );
+      for (const a of result.accounts)
+        if (a.status !== "reconciled" && a.mode !== "off")
+          lines.push(`${a.accountId}: not reconciled — ${a.error?.message}`);
+      await pool.sns().send(
+        new PublishCommand({
+          TopicArn: s.DIGEST_TOPIC_ARN,
+          Subject:
+            `orgmfa quarantine: ${summary.quarantined} quarantined, ${summary.released} released, ${summary.pending} pending`.slice(
+              0,
+              100,
+            ),
+          Message: `Scan ${ref.scanId}. Record: s3://${ref.bucket}/${keys.quarantine}\n\n${lines.join("\n")}`,
+        }),
+      );
+    }
+    return summary;
   } finally {
     metrics.publishStoredMetrics();
     pool.destroy();

@@ -95,6 +95,12 @@ export async function handler(
       configSha256: sha256Hex(JSON.stringify(run.config)),
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
+    // For the quarantine sweep: every audited account (even with nobody) and its console users without MFA.
+    const consoleWithoutMfa: Record<string, string[]> = {};
+    for (const a of report.accounts) if (a.status === "AUDITED") consoleWithoutMfa[a.accountId] = [];
+    for (const f of report.findings)
+      if (f.checkId === "USER_CONSOLE_NO_MFA" && f.userName) consoleWithoutMfa[f.accountId]?.push(f.userName);
+    await store.put(keys.consoleWithoutMfa, consoleWithoutMfa);
     const scanningAccountId = caller.account;
     const delivery = await publishReport(
       pool,

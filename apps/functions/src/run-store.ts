@@ -101,6 +101,8 @@ export const runKeys = (prefix: string, scanId: string) => {
     previous: `${base}previous-report.json`,
     ledger: `${base}ledger.json`,
     owners: `${base}owners.json`,
+    consoleWithoutMfa: `${base}console-without-mfa.json`,
+    quarantine: `${base}quarantine.json`,
     results: `${base}results/`,
     result: (accountId: string) => `${base}results/${accountId}.json`,
   };

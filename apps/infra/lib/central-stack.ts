@@ -430,13 +430,15 @@ export class CentralStack extends Stack {
 
     // ── Quarantine: the member accounts' IAM changes → one event bus → Enforce, one user at a time ──
     this.iamEvents = null;
+    let enforceFn: lambda.IFunction | null = null;
     if (this.enforcerRole) {
-      const enforceFn = fn(
+      // One user per event (seconds), or the daily sweep over every account (minutes): Lambda's limit.
+      enforceFn = fn(
         "enforce",
         this.enforcerRole,
-        Duration.minutes(1),
+        Duration.minutes(LAMBDA_LIMIT_MINUTES),
         { CONFIG_KEY: configKey, ENFORCER_ROLE_NAME: DEFAULT_ENFORCER_ROLE },
-        256,
+        512,
       );
       enforceFn.node.addDependency(scanConfig);
       // Only the organization's accounts may put events here (the member template's forwarding rule).
@@ -486,11 +488,12 @@ export class CentralStack extends Stack {
     }
 
     // ── Workflow: Discover → Parallel(Distributed Map(ScanBatch), Owners) → Publish ─────────────
-    const invoke = (id: string, f: lambda.IFunction) =>
+    const invoke = (id: string, f: lambda.IFunction, more: Partial<tasks.LambdaInvokeProps> = {}) =>
       new tasks.LambdaInvoke(this, id, {
         lambdaFunction: f,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
+        ...more,
       }).addRetry({
         errors: TRANSIENT,
         interval: Duration.seconds(2),
@@ -519,7 +522,16 @@ export class CentralStack extends Stack {
     // A Map that fails (more failed batches than tolerated, or the Map itself) still goes to Publish:
     // the accounts without a result are reported FAILED, the report and digest still go out, and the
     // coverage alarm fires — rather than a run that ends with no report at all.
-    const publish = invoke("Publish", publishFn);
+    // Publish's result beside the run's reference (not in place of it): the sweep after it needs both.
+    const publish = invoke("Publish", publishFn, enforceFn ? { resultPath: "$.published" } : {});
+    // With quarantine, the daily sweep last: whatever the events missed is corrected within a day.
+    if (enforceFn)
+      publish.next(
+        invoke("QuarantineSweep", enforceFn, {
+          payload: sfn.TaskInput.fromObject({ sweep: sfn.JsonPath.entirePayload }),
+          resultPath: "$.quarantine",
+        }),
+      );
     scanAccounts.addCatch(new sfn.Pass(this, "ScanAccountsFailed"), {
       errors: [sfn.Errors.ALL],
       resultPath: "$.scanAccountsError",
@@ -570,7 +582,7 @@ export class CentralStack extends Stack {
           "The Distributed Map starts, describes and stops its own child executions, whose names are generated at run time.",
       });
     }
-    for (const f of [discoverFn, ownersFn, scanBatchFn, publishFn]) {
+    for (const f of [discoverFn, ownersFn, scanBatchFn, publishFn, ...(enforceFn ? [enforceFn] : [])]) {
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: "lambda:InvokeFunction on the function's versions and aliases, as CDK's LambdaInvoke grants.",

@@ -283,6 +283,7 @@ describe("CentralStack and ManagementAccountStack", () => {
         "*",
         "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
         "<Reports.Arn>/orgmfa/latest/*",
+        "<Reports.Arn>/orgmfa/runs/*/console-without-mfa.json",
         "<Reports.Arn>/orgmfa/runs/*/context.json",
         "<Reports.Arn>/orgmfa/runs/*/ledger.json",
         "<Reports.Arn>/orgmfa/runs/*/owners.json",
@@ -687,6 +688,19 @@ describe("quarantine (quarantine: true)", () => {
     expect(text(assume[0].Resource)).toBe("arn:<AWS::Partition>:iam::*:role/OrgMfaQuarantineRole");
     expect(assume[0].Condition).toEqual({ StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" } });
     expect(statements.flatMap((st: { Action: unknown }) => [st.Action].flat())).not.toContain("iam:AddUserToGroup");
+  });
+
+  it("sweeps after Publish, the run's reference kept beside Publish's result", () => {
+    const sm = Object.values(central.findResources("AWS::StepFunctions::StateMachine"))[0];
+    const parts = sm?.Properties.DefinitionString["Fn::Join"][1] as unknown[];
+    const definition = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "TOKEN")).join(""));
+    expect(definition.States.Publish).toMatchObject({ Next: "QuarantineSweep", ResultPath: "$.published" });
+    expect(definition.States.QuarantineSweep).toMatchObject({
+      End: true,
+      ResultPath: "$.quarantine",
+      // Invoked with the payload as its input (payloadResponseOnly): { sweep: <the run's reference> }.
+      Parameters: { "sweep.$": "$" },
+    });
   });
 
   it("deploys the member side with the bus and the enforcer roles' trust", () => {

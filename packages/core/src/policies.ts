@@ -234,6 +234,13 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
     },
     writeReportsStatement(i),
     {
+      // For the quarantine sweep after it: who the run found with a console password and no MFA.
+      Sid: "WriteConsoleUsersWithoutMfa",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: objects(i, "runs/*/console-without-mfa.json"),
+    },
+    {
       // latest/ is a server-side copy of the scan just stored: CopyObject reads its source.
       Sid: "CopyStoredScanToLatest",
       Effect: "Allow",
@@ -248,7 +255,8 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
 /**
  * Enforce: the member enforcer roles (in this organization only), which may only move users into and
  * out of the quarantine group; the deployed scan configuration and the accounts' OU ids read (listed
- * only where missing would be a 403).
+ * only where missing would be a 403); for the daily sweep, the run's context, ledger and console users
+ * without MFA read, its record written, and the changes announced on the digest topic.
  */
 export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: string }): IamStatement[] {
   return [
@@ -260,10 +268,17 @@ export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: st
       Condition: { StringEquals: { "aws:ResourceOrgID": i.organizationId } },
     },
     {
-      Sid: "ReadScanConfigAndAccountOus",
+      Sid: "ReadScanConfigAccountOusAndTheRunsSweepInput",
       Effect: "Allow",
       Action: "s3:GetObject",
-      Resource: objects(i, "config/scan-config.json", "state/account-ous.json"),
+      Resource: objects(
+        i,
+        "config/scan-config.json",
+        "state/account-ous.json",
+        "runs/*/context.json",
+        "runs/*/ledger.json",
+        "runs/*/console-without-mfa.json",
+      ),
     },
     {
       Sid: "ListAccountOusOnly",
@@ -272,6 +287,13 @@ export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: st
       Resource: i.bucketArn,
       Condition: { StringLike: { "s3:prefix": under(i.prefix, "state/account-ous.json") } },
     },
+    {
+      Sid: "WriteTheSweepsRecord",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: objects(i, "runs/*/quarantine.json"),
+    },
+    { Sid: "AnnounceChanges", Effect: "Allow", Action: "sns:Publish", Resource: i.topicArn },
     reportKeyStatement(i),
   ];
 }
