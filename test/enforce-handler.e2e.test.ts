@@ -50,6 +50,7 @@ beforeAll(async () => {
     REPORT_PREFIX: delivery.prefix,
     KMS_KEY_ID: delivery.kmsKeyArn,
     CONFIG_KEY: delivery.configKey,
+    DIGEST_TOPIC_ARN: delivery.topicArn,
     POWERTOOLS_LOG_LEVEL: "ERROR",
     POWERTOOLS_METRICS_DISABLED: "true",
     AWS_ACCESS_KEY_ID: enforceRole.accessKeyId,
@@ -122,6 +123,15 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
       applied: true,
     });
     expect(await members()).toEqual(["heidi"]);
+    // The change is kept as evidence and said on the digest topic.
+    const { records, message } = await emu.unenforced(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return { records: await reader.keys("orgmfa/quarantine/"), message: (await reader.messages()).at(-1) };
+    });
+    expect(records).toEqual([
+      expect.stringMatching(new RegExp(`^orgmfa/quarantine/\\d{4}/\\d{2}/\\d{2}/.*-${account()}-heidi\\.json$`)),
+    ]);
+    expect(message?.Subject).toBe(`orgmfa quarantine: heidi in ${account()} quarantined`);
     // The same event again (EventBridge delivers at least once): nothing more to do.
     expect((await handler(event("CreateLoginProfile", "heidi"))).decision?.action).toEqual({ kind: "none" });
     // Someone takes them out of the group by hand: the event puts them back.

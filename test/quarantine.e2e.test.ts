@@ -188,7 +188,18 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
         quarantine: {
           mode: "off",
           ous: { [org.ous["Workloads/Dev"] as string]: "enforce", [org.ous.Sandbox as string]: "notify" },
+          // Workloads/Prod is off, but one of its accounts enforces.
+          accounts: { [accountOf("prod-web")]: "enforce" },
         },
+        exemptions: [
+          {
+            account: accountOf("prod-web"),
+            principal: "grace",
+            checks: ["USER_CONSOLE_NO_MFA"],
+            reason: "break-glass user, device in the safe",
+            expires: "2099-12-31",
+          },
+        ],
       }),
     );
     const enforce = async (...extra: string[]) => {
@@ -212,9 +223,15 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
       action: { kind: "quarantine" },
       applied: false,
     });
-    // Quarantine is off in Workloads/Prod: frank (console, device never enabled) is not looked at.
-    expect(decision(plan.plan, "frank")).toBeUndefined();
-    expect(plan.plan?.summary).toMatchObject({ quarantined: 0, pending: 2 });
+    // prod-web enforces (its own entry wins over its OU's "off"); its break-glass user is exempted.
+    expect(decision(plan.plan, "frank")).toMatchObject({ mode: "enforce", action: { kind: "quarantine" } });
+    expect(decision(plan.plan, "grace")).toMatchObject({
+      action: { kind: "none" },
+      exemption: { reason: "break-glass user, device in the safe" },
+    });
+    // prod-payments is off (its OU's mode) and nobody there is quarantined: nobody is looked at.
+    expect(plan.plan?.decisions.filter((d) => d.accountId === accountOf("prod-payments"))).toEqual([]);
+    expect(plan.plan?.summary).toMatchObject({ quarantined: 0, pending: 3 });
     expect(await members("dev-platform")).toEqual([]);
 
     const applied = await enforce("--apply");
@@ -224,8 +241,9 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
     });
     // notify mode never changes anything, even with --apply.
     expect(decision(applied.plan, "mallory")).toMatchObject({ applied: false });
-    expect(applied.plan?.summary).toMatchObject({ quarantined: 1, pending: 1 });
+    expect(applied.plan?.summary).toMatchObject({ quarantined: 2, pending: 1 });
     expect(await members("dev-platform")).toEqual(["heidi"]);
+    expect(await members("prod-web")).toEqual(["frank"]);
     expect(await members("sandbox-ml")).toEqual([]);
 
     const again = await enforce("--apply");

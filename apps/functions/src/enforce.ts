@@ -9,7 +9,7 @@ import {
   quarantineModeFor,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { accountOusKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { accountOusKey, quarantineRecordKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, type Settings, settings } from "./runtime";
 
 /** The IAM calls (forwarded from each account's us-east-1 default bus) after which a user is looked at again. */
@@ -93,10 +93,53 @@ export async function handler(
     else if (decision.applied)
       metrics.addMetric(decision.action.kind === "quarantine" ? "UsersQuarantined" : "UsersReleased", "Count", 1);
     logger.info("reconciled", { eventName: event.detail.eventName, ...decision });
+    if (decision.applied || decision.error) await recordAndAnnounce(s, pool, event, decision);
     return { accountId, userName, decision };
   } finally {
     metrics.publishStoredMetrics();
     pool.destroy();
+  }
+}
+
+/**
+ * A change an event made (or failed to make): written to `quarantine/<yyyy>/<mm>/<dd>/` in the report
+ * bucket, and said on the digest topic. A record or a message that cannot be written is logged; the
+ * change stands.
+ */
+async function recordAndAnnounce(
+  s: Settings,
+  pool: ReturnType<typeof poolFor>,
+  event: IamCloudTrailEvent,
+  d: AppliedDecision,
+): Promise<void> {
+  const at = new Date().toISOString();
+  const verb = d.error
+    ? `could not be ${d.action.kind}d (${d.error.code})`
+    : d.action.kind === "quarantine"
+      ? "quarantined"
+      : "released";
+  try {
+    const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
+    await store.put(quarantineRecordKey(s.REPORT_PREFIX, at, d.accountId, d.userName), {
+      at,
+      eventName: event.detail.eventName,
+      eventId: (event as { id?: string }).id ?? null,
+      ...d,
+    });
+    if (s.DIGEST_TOPIC_ARN)
+      await pool.sns().send(
+        new PublishCommand({
+          TopicArn: s.DIGEST_TOPIC_ARN,
+          Subject: `orgmfa quarantine: ${d.userName} in ${d.accountId} ${verb}`.slice(0, 100),
+          Message: `${d.userName} in account ${d.accountId} ${verb} after ${event.detail.eventName}: ${d.reason}.`,
+          MessageAttributes: { accountId: { DataType: "String", StringValue: d.accountId } },
+        }),
+      );
+  } catch (e) {
+    logger.error("the change was made but could not be recorded or announced", {
+      code: errorCode(e),
+      message: errorMessage(e),
+    });
   }
 }
 

@@ -92,6 +92,10 @@ export const ownerTagCacheKey = (prefix: string) => stateKey(prefix, "owner-tags
  */
 export const accountOusKey = (prefix: string) => stateKey(prefix, "account-ous.json");
 
+/** One change an IAM event led to, kept as evidence beside the reports: quarantine/<yyyy>/<mm>/<dd>/<time>-<account>-<user>.json. */
+export const quarantineRecordKey = (prefix: string, at: string, accountId: string, userName: string) =>
+  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}quarantine/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.replace(/[:.]/g, "-")}-${accountId}-${encodeURIComponent(userName)}.json`;
+
 export const runKeys = (prefix: string, scanId: string) => {
   const base = `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}runs/${scanId}/`;
   return {

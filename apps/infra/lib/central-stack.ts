@@ -68,6 +68,10 @@ const WILDCARD_REASONS: Array<[RegExp, string]> = [
     /\/runs\/\*\/[\w.-]+\.json$/,
     "This one file of each run's state (runs/<scanId>/, expired after 7 days): the scan id is made at run time.",
   ],
+  [
+    /\/quarantine\/\*$/,
+    "One record per change an IAM event led to, under quarantine/<yyyy>/<mm>/<dd>/, named at run time.",
+  ],
   [/\/scans\/\*$/, "Each scan's auditor files go to scans/<yyyy>/<mm>/<dd>/<scanId>/, named at run time."],
   [
     /\/latest\/\*$/,

@@ -288,10 +288,10 @@ export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: st
       Condition: { StringLike: { "s3:prefix": under(i.prefix, "state/account-ous.json") } },
     },
     {
-      Sid: "WriteTheSweepsRecord",
+      Sid: "WriteTheSweepsAndTheEventsRecords",
       Effect: "Allow",
       Action: "s3:PutObject",
-      Resource: objects(i, "runs/*/quarantine.json"),
+      Resource: objects(i, "runs/*/quarantine.json", "quarantine/*"),
     },
     { Sid: "AnnounceChanges", Effect: "Allow", Action: "sns:Publish", Resource: i.topicArn },
     reportKeyStatement(i),
