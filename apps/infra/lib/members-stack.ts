@@ -2,14 +2,15 @@ import { readFileSync } from "node:fs";
 import { CfnStackSet, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import type { DeploymentConfig } from "./config";
-import { MEMBER_TEMPLATE, memberParameters } from "./paths";
+import { IAM_EVENTS_REGION, MEMBER_TEMPLATE, memberParameters } from "./paths";
 
 export interface MembersStackProps extends StackProps {
   readonly config: DeploymentConfig;
 }
 
 /**
- * The member StackSet — the audit role in every account of the target OUs — in a stack of its own, in
+ * The member StackSet — the audit role (and, with `quarantine`, the quarantine group, the enforcer role,
+ * and in us-east-1 the forwarding of IAM's events) in every account of the target OUs — in a stack of its own, in
  * the delegated-administrator account: a StackSet operation that fails in more accounts than it
  * tolerates then rolls back only this stack, never the scanner, its bucket or its workflow.
  */
@@ -32,11 +33,17 @@ export class MembersStack extends Stack {
         maxConcurrentPercentage: 25,
         failureTolerancePercentage: 10,
       },
-      parameters: Object.entries(memberParameters(c, false)).map(([parameterKey, parameterValue]) => ({
-        parameterKey,
-        parameterValue,
-      })),
-      stackInstancesGroup: [{ deploymentTargets: { organizationalUnitIds: c.stackSetTargetOus }, regions: [c.region] }],
+      // IAM's events arrive in us-east-1 only: with the quarantine, an instance there forwards them;
+      // the roles, policies and group (global) are created by the instance in c.region alone.
+      parameters: Object.entries({ ...memberParameters(c, false), PrimaryRegion: c.region }).map(
+        ([parameterKey, parameterValue]) => ({ parameterKey, parameterValue }),
+      ),
+      stackInstancesGroup: [
+        {
+          deploymentTargets: { organizationalUnitIds: c.stackSetTargetOus },
+          regions: [...new Set([c.region, ...(c.quarantine ? [IAM_EVENTS_REGION] : [])])],
+        },
+      ],
       templateBody: readFileSync(MEMBER_TEMPLATE, "utf8"),
     });
   }

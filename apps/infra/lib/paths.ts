@@ -13,6 +13,9 @@ export const TOOL_VERSION: string = (
   JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
+/** Where IAM, a global service, delivers its CloudTrail events to EventBridge. */
+export const IAM_EVENTS_REGION = "us-east-1";
+
 /** The central event bus the member accounts forward their IAM changes to (a fixed name: its ARN is known to every stack). */
 export const IAM_EVENT_BUS_NAME = "orgmfa-iam-events";
 export const iamEventBusArn = (c: DeploymentConfig) =>

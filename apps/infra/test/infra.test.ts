@@ -711,7 +711,10 @@ describe("quarantine (quarantine: true)", () => {
         text(p.ParameterValue),
       ]),
     );
+    // An instance in us-east-1 (IAM's events arrive there), the IAM resources only in the deployment's region.
+    expect(set?.Properties.StackInstancesGroup[0].Regions).toEqual(["eu-west-1", "us-east-1"]);
     expect(params).toMatchObject({
+      PrimaryRegion: "eu-west-1",
       EnableQuarantine: "true",
       CentralEnforcerRoleName: "OrgMfaEnforcer",
       EnforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin",
