@@ -270,5 +270,10 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
     expect(record.decisions.filter((d: { applied: boolean }) => d.applied)).toHaveLength(4);
     expect(digest?.Subject).toBe("orgmfa quarantine: 4 quarantined, 0 released, 0 pending");
     expect(digest?.Message).toMatch(/alice: quarantined — console password without MFA/);
+    // API-only users without MFA are named, never quarantined.
+    const apiOnly = digest?.Message.split("\n\nAPI-only users without MFA (2), never quarantined")[1]
+      ?.split("\n")
+      .slice(1);
+    expect(apiOnly?.map((l) => l.split(" ")[1]).sort()).toEqual(["ci-deploy", "ivan"]);
   });
 });

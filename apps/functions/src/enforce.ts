@@ -143,6 +143,12 @@ async function recordAndAnnounce(
   }
 }
 
+/** What Publish leaves for the sweep: by audited account, its console and its API-only users without MFA. */
+interface WithoutMfa {
+  console: Record<string, string[]>;
+  apiOnly: Record<string, string[]>;
+}
+
 /** The workflow's last step: the sweep over the run's audited accounts. */
 export interface SweepEvent {
   sweep: RunRef;
@@ -169,11 +175,12 @@ async function sweep(ref: RunRef): Promise<SweepSummary> {
   try {
     const store = new RunStore(pool.s3(), ref.bucket, s.KMS_KEY_ID);
     const keys = runKeys(s.REPORT_PREFIX, ref.scanId);
-    const [run, ledger, consoleWithoutMfa] = await Promise.all([
+    const [run, ledger, found] = await Promise.all([
       store.get<RunContext>(ref.contextKey),
       store.get<AccountTarget[]>(keys.ledger),
-      store.get<Record<string, string[]>>(keys.consoleWithoutMfa),
+      store.get<WithoutMfa>(keys.consoleWithoutMfa),
     ]);
+    const consoleWithoutMfa = found.console;
     const result = await sweepQuarantine(
       pool,
       ledger.filter((t) => t.accountId in consoleWithoutMfa),
@@ -214,6 +221,13 @@ async function sweep(ref: RunRef): Promise<SweepSummary> {
       for (const a of result.accounts)
         if (a.status !== "reconciled" && a.mode !== "off")
           lines.push(`${a.accountId}: not reconciled — ${a.error?.message}`);
+      const apiOnly = Object.entries(found.apiOnly).flatMap(([id, users]) => users.map((u) => `${id} ${u}`));
+      if (apiOnly.length)
+        lines.push(
+          "",
+          `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
+          ...apiOnly.slice(0, 200),
+        );
       await pool.sns().send(
         new PublishCommand({
           TopicArn: s.DIGEST_TOPIC_ARN,

@@ -96,11 +96,18 @@ export async function handler(
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
     // For the quarantine sweep: every audited account (even with nobody) and its console users without MFA.
+    // The API-only ones too: never quarantined (it would break automation), named in its announcement.
     const consoleWithoutMfa: Record<string, string[]> = {};
+    const apiOnlyWithoutMfa: Record<string, string[]> = {};
     for (const a of report.accounts) if (a.status === "AUDITED") consoleWithoutMfa[a.accountId] = [];
-    for (const f of report.findings)
-      if (f.checkId === "USER_CONSOLE_NO_MFA" && f.userName) consoleWithoutMfa[f.accountId]?.push(f.userName);
-    await store.put(keys.consoleWithoutMfa, consoleWithoutMfa);
+    for (const f of report.findings) {
+      if (!f.userName) continue;
+      // Exempted console users too: the sweep lets them out if they are in.
+      if (f.checkId === "USER_CONSOLE_NO_MFA") consoleWithoutMfa[f.accountId]?.push(f.userName);
+      else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
+        (apiOnlyWithoutMfa[f.accountId] ??= []).push(f.userName);
+    }
+    await store.put(keys.consoleWithoutMfa, { console: consoleWithoutMfa, apiOnly: apiOnlyWithoutMfa });
     const scanningAccountId = caller.account;
     const delivery = await publishReport(
       pool,
