@@ -105,7 +105,7 @@ export async function handler(
       // Exempted console users too: the sweep lets them out if they are in.
       if (f.checkId === "USER_CONSOLE_NO_MFA") consoleWithoutMfa[f.accountId]?.push(f.userName);
       else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
-        (apiOnlyWithoutMfa[f.accountId] ??= []).push(f.userName);
+        apiOnlyWithoutMfa[f.accountId] = [...(apiOnlyWithoutMfa[f.accountId] ?? []), f.userName];
     }
     await store.put(keys.consoleWithoutMfa, { console: consoleWithoutMfa, apiOnly: apiOnlyWithoutMfa });
     const scanningAccountId = caller.account;
