@@ -341,6 +341,8 @@ export class CentralStack extends Stack {
       },
       discoverStatements,
     );
+    // The member enforcer role Enforce assumes: the scan configuration's name for it, as the member template gets it.
+    const memberEnforcerRole = c.scan.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE;
     // The Enforce function's role keeps the name the member enforcer roles trust (CentralEnforcerRoleName).
     this.enforcerRole = c.quarantine
       ? functionRole(
@@ -350,7 +352,7 @@ export class CentralStack extends Stack {
             description:
               "orgmfa Enforce: assumes the member enforcer roles (which may only move users into and out of the quarantine group), reads the scan configuration",
           },
-          (i) => enforceStatements({ ...i, enforcerRoleName: DEFAULT_ENFORCER_ROLE }),
+          (i) => enforceStatements({ ...i, enforcerRoleName: memberEnforcerRole }),
         )
       : null;
     this.publishRole = functionRole(
@@ -441,7 +443,7 @@ export class CentralStack extends Stack {
         "enforce",
         this.enforcerRole,
         Duration.minutes(LAMBDA_LIMIT_MINUTES),
-        { CONFIG_KEY: configKey, ENFORCER_ROLE_NAME: DEFAULT_ENFORCER_ROLE },
+        { CONFIG_KEY: configKey, ENFORCER_ROLE_NAME: memberEnforcerRole },
         512,
       );
       enforceFn.node.addDependency(scanConfig);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_ENFORCER_ROLE, DEFAULT_QUARANTINE_GROUP } from "@orgmfa/core";
 import { Aws } from "aws-cdk-lib";
 import type { DeploymentConfig } from "./config";
 
@@ -31,6 +32,9 @@ export function memberParameters(c: DeploymentConfig, organizationsRead: boolean
     AuditRoleName: c.auditRoleName,
     EnableOrganizationsRead: String(organizationsRead),
     EnableQuarantine: String(c.quarantine),
+    // The names the scan configuration's quarantine uses (Enforce and the sweep look for these).
+    QuarantineGroupName: c.scan.quarantine?.groupName ?? DEFAULT_QUARANTINE_GROUP,
+    EnforcerRoleName: c.scan.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE,
     CentralEnforcerRoleName: c.enforcerRoleName,
     // Optional ones only when set: an empty value written into the template would reach properties
     // that need one (a condition keeps them from being created, but not from being checked).
