@@ -6,7 +6,7 @@ import {
   type SweepAccount,
   sweepQuarantine,
 } from "@orgmfa/aws";
-import { type AccountTarget, DEFAULT_ENFORCER_ROLE, EXIT, type OrgMfaConfig } from "@orgmfa/core";
+import { type AccountTarget, DEFAULT_ENFORCER_ROLE, EXIT, type OrgMfaConfig, usersWithoutMfa } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import Table from "cli-table3";
 import pc from "picocolors";
@@ -132,16 +132,12 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
         throw new UsageError(discoveryProblem(e, flags as unknown as ScanFlags, caller.arn));
       throw e;
     }
-    // Who the scan found with a console password and no MFA (exempted or not: the sweep decides).
-    const consoleWithoutMfa = new Map<string, string[]>();
-    for (const f of report.findings)
-      if (f.checkId === "USER_CONSOLE_NO_MFA" && f.userName)
-        consoleWithoutMfa.set(f.accountId, [...(consoleWithoutMfa.get(f.accountId) ?? []), f.userName]);
-    const audited = new Set(report.accounts.filter((a) => a.status === "AUDITED").map((a) => a.accountId));
+    // Who the scan found with a console password and no MFA, by audited account (exempted or not: the sweep decides).
+    const found = usersWithoutMfa(report).console;
     const sweep = await sweepQuarantine(
       enforcers,
-      targets.filter((t) => audited.has(t.accountId)),
-      consoleWithoutMfa,
+      targets.filter((t) => t.accountId in found),
+      new Map(Object.entries(found)),
       {
         quarantine: config.quarantine,
         exemptions: config.exemptions,

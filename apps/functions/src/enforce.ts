@@ -7,6 +7,7 @@ import {
   type OrgMfaConfig,
   QUARANTINE_IAM_EVENTS,
   quarantineModeFor,
+  type usersWithoutMfa,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { accountOusKey, quarantineRecordKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
@@ -143,11 +144,8 @@ async function recordAndAnnounce(
   }
 }
 
-/** What Publish leaves for the sweep: by audited account, its console and its API-only users without MFA. */
-interface WithoutMfa {
-  console: Record<string, string[]>;
-  apiOnly: Record<string, string[]>;
-}
+/** What Publish leaves for the sweep (`usersWithoutMfa` of the run's report). */
+type WithoutMfa = ReturnType<typeof usersWithoutMfa>;
 
 /** The workflow's last step: the sweep over the run's audited accounts. */
 export interface SweepEvent {

@@ -7,7 +7,14 @@ import {
   publishReport,
   scanWarnings,
 } from "@orgmfa/aws";
-import { type AccountEntry, type AccountTarget, accountEntry, policyFromConfig, sha256Hex } from "@orgmfa/core";
+import {
+  type AccountEntry,
+  type AccountTarget,
+  accountEntry,
+  policyFromConfig,
+  sha256Hex,
+  usersWithoutMfa,
+} from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { type RunContext, type RunOwners, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -95,19 +102,8 @@ export async function handler(
       configSha256: sha256Hex(JSON.stringify(run.config)),
     });
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
-    // For the quarantine sweep: every audited account (even with nobody) and its console users without MFA.
-    // The API-only ones too: never quarantined (it would break automation), named in its announcement.
-    const consoleWithoutMfa: Record<string, string[]> = {};
-    const apiOnlyWithoutMfa: Record<string, string[]> = {};
-    for (const a of report.accounts) if (a.status === "AUDITED") consoleWithoutMfa[a.accountId] = [];
-    for (const f of report.findings) {
-      if (!f.userName) continue;
-      // Exempted console users too: the sweep lets them out if they are in.
-      if (f.checkId === "USER_CONSOLE_NO_MFA") consoleWithoutMfa[f.accountId]?.push(f.userName);
-      else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
-        apiOnlyWithoutMfa[f.accountId] = [...(apiOnlyWithoutMfa[f.accountId] ?? []), f.userName];
-    }
-    await store.put(keys.consoleWithoutMfa, { console: consoleWithoutMfa, apiOnly: apiOnlyWithoutMfa });
+    // For the quarantine sweep after it: who the run found without MFA, by audited account.
+    await store.put(keys.consoleWithoutMfa, usersWithoutMfa(report));
     const scanningAccountId = caller.account;
     const delivery = await publishReport(
       pool,

@@ -1,5 +1,5 @@
 import { findExemption } from "./exemptions";
-import type { Exemption } from "./types";
+import type { Exemption, ScanReport } from "./types";
 
 /**
  * Quarantine: console users without MFA are put in a group whose policy denies everything but
@@ -168,4 +168,25 @@ export function decideQuarantine(u: QuarantineUserState, o: DecideOptions): Quar
         ? `${reason}; already in ${u.groups.length} groups (IAM's maximum), so the policy is attached to the user directly`
         : reason,
   };
+}
+
+/**
+ * What a sweep starts from, read off a scan's report: for every audited account (even with nobody),
+ * its console users without MFA — exempted ones too, so that a sweep lets them out — and its API-only
+ * users without MFA still open, whom quarantine never touches but names.
+ */
+export function usersWithoutMfa(report: Pick<ScanReport, "accounts" | "findings">): {
+  console: Record<string, string[]>;
+  apiOnly: Record<string, string[]>;
+} {
+  const console: Record<string, string[]> = {};
+  const apiOnly: Record<string, string[]> = {};
+  for (const a of report.accounts) if (a.status === "AUDITED") console[a.accountId] = [];
+  for (const f of report.findings) {
+    if (!f.userName) continue;
+    if (f.checkId === "USER_CONSOLE_NO_MFA") console[f.accountId]?.push(f.userName);
+    else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
+      apiOnly[f.accountId] = [...(apiOnly[f.accountId] ?? []), f.userName];
+  }
+  return { console, apiOnly };
 }

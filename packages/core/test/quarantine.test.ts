@@ -6,6 +6,8 @@ import {
   parseConfig,
   type QuarantineUserState,
   quarantineModeFor,
+  type ScanReport,
+  usersWithoutMfa,
 } from "../src";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -161,5 +163,31 @@ describe("quarantine modes", () => {
     expect(message).toMatch(/quarantine\.ous\.eu: must be an OU id/);
     expect(message).toMatch(/quarantine\.groupName: must be an IAM name/);
     expect(message).toMatch(/quarantine\.graceHours/);
+  });
+});
+
+describe("the users a sweep starts from", () => {
+  it("are every audited account's console users without MFA (exempted too) and its open API-only ones", () => {
+    const finding = (accountId: string, checkId: string, userName: string | null, status = "OPEN") =>
+      ({ accountId, checkId, userName, status }) as ScanReport["findings"][number];
+    const report = {
+      accounts: [
+        { accountId: "111111111111", status: "AUDITED" },
+        { accountId: "222222222222", status: "AUDITED" },
+        { accountId: "333333333333", status: "FAILED" },
+      ] as ScanReport["accounts"],
+      findings: [
+        finding("111111111111", "USER_CONSOLE_NO_MFA", "alice"),
+        finding("111111111111", "USER_CONSOLE_NO_MFA", "break-glass", "EXEMPTED"),
+        finding("111111111111", "USER_API_NO_MFA", "ci"),
+        finding("111111111111", "USER_API_NO_MFA", "vendor", "EXEMPTED"),
+        finding("111111111111", "ROOT_NO_MFA", null),
+        finding("333333333333", "ACCOUNT_NOT_AUDITED", null),
+      ],
+    };
+    expect(usersWithoutMfa(report)).toEqual({
+      console: { "111111111111": ["alice", "break-glass"], "222222222222": [] },
+      apiOnly: { "111111111111": ["ci"] },
+    });
   });
 });
