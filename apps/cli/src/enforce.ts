@@ -2,8 +2,11 @@ import {
   type AppliedDecision,
   ClientPool,
   DiscoveryError,
+  decisionOutcome,
   runScan,
   type SweepAccount,
+  type SweepSummary,
+  summarizeSweep,
   sweepQuarantine,
 } from "@orgmfa/aws";
 import { type AccountTarget, DEFAULT_ENFORCER_ROLE, EXIT, type OrgMfaConfig, usersWithoutMfa } from "@orgmfa/core";
@@ -58,18 +61,8 @@ export interface EnforceIo extends Io {
 export interface EnforcePlan {
   apply: boolean;
   scanId: string;
-  summary: {
-    quarantined: number;
-    released: number;
-    /** Changes decided but not made: a dry run, `notify` mode. */
-    pending: number;
-    /** Users looked at whose state is already right. */
-    unchanged: number;
-    /** Changes that failed. */
-    failed: number;
-    /** In-scope accounts not reconciled (not scanned, no enforcer role or group, or unreadable). */
-    accountsNotReconciled: number;
-  };
+  /** accountsNotReconciled includes the in-scope accounts the scan could not audit. */
+  summary: SweepSummary;
   accounts: SweepAccount[];
   decisions: AppliedDecision[];
 }
@@ -147,19 +140,12 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
         concurrency: flags.concurrency,
       },
     );
-    const notScanned = report.summary.accounts.failed;
+    const summary = summarizeSweep(sweep);
     const plan: EnforcePlan = {
       apply: flags.apply,
       scanId: report.scanId,
-      summary: {
-        quarantined: sweep.decisions.filter((d) => d.applied && d.action.kind === "quarantine").length,
-        released: sweep.decisions.filter((d) => d.applied && d.action.kind === "release").length,
-        pending: sweep.decisions.filter((d) => !d.applied && !d.error && d.action.kind !== "none").length,
-        unchanged: sweep.decisions.filter((d) => d.action.kind === "none").length,
-        failed: sweep.decisions.filter((d) => d.error).length,
-        accountsNotReconciled:
-          notScanned + sweep.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off").length,
-      },
+      // The accounts the scan could not audit are not reconciled either.
+      summary: { ...summary, accountsNotReconciled: report.summary.accounts.failed + summary.accountsNotReconciled },
       accounts: sweep.accounts,
       decisions: sweep.decisions,
     };
@@ -184,11 +170,6 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
   }
 }
 
-const ACTION_WORDS = {
-  quarantine: { done: "quarantined", planned: "would quarantine" },
-  release: { done: "released", planned: "would release" },
-} as const;
-
 /** The plan as a table: every change made, planned or failed (users already right are only counted). */
 export function renderPlan(plan: EnforcePlan, color: boolean, width = 120): string {
   const c = pc.createColors(color);
@@ -200,15 +181,10 @@ export function renderPlan(plan: EnforcePlan, color: boolean, width = 120): stri
     wordWrap: true,
   });
   for (const d of plan.decisions) {
-    if (d.action.kind === "none") continue;
-    const words = ACTION_WORDS[d.action.kind];
-    const via = d.action.kind === "quarantine" && d.action.via === "policy" ? " (policy)" : "";
-    const action = d.error
-      ? c.red(`FAILED to ${d.action.kind}: ${d.error.code}`)
-      : d.applied
-        ? c.green(`${words.done}${via}`)
-        : c.yellow(`${words.planned}${via}`);
-    t.push([d.accountId, d.userName, d.mode, action, d.reason]);
+    const o = decisionOutcome(d);
+    if (o.state === "none") continue;
+    const paint = o.state === "failed" ? c.red : o.state === "done" ? c.green : c.yellow;
+    t.push([d.accountId, d.userName, d.mode, paint(o.text), d.reason]);
   }
   for (const a of plan.accounts)
     if (a.status !== "reconciled")

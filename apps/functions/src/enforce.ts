@@ -1,6 +1,16 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { type AppliedDecision, errorCode, errorMessage, reconcileUser, sweepQuarantine } from "@orgmfa/aws";
+import {
+  type AppliedDecision,
+  decisionOutcome,
+  errorCode,
+  errorMessage,
+  type SweepSummary as QuarantineSweepSummary,
+  reconcileUser,
+  summarizeSweep,
+  sweepAnnouncement,
+  sweepQuarantine,
+} from "@orgmfa/aws";
 import {
   type AccountTarget,
   DEFAULT_QUARANTINE_GROUP,
@@ -114,11 +124,7 @@ async function recordAndAnnounce(
   d: AppliedDecision,
 ): Promise<void> {
   const at = new Date().toISOString();
-  const verb = d.error
-    ? `could not be ${d.action.kind}d (${d.error.code})`
-    : d.action.kind === "quarantine"
-      ? "quarantined"
-      : "released";
+  const verb = decisionOutcome(d).text;
   try {
     const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
     await store.put(quarantineRecordKey(s.REPORT_PREFIX, at, d.accountId, d.userName), {
@@ -152,14 +158,7 @@ export interface SweepEvent {
   sweep: RunRef;
 }
 
-export interface SweepSummary {
-  scanId: string;
-  quarantined: number;
-  released: number;
-  pending: number;
-  failed: number;
-  accountsNotReconciled: number;
-}
+export type SweepSummary = { scanId: string } & QuarantineSweepSummary;
 
 /**
  * The daily sweep, after Publish: every audited account of the run, its console users without MFA (as
@@ -192,52 +191,22 @@ async function sweep(ref: RunRef): Promise<SweepSummary> {
         concurrency: 16,
       },
     );
-    const summary: SweepSummary = {
-      scanId: ref.scanId,
-      quarantined: result.decisions.filter((d) => d.applied && d.action.kind === "quarantine").length,
-      released: result.decisions.filter((d) => d.applied && d.action.kind === "release").length,
-      pending: result.decisions.filter((d) => !d.applied && !d.error && d.action.kind !== "none").length,
-      failed: result.decisions.filter((d) => d.error).length,
-      accountsNotReconciled: result.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off").length,
-    };
+    const summary: SweepSummary = { scanId: ref.scanId, ...summarizeSweep(result) };
     await store.put(keys.quarantine, { ...summary, accounts: result.accounts, decisions: result.decisions });
     logger.info("quarantine sweep", { ...summary });
     metrics.addMetric("UsersQuarantined", "Count", summary.quarantined);
     metrics.addMetric("UsersReleased", "Count", summary.released);
     metrics.addMetric("QuarantineChangeFailed", "Count", summary.failed);
     metrics.addMetric("QuarantineNotReconciled", "Count", summary.accountsNotReconciled);
-    const changed =
-      summary.quarantined + summary.released + summary.failed + summary.accountsNotReconciled + summary.pending;
-    if (changed > 0 && s.DIGEST_TOPIC_ARN) {
-      const lines = result.decisions
-        .filter((d) => d.action.kind !== "none" || d.error)
-        .slice(0, 200)
-        .map(
-          (d) =>
-            `${d.accountId} ${d.userName}: ${d.error ? `FAILED to ${d.action.kind} (${d.error.code})` : d.applied ? (d.action.kind === "quarantine" ? "quarantined" : "released") : `would ${d.action.kind} (${d.mode})`} — ${d.reason}`,
-        );
-      for (const a of result.accounts)
-        if (a.status !== "reconciled" && a.mode !== "off")
-          lines.push(`${a.accountId}: not reconciled — ${a.error?.message}`);
-      const apiOnly = Object.entries(found.apiOnly).flatMap(([id, users]) => users.map((u) => `${id} ${u}`));
-      if (apiOnly.length)
-        lines.push(
-          "",
-          `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
-          ...apiOnly.slice(0, 200),
-        );
+    const announcement = sweepAnnouncement(result, found.apiOnly);
+    if (announcement && s.DIGEST_TOPIC_ARN)
       await pool.sns().send(
         new PublishCommand({
           TopicArn: s.DIGEST_TOPIC_ARN,
-          Subject:
-            `orgmfa quarantine: ${summary.quarantined} quarantined, ${summary.released} released, ${summary.pending} pending`.slice(
-              0,
-              100,
-            ),
-          Message: `Scan ${ref.scanId}. Record: s3://${ref.bucket}/${keys.quarantine}\n\n${lines.join("\n")}`,
+          Subject: announcement.subject,
+          Message: `Scan ${ref.scanId}. Record: s3://${ref.bucket}/${keys.quarantine}\n\n${announcement.lines.join("\n")}`,
         }),
       );
-    }
     return summary;
   } finally {
     metrics.publishStoredMetrics();

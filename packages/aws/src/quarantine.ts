@@ -288,3 +288,78 @@ export async function sweepQuarantine(
   decisions.sort((a, b) => byAccount(a, b) || a.userName.localeCompare(b.userName));
   return { accounts, decisions };
 }
+
+/** A sweep's counts: the plan's and the workflow's summary. */
+export interface SweepSummary {
+  quarantined: number;
+  released: number;
+  /** Changes decided but not made: a plan without --apply, or `notify` mode. */
+  pending: number;
+  /** Users looked at whose state is already right. */
+  unchanged: number;
+  failed: number;
+  /** Accounts not reconciled where quarantine is not off (no enforcer role or group, or unreadable). */
+  accountsNotReconciled: number;
+}
+
+export function summarizeSweep(r: {
+  accounts: readonly SweepAccount[];
+  decisions: readonly AppliedDecision[];
+}): SweepSummary {
+  const count = (p: (d: AppliedDecision) => boolean) => r.decisions.filter(p).length;
+  return {
+    quarantined: count((d) => d.applied && d.action.kind === "quarantine"),
+    released: count((d) => d.applied && d.action.kind === "release"),
+    pending: count((d) => !d.applied && !d.error && d.action.kind !== "none"),
+    unchanged: count((d) => d.action.kind === "none"),
+    failed: count((d) => !!d.error),
+    accountsNotReconciled: r.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off").length,
+  };
+}
+
+/** How a decision ended, in the words the plan, the records and the announcements share. */
+export function decisionOutcome(d: AppliedDecision): { state: "none" | "done" | "planned" | "failed"; text: string } {
+  const a = d.action;
+  if (a.kind === "none") return { state: "none", text: "unchanged" };
+  if (d.error) return { state: "failed", text: `FAILED to ${a.kind}: ${d.error.code}` };
+  const via = a.kind === "quarantine" && a.via === "policy" ? " (policy)" : "";
+  const done = a.kind === "quarantine" ? "quarantined" : "released";
+  return d.applied ? { state: "done", text: `${done}${via}` } : { state: "planned", text: `would ${a.kind}${via}` };
+}
+
+/**
+ * What a sweep says on the digest topic, or null when there is nothing to say: every change made,
+ * pending or failed with its reason, every account not reconciled, then the API-only users without
+ * MFA by name (never quarantined, not forgotten).
+ */
+export function sweepAnnouncement(
+  r: { accounts: readonly SweepAccount[]; decisions: readonly AppliedDecision[] },
+  apiOnlyWithoutMfa: Readonly<Record<string, readonly string[]>>,
+): { subject: string; lines: string[] } | null {
+  const s = summarizeSweep(r);
+  if (s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled === 0) return null;
+  const lines = r.decisions
+    .filter((d) => d.action.kind !== "none")
+    .slice(0, 200)
+    .map((d) => {
+      const o = decisionOutcome(d);
+      return `${d.accountId} ${d.userName}: ${o.text}${o.state === "planned" ? ` (${d.mode})` : ""} — ${d.reason}`;
+    });
+  for (const a of r.accounts)
+    if (a.status !== "reconciled" && a.mode !== "off")
+      lines.push(`${a.accountId}: not reconciled — ${a.error?.message}`);
+  const apiOnly = Object.entries(apiOnlyWithoutMfa).flatMap(([id, users]) => users.map((u) => `${id} ${u}`));
+  if (apiOnly.length)
+    lines.push(
+      "",
+      `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
+      ...apiOnly.slice(0, 200),
+    );
+  return {
+    subject: `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending`.slice(
+      0,
+      100,
+    ),
+    lines,
+  };
+}
