@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { errorCode, errorMessage, type HubSyncResult } from "@orgmfa/aws";
-import { type AccountOutcome, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
+import { type AccountOutcome, keyUnder, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
 import pLimit from "p-limit";
 
 /**
@@ -82,8 +82,7 @@ export function runReportFields(run: RunContext, toolVersion: string) {
   };
 }
 
-const stateKey = (prefix: string, name: string) =>
-  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}state/${name}`;
+const stateKey = (prefix: string, name: string) => keyUnder(prefix, `state/${name}`);
 /** The owner tags read so far, kept between runs (the Owners step reads and rewrites it). */
 export const ownerTagCacheKey = (prefix: string) => stateKey(prefix, "owner-tags.json");
 /**
@@ -94,10 +93,13 @@ export const accountOusKey = (prefix: string) => stateKey(prefix, "account-ous.j
 
 /** One change an IAM event led to, kept as evidence beside the reports: quarantine/<yyyy>/<mm>/<dd>/<time>-<account>-<user>.json. */
 export const quarantineRecordKey = (prefix: string, at: string, accountId: string, userName: string) =>
-  `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}quarantine/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.replace(/[:.]/g, "-")}-${accountId}-${encodeURIComponent(userName)}.json`;
+  keyUnder(
+    prefix,
+    `quarantine/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.replace(/[:.]/g, "-")}-${accountId}-${encodeURIComponent(userName)}.json`,
+  );
 
 export const runKeys = (prefix: string, scanId: string) => {
-  const base = `${prefix.replace(/^\/+|\/+$/g, "")}${prefix ? "/" : ""}runs/${scanId}/`;
+  const base = keyUnder(prefix, `runs/${scanId}/`);
   return {
     base,
     context: `${base}context.json`,

@@ -1,22 +1,31 @@
+import { keyUnder } from "./files";
+
 /**
  * The central identities' permissions, written once: the CDK app attaches exactly these statements to
- * the deployed roles (one per function: Discover, ScanBatch, Publish), and the emulator's seed attaches
- * exactly these to its roles, so every emulated test runs under the policy that is deployed (values
- * here are plain strings; the CDK app passes its tokens).
+ * the deployed roles (one per function: Discover — Owners runs as it —, ScanBatch, Publish, and with
+ * the quarantine Enforce), and the emulator's seed attaches exactly these to its roles, so every
+ * emulated test runs under the policy that is deployed (values here are plain strings; the CDK app
+ * passes its tokens).
  *
  * What each function touches in the report bucket (keys of `runKeys` in apps/functions, under the
  * prefix):
  *
- * | key                                  | Discover        | ScanBatch | Publish |
- * |--------------------------------------|-----------------|-----------|---------|
- * | `config/scan-config.json`            | list, read      |           |         |
- * | `latest/report.json`                 | list, read      |           |         |
- * | `runs/<scan>/context.json`           | write           | read      | read    |
- * | `runs/<scan>/targets.json`           | write           |           |         |
- * | `runs/<scan>/previous-report.json`   | write (a copy)  |           | read    |
- * | `runs/<scan>/results/<account>.json` |                 | write     | list, read |
- * | `scans/…`                            |                 |           | write, read (copy source) |
- * | `latest/…`                           |                 |           | write (a copy) |
+ * | key                                       | Discover / Owners | ScanBatch | Publish | Enforce |
+ * |-------------------------------------------|-------------------|-----------|---------|---------|
+ * | `config/scan-config.json`                 | list, read        |           |         | read    |
+ * | `latest/report.json`                      | list, read        |           |         |         |
+ * | `state/owner-tags.json`                   | list, read, write |           |         |         |
+ * | `state/account-ous.json`                  | write             |           |         | list, read |
+ * | `runs/<scan>/context.json`                | write             | read      | read    | read    |
+ * | `runs/<scan>/ledger.json`                 | write             |           | read    | read    |
+ * | `runs/<scan>/targets.json`                | write, read       |           |         |         |
+ * | `runs/<scan>/previous-report.json`        | write (a copy)    |           | read    |         |
+ * | `runs/<scan>/owners.json`                 | write             |           | list, read |      |
+ * | `runs/<scan>/results/<account>.json`      |                   | write     | list, read |      |
+ * | `runs/<scan>/console-without-mfa.json`    |                   |           | write   | read    |
+ * | `runs/<scan>/quarantine.json`, `quarantine/…` |               |           |         | write   |
+ * | `scans/…`                                 |                   |           | write, read (copy source) | |
+ * | `latest/…`                                |                   |           | write (a copy) |  |
  *
  * (The Distributed Map's ItemReader reads `targets.json` as the state machine's role.)
  */
@@ -50,7 +59,7 @@ const under = (prefix: string, p: string) => `${prefix ? `${prefix}/` : ""}${p}`
  * Where the deployed scan configuration is (written by the CDK app at deploy time, one version per
  * change, read by Discover), under the report prefix.
  */
-export const scanConfigKey = (prefix: string) => under(prefix.replace(/^\/+|\/+$/g, ""), "config/scan-config.json");
+export const scanConfigKey = (prefix: string) => keyUnder(prefix, "config/scan-config.json");
 const objects = (i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">, ...keys: string[]) => {
   const arns = keys.map((k) => `${i.bucketArn}/${under(i.prefix, k)}`);
   return arns.length === 1 ? (arns[0] as string) : arns;
