@@ -44,6 +44,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { latestKeyPrefix, parseReportJson, REPORT_FILE_NAMES, type ScanReport, sha256Hex } from "@orgmfa/core";
+import type { RunOwners, RunRef } from "@orgmfa/functions/run-store";
 import { build } from "esbuild";
 import { num, str } from "./lib/args";
 import type { ContainerReady, InvocationReport } from "./lib/lambda-container";
@@ -312,22 +313,8 @@ interface PhaseResult {
   logs: LogCounts;
 }
 
-interface RunRef {
-  bucket: string;
-  scanId: string;
-  contextKey: string;
-  targetsKey: string;
-  inScope: number;
-  ownerTag?: string | null;
-}
-
 /** What Owners returns (apps/functions/src/owners.ts). */
-interface OwnersSummary {
-  read: number;
-  fromCache: number;
-  unread: number;
-  oldestRead: string | null;
-}
+type OwnersSummary = Omit<RunOwners, "owners">;
 
 const diffStats = (a: SimulatedAwsStats, b: SimulatedAwsStats) => ({
   calls: b.calls - a.calls,
