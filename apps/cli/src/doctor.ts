@@ -14,9 +14,9 @@ import { UsageError } from "./errors";
 import { colorFor, type Io, sinks } from "./io";
 import { DEFAULT_S3_PREFIX } from "./options";
 import {
+  callerOf,
   checkEndpointEnv,
   discoveryProblem,
-  identityProblem,
   loadConfig,
   poolOf,
   regionOf,
@@ -62,7 +62,7 @@ export interface DoctorIo extends Io {
  */
 export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promise<number> {
   const { out } = sinks(io);
-  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 } as ScanFlags);
+  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 });
   checkEndpointEnv();
   const config = flags.config ? loadConfig(flags.config).config : {};
   const region = await regionOf(flags);
@@ -71,14 +71,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
     const checks: DoctorCheck[] = [];
     const global = (check: string, detail: string) =>
       checks.push({ check, accountId: null, accountName: null, ok: true, detail, fix: null });
-    let caller: { account: string; arn: string };
-    try {
-      caller = await pool.whoAmI();
-    } catch (e) {
-      const problem = await identityProblem(e, flags as ScanFlags, region);
-      if (problem) throw new UsageError(problem);
-      throw e;
-    }
+    const caller = await callerOf(pool, flags, region);
     global("credentials", caller.arn);
     global("region", region);
     let targets: Awaited<ReturnType<typeof discoverOrganization>>["targets"];
@@ -90,7 +83,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
         `${d.organizationId}: ${targets.length} accounts listed, ${targets.filter((t) => t.skip === null).length} in scope`,
       );
     } catch (e) {
-      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags as ScanFlags, caller.arn));
+      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
       throw e;
     }
     checks.push(

@@ -16,9 +16,10 @@ import pc from "picocolors";
 import { UsageError } from "./errors";
 import { colorFor, type Io, makeLog, sinks } from "./io";
 import {
+  callerOf,
   checkEndpointEnv,
+  configWarningLine,
   discoveryProblem,
-  identityProblem,
   loadConfig,
   poolOf,
   regionOf,
@@ -78,7 +79,7 @@ export interface EnforcePlan {
 export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Promise<number> {
   const { out, err } = sinks(io);
   const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
-  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 } as unknown as ScanFlags);
+  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 });
   checkEndpointEnv();
   const loaded: { config: OrgMfaConfig; sha256: string | null } = flags.config
     ? loadConfig(flags.config)
@@ -93,14 +94,7 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
     baseCredentials: io.credentials,
   });
   try {
-    let caller: { account: string; arn: string };
-    try {
-      caller = await pool.whoAmI();
-    } catch (e) {
-      const problem = await identityProblem(e, flags as unknown as ScanFlags, region);
-      if (problem) throw new UsageError(problem);
-      throw e;
-    }
+    const caller = await callerOf(pool, flags, region);
     if (!config.quarantine)
       log.warn(
         `${flags.config ? `--config ${flags.config}` : "no --config"}: no "quarantine" section, so quarantine is off everywhere; the sweep only releases whoever is still quarantined.`,
@@ -118,11 +112,10 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
         onDiscovered: (d) => {
           targets = d.targets;
         },
-        onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),
+        onWarning: (w) => log.warn(configWarningLine(flags, w)),
       });
     } catch (e) {
-      if (e instanceof DiscoveryError)
-        throw new UsageError(discoveryProblem(e, flags as unknown as ScanFlags, caller.arn));
+      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
       throw e;
     }
     // Who the scan found with a console password and no MFA, by audited account (exempted or not: the sweep decides).

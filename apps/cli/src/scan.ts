@@ -102,7 +102,29 @@ const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
 
 /** Checks every flag before anything touches AWS; each message names the flag. */
-export function validateFlags(f: ScanFlags): void {
+/** The flags validateFlags checks: every command passes those it has. */
+type CheckedFlags = Pick<ScanFlags, "concurrency" | "roleName"> &
+  Partial<
+    Pick<
+      ScanFlags,
+      | "accounts"
+      | "excludeAccounts"
+      | "ou"
+      | "excludeOu"
+      | "checks"
+      | "excludeChecks"
+      | "externalId"
+      | "orgRoleArn"
+      | "perAccountConcurrency"
+      | "profile"
+      | "region"
+      | "s3Bucket"
+      | "s3Prefix"
+      | "snsTopicArn"
+    >
+  >;
+
+export function validateFlags(f: CheckedFlags): void {
   const ids = (flag: string, list: string[] | undefined, re: RegExp, what: string) => {
     if (list && list.length === 0)
       throw new UsageError(`${flag}: the list is empty; give ${what} (comma-separated), or leave out ${flag}.`);
@@ -223,7 +245,11 @@ const LABEL: Record<DeliveryTarget, string> = { s3: "S3", securityhub: "Security
 const NETWORK = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|socket hang up|TimeoutError/;
 
 /** A message naming the cause and the next step for a failed first call (GetCallerIdentity). */
-export async function identityProblem(e: unknown, f: ScanFlags, region: string): Promise<string | null> {
+export async function identityProblem(
+  e: unknown,
+  f: Pick<ScanFlags, "profile">,
+  region: string,
+): Promise<string | null> {
   const code = errorCode(e);
   const message = errorMessage(e);
   const profile = f.profile ?? process.env.AWS_PROFILE;
@@ -248,7 +274,11 @@ export async function identityProblem(e: unknown, f: ScanFlags, region: string):
 }
 
 /** What the discovery failure means, in the words of the flags the user gave. */
-export function discoveryProblem(e: DiscoveryError, f: ScanFlags, caller: string): string {
+export function discoveryProblem(
+  e: DiscoveryError,
+  f: ScopeFlags & Pick<ScanFlags, "orgRoleArn">,
+  caller: string,
+): string {
   if (e instanceof EmptyScopeError) {
     const flagOf = {
       accounts: f.accounts ? "--accounts" : "config accounts",
@@ -330,7 +360,7 @@ export async function regionOf(flags: Pick<ScanFlags, "region" | "profile">): Pr
 }
 
 /** The discovery filters the scope flags give (scan, doctor and enforce alike). */
-export function scopeOf(flags: Pick<ScanFlags, "accounts" | "excludeAccounts" | "ou" | "excludeOu">): DiscoveryFilters {
+export function scopeOf(flags: ScopeFlags): DiscoveryFilters {
   return {
     accounts: flags.accounts,
     excludeAccounts: flags.excludeAccounts,
@@ -338,6 +368,30 @@ export function scopeOf(flags: Pick<ScanFlags, "accounts" | "excludeAccounts" | 
     excludeOus: flags.excludeOu,
   };
 }
+
+type ScopeFlags = Pick<ScanFlags, "accounts" | "excludeAccounts" | "ou" | "excludeOu">;
+
+/**
+ * Who the credentials are (the first call of scan, doctor and enforce); a failure with a known cause
+ * becomes a UsageError that names it and the next step.
+ */
+export async function callerOf(
+  pool: ClientPool,
+  flags: Pick<ScanFlags, "profile">,
+  region: string,
+): Promise<{ account: string; arn: string }> {
+  try {
+    return await pool.whoAmI();
+  } catch (e) {
+    const problem = await identityProblem(e, flags, region);
+    if (problem) throw new UsageError(problem);
+    throw e;
+  }
+}
+
+/** A config warning as stderr says it, naming the --config file when there is one. */
+export const configWarningLine = (flags: Pick<ScanFlags, "config">, w: { field: string; message: string }) =>
+  `${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`;
 
 /** The client pool of the scanning identity the flags describe (scan and doctor alike). */
 export function poolOf(
@@ -394,15 +448,8 @@ export async function runScanCommand(
     (io.exit ?? process.exit)(SIGNAL_EXIT[signal] ?? 1);
   });
   try {
-    let caller: { account: string; arn: string };
     ledger.phase = "checking the credentials";
-    try {
-      caller = await pool.whoAmI();
-    } catch (e) {
-      const problem = await identityProblem(e, flags, region);
-      if (problem) throw new UsageError(problem);
-      throw e;
-    }
+    const caller = await callerOf(pool, flags, region);
     log.debug(`scanning as ${caller.arn} in ${region}`);
     const s3 = flags.s3Bucket
       ? { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX, kmsKeyId: config.s3KmsKeyId }
@@ -434,7 +481,7 @@ export async function runScanCommand(
         previous,
         run: { callerArn: caller.arn, configSha256: loaded.sha256 },
         onPhase: say,
-        onWarning: (w) => log.warn(`${flags.config ? `--config ${flags.config}: ` : ""}${w.field}: ${w.message}`),
+        onWarning: (w) => log.warn(configWarningLine(flags, w)),
         onAccountDone: (o, done, total) => {
           progress.account(done, total, o.kind === "failure");
           if (o.kind === "failure")
