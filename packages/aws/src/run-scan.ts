@@ -27,8 +27,6 @@ export interface RunScanOptions extends ScanAccountsOptions {
   config?: OrgMfaConfig;
   /** Command-line filters; they replace the config's. */
   filters?: DiscoveryFilters;
-  /** The account tag whose value is the owner; replaces the config's `ownerTag`. */
-  ownerTag?: string;
   clock?: Clock;
   toolVersion: string;
   /** The previous scan (its id and findings), for the report's changes. */
@@ -193,7 +191,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   for (const w of warnings) o.onWarning?.(w);
   // Owner tags are read beside the scan, not before it: one Organizations call per account under its
   // low rate takes far longer than the organization's walk (about 17 minutes at 10,000 accounts).
-  const ownerTag = o.ownerTag ?? config.ownerTag;
+  const ownerTag = config.ownerTag;
   const inScopeIds = discovery.targets.filter((t) => t.skip === null).map((t) => t.accountId);
   const ownerTags = ownerTag ? readOwnerTags(o.pool.organizations(), inScopeIds, ownerTag) : null;
   const policy = policyFromConfig(config, discovery.rootCredentialsManagement);
