@@ -47,6 +47,9 @@ export function errorMessage(e: unknown): string {
   return m.length > 500 ? `${m.slice(0, 500)}…` : m;
 }
 
+/** IAM's "no such user, login profile, group or policy" (NoSuchEntity, or NoSuchEntityException). */
+export const isNoSuchEntity = (e: unknown): boolean => /^NoSuchEntity/.test(errorCode(e));
+
 export function isThrottling(e: unknown): boolean {
   return THROTTLING.has(errorCode(e));
 }

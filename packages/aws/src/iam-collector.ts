@@ -22,7 +22,7 @@ import {
   type UserFacts,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
-import { AccountJobError, errorCode, errorMessage, isThrottling } from "./errors";
+import { AccountJobError, errorCode, errorMessage, isNoSuchEntity, isThrottling } from "./errors";
 
 export interface CollectOptions {
   accountId: string;
@@ -53,8 +53,6 @@ export const DEFAULT_MAX_REPORT_AGE_MS = 5 * 60_000;
 type ReportResult =
   | { ok: true; generatedAt: string; parsed: ParsedCredentialReport }
   | { ok: false; code: string; message: string };
-
-const isNoSuchEntity = (e: unknown) => /^NoSuchEntity/.test(errorCode(e));
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

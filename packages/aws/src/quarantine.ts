@@ -27,7 +27,7 @@ import {
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
-import { errorCode, errorMessage } from "./errors";
+import { errorCode, errorMessage, isNoSuchEntity } from "./errors";
 
 /** The quarantine's group and policy in one account (the member template's names). */
 export interface QuarantineTarget {
@@ -38,8 +38,6 @@ export interface QuarantineTarget {
 
 export const quarantinePolicyArn = (t: QuarantineTarget) =>
   `arn:${t.partition}:iam::${t.accountId}:policy/${quarantinePolicyName(t.groupName)}`;
-
-const missing = (e: unknown) => errorCode(e) === "NoSuchEntity" || errorCode(e) === "NoSuchEntityException";
 
 /**
  * One user's state as it is now, read with the enforcer role: whether the user exists, their console
@@ -55,7 +53,7 @@ export async function readQuarantineState(
   try {
     await iam.send(new GetUserCommand({ UserName: userName }));
   } catch (e) {
-    if (missing(e))
+    if (isNoSuchEntity(e))
       return { ...base, deleted: true, passwordSetAt: null, mfaEnabled: false, groups: [], policyAttached: false };
     throw e;
   }
@@ -64,7 +62,7 @@ export async function readQuarantineState(
     iam.send(new GetLoginProfileCommand({ UserName: userName })).then(
       (r) => r.LoginProfile?.CreateDate ?? new Date(0),
       (e) => {
-        if (missing(e)) return null;
+        if (isNoSuchEntity(e)) return null;
         throw e;
       },
     ),
@@ -92,7 +90,7 @@ export async function quarantinedUsers(iam: IAMClient, t: QuarantineTarget): Pro
     for await (const page of paginateGetGroup({ client: iam }, { GroupName: t.groupName }))
       for (const u of page.Users ?? []) if (u.UserName) names.add(u.UserName);
   } catch (e) {
-    if (missing(e)) throw new QuarantineNotDeployedError(t, e);
+    if (isNoSuchEntity(e)) throw new QuarantineNotDeployedError(t, e);
     throw e;
   }
   for await (const page of paginateListEntitiesForPolicy(
@@ -154,7 +152,7 @@ export async function applyQuarantine(
           if (from === "group") await iam.send(new RemoveUserFromGroupCommand({ ...user, GroupName: t.groupName }));
           else await iam.send(new DetachUserPolicyCommand({ ...user, PolicyArn: policyArn }));
         } catch (e) {
-          if (!missing(e)) throw e;
+          if (!isNoSuchEntity(e)) throw e;
         }
       }
     }
