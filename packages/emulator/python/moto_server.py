@@ -93,7 +93,7 @@ _IAM_MFA_ACTIONS = {"CreateVirtualMFADevice"}
 
 def _iam_resource(self):
     action = self._get_action()
-    partition = "aws-cn" if self.region.startswith("cn-") else "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+    partition = get_partition(self.region)
     account = self.current_account
     backend = iam_backends[account][partition]
     if action in _IAM_GROUP_ACTIONS and self._get_param("GroupName"):
