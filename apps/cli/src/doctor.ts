@@ -17,6 +17,7 @@ import {
   callerOf,
   checkEndpointEnv,
   discoveryProblem,
+  type IdentityAndScopeFlags,
   loadConfig,
   poolOf,
   regionOf,
@@ -26,24 +27,8 @@ import {
 } from "./scan";
 
 export interface DoctorFlags
-  extends Pick<
-    ScanFlags,
-    | "profile"
-    | "region"
-    | "roleName"
-    | "externalId"
-    | "orgRoleArn"
-    | "accounts"
-    | "excludeAccounts"
-    | "ou"
-    | "excludeOu"
-    | "config"
-    | "concurrency"
-    | "s3Bucket"
-    | "s3Prefix"
-    | "snsTopicArn"
-    | "securityHub"
-  > {
+  extends IdentityAndScopeFlags,
+    Pick<ScanFlags, "s3Bucket" | "s3Prefix" | "snsTopicArn" | "securityHub"> {
   format?: "table" | "json";
   color?: boolean;
 }

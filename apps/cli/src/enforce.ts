@@ -20,6 +20,7 @@ import {
   checkEndpointEnv,
   configWarningLine,
   discoveryProblem,
+  type IdentityAndScopeFlags,
   loadConfig,
   poolOf,
   regionOf,
@@ -29,23 +30,7 @@ import {
 } from "./scan";
 import { VERSION } from "./version";
 
-export interface EnforceFlags
-  extends Pick<
-    ScanFlags,
-    | "profile"
-    | "region"
-    | "roleName"
-    | "externalId"
-    | "orgRoleArn"
-    | "accounts"
-    | "excludeAccounts"
-    | "ou"
-    | "excludeOu"
-    | "config"
-    | "concurrency"
-    | "logLevel"
-    | "quiet"
-  > {
+export interface EnforceFlags extends IdentityAndScopeFlags, Pick<ScanFlags, "logLevel" | "quiet"> {
   /** Make the changes; without it, only the plan. */
   apply: boolean;
   /** The member enforcer role; else the config's `quarantine.roleName`, else OrgMfaQuarantineRole. */

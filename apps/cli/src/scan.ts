@@ -371,6 +371,10 @@ export function scopeOf(flags: ScopeFlags): DiscoveryFilters {
 
 type ScopeFlags = Pick<ScanFlags, "accounts" | "excludeAccounts" | "ou" | "excludeOu">;
 
+/** The identity and scope flags every command that reads the organization takes (main.ts's withIdentityAndScope), and --config. */
+export type IdentityAndScopeFlags = ScopeFlags &
+  Pick<ScanFlags, "profile" | "region" | "roleName" | "externalId" | "orgRoleArn" | "config" | "concurrency">;
+
 /**
  * Who the credentials are (the first call of scan, doctor and enforce); a failure with a known cause
  * becomes a UsageError that names it and the next step.
