@@ -14,7 +14,7 @@ import {
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import type { AccountTarget, ScanReport } from "@orgmfa/core";
+import type { AccountTarget, ScanPace, ScanReport } from "@orgmfa/core";
 import {
   accountAdminCredentials,
   DEMO_ORG,
@@ -374,6 +374,64 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
       expect(fresh.ownerOf("prod-payments")).toBe("new-team@example.com");
     } finally {
       await setOwner("payments-team@example.com");
+    }
+  });
+
+  it("runs the Map at its ceiling until a run's pace is measured, then at the fewest batches that end within the window", async () => {
+    const h = await sources();
+    const paceKey = "orgmfa/state/pace.json";
+    const readPace = () =>
+      asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        return JSON.parse((await reader.object(paceKey)).body.toString()) as ScanPace;
+      });
+    // No earlier run: nothing measured.
+    await asAdmin(async () => {
+      const s3 = client(S3Client);
+      await s3.send(new DeleteObjectCommand({ Bucket: delivery.bucket, Key: paceKey }));
+      s3.destroy();
+    });
+    // One account per batch, at most 5 at once, a one-minute window (as the CDK app sets them on Discover).
+    Object.assign(process.env, { BATCH_SIZE: "1", MAP_MAX_CONCURRENCY: "5", MAP_WINDOW_SECONDS: "60" });
+    try {
+      const first = await h.discover({ config: CONFIG });
+      expect(first.mapConcurrency).toBe(5); // the ceiling: 7 batches, no pace yet
+      const items = await targetsOf(first);
+      for (const Items of batches(items, 1))
+        await h.scanBatch({
+          Items,
+          BatchInput: { bucket: first.bucket, scanId: first.scanId, contextKey: first.contextKey },
+        });
+      // Each result carries the seconds its account took; Publish keeps the run's pace.
+      const result = await asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        const key = `orgmfa/runs/${first.scanId}/results/${items[0]?.accountId}.json`;
+        return JSON.parse((await reader.object(key)).body.toString()) as { seconds?: number };
+      });
+      expect(result.seconds).toBeGreaterThan(0);
+      await h.publish(first);
+      const pace = await readPace();
+      expect(pace).toMatchObject({ scanId: first.scanId, accounts: 7 }); // the failed account took time too
+      expect(pace.p90AccountSeconds).toBeGreaterThan(0);
+      expect(pace.p90AccountSeconds).toBeLessThan(30);
+      // The next run: 7 batches of well under 60/7 s each fit the window one at a time.
+      const next = await h.discover({ config: CONFIG });
+      expect(next.mapConcurrency).toBe(1);
+      // A slow organization (an account at 100 s) needs every batch the ceiling allows.
+      await asAdmin(async () => {
+        const s3 = client(S3Client);
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: delivery.bucket,
+            Key: paceKey,
+            Body: JSON.stringify({ ...pace, p90AccountSeconds: 100 }),
+          }),
+        );
+        s3.destroy();
+      });
+      expect((await h.discover({ config: CONFIG })).mapConcurrency).toBe(5);
+    } finally {
+      for (const k of ["BATCH_SIZE", "MAP_MAX_CONCURRENCY", "MAP_WINDOW_SECONDS"]) delete process.env[k];
     }
   });
 

@@ -1,7 +1,7 @@
-import { discoverOrganization, discoveryFilters, newScanId } from "@orgmfa/aws";
-import { latestKeyPrefix, type OrgMfaConfig, parseConfig } from "@orgmfa/core";
+import { discoverOrganization, discoveryFilters, errorMessage, newScanId } from "@orgmfa/aws";
+import { latestKeyPrefix, mapConcurrency, type OrgMfaConfig, parseConfig, type ScanPace } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { accountOusKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { accountOusKey, paceKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 /**
@@ -67,6 +67,23 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     await store.put(keys.targets, inScope);
     logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });
     metrics.addMetric("AccountsInScope", "Count", inScope.length);
+    // The Map's concurrency follows the last run's pace; without one (or unreadable), the ceiling.
+    let pace: ScanPace | null = null;
+    try {
+      pace = await store.find<ScanPace>(paceKey(s.REPORT_PREFIX));
+    } catch (e) {
+      logger.warn(`the last run's pace is unreadable, so the Map runs at its ceiling: ${errorMessage(e)}`);
+    }
+    const map = mapConcurrency({
+      accounts: inScope.length,
+      batchSize: s.BATCH_SIZE,
+      accountConcurrency: s.ACCOUNT_CONCURRENCY,
+      ceiling: s.MAP_MAX_CONCURRENCY,
+      windowSeconds: s.MAP_WINDOW_SECONDS,
+      pace,
+    });
+    logger.info(`map concurrency ${map.concurrency}: ${map.basis}`, { mapConcurrency: map.concurrency });
+    metrics.addMetric("MapConcurrency", "Count", map.concurrency);
     return {
       bucket: s.REPORT_BUCKET,
       scanId,
@@ -74,6 +91,7 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
       targetsKey: keys.targets,
       inScope: inScope.length,
       ownerTag: config.ownerTag ?? null,
+      mapConcurrency: map.concurrency,
     };
   } finally {
     metrics.publishStoredMetrics();

@@ -1,6 +1,7 @@
 import {
   assembleReport,
   discoveryFilters,
+  errorMessage,
   hubNote,
   hubProblems,
   loadPreviousAt,
@@ -11,12 +12,13 @@ import {
   type AccountEntry,
   type AccountTarget,
   accountEntry,
+  paceOf,
   policyFromConfig,
   sha256Hex,
   usersWithoutMfa,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { type RunContext, type RunOwners, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
+import { paceKey, type RunContext, type RunOwners, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
 export class DeliveryError extends Error {
@@ -53,8 +55,10 @@ export async function handler(
     // is reported (the account's notes, the digest, a metric), and the run still succeeds.
     const undelivered: Array<{ target: "securityhub"; message: string }> = [];
     let hubAccountsFailed = 0;
+    const seconds: number[] = [];
     await store.results(keys.results, [...targetOf.keys()], (result) => {
-      const { delivery, ...outcome } = result;
+      const { delivery, seconds: took, ...outcome } = result;
+      if (took !== undefined) seconds.push(took);
       const target = targetOf.get(outcome.accountId);
       if (!target) return;
       const entry = accountEntry(target, outcome, policy, now, { packUsers: true });
@@ -119,6 +123,13 @@ export async function handler(
       },
       { policy, earlierProblems: undelivered },
     );
+    // The pace the next run's Map concurrency follows. Losing it costs only that: the next run then
+    // uses the ceiling.
+    const pace = paceOf(run.scanId, seconds, new Date());
+    if (pace)
+      await store.put(paceKey(s.REPORT_PREFIX), pace).catch((e: unknown) => {
+        logger.warn(`the run's pace was not kept, so the next run's Map runs at its ceiling: ${errorMessage(e)}`);
+      });
     const sum = report.summary;
     metrics.addMetric("OpenFindings", "Count", sum.findings.open);
     metrics.addMetric("UsersWithoutMfa", "Count", sum.users.withoutMfa);

@@ -57,6 +57,8 @@ export interface RunOwners {
 export type AccountResult = AccountOutcome & {
   /** The account's own Security Hub, synced by the ScanBatch that scanned it (absent: not attempted). */
   delivery?: { securityHub: HubSyncResult };
+  /** Seconds the account took in ScanBatch, its hub sync included: the pace the next run's Map concurrency follows. */
+  seconds?: number;
 };
 
 /** What Discover returns, and what the Map's batches and Publish receive. */
@@ -68,6 +70,8 @@ export interface RunRef {
   inScope: number;
   /** The account tag naming owners, or null: the Owners step then has nothing to read. */
   ownerTag?: string | null;
+  /** Batches the Distributed Map runs at once (its MaxConcurrencyPath), derived by Discover (`mapConcurrency`). */
+  mapConcurrency?: number;
 }
 
 /** The fields of a report that come from the run itself (Publish's report, ScanBatch's per-account ones). */
@@ -90,6 +94,8 @@ export const ownerTagCacheKey = (prefix: string) => stateKey(prefix, "owner-tags
  * account's quarantine mode by OU from it between runs.
  */
 export const accountOusKey = (prefix: string) => stateKey(prefix, "account-ous.json");
+/** The last run's pace (`ScanPace`): written by Publish, read by the next Discover for the Map's concurrency. */
+export const paceKey = (prefix: string) => stateKey(prefix, "pace.json");
 
 /** One change an IAM event led to, kept as evidence beside the reports: quarantine/<yyyy>/<mm>/<dd>/<time>-<account>-<user>.json. */
 export const quarantineRecordKey = (prefix: string, at: string, accountId: string, userName: string) =>

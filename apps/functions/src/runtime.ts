@@ -23,6 +23,10 @@ const settingsSchema = z.object({
   SNS_PER_ACCOUNT: z.enum(["true", "false"]).default("false"),
   ACCOUNT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(10),
   ACCOUNT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** Discover: the Map's batch size (ItemBatcher), its concurrency's ceiling, and its window (`mapConcurrency`). */
+  BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  MAP_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  MAP_WINDOW_SECONDS: z.coerce.number().int().min(60).default(900),
   ORGMFA_VERSION: z.string().default("0.0.0"),
   /** ScanBatch's role: the identity that reads the accounts, named in the report as the scanner. */
   SCANNER_ROLE_ARN: z.string().optional(),

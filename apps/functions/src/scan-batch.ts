@@ -34,7 +34,8 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
     const scanningAccountId = s.SECURITY_HUB === "true" ? (await pool.whoAmI()).account : null;
     // The function that holds an account's credentials delivers its findings to its own Security Hub
     // and then writes its result, the moment the account ends — Publish only aggregates.
-    const finish = async (outcome: AccountOutcome): Promise<void> => {
+    const finish = async (outcome: AccountOutcome, elapsedMs: number): Promise<void> => {
+      const hubStart = performance.now();
       const result: AccountResult = { ...outcome };
       const target = targetOf.get(outcome.accountId);
       if (scanningAccountId && target && outcome.kind === "facts" && outcome.accountId !== scanningAccountId) {
@@ -49,12 +50,13 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
         result.delivery = { securityHub: hub };
         if (hubProblems(hub).length) hubsFailed++;
       }
+      result.seconds = Math.round(elapsedMs + (performance.now() - hubStart)) / 1000;
       await store.put(keys.result(outcome.accountId), result);
     };
     await scanAccounts(pool, event.Items, {
       ...withPolicy({ concurrency: s.ACCOUNT_CONCURRENCY, accountTimeoutMs: s.ACCOUNT_TIMEOUT_MS }, policy),
       retainOutcomes: false,
-      onAccountDone: (outcome) => {
+      onAccountDone: (outcome, _done, _total, elapsedMs) => {
         scanned++;
         if (outcome.kind === "failure") {
           failed++;
@@ -64,7 +66,7 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
             code: outcome.error.code,
           });
         }
-        writes.push(finish(outcome));
+        writes.push(finish(outcome, elapsedMs));
       },
     });
     // A write that failed (after the SDK's retries) fails the batch, so the Map retries it.

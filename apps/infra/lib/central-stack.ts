@@ -426,7 +426,13 @@ export class CentralStack extends Stack {
       });
       return f;
     };
-    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5), { CONFIG_KEY: configKey });
+    // Discover derives the Map's concurrency (below, MaxConcurrencyPath) from the last run's pace.
+    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5), {
+      CONFIG_KEY: configKey,
+      BATCH_SIZE: String(c.batchSize),
+      MAP_MAX_CONCURRENCY: String(c.maxConcurrency),
+      MAP_WINDOW_SECONDS: String(c.mapWindowMinutes * 60),
+    });
     discoverFn.node.addDependency(scanConfig); // the object is there before any run can start
     // Owners reads the organization as Discover does (the management account's audit role trusts that
     // one role); it waits on Organizations' rate, not on CPU or memory.
@@ -518,7 +524,9 @@ export class CentralStack extends Stack {
           "contextKey.$": "$.contextKey",
         },
       }),
-      maxConcurrency: c.maxConcurrency,
+      // Discover's mapConcurrency: the fewest batches at once that end within mapWindowMinutes at the
+      // last run's pace, at most maxConcurrency (packages/core map-concurrency.ts).
+      maxConcurrencyPath: "$.mapConcurrency",
       toleratedFailurePercentage: c.toleratedFailurePercentage,
       mapExecutionType: sfn.StateMachineType.STANDARD,
       label: "ScanAccounts",

@@ -35,8 +35,14 @@ export const deploymentSchema = z
     scheduleTimezone: z.string().min(1).default("UTC"),
     /** Accounts per ScanBatch invocation (Distributed Map ItemBatcher). */
     batchSize: z.number().int().min(1).max(100).default(10),
-    /** Batches running at once (Distributed Map MaxConcurrency). */
+    /**
+     * The most batches running at once (the Lambda concurrency the scan may take). Each run uses the
+     * fewest that end the Map within `mapWindowMinutes` at the last run's pace (`mapConcurrency` in
+     * packages/core); the first run, with no pace measured, uses this ceiling.
+     */
     maxConcurrency: z.number().int().min(1).max(1000).default(20),
+    /** How long the Distributed Map should take: with the last run's pace, it sets the Map's concurrency. */
+    mapWindowMinutes: z.number().int().min(1).max(360).default(15),
     /** Accounts scanned at once inside one batch. */
     accountConcurrency: z.number().int().min(1).max(64).default(10),
     /** Batches that may fail before the whole run fails (a failed batch's accounts are reported FAILED). */

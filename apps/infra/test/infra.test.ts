@@ -337,7 +337,7 @@ describe("CentralStack and ManagementAccountStack", () => {
       Type: "Map",
       End: true,
       ResultPath: null,
-      MaxConcurrency: 20,
+      MaxConcurrencyPath: "$.mapConcurrency",
       ToleratedFailurePercentage: 10,
       ItemProcessor: { ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" }, StartAt: "ScanBatch" },
       ItemReader: { ReaderConfig: { InputType: "JSON" }, Parameters: { "Key.$": "$.targetsKey" } },
@@ -347,6 +347,16 @@ describe("CentralStack and ManagementAccountStack", () => {
       },
     });
     expect(map.ItemReader.Resource).toContain(":states:::s3:getObject");
+    expect(map.MaxConcurrency).toBeUndefined();
+    // Discover derives that concurrency from the last run's pace, within what the deployment allows.
+    const discover = Object.entries(central.findResources("AWS::Lambda::Function")).find(([fid]) =>
+      fid.startsWith("discover"),
+    )?.[1];
+    expect(discover?.Properties.Environment.Variables).toMatchObject({
+      BATCH_SIZE: "10",
+      MAP_MAX_CONCURRENCY: "20",
+      MAP_WINDOW_SECONDS: "900",
+    });
     for (const state of [
       definition.States.Discover,
       map.ItemProcessor.States.ScanBatch,
@@ -400,7 +410,7 @@ describe("CentralStack and ManagementAccountStack", () => {
     expect(discover?.DependsOn).toEqual(expect.arrayContaining([id]));
     expect(
       statementsOf(functionRoles().discover).find(
-        (st) => st.Sid === "ReadScanConfigLatestReportTargetsAndOwnerTagCache",
+        (st) => st.Sid === "ReadScanConfigLatestReportTargetsOwnerTagCacheAndPace",
       )?.Resource,
     ).toBeDefined();
     expect(central.toJSON().Outputs.ScanConfigUri).toBeDefined();

@@ -232,7 +232,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
   await scanAccounts(o.pool, discovery.targets, {
     ...withPolicy(o, policy),
     retainOutcomes: false,
-    onAccountDone: (outcome, done, total) => {
+    onAccountDone: (outcome, done, total, elapsedMs) => {
       const target = byId.get(outcome.accountId);
       if (target) {
         const entry = accountEntry(target, outcome, policy, clock.now(), { packUsers: true });
@@ -240,7 +240,7 @@ export async function runScan(o: RunScanOptions): Promise<ScanReport> {
         if (hub && outcome.kind === "facts" && outcome.accountId !== hub.scanningAccountId)
           deliveries.push(deliver(target, outcome, entry));
       }
-      o.onAccountDone?.(outcome, done, total);
+      o.onAccountDone?.(outcome, done, total, elapsedMs);
     },
   });
   // syncAccountHub never throws: a hub's failure is in its result.

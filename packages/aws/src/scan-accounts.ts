@@ -10,8 +10,8 @@ export interface ScanAccountsOptions {
   /** Time limit of one account's job. @default 300000 (5 minutes) */
   accountTimeoutMs?: number;
   collect?: Omit<CollectOptions, "accountId" | "partition" | "signal">;
-  /** Called as each account ends. */
-  onAccountDone?: (outcome: AccountOutcome, done: number, total: number) => void;
+  /** Called as each account ends, with the milliseconds it took (from its start, after its turn in the pool). */
+  onAccountDone?: (outcome: AccountOutcome, done: number, total: number, elapsedMs: number) => void;
   /**
    * Keep each outcome in the returned map. `false` when `onAccountDone` consumes them (a scan of
    * thousands of accounts should not hold every account's raw facts). @default true
@@ -79,9 +79,10 @@ export async function scanAccounts(
   await Promise.all(
     inScope.map((t) =>
       limit(async () => {
+        const start = performance.now();
         const outcome = await scanAccount(pool, t.accountId, options);
         if (options.retainOutcomes !== false) outcomes.set(t.accountId, outcome);
-        options.onAccountDone?.(outcome, ++done, inScope.length);
+        options.onAccountDone?.(outcome, ++done, inScope.length, performance.now() - start);
       }),
     ),
   );

@@ -14,6 +14,7 @@ export * from "./files";
 export * from "./finding-id";
 export * from "./headline";
 export * from "./html";
+export * from "./map-concurrency";
 export * from "./ocsf";
 export * from "./policies";
 export * from "./quarantine";

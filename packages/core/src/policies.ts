@@ -16,6 +16,7 @@ import { keyUnder } from "./files";
  * | `latest/report.json`                      | list, read        |           |         |         |
  * | `state/owner-tags.json`                   | list, read, write |           |         |         |
  * | `state/account-ous.json`                  | write             |           |         | list, read |
+ * | `state/pace.json`                         | list, read        |           | write   |         |
  * | `runs/<scan>/context.json`                | write             | read      | read    | read    |
  * | `runs/<scan>/ledger.json`                 | write             |           | read    | read    |
  * | `runs/<scan>/targets.json`                | write, read       |           |         |         |
@@ -147,8 +148,9 @@ function digestAndOwnHubStatements(
  * management account's audit role, which trusts this one role): Organizations through that role only;
  * the deployed scan configuration read; the run's context, ledger and targets, and a copy of
  * `latest/report.json` (the scan this run compares with), written under `runs/`; the owner tags read (the
- * run's `owners.json`) and the owner-tag cache kept between runs (`state/owner-tags.json`). It
- * lists only the keys it reads that may be missing (so that a missing one is a 404, not a 403).
+ * run's `owners.json`) and the owner-tag cache kept between runs (`state/owner-tags.json`); the last
+ * run's pace read (`state/pace.json`, for the Map's concurrency). It lists only the keys it reads
+ * that may be missing (so that a missing one is a 404, not a 403).
  */
 export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
@@ -169,7 +171,7 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
       ),
     },
     {
-      Sid: "ReadScanConfigLatestReportTargetsAndOwnerTagCache",
+      Sid: "ReadScanConfigLatestReportTargetsOwnerTagCacheAndPace",
       Effect: "Allow",
       Action: "s3:GetObject",
       Resource: objects(
@@ -178,10 +180,11 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
         "latest/report.json",
         "runs/*/targets.json",
         "state/owner-tags.json",
+        "state/pace.json",
       ),
     },
     {
-      Sid: "ListScanConfigLatestReportAndOwnerTagCacheOnly",
+      Sid: "ListScanConfigLatestReportOwnerTagCacheAndPaceOnly",
       Effect: "Allow",
       Action: "s3:ListBucket",
       Resource: i.bucketArn,
@@ -191,6 +194,7 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
             under(i.prefix, "config/scan-config.json"),
             under(i.prefix, "latest/report.json"),
             under(i.prefix, "state/owner-tags.json"),
+            under(i.prefix, "state/pace.json"),
           ],
         },
       },
@@ -215,7 +219,8 @@ export function scanBatchStatements(i: ScannerPolicyInput): IamStatement[] {
 
 /**
  * Publish: no role to assume. The run's context, results (found by listing the results folder) and
- * previous-report copy read; the auditor files written; the digest; its own account's Security Hub.
+ * previous-report copy read; the auditor files and the run's pace written; the digest; its own
+ * account's Security Hub.
  */
 export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
@@ -243,11 +248,12 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
     },
     writeReportsStatement(i),
     {
-      // For the quarantine sweep after it: who the run found with a console password and no MFA.
-      Sid: "WriteConsoleUsersWithoutMfa",
+      // For the quarantine sweep after it: who the run found with a console password and no MFA; and
+      // the run's pace, which the next run's Map concurrency follows.
+      Sid: "WriteConsoleUsersWithoutMfaAndPace",
       Effect: "Allow",
       Action: "s3:PutObject",
-      Resource: objects(i, "runs/*/console-without-mfa.json"),
+      Resource: objects(i, "runs/*/console-without-mfa.json", "state/pace.json"),
     },
     {
       // latest/ is a server-side copy of the scan just stored: CopyObject reads its source.
