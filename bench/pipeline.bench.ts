@@ -24,8 +24,9 @@
  *   beside the Map, as the Parallel state's other branch, with the owner-tag cache the runs before
  *   left in the bucket. The Map reads the targets object,
  *   cuts it into batches of `batchSize` (ItemBatcher) with BatchInput { bucket, scanId, contextKey },
- *   and runs them on `mapConcurrency` containers (MaxConcurrency), each container taking the next
- *   batch when it is free. Publish runs with Discover's output.
+ *   and runs them on as many containers as Discover's `mapConcurrency` says (MaxConcurrencyPath: the
+ *   ceiling on the first run, then the fewest that end within the window at the last run's pace), each
+ *   container taking the next batch when it is free. Publish runs with Discover's output.
  * - The second run (`--runs 2`, the default) is the next day's, the steady state: the credential reports
  *   are a day old (IAM generates new ones), the previous report exists (Discover copies it, Publish
  *   streams it for the changes), every hub already holds the findings, and the owner tags read the
@@ -58,7 +59,9 @@ const DEFAULT_ACCOUNTS = 10_000;
 const ACCOUNTS = num("--accounts", DEFAULT_ACCOUNTS);
 const USERS = num("--users", 20);
 const BATCH_SIZE = num("--batch-size", 10);
-const MAP_CONCURRENCY = num("--map-concurrency", 20);
+/** The Map's ceiling (the deployment's maxConcurrency) and window (mapWindowMinutes): Discover derives the concurrency. */
+const MAP_MAX_CONCURRENCY = num("--map-concurrency", 20);
+const MAP_WINDOW_MINUTES = num("--map-window-minutes", 15);
 const ACCOUNT_CONCURRENCY = num("--account-concurrency", 10);
 const RUNS = num("--runs", 2);
 const LATENCY_MS = num("--latency-ms", 100);
@@ -156,6 +159,10 @@ const functionEnv: Record<string, string> = {
   SNS_PER_ACCOUNT: "false",
   ACCOUNT_CONCURRENCY: String(ACCOUNT_CONCURRENCY),
   ACCOUNT_TIMEOUT_MS: String(ACCOUNT_TIMEOUT_MS),
+  // Discover's (central-stack.ts): what it derives the Map's concurrency from.
+  BATCH_SIZE: String(BATCH_SIZE),
+  MAP_MAX_CONCURRENCY: String(MAP_MAX_CONCURRENCY),
+  MAP_WINDOW_SECONDS: String(MAP_WINDOW_MINUTES * 60),
   ORGMFA_VERSION: "bench",
   POWERTOOLS_SERVICE_NAME: "orgmfa",
   POWERTOOLS_METRICS_NAMESPACE: "orgmfa",
@@ -351,7 +358,7 @@ async function single(fn: FunctionName, event: unknown): Promise<{ phase: PhaseR
 }
 
 async function runWorkflow(n: number) {
-  log(`run ${n}: ${ACCOUNTS} accounts × ${USERS} users, batches of ${BATCH_SIZE}, ${MAP_CONCURRENCY} at a time`);
+  log(`run ${n}: ${ACCOUNTS} accounts × ${USERS} users, batches of ${BATCH_SIZE}`);
   // A day has passed since the previous run: every credential report is a day old (IAM generates
   // new ones), the findings are in the hubs and the previous report in the bucket.
   if (n > 1) sim.ageCredentialReports(24 * 3600_000);
@@ -369,8 +376,10 @@ async function runWorkflow(n: number) {
   const discoverCalls = sim.stats().calls - callsBefore;
   const ref = discover.value as RunRef;
   const tDiscover = performance.now();
+  // The Map's MaxConcurrencyPath.
+  const mapConcurrency = ref.mapConcurrency ?? MAP_MAX_CONCURRENCY;
   log(
-    `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope`,
+    `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope, Map concurrency ${mapConcurrency}`,
   );
   const contextBytes = sim.s3.object(BUCKET, ref.contextKey)?.body.length ?? 0;
   const ledgerBytes = sim.s3.object(BUCKET, `${PREFIX}/runs/${ref.scanId}/ledger.json`)?.body.length ?? 0;
@@ -399,7 +408,7 @@ async function runWorkflow(n: number) {
   const queue = [...batches.entries()];
   const invocations: Array<InvocationReport & { timedOut: boolean; batch: number; container: number }> = [];
   const containers = await Promise.all(
-    Array.from({ length: Math.min(MAP_CONCURRENCY, batches.length) }, () => Container.start("scan-batch")),
+    Array.from({ length: Math.min(mapConcurrency, batches.length) }, () => Container.start("scan-batch")),
   );
   let done = 0;
   await Promise.all(
@@ -428,7 +437,14 @@ async function runWorkflow(n: number) {
     mapLogs.error += c.logs.error;
     mapLogs.examples.push(...c.logs.examples.slice(0, 5 - mapLogs.examples.length));
   }
+  const pace = JSON.parse(sim.s3.object(BUCKET, `${PREFIX}/state/pace.json`)?.body.toString("utf8") ?? "null") as {
+    scanId: string;
+    p90AccountSeconds: number;
+  } | null;
   const scanBatch = {
+    mapConcurrency,
+    /** The pace Discover derived it from (the last run's), or null on the first run. */
+    paceFrom: pace && pace.scanId !== ref.scanId ? pace : null,
     batches: batches.length,
     invocations: invocations.length,
     failed: failedBatches.length,
@@ -662,7 +678,8 @@ const targets = [
 const json = {
   accounts: ACCOUNTS,
   usersPerAccount: USERS,
-  mapConcurrency: MAP_CONCURRENCY,
+  /** The steady state's (the last run's): derived by Discover from the run before it. */
+  mapConcurrency: runs.at(-1)?.scanBatch.mapConcurrency ?? MAP_MAX_CONCURRENCY,
   endToEndSeconds: Math.max(...runs.map((r) => r.endToEndSeconds)),
   discover: {
     seconds: discover.seconds,
@@ -699,7 +716,11 @@ const json = {
   machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
   workflow: {
     batchSize: BATCH_SIZE,
-    mapConcurrency: MAP_CONCURRENCY,
+    mapConcurrency: {
+      ceiling: MAP_MAX_CONCURRENCY,
+      windowMinutes: MAP_WINDOW_MINUTES,
+      byRun: runs.map((r) => r.scanBatch.mapConcurrency),
+    },
     accountConcurrency: ACCOUNT_CONCURRENCY,
     accountTimeoutMs: ACCOUNT_TIMEOUT_MS,
     memoryMb: MEMORY_MB,
@@ -736,21 +757,23 @@ if (WRITE) {
 }
 
 function markdown(): string {
+  const maxContainers = Math.max(...runs.map((r) => r.scanBatch.containers));
   const yes = (b: boolean) => (b ? "yes" : "**no**");
   const ops = (r: Run) =>
     Object.entries(r.calls.byOperation)
       .map(([op, n]) => `${op} ${n}`)
       .join(", ");
   const runRow = (r: Run) =>
-    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.owners ? `${r.owners.seconds} (${r.owners.peakRssMb} MB)` : "–"} | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
+    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.owners ? `${r.owners.seconds} (${r.owners.peakRssMb} MB)` : "–"} | ${r.scanBatch.mapConcurrency} | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
   return `# Workflow benchmark (simulated AWS)
 
 \`npm run bench -- --pipeline\` on ${json.date.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs. The deployed workflow —
 Discover → Parallel(Distributed Map of ScanBatch, Owners) → Publish — with the real handlers, bundled as the CDK app bundles
 them (ESM, node22, minified, source maps), each Lambda execution environment a process of its own started
 with Lambda's V8 flags for ${MEMORY_MB} MB, against \`bench/lib/simulated-aws.ts\` served on loopback HTTP
-(\`AWS_ENDPOINT_URL\`). ${ACCOUNTS.toLocaleString("en-US")} accounts × ${USERS} users; batches of ${BATCH_SIZE} accounts, ${MAP_CONCURRENCY} batches at a time
-(MaxConcurrency), ${ACCOUNT_CONCURRENCY} accounts at a time in a batch — the deployment's defaults. ${RUNS} run${RUNS > 1 ? "s" : ""} in a row: the first finds
+(\`AWS_ENDPOINT_URL\`). ${ACCOUNTS.toLocaleString("en-US")} accounts × ${USERS} users; batches of ${BATCH_SIZE} accounts, ${ACCOUNT_CONCURRENCY} accounts at a time in a batch;
+as many batches at a time as Discover derives (MaxConcurrencyPath): the ceiling of ${MAP_MAX_CONCURRENCY} without a measured pace, then the fewest
+that end the Map within ${MAP_WINDOW_MINUTES} minutes at the last run's pace (${runs.map((r) => r.scanBatch.mapConcurrency).join(", then ")}) — the deployment's defaults. ${RUNS} run${RUNS > 1 ? "s" : ""} in a row: the first finds
 no previous report and empty hubs${RUNS > 1 ? "; the second is the daily steady state (previous report, findings already in every hub)" : ""}. Whole benchmark ${json.seconds} s.
 
 | phase | time (worst run) | Lambda timeout | peak RSS | memory | within limits |
@@ -771,8 +794,8 @@ Discover is the organization's walk alone (DescribeOrganization, ListRoots, one 
 
 ## Runs
 
-| run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
-|---|---|---|---|---|---|---|---|
+| run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map concurrency | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
+|---|---|---|---|---|---|---|---|---|
 ${runs.map(runRow).join("\n")}
 
 ${runs
@@ -781,6 +804,7 @@ ${runs
 
 - Discover: ${r.discover.inScope} accounts in scope, ${r.discover.calls} calls. The run context every batch reads is ${r.discover.contextKb} KB; the ledger of every account, which only Publish reads, ${r.discover.ledgerMb} MB. Init (cold start) ${r.discover.initSeconds} s, not counted in the invocation.
 ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}`} in ${r.owners.seconds} s; ${r.owners.read} tags read (${r.owners.calls} ListTagsForResource requests over ${r.owners.callSeconds} s), ${r.owners.fromCache} owners from earlier runs, ${r.owners.unread} unknown; in the report ${r.owners.inReport.right} owners right, ${r.owners.inReport.wrong} wrong, ${r.owners.inReport.unknown} unknown. Organizations throttled ${r.calls.throttledByService.organizations ?? 0} requests in the run. The Parallel state (Map and Owners) took ${r.parallelSeconds} s.` : ""}
+- Map concurrency ${r.scanBatch.mapConcurrency}: ${r.scanBatch.paceFrom ? `derived from run ${r.run - 1}'s pace (p90 account ${r.scanBatch.paceFrom.p90AccountSeconds} s), the fewest batches at once that end within ${MAP_WINDOW_MINUTES} minutes` : `no pace measured yet, so the ceiling`}.
 - ScanBatch: ${r.scanBatch.invocations} invocations on ${r.scanBatch.containers} warm containers (init ${r.scanBatch.initSeconds} s each at most), ${r.scanBatch.failed} failed; ${r.scanBatch.accountsScanned} accounts scanned, ${r.scanBatch.accountsFailed} not audited; CPU per batch median ${r.scanBatch.cpuSecondsPerBatch.median} s, max ${r.scanBatch.cpuSecondsPerBatch.max} s (${r.scanBatch.cpuSecondsPerBatch.total} s in all); largest batch event ${r.scanBatch.maxEventBytes} bytes (Step Functions: 256 KB). Logged ${r.scanBatch.logs.warn} warnings, ${r.scanBatch.logs.error} errors.
 - Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
 - Security Hub: ${r.securityHub.importCalls} BatchImportFindings (${r.securityHub.findingsImported} findings imported, ${r.securityHub.findingsRefused} refused), ${r.securityHub.getFindingsCalls} GetFindings; throttled ${r.securityHub.throttled.GetFindings} GetFindings and ${r.securityHub.throttled.BatchImportFindings} imports; ${r.securityHub.activeInHubs} active findings across the hubs against ${r.securityHub.openInReport} open in the report (${r.securityHub.hubsMatchReport ? "equal" : "**different**"}).
@@ -797,11 +821,11 @@ ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}
 
 - Every request: ${LATENCY_MS} ms. Credential reports: ready ${REPORT_READY_MS} ms after GenerateCredentialReport. IAM: ${IAM_RATE} requests/s per account, bursts of ${IAM_RATE * 2} (AWS does not publish IAM's rate: an assumption). Organizations: ${ORG_RATE} requests/s for the organization, bursts of ${ORG_RATE * 2} (not published either, awsdocs/aws-organizations-docs#39: an assumption), answered with its \`TooManyRequestsException\`. Security Hub: GetFindings 3/s bursts of 6 (API reference, "throttling limits"), BatchImportFindings 10/s bursts of 30 (partner guide, "Guidelines for using the BatchImportFindings API"), per account, answered with 429 \`TooManyRequestsException\`.
 - The workflow is deployed to account ${scannerAccount} (a delegated administrator); Discover reads Organizations through the management account's audit role (ORG_ROLE_ARN), as the CDK app configures it. S3 writes must carry SSE-KMS with the deployment's key: ${s3.withoutKms} objects were written without it, ${s3.otherKmsKey} with another key. ${s3.multipartUploads} multipart uploads (${s3.parts} parts).
-- Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (${MAP_CONCURRENCY} containers are started at the Map's start and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
+- Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (the Map's containers are started at its start and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
 
 ## Caveats
 
-- **CPU.** ${os.cpus().length} cores here run ${MAP_CONCURRENCY} ScanBatch containers and the simulator at once: when all are busy a container gets about ${Math.round((os.cpus().length / (MAP_CONCURRENCY + 1)) * 100) / 100} of a core, where a ${MEMORY_MB} MB Lambda function gets about ${Math.round((MEMORY_MB / 1769) * 100) / 100} vCPU. The Map's wall times are therefore an overstatement where the work is CPU-bound; the CPU seconds per batch are the machine-independent figure (a batch needs at most ${scanBatch.cpuSecondsPerBatch.max} s of CPU, i.e. about ${Math.round((scanBatch.cpuSecondsPerBatch.max / (MEMORY_MB / 1769)) * 10) / 10} s on Lambda's share).
+- **CPU.** ${os.cpus().length} cores here run up to ${maxContainers} ScanBatch containers and the simulator at once: when all are busy a container gets about ${Math.round((os.cpus().length / (maxContainers + 1)) * 100) / 100} of a core, where a ${MEMORY_MB} MB Lambda function gets about ${Math.round((MEMORY_MB / 1769) * 100) / 100} vCPU. The Map's wall times are therefore an overstatement where the work is CPU-bound; the CPU seconds per batch are the machine-independent figure (a batch needs at most ${scanBatch.cpuSecondsPerBatch.max} s of CPU, i.e. about ${Math.round((scanBatch.cpuSecondsPerBatch.max / (MEMORY_MB / 1769)) * 10) / 10} s on Lambda's share).
 - **Node.** The containers run Node ${process.version} with the bundles built for node22; the functions run on Lambda's nodejs24.x. V8's heap behaviour differs a little between versions; the flags that bound it are Lambda's.
 - **Memory.** Peak RSS is each container process's own high-water mark (the kernel's \`VmHWM\`), over its init and every invocation it served — what Lambda's "Max Memory Used" measures. Not \`process.resourceUsage().maxRSS\`: Linux keeps that maximum across fork and exec, so every child would report at least this process's RSS at the time it was spawned. The simulator's memory (the S3 objects, ${Math.round(s3.bytes / 1048576)} MB at the end) is in this process, not in any container.
 `;
