@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import { buffer } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
+import type { UserSpec } from "./seed";
 
 /** How to install the emulator, for every message that says it is missing. */
 export const MOTO_INSTALL_HINT =
@@ -111,6 +112,11 @@ export interface Emulator {
    * there answer InvalidAccessException. Replaces the previous list; [] enables every hub again.
    */
   setSecurityHubDisabled(accountIds: string[]): Promise<void>;
+  /**
+   * Creates IAM users in an account in one request (seeding), through the backend calls the IAM API
+   * makes: the same state `createUser` leaves, without a round trip per call.
+   */
+  createUsers(accountId: string, users: UserSpec[]): Promise<void>;
   /** Clears all emulated state. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -302,7 +308,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
   const post = async (path: string, body?: string) => {
     const r = await fetch(`${motoEndpoint}${path}`, { method: "POST", body });
-    await r.arrayBuffer();
+    const text = await r.text();
+    if (!r.ok) throw new Error(`the emulator answered ${r.status} to ${path}: ${text.slice(0, 500)}`);
   };
   const setIamEnforcement = async (on: boolean) => {
     await post("/moto-api/reset-auth", on ? "0" : "1000000000");
@@ -324,6 +331,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     },
     setSecurityHubDisabled: async (accountIds) => {
       await post("/moto-api/orgmfa/securityhub-disabled", JSON.stringify(accountIds));
+    },
+    createUsers: async (accountId, users) => {
+      if (users.length) await post("/moto-api/orgmfa/iam-users", JSON.stringify({ accountId, users }));
     },
     setRootState: (accountId, state) => {
       roots.set(accountId, state);
