@@ -36,8 +36,13 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 50);
 
+// One leaf OU per ~50 accounts (1 to 40) under a parent per 4 leaves (1 to 10): an organization of
+// eight accounts has not fifty OUs to walk. From 2,000 accounts on, the simulation's 40 under 10.
+const OUS = Math.max(1, Math.min(40, Math.round(ACCOUNTS / 50)));
 const sim = new SimulatedAws({
   accounts: ACCOUNTS,
+  ous: OUS,
+  ouParents: Math.max(1, Math.min(10, Math.ceil(OUS / 4))),
   usersPerAccount: USERS,
   latencyMs: LATENCY_MS,
   reportReadyMs: REPORT_READY_MS,
