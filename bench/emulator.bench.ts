@@ -316,7 +316,7 @@ const MID = 64; // a high concurrency that one Node thread on a small machine ca
 // confirms every user live, many calls at once per account, under a stricter IAM rate.
 /** Accounts per row: quick, full. */
 const scaleSizes = QUICK
-  ? { default: 40, high: 512, small: 200, large: 2000, throttling: 8 }
+  ? { default: 40, high: 640, small: 200, large: 2000, throttling: 8 }
   : { default: 800, high: 2000, small: 1000, large: 10000, throttling: 200 };
 const scaleConfigs: Array<{ label: string; args: Record<string, number> }> = [
   { label: "default", args: { accounts: scaleSizes.default, concurrency: CONCURRENCY } },
