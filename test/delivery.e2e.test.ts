@@ -3,12 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
-  CreateVirtualMFADeviceCommand,
   DeleteLoginProfileCommand,
   DeleteRoleCommand,
   DeleteUserCommand,
   DetachRolePolicyCommand,
-  EnableMFADeviceCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
 } from "@aws-sdk/client-iam";
@@ -20,6 +18,7 @@ import {
   DEMO_ORG,
   DeliveryReader,
   type Emulator,
+  enrolVirtualMfa,
   type SeededDelivery,
   type SeededOrg,
   scannerCredentials,
@@ -239,15 +238,7 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
         }
         // alice enrols MFA; frank is deleted; sandbox-ml loses its audit role (it will fail).
         const payments = await adminIam(id("prod-payments"));
-        const device = await payments.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "alice-phone" }));
-        await payments.send(
-          new EnableMFADeviceCommand({
-            UserName: "alice",
-            SerialNumber: device.VirtualMFADevice?.SerialNumber,
-            AuthenticationCode1: "123456",
-            AuthenticationCode2: "654321",
-          }),
-        );
+        await enrolVirtualMfa(payments, "alice", "alice-phone");
         const web = await adminIam(id("prod-web"));
         await web.send(new DeleteLoginProfileCommand({ UserName: "frank" }));
         await web.send(new DeleteUserCommand({ UserName: "frank" }));

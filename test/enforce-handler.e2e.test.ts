@@ -1,10 +1,8 @@
 import {
   CreateLoginProfileCommand,
   CreateUserCommand,
-  CreateVirtualMFADeviceCommand,
   DeactivateMFADeviceCommand,
   DeleteLoginProfileCommand,
-  EnableMFADeviceCommand,
   GetGroupCommand,
   IAMClient,
   RemoveUserFromGroupCommand,
@@ -15,6 +13,7 @@ import {
   DEMO_ORG,
   DeliveryReader,
   type Emulator,
+  enrolVirtualMfa,
   REGION,
   roleCredentials,
   type SeededDelivery,
@@ -101,19 +100,7 @@ const members = () =>
     ((await iam.send(new GetGroupCommand({ GroupName: GROUP }))).Users ?? []).map((u) => u.UserName).sort(),
   );
 let device = 0;
-const enrol = (userName: string) =>
-  admin(async (iam) => {
-    const d = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${userName}-${++device}` }));
-    await iam.send(
-      new EnableMFADeviceCommand({
-        UserName: userName,
-        SerialNumber: d.VirtualMFADevice?.SerialNumber,
-        AuthenticationCode1: "123456",
-        AuthenticationCode2: "654321",
-      }),
-    );
-    return d.VirtualMFADevice?.SerialNumber as string;
-  });
+const enrol = (userName: string) => admin((iam) => enrolVirtualMfa(iam, userName, `${userName}-${++device}`));
 
 describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforcement on)", () => {
   it("follows one user through every change, each event reading the state as it is now", async () => {

@@ -5,7 +5,6 @@ import {
   AddUserToGroupCommand,
   CreateGroupCommand,
   CreateVirtualMFADeviceCommand,
-  EnableMFADeviceCommand,
   GetGroupCommand,
   IAMClient,
   ListAttachedUserPoliciesCommand,
@@ -16,6 +15,7 @@ import {
   accountAdminCredentials,
   DEMO_ORG,
   type Emulator,
+  enrolVirtualMfa,
   MEMBER_ENFORCER_ROLE_NAME,
   REGION,
   roleCredentials,
@@ -121,17 +121,7 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
   });
 
   it("releases a user who enrols MFA", async () => {
-    await admin("prod-payments", async (iam) => {
-      const device = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: "alice-phone" }));
-      await iam.send(
-        new EnableMFADeviceCommand({
-          UserName: "alice",
-          SerialNumber: device.VirtualMFADevice?.SerialNumber,
-          AuthenticationCode1: "123456",
-          AuthenticationCode2: "654321",
-        }),
-      );
-    });
+    await admin("prod-payments", (iam) => enrolVirtualMfa(iam, "alice", "alice-phone"));
     const released = await reconcile("prod-payments", "alice");
     expect(released).toMatchObject({
       action: { kind: "release", from: ["group"] },

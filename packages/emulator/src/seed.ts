@@ -205,7 +205,22 @@ async function actAs(endpoint: string, accountId: string): Promise<IAMClient> {
 
 const code = (n: number) => String(100000 + n).slice(-6);
 
-/** Creates one IAM user exactly as its spec says. */
+/** A user enrols a virtual MFA device (authenticator app) named `deviceName`, as the console does; its serial. */
+export async function enrolVirtualMfa(iam: IAMClient, userName: string, deviceName: string): Promise<string> {
+  const v = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: deviceName }));
+  const serial = v.VirtualMFADevice?.SerialNumber ?? "";
+  await iam.send(
+    new EnableMFADeviceCommand({
+      UserName: userName,
+      SerialNumber: serial,
+      AuthenticationCode1: code(1),
+      AuthenticationCode2: code(2),
+    }),
+  );
+  return serial;
+}
+
+/** Creates one IAM user exactly as its spec says (through the API: the reference `Emulator.createUsers` is checked against). */
 export async function createUser(iam: IAMClient, accountId: string, u: UserSpec): Promise<void> {
   await iam.send(new CreateUserCommand({ UserName: u.name }));
   if (u.console) await iam.send(new CreateLoginProfileCommand({ UserName: u.name, Password: "Emulated-Passw0rd!" }));
@@ -227,10 +242,8 @@ export async function createUser(iam: IAMClient, accountId: string, u: UserSpec)
       }),
     );
   for (const [i, kind] of (u.devices ?? []).entries()) {
-    if (kind === "virtual") {
-      const v = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-app${i}` }));
-      await enable(v.VirtualMFADevice?.SerialNumber ?? "");
-    } else if (kind === "hardware") {
+    if (kind === "virtual") await enrolVirtualMfa(iam, u.name, `${u.name}-app${i}`);
+    else if (kind === "hardware") {
       await enable(`GAHT${accountId.slice(-4)}${String(i).padStart(4, "0")}`);
     } else {
       await enable(`arn:aws:iam::${accountId}:u2f/user/${u.name}/security-key-${i}`);
@@ -239,9 +252,7 @@ export async function createUser(iam: IAMClient, accountId: string, u: UserSpec)
   if (u.unenabledVirtual)
     await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-never-enabled` }));
   if (u.deactivated) {
-    const v = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${u.name}-old-phone` }));
-    const serial = v.VirtualMFADevice?.SerialNumber ?? "";
-    await enable(serial);
+    const serial = await enrolVirtualMfa(iam, u.name, `${u.name}-old-phone`);
     await iam.send(new DeactivateMFADeviceCommand({ UserName: u.name, SerialNumber: serial }));
   }
 }
