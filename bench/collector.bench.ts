@@ -8,18 +8,10 @@
  *   npm run bench:collector  # writes bench/results/collector.md
  */
 import { writeFileSync } from "node:fs";
-import {
-  CreateAccessKeyCommand,
-  CreateLoginProfileCommand,
-  CreateUserCommand,
-  CreateVirtualMFADeviceCommand,
-  EnableMFADeviceCommand,
-  IAMClient,
-  LimitExceededException,
-} from "@aws-sdk/client-iam";
+import { IAMClient, LimitExceededException } from "@aws-sdk/client-iam";
 import { collectAccount } from "@orgmfa/aws";
 import { hasActiveCredential, hasMfa } from "@orgmfa/core";
-import { ADMIN, startEmulator } from "@orgmfa/emulator";
+import { ADMIN, startEmulator, type UserSpec } from "@orgmfa/emulator";
 
 const ACCOUNT = "123456789012"; // moto's default account
 const SIZES = [50, 200, 500];
@@ -41,27 +33,13 @@ function countingClient(endpoint: string, refuseReport: boolean): { iam: IAMClie
 }
 
 /** n users: 80% console + virtual MFA, 10% console without MFA, 10% access key without MFA. */
-async function seed(iam: IAMClient, n: number, offset: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
+const users = (n: number, offset: number): UserSpec[] =>
+  Array.from({ length: n }, (_, i) => {
     const name = `u${offset + i}`;
-    await iam.send(new CreateUserCommand({ UserName: name }));
-    if (i % 10 === 9) {
-      await iam.send(new CreateAccessKeyCommand({ UserName: name }));
-      continue;
-    }
-    await iam.send(new CreateLoginProfileCommand({ UserName: name, Password: "Emulated-Passw0rd!" }));
-    if (i % 10 === 8) continue;
-    const d = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: `${name}-app` }));
-    await iam.send(
-      new EnableMFADeviceCommand({
-        UserName: name,
-        SerialNumber: d.VirtualMFADevice?.SerialNumber,
-        AuthenticationCode1: "123456",
-        AuthenticationCode2: "654321",
-      }),
-    );
-  }
-}
+    if (i % 10 === 9) return { name, activeKeys: 1 };
+    if (i % 10 === 8) return { name, console: true };
+    return { name, console: true, devices: ["virtual"] };
+  });
 
 async function measure(endpoint: string, refuseReport: boolean) {
   const { iam, calls } = countingClient(endpoint, refuseReport);
@@ -80,10 +58,9 @@ async function measure(endpoint: string, refuseReport: boolean) {
 const emu = await startEmulator();
 const rows: string[] = [];
 try {
-  const admin = new IAMClient({ endpoint: emu.endpoint, region: "us-east-1", credentials: ADMIN });
   let seeded = 0;
   for (const n of SIZES) {
-    await seed(admin, n - seeded, seeded);
+    await emu.createUsers(ACCOUNT, users(n - seeded, seeded));
     seeded = n;
     // Warm up both paths once, then measure each three times and keep the median time.
     await measure(emu.endpoint, false);
@@ -111,7 +88,6 @@ try {
     );
     process.stderr.write(`${rows.at(-1)}\n`);
   }
-  admin.destroy();
 } finally {
   await emu.stop();
 }
