@@ -73,7 +73,11 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
     reason: null,
     error: null,
     credentialReportGeneratedAt: outcome.credentialReportGeneratedAt,
-    root: { credentials: outcome.root.credentials, mfa: rootMfaKind(outcome.root) },
+    root: {
+      credentials: outcome.root.credentials,
+      mfa: rootMfaKind(outcome.root),
+      devicesComplete: outcome.root.devicesComplete === true,
+    },
     users: outcome.users.map((u) => ({
       userName: u.userName,
       arn: u.arn,

@@ -34,6 +34,7 @@ export function rootFacts(input: {
   reportRow: CredentialReportRow | null;
   virtualDevices: MfaDevice[];
 }): RootFacts {
+  // (devicesComplete stays absent: this is the member role's view, root's virtual devices only.)
   const { summary, reportRow } = input;
   const fromSummary = summary
     ? {
@@ -68,14 +69,28 @@ export function rootFacts(input: {
   };
 }
 
+/** Why root is judged: its credentials are known, or only part of the evidence is there. */
+export type RootBasis = "credentials" | "failClosed" | "mfaEvidence";
+
 /**
- * Whether root is to be judged: PRESENT credentials, or UNKNOWN credentials with MFA known to be
- * off (fail closed). ABSENT means both root checks are NOT_APPLICABLE.
+ * Whether root is to be judged:
+ * - PRESENT credentials;
+ * - UNKNOWN credentials with MFA known to be off (fail closed);
+ * - UNKNOWN credentials (e.g. `AccountPasswordPresent` missing from GetAccountSummary and no report
+ *   row) with MFA on and a root virtual device assigned: the device is evidence enough for
+ *   ROOT_VIRTUAL_MFA, which would otherwise never be judged (`mfaEvidence`).
+ * ABSENT means both root checks are NOT_APPLICABLE; so does the aws-us-gov partition.
  */
-export function rootIsJudged(root: RootFacts): { judged: boolean; failClosed: boolean } {
-  if (root.credentials === "PRESENT") return { judged: true, failClosed: false };
-  if (root.credentials === "UNKNOWN" && root.mfaEnabled === false) return { judged: true, failClosed: true };
-  return { judged: false, failClosed: false };
+export function rootIsJudged(root: RootFacts): { judged: boolean; failClosed: boolean; basis: RootBasis | null } {
+  // AWS GovCloud (US): root cannot sign in to the console and AWS offers no root MFA rule there
+  // (docs/aws-semantics.md §5): not applicable, never a fail-closed CRITICAL in every account.
+  if (root.arn.startsWith("arn:aws-us-gov:")) return { judged: false, failClosed: false, basis: null };
+  if (root.credentials === "PRESENT") return { judged: true, failClosed: false, basis: "credentials" };
+  if (root.credentials === "UNKNOWN" && root.mfaEnabled === false)
+    return { judged: true, failClosed: true, basis: "failClosed" };
+  if (root.credentials === "UNKNOWN" && root.mfaEnabled === true && root.virtualDevices.length > 0)
+    return { judged: true, failClosed: false, basis: "mfaEvidence" };
+  return { judged: false, failClosed: false, basis: null };
 }
 
 /**

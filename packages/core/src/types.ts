@@ -63,12 +63,25 @@ export interface RootFacts {
   mfaEnabled: boolean | null;
   /** Root's virtual devices, from `ListVirtualMFADevices` (matched by exact root ARN). */
   virtualDevices: MfaDevice[];
+  /**
+   * Whether root's device list is every device it has. A member role sees root's virtual devices only
+   * (ListMFADevices without UserName lists the *caller's* devices; root's FIDO and hardware devices are
+   * visible to root itself or an sts:AssumeRoot session), so through it the list is incomplete and no
+   * verdict may rest on what is missing from it. @default false
+   */
+  devicesComplete?: boolean;
   /** "GetAccountSummary" | "CredentialReport" | null (no source answered). */
   source: "GetAccountSummary" | "CredentialReport" | null;
 }
 
 export type SkipReason = "SUSPENDED" | "EXCLUDED";
-export type FailureReason = "ASSUME_ROLE_DENIED" | "CREDENTIAL_REPORT_UNAVAILABLE" | "THROTTLED" | "TIMEOUT" | "ERROR";
+export type FailureReason =
+  | "ASSUME_ROLE_DENIED"
+  | "STS_REGION_DISABLED"
+  | "CREDENTIAL_REPORT_UNAVAILABLE"
+  | "THROTTLED"
+  | "TIMEOUT"
+  | "ERROR";
 
 /** An account the organization lists, as discovery saw it. */
 export interface AccountTarget {
@@ -172,7 +185,11 @@ export interface ReportAccount {
   reason: SkipReason | FailureReason | null;
   error: { code: string; message: string } | null;
   credentialReportGeneratedAt: string | null;
-  root: { credentials: RootCredentials; mfa: RootMfa } | null;
+  /**
+   * `devicesComplete`: whether `mfa` was judged from every device root has (false through a member
+   * role, which sees root's virtual devices only). Absent in reports written before it existed.
+   */
+  root: { credentials: RootCredentials; mfa: RootMfa; devicesComplete?: boolean } | null;
   users: ReportUser[];
   /** How the users were collected, and notes such as the fully-live fallback (audited accounts). */
   collection?: AccountFacts["collection"] | null;

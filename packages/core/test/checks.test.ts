@@ -141,6 +141,36 @@ describe("root model and root checks", () => {
     expect(f?.checkId).toBe("ROOT_NO_MFA");
     expect(String(f?.evidence.note)).toMatch(/fail closed/);
   });
+  it("root's phishing resistance is never judged from a member role's view (virtual devices only)", () => {
+    const policy = defaultPolicy({ requirePhishingResistantMfa: true });
+    const virtual = [{ serialNumber: VIRTUAL, type: "VIRTUAL" as const, enabledAt: null }];
+    // Root with a virtual device and, unseen by the member role, a passkey: not called weak.
+    const partial = root({ credentials: "PRESENT", password: true, mfaEnabled: true, virtualDevices: virtual });
+    expect(checksOf(evaluateAccount(target(), facts([], partial), policy, NOW))).toEqual(["ROOT_VIRTUAL_MFA:root"]);
+    // The whole list (root itself or sts:AssumeRoot) with only the virtual device: weak.
+    const complete = { ...partial, devicesComplete: true };
+    expect(checksOf(evaluateAccount(target(), facts([], complete), policy, NOW))).toEqual([
+      "ROOT_VIRTUAL_MFA:root",
+      "USER_MFA_NOT_PHISHING_RESISTANT:root",
+    ]);
+    const [f] = evaluateAccount(target(), facts([], partial), policy, NOW);
+    expect(f?.evidence.devicesComplete).toBe(false);
+  });
+  it("password unknown (no AccountPasswordPresent), MFA on with a root virtual device: ROOT_VIRTUAL_MFA, and says why", () => {
+    const s = rootFacts({
+      arn,
+      summary: { AccountAccessKeysPresent: 0, AccountSigningCertificatesPresent: 0, AccountMFAEnabled: 1 },
+      reportRow: null,
+      virtualDevices: [{ serialNumber: VIRTUAL, type: "VIRTUAL", enabledAt: null }],
+    });
+    expect(s).toMatchObject({ credentials: "UNKNOWN", password: null, mfaEnabled: true });
+    const [f, ...rest] = run(facts([], s));
+    expect(rest).toEqual([]);
+    expect(f?.checkId).toBe("ROOT_VIRTUAL_MFA");
+    expect(String(f?.evidence.note)).toMatch(/password is unknown/);
+    // No virtual device and MFA on: nothing to judge from.
+    expect(run(facts([], { ...s, virtualDevices: [] }))).toEqual([]);
+  });
   it("UNKNOWN with MFA unknown raises nothing", () => {
     expect(run(facts([], root({ credentials: "UNKNOWN", password: null, mfaEnabled: null })))).toEqual([]);
   });

@@ -299,11 +299,14 @@ describe("configWarnings", () => {
           user("weak", { consoleAccess: true, devices: [VIRTUAL] }),
           user("idle"),
         ],
+        // Root's whole device list (as root itself or sts:AssumeRoot reads it): only then is root judged
+        // by the phishing-resistant check.
         root({
           credentials: "PRESENT",
           password: true,
           mfaEnabled: true,
           virtualDevices: [{ serialNumber: VIRTUAL, type: "VIRTUAL", enabledAt: null }],
+          devicesComplete: true,
         }),
       ),
       facts([], root({ credentials: "PRESENT", password: true, mfaEnabled: false })),

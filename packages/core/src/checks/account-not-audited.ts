@@ -3,6 +3,8 @@ import { label, type Rule } from "./rule";
 const WHAT_TO_DO: Record<string, string> = {
   ASSUME_ROLE_DENIED:
     "Deploy the member template (stacksets/member-audit-role.yaml) to this account, or check that its trust policy names the scanner account, role and organization.",
+  STS_REGION_DISABLED:
+    "STS is not active in the scanning region for this account: activate it in the account's IAM settings (Account settings, Security Token Service (STS), Endpoints), or scan from a region that is active in every account (us-east-1 always is).",
   CREDENTIAL_REPORT_UNAVAILABLE:
     "IAM could not produce a credential report and the live fallback failed; re-run the scan.",
   THROTTLED: "IAM throttled the scan beyond the retry budget; re-run with a lower --concurrency.",

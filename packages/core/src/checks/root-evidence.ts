@@ -1,6 +1,8 @@
+import { type RootBasis, rootIsJudged } from "../root";
 import type { Policy, RootFacts } from "../types";
 
 export function rootEvidence(root: RootFacts, policy: Policy, failClosed: boolean): Record<string, unknown> {
+  const basis: RootBasis | null = rootIsJudged(root).basis;
   const evidence: Record<string, unknown> = {
     credentials: root.credentials,
     password: root.password,
@@ -9,11 +11,16 @@ export function rootEvidence(root: RootFacts, policy: Policy, failClosed: boolea
     mfaEnabled: root.mfaEnabled,
     virtualDevices: root.virtualDevices.map((d) => d.serialNumber),
     source: root.source,
+    devicesComplete: root.devicesComplete === true,
     recommendation:
       policy.rootCredentialsManagement === true
         ? "Centralized root access is enabled for this organization: remove this account's root credentials (password, access keys, signing certificates) from the management account instead of adding MFA."
         : "Enable a FIDO security key or hardware MFA device for the root user, or enable centralized root access and remove the root credentials.",
   };
+  if (basis === "mfaEvidence") {
+    evidence.note =
+      "Whether root has a password is unknown (GetAccountSummary did not report AccountPasswordPresent and no credential report row said); root has MFA on with a virtual device assigned, so it is judged from that.";
+  }
   if (failClosed) {
     evidence.note =
       "Root credential state could not be read; AccountMFAEnabled is 0, so root is treated as having credentials (fail closed).";

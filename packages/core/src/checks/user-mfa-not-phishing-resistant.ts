@@ -9,8 +9,10 @@ const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) =
  * USER_MFA_NOT_PHISHING_RESISTANT (off by default; one switch: `checks.USER_MFA_NOT_PHISHING_RESISTANT.enabled`,
  * or its synonym `requirePhishingResistantMfa`): a user, or root, whose
  * enabled devices are all virtual, hardware TOTP or SMS. Users without MFA are the other checks'.
- * Root is raised only when its devices are known: a member role sees root's virtual devices only,
- * so root with MFA and no virtual device is not judged here.
+ * Root is raised only when its device list is complete (`devicesComplete`, read as root or through
+ * sts:AssumeRoot): a member role sees root's virtual devices only, never its FIDO, passkey or hardware
+ * devices, so root with a virtual device and a passkey must not be told it has no phishing-resistant
+ * device.
  */
 export const userMfaNotPhishingResistant: Rule = {
   checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
@@ -37,7 +39,12 @@ export const userMfaNotPhishingResistant: Rule = {
         evidence: userEvidence(u),
       }));
     const root = outcome.root;
-    if (rootIsJudged(root).judged && root.mfaEnabled === true && weak(root.virtualDevices)) {
+    if (
+      rootIsJudged(root).judged &&
+      root.mfaEnabled === true &&
+      root.devicesComplete === true &&
+      weak(root.virtualDevices)
+    ) {
       drafts.push({
         checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
         principalArn: root.arn,
