@@ -22,7 +22,7 @@ import {
   type UserFacts,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
-import { AccountJobError, errorCode, errorMessage, isNoSuchEntity, isThrottling } from "./errors";
+import { AccountJobError, errorCode, errorMessage, isIamQuotaError, isNoSuchEntity, isThrottling } from "./errors";
 
 export interface CollectOptions {
   accountId: string;
@@ -31,6 +31,8 @@ export interface CollectOptions {
   firstPollMs?: number;
   maxPollMs?: number;
   reportWaitMs?: number;
+  /** Waiting for report-generation capacity (`LimitExceeded`), within `reportWaitMs`. @default 10000 */
+  reportCapacityWaitMs?: number;
   /** Per-user live calls in flight at once within this account. @default 4 */
   userConcurrency?: number;
   /** Confirm every user with MFA live too (the phishing-resistant check needs complete device lists). */
@@ -49,6 +51,10 @@ export interface CollectOptions {
 
 /** How old a credential report may be for its rows to be trusted without live confirmation. */
 export const DEFAULT_MAX_REPORT_AGE_MS = 5 * 60_000;
+/** How long a report may take to generate before the account is collected fully live (docs/aws-semantics.md). */
+export const DEFAULT_REPORT_WAIT_MS = 60_000;
+/** How long to wait for IAM's capacity to generate a report (`LimitExceeded`) before going live. */
+export const DEFAULT_REPORT_CAPACITY_WAIT_MS = 10_000;
 
 type ReportResult =
   | { ok: true; generatedAt: string; parsed: ParsedCredentialReport }
@@ -60,21 +66,35 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AccountJobError("TIMEOUT", "AccountTimeLimit", "the account's time limit ran out");
 }
 
+/** GetCredentialReport: no report yet, or the one there is gone (IAM Query codes and the SDK's names). */
+const REPORT_NOT_PRESENT =
+  /^(ReportNotPresent|ReportExpired|CredentialReportNotPresentException|CredentialReportExpiredException)/;
+/** GetCredentialReport while IAM is still generating (`ReportInProgress`; SDK: CredentialReportNotReadyException). */
+const REPORT_IN_PROGRESS = /^(ReportInProgress|CredentialReportNotReadyException)/;
+
 /**
  * Step 1: GenerateCredentialReport, then GetCredentialReport until the report is there. The polling
  * is done with GetCredentialReport itself (it answers `ReportInProgress` while IAM generates), so the
  * report comes back in the same round trip that finds it complete — not one round trip later, as when
  * polling GenerateCredentialReport for COMPLETE. Waits grow from `firstPollMs` (×2) to 500 ms for the
  * first 4 s (a report usually takes a few seconds: a coarser step would cost up to a second per
- * account), then to `maxPollMs`, each counted from when the previous poll was sent, for at most `reportWaitMs`. A report that is gone or expired is
- * asked for again. Never throws for an unavailable report; says why instead.
+ * account), then to `maxPollMs`, each counted from when the previous poll was sent, for at most
+ * `reportWaitMs`. A report that is gone or expired is asked for again; no capacity to generate one
+ * (`LimitExceeded`) is waited out with the same backoff for at most `reportCapacityWaitMs`.
+ *
+ * Never throws for a report it cannot have, whatever the reason — denied by an SCP or a permissions
+ * boundary, ServiceFailure, throttling, a malformed report, a code IAM adds later: it says why, and the
+ * account is collected fully live (docs/aws-semantics.md). Only the account's time limit ends it.
  */
 async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<ReportResult> {
   const sleep = o.sleep ?? realSleep;
   const started = Date.now();
-  const deadline = started + (o.reportWaitMs ?? 60_000);
+  const reportWaitMs = o.reportWaitMs ?? DEFAULT_REPORT_WAIT_MS;
+  const deadline = started + reportWaitMs;
+  const capacityDeadline = started + Math.min(reportWaitMs, o.reportCapacityWaitMs ?? DEFAULT_REPORT_CAPACITY_WAIT_MS);
   let wait = o.firstPollMs ?? 250;
   let generate = true;
+  let waitingFor: "the report" | "capacity" = "the report";
   for (;;) {
     checkAborted(o.signal);
     const sentAt = Date.now();
@@ -83,6 +103,7 @@ async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<Repo
       if (generate) {
         const g = await iam.send(new GenerateCredentialReportCommand({}), { abortSignal: o.signal });
         generate = false;
+        waitingFor = "the report";
         ready = g.State === "COMPLETE";
       }
       if (ready) {
@@ -92,23 +113,24 @@ async function credentialReport(iam: IAMClient, o: CollectOptions): Promise<Repo
         return { ok: true, generatedAt, parsed: parseCredentialReport(r.Content) };
       }
     } catch (e) {
+      checkAborted(o.signal);
       const code = errorCode(e);
-      if (isThrottling(e) || code === "LimitExceeded" || code === "LimitExceededException")
-        return { ok: false, code, message: errorMessage(e) };
-      if (code === "CredentialReportFormatError") return { ok: false, code, message: errorMessage(e) };
-      if (
-        /^(ReportNotPresent|ReportExpired|CredentialReportNotPresentException|CredentialReportExpiredException)/.test(
-          code,
-        )
-      )
+      if (REPORT_NOT_PRESENT.test(code))
         generate = true; // nothing to wait for: ask for a report again
-      else if (!/^(ReportInProgress|CredentialReportNotReadyException)/.test(code)) throw e;
+      else if (generate && isIamQuotaError(e)) {
+        // "No more capacity to launch new report generation tasks": wait for capacity, briefly.
+        waitingFor = "capacity";
+        if (Date.now() + wait > capacityDeadline) return { ok: false, code, message: errorMessage(e) };
+      } else if (!REPORT_IN_PROGRESS.test(code)) return { ok: false, code, message: errorMessage(e) };
     }
     if (Date.now() + wait > deadline) {
       return {
         ok: false,
-        code: "ReportNotReady",
-        message: `the credential report was not complete within ${o.reportWaitMs ?? 60_000} ms`,
+        code: waitingFor === "capacity" ? "LimitExceeded" : "ReportNotReady",
+        message:
+          waitingFor === "capacity"
+            ? `IAM had no capacity to generate a credential report within ${reportWaitMs} ms`
+            : `the credential report was not complete within ${reportWaitMs} ms`,
       };
     }
     // The wait runs from when the last poll was sent, not from its answer: polls keep their cadence
@@ -218,21 +240,26 @@ async function userFacts(
     };
   }
   if (fresh && row !== undefined && !o.completeDeviceLists) {
-    // A fresh report is exact as of its GeneratedTime, at most the tolerance ago: its rows are
-    // trusted unless the live lists contradict them.
+    // A fresh report is exact as of its GeneratedTime, at most the tolerance ago: its password and key
+    // columns are trusted unless the live lists contradict them.
     if (
       row.mfaActive === false &&
       visible.length === 0 &&
       row.passwordEnabled !== null &&
       row.activeAccessKeys !== null
     ) {
+      // "No MFA" is never taken from the report alone: whether mfa_active counts FIDO security keys
+      // and passkeys is documented only device-agnostically, with one unrefuted report of U2F users
+      // shown FALSE (docs/aws-semantics.md §2). One ListMFADevices, which lists every type, settles it
+      // before a finding is raised; it costs one call per user without MFA, never one per user.
+      const devices = await liveDevices(iam, userName);
       return {
         ...base,
         consoleAccess: row.passwordEnabled,
         activeAccessKeys: row.activeAccessKeys,
-        mfaDevices: [],
+        mfaDevices: devices,
         verifiedLive: false,
-        mfaDevicesComplete: true, // no MFA at all: the empty list is every device
+        mfaDevicesComplete: true, // a live ListMFADevices: every device the user has
         verdictAsOf: reportGeneratedAt,
       };
     }
@@ -375,6 +402,16 @@ export async function collectAccount(iam: IAMClient, o: CollectOptions): Promise
     virtualDevices: virtual.get(arnOfRoot) ?? [],
   });
   if (root.source === null) notes.push("No source answered for the root user's credentials.");
+  if (summary && summary.AccountPasswordPresent === undefined && root.source === "GetAccountSummary")
+    notes.push(
+      root.password === null
+        ? "GetAccountSummary did not report AccountPasswordPresent and no credential report row said: whether root has a password is unknown."
+        : "GetAccountSummary did not report AccountPasswordPresent: root's password state was taken from the credential report's <root_account> row.",
+    );
+  if (o.partition === "aws-us-gov")
+    notes.push(
+      `The root MFA checks do not apply in AWS GovCloud (US): its root user cannot sign in to the console (GovCloud User Guide, "IAM differences"). Root access keys: ${root.activeAccessKeys === null ? "unknown" : root.activeAccessKeys ? "present" : "none"}.`,
+    );
 
   return {
     kind: "facts",

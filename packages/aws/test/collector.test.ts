@@ -204,6 +204,51 @@ describe("live-verdict algorithm", () => {
       },
     ],
     [
+      "AccessDenied on GenerateCredentialReport (an SCP or a permissions boundary)",
+      () =>
+        mock
+          .on(GenerateCredentialReportCommand)
+          .rejects(
+            Object.assign(
+              new Error(
+                "User: arn:aws:sts::111122223333:assumed-role/OrgMfaAuditRole/orgmfa is not authorized to perform: iam:GenerateCredentialReport with an explicit deny in a service control policy",
+              ),
+              { name: "AccessDenied", $fault: "client", ...meta },
+            ),
+          ),
+    ],
+    [
+      "AccessDenied on GetCredentialReport",
+      () => {
+        mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+        mock
+          .on(GetCredentialReportCommand)
+          .rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied", $fault: "client", ...meta }));
+      },
+    ],
+    [
+      "ServiceFailure",
+      () =>
+        mock.on(GenerateCredentialReportCommand).rejects(new ServiceFailureException({ message: "internal", ...meta })),
+    ],
+    [
+      "an error code IAM adds later",
+      () =>
+        mock
+          .on(GenerateCredentialReportCommand)
+          .rejects(Object.assign(new Error("new"), { name: "SomethingNewException", $fault: "client", ...meta })),
+    ],
+    [
+      "no capacity for a report, for longer than the bounded wait",
+      () =>
+        mock.on(GenerateCredentialReportCommand).rejects(
+          new LimitExceededException({
+            message: "No more capacity to launch new report generation tasks",
+            ...meta,
+          }),
+        ),
+    ],
+    [
       "ReportInProgress forever",
       () => {
         mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
@@ -231,6 +276,26 @@ describe("live-verdict algorithm", () => {
       ["alice", true, 0, true],
       ["ci", false, 1, true],
     ]);
+  });
+
+  it("waits for report-generation capacity (LimitExceeded), briefly, then uses the report", async () => {
+    const content = [HEADER, row("alice", T0, "true", true, false)].join("\n");
+    mock
+      .on(GenerateCredentialReportCommand)
+      .rejectsOnce(
+        new LimitExceededException({ message: "No more capacity to launch new report generation tasks", ...meta }),
+      )
+      .rejectsOnce(
+        new LimitExceededException({ message: "No more capacity to launch new report generation tasks", ...meta }),
+      )
+      .resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(content), GeneratedTime: new Date(T0) });
+    liveUsers(["alice", T0]);
+    const facts = await collectAccount(iam, { ...opts, reportWaitMs: 60_000, reportCapacityWaitMs: 10_000 });
+    expect(facts.collection).toBe("REPORT_CONFIRMED_LIVE");
+    expect(mock.commandCalls(GenerateCredentialReportCommand)).toHaveLength(3);
   });
 
   it("never yields 'no users' when the report and the live fallback both fail", async () => {
@@ -311,7 +376,7 @@ describe("the critical path", () => {
 });
 
 describe("freshness: a report younger than the tolerance is trusted", () => {
-  it("confirms live only users created since and users the live lists contradict; MFA without a virtual device costs no call", async () => {
+  it("confirms live users created since, users the live lists contradict, and the MFA of users without it; MFA without a virtual device costs no call", async () => {
     const content = [
       HEADER,
       row("bob", T0, "true", false, false), // console, no MFA: trusted
@@ -359,8 +424,11 @@ describe("freshness: a report younger than the tolerance is trusted", () => {
     expect(byName.newbie?.verifiedLive).toBe(true);
     const names = (calls: Array<{ args: [{ input: { UserName?: string } }] }>) =>
       calls.map((x) => x.args[0].input.UserName ?? "").sort();
-    expect(names(mock.commandCalls(ListMFADevicesCommand))).toEqual(["dan", "newbie"]);
+    // bob and ci: "no MFA" is confirmed with one ListMFADevices each (docs/aws-semantics.md §2); their
+    // password and keys are the report's.
+    expect(names(mock.commandCalls(ListMFADevicesCommand))).toEqual(["bob", "ci", "dan", "newbie"]);
     expect(names(mock.commandCalls(GetLoginProfileCommand))).toEqual(["dan", "newbie"]);
+    expect(mock.commandCalls(ListAccessKeysCommand)).toHaveLength(1); // newbie only
     expect(facts.notes).toEqual([]);
 
     // The same report seen three hours later is only a pre-filter: bob and ci are confirmed too.
@@ -368,6 +436,30 @@ describe("freshness: a report younger than the tolerance is trusted", () => {
     const stale = await collectAccount(iam, { ...opts, now: () => Date.parse(T0) + 3 * 3600_000 });
     expect(names(mock.commandCalls(GetLoginProfileCommand))).toEqual(["bob", "carol", "ci", "dan", "newbie"]);
     expect(stale.notes.join(" ")).toMatch(/The credential report was 180 min old/);
+  });
+
+  it("a user a fresh report marks without MFA who has a passkey or security key is not taken to be without MFA", async () => {
+    const content = [HEADER, row("pat", T0, "true", false, false)].join("\n");
+    mock.on(GenerateCredentialReportCommand).resolves({ State: "COMPLETE" });
+    mock
+      .on(GetCredentialReportCommand)
+      .resolves({ Content: new TextEncoder().encode(content), GeneratedTime: new Date(T0) });
+    liveUsers(["pat", T0]);
+    mock.on(ListMFADevicesCommand, { UserName: "pat" }).resolves({
+      MFADevices: [
+        { UserName: "pat", SerialNumber: `arn:aws:iam::${ACCOUNT}:u2f/user/pat/passkey-ABC`, EnableDate: new Date(T0) },
+      ],
+    });
+    const facts = await collectAccount(iam, { ...opts, now: () => Date.parse(T0) + 60_000 });
+    expect(facts.users[0]).toMatchObject({
+      userName: "pat",
+      consoleAccess: true,
+      mfaDevices: [{ type: "FIDO" }],
+      mfaDevicesComplete: true,
+    });
+    // One call, not the fully-live three: the report's console and key columns are not in doubt.
+    expect(mock.commandCalls(ListMFADevicesCommand)).toHaveLength(1);
+    expect(mock.commandCalls(GetLoginProfileCommand)).toHaveLength(0);
   });
 });
 
@@ -378,6 +470,11 @@ describe("failure classification", () => {
     [{ name: "Throttling", message: "Rate exceeded" }, "assume", "THROTTLED"],
     [{ name: "TimeoutError", message: "socket timed out" }, "collect", "TIMEOUT"],
     [{ name: "AccessDenied", message: "iam:ListUsers" }, "collect", "ERROR"],
+    [
+      { name: "RegionDisabledException", message: "STS is not activated in this region" },
+      "assume",
+      "STS_REGION_DISABLED",
+    ],
   ] as const)("%o during %s is %s", (e, phase, reason) => {
     expect(classifyFailure(Object.assign(new Error(e.message), { name: e.name }), phase).reason).toBe(reason);
   });
