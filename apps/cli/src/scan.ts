@@ -12,6 +12,7 @@ import {
   errorCode,
   errorMessage,
   hubProblems,
+  isCallerCredentialsError,
   loadLatestScan,
   type PublishResult,
   type PublishTargets,
@@ -20,6 +21,7 @@ import {
   publishReport,
   resolveRegion,
   runScan,
+  ScannerCredentialsError,
   tuneHeapForScan,
 } from "@orgmfa/aws";
 import {
@@ -290,9 +292,22 @@ export function discoveryProblem(
   }
   if (e.kind === "usage") return e.message;
   const cause = e.cause ? `${errorCode(e.cause)}: ${errorMessage(e.cause)}` : e.message;
+  if (e.cause && isCallerCredentialsError(e.cause))
+    return `Cannot read the organization: STS refused the credentials orgmfa runs as (${caller}) with ${cause}. They expired or are no longer valid; refresh them (e.g. aws sso login, or new temporary credentials) and run the scan again.`;
   if (f.orgRoleArn)
     return `Cannot read the organization through --org-role-arn ${f.orgRoleArn} (${cause}). Check that the role exists in the management account (the OrgMfaManagement stack, with EnableOrganizationsRead=true), and that it trusts ${caller}.`;
   return `Cannot read the organization as ${caller} (${cause}). Run orgmfa from the management account or a delegated administrator, or pass --org-role-arn with the management account's audit role.`;
+}
+
+/**
+ * The scan's own credentials expired or were refused part-way: one message, exit 2, and no report —
+ * a ledger of "every account ASSUME_ROLE_DENIED" would send people to the member template.
+ */
+function credentialsProblem(e: ScannerCredentialsError, caller: string, hubsUpdated: number): string {
+  const hubs = hubsUpdated
+    ? ` The Security Hubs of the ${hubsUpdated} member account(s) scanned before it hold their new findings.`
+    : "";
+  return `${e.message}. These are the credentials orgmfa runs as (${caller}), not the audit role's: they expired or are no longer valid. Refresh them (e.g. aws sso login, or new temporary credentials) and run the scan again. The scan stopped; no report was written and nothing else was delivered.${hubs}`;
 }
 
 /** A hint when accounts refused the audit role: usually the role name or the StackSet rollout. */
@@ -507,6 +522,8 @@ export async function runScanCommand(
       });
     } catch (e) {
       if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
+      if (e instanceof ScannerCredentialsError)
+        throw new UsageError(credentialsProblem(e, caller.arn, memberHubs.hubs));
       throw e;
     }
     progress.end();

@@ -6,6 +6,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { loadSharedConfigFiles } from "@smithy/core/config";
+import { AdaptiveRetryStrategy } from "@smithy/core/retry";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type {
   AwsCredentialIdentity,
@@ -14,8 +15,13 @@ import type {
   HttpRequest,
   HttpResponse,
   RequestHandler,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  RetryToken,
+  StandardRetryToken,
 } from "@smithy/types";
 import pThrottle from "p-throttle";
+import { isIamQuotaError } from "./errors";
 
 export interface ClientPoolOptions {
   /** Region for regional calls and for STS. */
@@ -56,6 +62,32 @@ export interface ClientPoolOptions {
 }
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/**
+ * IAM's retry strategy: the SDK's adaptive strategy, except that IAM's quota errors (`LimitExceeded`)
+ * are final. The SDK counts LimitExceededException among throttling errors, so without this an
+ * AddUserToGroup on a user already in 10 groups is retried for up to ~90 s — and slows that account's
+ * adaptive client for every other call — before the caller's designed fallback. A quota does not go
+ * away by waiting; the one wait that makes sense (credential report capacity) is the collector's own.
+ */
+export class IamRetryStrategy implements RetryStrategyV2 {
+  readonly mode = "adaptive";
+  private readonly inner: AdaptiveRetryStrategy;
+  constructor(maxAttempts: number) {
+    this.inner = new AdaptiveRetryStrategy(maxAttempts);
+  }
+  acquireInitialRetryToken(scope: string): Promise<RetryToken> {
+    return this.inner.acquireInitialRetryToken(scope);
+  }
+  refreshRetryTokenForRetry(token: StandardRetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    // Rejecting here makes the SDK throw the error it received, untouched, with its attempt count.
+    if (isIamQuotaError(info.error)) return Promise.reject(info.error);
+    return this.inner.refreshRetryTokenForRetry(token, info);
+  }
+  recordSuccess(token: StandardRetryToken): void {
+    this.inner.recordSuccess(token);
+  }
+}
 
 /** Shares one set of temporary credentials between every client of an account, refreshing before expiry. */
 function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
@@ -193,11 +225,17 @@ export class ClientPool {
     return this.resolvedSettings;
   }
 
-  /** IAM client acting as the audit role in `accountId`. */
+  /** IAM client acting as the audit role in `accountId`; IAM's quota errors are not retried ({@link IamRetryStrategy}). */
   iam(accountId: string): IAMClient {
     return this.cached(
       `iam:${accountId}`,
-      () => new IAMClient({ ...this.common, ...this.settings(), credentials: this.credentialsFor(accountId) }),
+      () =>
+        new IAMClient({
+          ...this.common,
+          ...this.settings(),
+          retryStrategy: new IamRetryStrategy(this.common.maxAttempts),
+          credentials: this.credentialsFor(accountId),
+        }),
     );
   }
 
@@ -216,7 +254,13 @@ export class ClientPool {
   discoveryIam(): IAMClient {
     return this.cached(
       "iam:discovery",
-      () => new IAMClient({ ...this.common, maxAttempts: 2, credentials: this.discoveryCredentials() }),
+      () =>
+        new IAMClient({
+          ...this.common,
+          maxAttempts: 2,
+          retryStrategy: new IamRetryStrategy(2),
+          credentials: this.discoveryCredentials(),
+        }),
     );
   }
 

@@ -131,13 +131,26 @@ async function walkTree(
   return { nodes, accounts };
 }
 
+/**
+ * ListOrganizationsFeatures errors that mean the feature is off, not unknown: IAM has no trusted
+ * access in the organization, or the organization is not in all-features mode (both are required
+ * for centralized root access). IAM API reference, ListOrganizationsFeatures "Errors".
+ */
+const FEATURES_OFF = new Set([
+  "ServiceAccessNotEnabledException",
+  "ServiceAccessNotEnabled",
+  "OrganizationNotInAllFeaturesModeException",
+  "OrganizationNotInAllFeaturesMode",
+]);
+
 async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<boolean | null> {
   if (!iam) return null;
   try {
     const r = await iam.send(new ListOrganizationsFeaturesCommand({}));
     return (r.EnabledFeatures ?? []).includes("RootCredentialsManagement");
-  } catch {
-    // Not the management account or delegated administrator for IAM, or not supported: unknown.
+  } catch (e) {
+    if (FEATURES_OFF.has(errorCode(e))) return false;
+    // Not the management account or the delegated administrator for IAM, or not supported: unknown.
     return null;
   }
 }

@@ -12,13 +12,22 @@ const THROTTLING = new Set([
   "SlowDown",
 ]);
 const TIMEOUTS = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "AbortError"]);
-const DENIED = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "InvalidClientTokenId",
+const DENIED = new Set(["AccessDenied", "AccessDeniedException"]);
+/**
+ * STS refusing the *caller's own* credentials (the scanner's, not the member role's): expired or
+ * unknown keys, a bad signature, or no credentials at all. Every account would fail the same way, so
+ * this is a scan-level problem ({@link ScannerCredentialsError}), never one ASSUME_ROLE_DENIED per account.
+ * (STS API reference, "Common Errors": ExpiredToken / InvalidClientTokenId / SignatureDoesNotMatch.)
+ */
+const CALLER_CREDENTIALS = new Set([
   "ExpiredToken",
-  "RegionDisabledException",
+  "ExpiredTokenException",
+  "InvalidClientTokenId",
   "UnrecognizedClientException",
+  "SignatureDoesNotMatch",
+  "IncompleteSignature",
+  "MissingAuthenticationToken",
+  "CredentialsProviderError",
 ]);
 
 /** A failure of one account's job, with its coverage-ledger reason. The SDK error is kept as `cause`. */
@@ -47,6 +56,31 @@ export function errorMessage(e: unknown): string {
   return m.length > 500 ? `${m.slice(0, 500)}…` : m;
 }
 
+/**
+ * The scan's own credentials were refused while assuming a member role: a scan-level problem (exit 2),
+ * said once, instead of one ASSUME_ROLE_DENIED per account.
+ */
+export class ScannerCredentialsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ScannerCredentialsError";
+  }
+}
+
+/** Whether an error of AssumeRole is about the caller's own credentials (see CALLER_CREDENTIALS). */
+export const isCallerCredentialsError = (e: unknown): boolean => CALLER_CREDENTIALS.has(errorCode(e));
+
+/**
+ * IAM's `LimitExceeded` (SDK: LimitExceededException): a quota — 10 groups per user, 8 MFA devices,
+ * no capacity for another credential report — not throttling. The SDK's retry layer counts it among
+ * throttling errors (@smithy/core retry, THROTTLING_ERROR_CODES); for IAM it must not be retried.
+ */
+export const isIamQuotaError = (e: unknown): boolean => /^LimitExceeded(Exception)?$/.test(errorCode(e));
+
 /** IAM's "no such user, login profile, group or policy" (NoSuchEntity, or NoSuchEntityException). */
 export const isNoSuchEntity = (e: unknown): boolean => /^NoSuchEntity/.test(errorCode(e));
 
@@ -68,7 +102,7 @@ export function classifyFailure(
   if (THROTTLING.has(code)) return { reason: "THROTTLED", code, message };
   if (TIMEOUTS.has(code) || /ETIMEDOUT|socket hang up|timed out/i.test(message))
     return { reason: "TIMEOUT", code, message };
-  if (phase === "assume" && (DENIED.has(code) || code === "AccessDenied"))
-    return { reason: "ASSUME_ROLE_DENIED", code, message };
+  if (phase === "assume" && code === "RegionDisabledException") return { reason: "STS_REGION_DISABLED", code, message };
+  if (phase === "assume" && DENIED.has(code)) return { reason: "ASSUME_ROLE_DENIED", code, message };
   return { reason: "ERROR", code, message };
 }

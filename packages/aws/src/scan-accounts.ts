@@ -1,7 +1,7 @@
 import type { AccountFailure, AccountOutcome, AccountTarget } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
-import { classifyFailure } from "./errors";
+import { classifyFailure, errorCode, errorMessage, isCallerCredentialsError, ScannerCredentialsError } from "./errors";
 import { type CollectOptions, collectAccount } from "./iam-collector";
 
 export interface ScanAccountsOptions {
@@ -21,7 +21,9 @@ export interface ScanAccountsOptions {
 
 /**
  * Scans one account: assume the audit role, collect its facts. Always returns a value; a failure
- * becomes a coded {@link AccountFailure} (STYLE.md 6), never an exception past the job.
+ * becomes a coded {@link AccountFailure} (STYLE.md 6), never an exception past the job — except when
+ * STS refuses the scanner's *own* credentials ({@link ScannerCredentialsError}): that is no account's
+ * failure, and every account would fail the same way.
  */
 export async function scanAccount(
   pool: ClientPool,
@@ -54,6 +56,12 @@ export async function scanAccount(
         signal: controller.signal,
       });
     } catch (e) {
+      if (phase === "assume" && isCallerCredentialsError(e))
+        throw new ScannerCredentialsError(
+          errorCode(e),
+          `STS refused the scanner's own credentials while assuming the audit role in ${accountId} (${errorCode(e)}: ${errorMessage(e)})`,
+          { cause: e },
+        );
       const { reason, code, message } = classifyFailure(e, phase);
       return { kind: "failure", accountId, reason, error: { code, message } };
     }
@@ -66,7 +74,12 @@ export async function scanAccount(
   }
 }
 
-/** Scans the in-scope targets on a bounded pool; every one of them ends with an outcome. */
+/**
+ * Scans the in-scope targets on a bounded pool; every one of them ends with an outcome.
+ *
+ * @throws ScannerCredentialsError when STS refuses the scanner's own credentials: no account is
+ * started after that, the ones under way end, and the scan stops with that one error.
+ */
 export async function scanAccounts(
   pool: ClientPool,
   targets: readonly AccountTarget[],
@@ -76,15 +89,25 @@ export async function scanAccounts(
   const limit = pLimit(Math.max(1, options.concurrency ?? 8));
   const outcomes = new Map<string, AccountOutcome>();
   let done = 0;
+  let stopped: ScannerCredentialsError | null = null;
   await Promise.all(
     inScope.map((t) =>
       limit(async () => {
+        if (stopped) return;
         const start = performance.now();
-        const outcome = await scanAccount(pool, t.accountId, options);
+        let outcome: AccountOutcome;
+        try {
+          outcome = await scanAccount(pool, t.accountId, options);
+        } catch (e) {
+          if (!(e instanceof ScannerCredentialsError)) throw e;
+          stopped ??= e;
+          return;
+        }
         if (options.retainOutcomes !== false) outcomes.set(t.accountId, outcome);
         options.onAccountDone?.(outcome, ++done, inScope.length, performance.now() - start);
       }),
     ),
   );
+  if (stopped) throw stopped;
   return outcomes;
 }
