@@ -1,4 +1,11 @@
 import {
+  AccountNotManagementOrDelegatedAdministratorException,
+  IAMClient,
+  ListOrganizationsFeaturesCommand,
+  OrganizationNotInAllFeaturesModeException,
+  ServiceAccessNotEnabledException,
+} from "@aws-sdk/client-iam";
+import {
   DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
@@ -113,5 +120,56 @@ describe("owner tags", () => {
         accounts: { "1": { owner: "x", readAt }, [ids[1] as string]: { owner: 3, readAt } },
       })?.accounts,
     ).toEqual({});
+  });
+});
+
+describe("centralized root access (ListOrganizationsFeatures)", () => {
+  const iam = new IAMClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x" },
+    maxAttempts: 1,
+  });
+  const iamMock = mockClient(IAMClient);
+  afterEach(() => iamMock.reset());
+
+  it.each([
+    [
+      "enabled",
+      () => iamMock.on(ListOrganizationsFeaturesCommand).resolves({ EnabledFeatures: ["RootCredentialsManagement"] }),
+      true,
+    ],
+    ["not enabled", () => iamMock.on(ListOrganizationsFeaturesCommand).resolves({ EnabledFeatures: [] }), false],
+    // Centralized root access needs IAM's trusted access and all features: without them it is off.
+    [
+      "IAM without trusted access (ServiceAccessNotEnabledException)",
+      () =>
+        iamMock
+          .on(ListOrganizationsFeaturesCommand)
+          .rejects(new ServiceAccessNotEnabledException({ message: "trusted access is not enabled", ...meta })),
+      false,
+    ],
+    [
+      "an organization in consolidated-billing mode (OrganizationNotInAllFeaturesModeException)",
+      () =>
+        iamMock
+          .on(ListOrganizationsFeaturesCommand)
+          .rejects(new OrganizationNotInAllFeaturesModeException({ message: "not in all features mode", ...meta })),
+      false,
+    ],
+    // A caller that may not ask cannot know: unknown, never "off".
+    [
+      "a caller that is neither the management account nor the delegated administrator",
+      () =>
+        iamMock.on(ListOrganizationsFeaturesCommand).rejects(
+          new AccountNotManagementOrDelegatedAdministratorException({
+            message: "not the management account or delegated administrator",
+            ...meta,
+          }),
+        ),
+      null,
+    ],
+  ] as const)("is %s → %s", async (_name, arrange, expected) => {
+    arrange();
+    expect((await discoverOrganization(orgs, {}, iam)).rootCredentialsManagement).toBe(expected);
   });
 });

@@ -171,6 +171,13 @@ describe("root model and root checks", () => {
     // No virtual device and MFA on: nothing to judge from.
     expect(run(facts([], { ...s, virtualDevices: [] }))).toEqual([]);
   });
+  it("AWS GovCloud (US): root has no console sign-in, so the root MFA checks do not apply (never a fail-closed CRITICAL)", () => {
+    const gov = (o: Parameters<typeof root>[0]) => root({ ...o, arn: `arn:aws-us-gov:iam::${ACCOUNT}:root` });
+    expect(run(facts([], gov({ credentials: "UNKNOWN", password: null, mfaEnabled: false })))).toEqual([]);
+    expect(
+      run(facts([], gov({ credentials: "PRESENT", password: false, activeAccessKeys: true, mfaEnabled: false }))),
+    ).toEqual([]);
+  });
   it("UNKNOWN with MFA unknown raises nothing", () => {
     expect(run(facts([], root({ credentials: "UNKNOWN", password: null, mfaEnabled: null })))).toEqual([]);
   });
