@@ -240,26 +240,26 @@ async function userFacts(
     };
   }
   if (fresh && row !== undefined && !o.completeDeviceLists) {
-    // A fresh report is exact as of its GeneratedTime, at most the tolerance ago: its password and key
-    // columns are trusted unless the live lists contradict them.
+    // A fresh report is exact as of its GeneratedTime, at most the tolerance ago: its rows are
+    // trusted unless the live lists contradict them.
     if (
       row.mfaActive === false &&
       visible.length === 0 &&
       row.passwordEnabled !== null &&
       row.activeAccessKeys !== null
     ) {
-      // "No MFA" is never taken from the report alone: whether mfa_active counts FIDO security keys
-      // and passkeys is documented only device-agnostically, with one unrefuted report of U2F users
-      // shown FALSE (docs/aws-semantics.md §2). One ListMFADevices, which lists every type, settles it
-      // before a finding is raised; it costs one call per user without MFA, never one per user.
-      const devices = await liveDevices(iam, userName);
+      // mfa_active counts every device type: AWS defines it device-agnostically, and AWS's own
+      // Security Hub IAM.5 (Config's mfa-enabled-for-iam-console-access, re-evaluated on the report's
+      // four-hour cycle) rests on it. Confirming every user without MFA would cost one call per such
+      // user and a round trip per account, for a doubt the evidence does not support
+      // (docs/aws-semantics.md §2). The quarantine reads the user's devices live before it acts.
       return {
         ...base,
         consoleAccess: row.passwordEnabled,
         activeAccessKeys: row.activeAccessKeys,
-        mfaDevices: devices,
+        mfaDevices: [],
         verifiedLive: false,
-        mfaDevicesComplete: true, // a live ListMFADevices: every device the user has
+        mfaDevicesComplete: true, // no MFA at all: the empty list is every device
         verdictAsOf: reportGeneratedAt,
       };
     }
