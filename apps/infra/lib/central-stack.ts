@@ -390,6 +390,7 @@ export class CentralStack extends Stack {
       timeout: Duration,
       more: Record<string, string> = {},
       memorySize = 1024,
+      reservedConcurrentExecutions?: number,
     ) => {
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
@@ -409,6 +410,7 @@ export class CentralStack extends Stack {
         architecture: lambda.Architecture.ARM_64,
         memorySize,
         timeout,
+        reservedConcurrentExecutions,
         role,
         environment: { ...environment, ...more },
         logGroup,
@@ -443,6 +445,7 @@ export class CentralStack extends Stack {
     // ── Quarantine: the member accounts' IAM changes → one event bus → Enforce, one user at a time ──
     this.iamEvents = null;
     let enforceFn: lambda.IFunction | null = null;
+    let enforceDlq: sqs.Queue | null = null;
     if (this.enforcerRole) {
       // One user per event (seconds), or the daily sweep over every account (minutes): Lambda's limit.
       enforceFn = fn(
@@ -451,9 +454,17 @@ export class CentralStack extends Stack {
         Duration.minutes(LAMBDA_LIMIT_MINUTES),
         { CONFIG_KEY: configKey, ENFORCER_ROLE_NAME: memberEnforcerRole },
         512,
+        // Its own share of the account's concurrency: a flood elsewhere (the scan's Map) cannot starve
+        // it, and a flood of IAM events cannot take more (throttled events are retried by EventBridge).
+        c.enforceReservedConcurrency,
       );
       enforceFn.node.addDependency(scanConfig);
-      // Only the organization's accounts may put events here (the member template's forwarding rule).
+      // Only the organization's accounts may put events here (the member template's forwarding rule),
+      // and only IAM's CloudTrail events: EventBridge's events:source and events:detail-type condition
+      // keys, as in "Example policy: Send events to a custom bus in a different account" of the
+      // EventBridge user guide (eb-event-bus-example-policy-cross-account-custom-bus-source.html).
+      // ForAllValues: one PutEvents call carries many entries, each must match; the Null test keeps a
+      // request without the keys from passing ForAllValues vacuously.
       const bus = new events.EventBus(this, "IamEvents", { eventBusName: IAM_EVENT_BUS_NAME });
       bus.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -462,7 +473,14 @@ export class CentralStack extends Stack {
           principals: [new iam.AnyPrincipal()],
           actions: ["events:PutEvents"],
           resources: [bus.eventBusArn],
-          conditions: { StringEquals: { "aws:PrincipalOrgID": c.organizationId } },
+          conditions: {
+            StringEquals: { "aws:PrincipalOrgID": c.organizationId },
+            "ForAllValues:StringEquals": {
+              "events:source": ["aws.iam"],
+              "events:detail-type": ["AWS API Call via CloudTrail"],
+            },
+            Null: { "events:source": "false", "events:detail-type": "false" },
+          },
         }),
       );
       const undelivered = new sqs.Queue(this, "EnforceDeadLetters", {
@@ -475,6 +493,28 @@ export class CentralStack extends Stack {
         id: "AwsSolutions-SQS3",
         reason: "This queue is itself the Enforce rule's dead-letter queue.",
       });
+      enforceDlq = undelivered;
+      // EventBridge writes an undelivered event to this queue as events.amazonaws.com: CDK's target adds
+      // the queue policy (sqs:SendMessage, aws:SourceArn = the rule) but not the key policy the queue's
+      // customer-managed key needs (aws/aws-cdk#20804, #33169). Without it the dead letter is lost too.
+      // EventBridge user guide, "Using dead-letter queues to process undelivered events" (eb-rule-dlq.html):
+      // an encrypted DLQ's key must let EventBridge use kms:GenerateDataKey and kms:Decrypt; conditioned
+      // on the source as "Authorizing EventBridge to use a customer managed key" (eb-encryption-key-policy.html)
+      // advises. The rules of this bus only: the rule's own ARN would make a cycle (key → rule → queue → key).
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "EventBridgeDeadLettersOfTheIamEventRules",
+          principals: [new iam.ServicePrincipal("events.amazonaws.com")],
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: ["*"],
+          conditions: {
+            StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+            ArnLike: {
+              "aws:SourceArn": `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${IAM_EVENT_BUS_NAME}/*`,
+            },
+          },
+        }),
+      );
       new events.Rule(this, "IamChangesToEnforce", {
         eventBus: bus,
         description: "orgmfa: a member account's IAM user, login-profile, MFA or group change → Enforce",
@@ -664,6 +704,31 @@ export class CentralStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // With quarantine: an IAM change Enforce never saw (retries exhausted) or could not handle is said,
+    // not left to the next daily sweep in silence.
+    if (enforceFn && enforceDlq) {
+      alarm("EnforceUndelivered", {
+        alarmDescription:
+          "An IAM change could not be delivered to orgmfa's Enforce function: see its dead-letter queue (the daily sweep still reconciles the user).",
+        metric: enforceDlq.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: "Maximum",
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm("EnforceErrors", {
+        alarmDescription:
+          "orgmfa's Enforce function failed (an IAM event or the daily sweep): see the enforce function's logs.",
+        metric: enforceFn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
 
     // ── Schedule ─────────────────────────────────────────────────────────────────────────────────
     // A schedule that cannot start the workflow (permissions, throttling) lands its event here.
@@ -698,6 +763,23 @@ export class CentralStack extends Stack {
         deadLetterQueue: scheduleDlq,
       }),
     });
+    // Scheduler writes a dead letter with the schedule's execution role ("Configuring a schedule's
+    // dead-letter queue", EventBridge Scheduler user guide: configuring-schedule-dlq.html). CDK grants that
+    // role sqs:SendMessage only; the queue is encrypted with the stack's key, and SQS uses the key as the
+    // sender (kms:GenerateDataKey to encrypt the message, kms:Decrypt for the cached data key) — without
+    // them the dead letter is refused and ScheduleUndelivered has nothing to count. Through SQS only.
+    const schedulerRole = this.node.children.find(
+      (child): child is iam.Role => child instanceof iam.Role && child.node.id.startsWith("SchedulerRoleForTarget-"),
+    );
+    if (!schedulerRole) throw new Error("central stack: the schedule's execution role was not found");
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "DeadLettersToTheEncryptedQueue",
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `sqs.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
 
     // What an operator needs: to run a scan now (it reads the stored config), find that config,
     // read the results, follow the logs, and grant or audit access.

@@ -71,6 +71,13 @@ export const deploymentSchema = z
      * the Enforce function. Who is quarantined, where (mode by OU), is `scan.quarantine`.
      */
     quarantine: z.boolean().default(false),
+    /**
+     * Concurrency reserved for Enforce (with `quarantine`): the other functions (the scan's Map) cannot
+     * take it from Enforce, and Enforce cannot take more. A burst of IAM events beyond it is throttled,
+     * which EventBridge retries (the rule's retry policy) before the dead-letter queue. Reserving takes
+     * it from the account's unreserved pool, which Lambda keeps at 100 at least.
+     */
+    enforceReservedConcurrency: z.number().int().min(1).max(100).default(5),
     /** The Enforce function's role: the one the member enforcer roles trust (CentralEnforcerRoleName). */
     enforcerRoleName: roleName.default("OrgMfaEnforcer"),
     /** A role people run `orgmfa enforce` as, also trusted by the member enforcer roles (optional). */

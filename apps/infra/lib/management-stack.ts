@@ -77,6 +77,10 @@ export class ManagementAccountStack extends Stack {
       reason:
         "The rule exists only when CentralEventBusArn is set (condition ForwardIamEvents): its empty default never reaches it.",
     });
+    Validations.of(this.template.getResource("ForwardIamEventsDeadLetters")).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: "This queue is itself the forwarding rule's dead-letter queue.",
+    });
     for (const logicalId of ["IamReadPolicy", "OrganizationsReadPolicy"]) {
       Validations.of(this.template.getResource(logicalId)).acknowledge({
         id: "AwsSolutions-IAM5[Resource::*]",

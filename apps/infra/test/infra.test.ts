@@ -489,6 +489,47 @@ describe("CentralStack and ManagementAccountStack", () => {
     });
   });
 
+  it("lets the schedule write its dead letters to the encrypted queue: its role may use the key, through SQS only", () => {
+    const schedule = Object.values(central.findResources("AWS::Scheduler::Schedule"))[0];
+    const roleId = schedule?.Properties.Target.RoleArn["Fn::GetAtt"][0] as string;
+    const dlqId = schedule?.Properties.Target.DeadLetterConfig.Arn["Fn::GetAtt"][0] as string;
+    const queue = central.toJSON().Resources[dlqId];
+    const keyId = queue.Properties.KmsMasterKeyId["Fn::GetAtt"][0] as string;
+    const statements = statementsOf(roleId);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: "sqs:SendMessage", Resource: { "Fn::GetAtt": [dlqId, "Arn"] } }),
+    );
+    const kms = statements.filter((st) => [st.Action].flat().some((a) => String(a).startsWith("kms:")));
+    expect(kms).toEqual([
+      expect.objectContaining({
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: { "Fn::GetAtt": [keyId, "Arn"] },
+        Condition: {
+          StringEquals: { "kms:ViaService": { "Fn::Join": ["", ["sqs.", { Ref: "AWS::Region" }, ".amazonaws.com"]] } },
+        },
+      }),
+    ]);
+    // The alarm on that queue reaches the digest topic.
+    const topicId = Object.keys(central.findResources("AWS::SNS::Topic"))[0];
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "OrgMfaCentral-ScheduleUndelivered",
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+
+  it("deploys no Enforce, its alarms or EventBridge's use of the key without quarantine", () => {
+    const alarms = Object.values(central.findResources("AWS::CloudWatch::Alarm")).map((a) => a.Properties.AlarmName);
+    expect(alarms).not.toContain("OrgMfaCentral-EnforceErrors");
+    expect(alarms).not.toContain("OrgMfaCentral-EnforceUndelivered");
+    const [key] = Object.values(central.findResources("AWS::KMS::Key"));
+    const principals = key?.Properties.KeyPolicy.Statement.map((st: { Principal?: unknown }) => st.Principal);
+    expect(principals).not.toContainEqual({ Service: "events.amazonaws.com" });
+  });
+
   it("goes on to Publish when the Distributed Map or Owners fails, so the accounts without a result are reported FAILED", () => {
     const parallel = definition.States.ScanAndReadOwners;
     const [scan, owners] = parallel.Branches;
@@ -669,6 +710,92 @@ describe("quarantine (quarantine: true)", () => {
     });
   });
 
+  it("accepts on the bus only IAM's CloudTrail events, every entry of a PutEvents call, and never a call without them", () => {
+    const [policy] = Object.values(central.findResources("AWS::Events::EventBusPolicy"));
+    expect(policy?.Properties.Statement.Condition).toEqual({
+      StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" },
+      "ForAllValues:StringEquals": {
+        "events:source": ["aws.iam"],
+        "events:detail-type": ["AWS API Call via CloudTrail"],
+      },
+      Null: { "events:source": "false", "events:detail-type": "false" },
+    });
+  });
+
+  it("lets EventBridge write Enforce's dead letters to the encrypted queue: the key, for this bus's rules of this account", () => {
+    const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
+      (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
+    );
+    const dlqId = rule?.Properties.Targets[0].DeadLetterConfig.Arn["Fn::GetAtt"][0] as string;
+    const queue = central.toJSON().Resources[dlqId];
+    const keyId = queue.Properties.KmsMasterKeyId["Fn::GetAtt"][0] as string;
+    const keyPolicy = central.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as Array<
+      Record<string, unknown> & { Principal?: unknown; Condition?: Record<string, Record<string, unknown>> }
+    >;
+    const forEvents = keyPolicy.filter((st) => JSON.stringify(st.Principal) === '{"Service":"events.amazonaws.com"}');
+    expect(forEvents).toHaveLength(1);
+    expect(forEvents[0]).toMatchObject({
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+    });
+    expect(text(forEvents[0]?.Condition?.ArnLike?.["aws:SourceArn"])).toBe(
+      "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/orgmfa-iam-events/*",
+    );
+    // The queue policy CDK adds: EventBridge may send, for this rule only.
+    const queuePolicy = Object.values(central.findResources("AWS::SQS::QueuePolicy")).find((p) =>
+      p.Properties.Queues.some((q: { Ref: string }) => q.Ref === dlqId),
+    );
+    const ruleId = Object.entries(central.findResources("AWS::Events::Rule")).find(([, r]) => r === rule)?.[0];
+    expect(queuePolicy?.Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Condition: { ArnEquals: { "aws:SourceArn": { "Fn::GetAtt": [ruleId, "Arn"] } } },
+      }),
+    );
+  });
+
+  it("alarms to the digest topic on Enforce's dead letters and on its errors", () => {
+    const topicId = Object.keys(central.findResources("AWS::SNS::Topic"))[0];
+    const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
+      (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
+    );
+    const dlqId = rule?.Properties.Targets[0].DeadLetterConfig.Arn["Fn::GetAtt"][0] as string;
+    const enforceId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0] as string;
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "OrgMfaCentral-EnforceUndelivered",
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [{ Ref: topicId }],
+    });
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "OrgMfaCentral-EnforceErrors",
+      Namespace: "AWS/Lambda",
+      MetricName: "Errors",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: enforceId } }],
+      Statistic: "Sum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+
+  it("reserves Enforce's concurrency (5 unless configured)", () => {
+    const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
+      (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
+    );
+    const enforceId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0] as string;
+    expect(central.toJSON().Resources[enforceId].Properties.ReservedConcurrentExecutions).toBe(5);
+    const others = Object.entries(central.findResources("AWS::Lambda::Function")).filter(([id]) => id !== enforceId);
+    for (const [, f] of others) expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(() => config({ quarantine: true, enforceReservedConcurrency: 0 })).toThrow(/enforceReservedConcurrency/);
+  });
+
   it("sends exactly the followed IAM changes to Enforce, with retries and a dead-letter queue", () => {
     const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
       (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
@@ -687,6 +814,35 @@ describe("quarantine (quarantine: true)", () => {
     new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
     const forward = Template.fromStack(stack).toJSON().Resources.ForwardIamEventsRule;
     expect(forward.Properties.EventPattern.detail.eventName).toEqual([...QUARANTINE_IAM_EVENTS]);
+  });
+
+  it("keeps what the member accounts could not forward in a dead-letter queue only that forwarding rule may write to", () => {
+    const stack = new Stack(new App(), "Member");
+    new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
+    const r = Template.fromStack(stack).toJSON().Resources;
+    const target = r.ForwardIamEventsRule.Properties.Targets[0];
+    // A GetAtt as the template writes it (`!GetAtt X.Arn`), or in its long form.
+    const getAtt = (v: { "Fn::GetAtt": string | string[] }) => [v["Fn::GetAtt"]].flat().join(".");
+    expect(Object.keys(target.DeadLetterConfig)).toEqual(["Arn"]);
+    expect(getAtt(target.DeadLetterConfig.Arn)).toBe("ForwardIamEventsDeadLetters.Arn");
+    // Without a KMS key in every member account: SQS's own encryption, which EventBridge writes with no key permission.
+    expect(r.ForwardIamEventsDeadLetters).toMatchObject({
+      Type: "AWS::SQS::Queue",
+      Condition: "ForwardIamEvents",
+      Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 },
+    });
+    const policy = r.ForwardIamEventsDeadLettersPolicy;
+    expect(policy.Condition).toBe("ForwardIamEvents");
+    expect(policy.Properties.Queues).toEqual([{ Ref: "ForwardIamEventsDeadLetters" }]);
+    const allows = policy.Properties.PolicyDocument.Statement.filter((st: { Effect: string }) => st.Effect === "Allow");
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Condition: { ArnEquals: { "aws:SourceArn": expect.anything() } },
+      }),
+    ]);
+    expect(getAtt(allows[0].Condition.ArnEquals["aws:SourceArn"])).toBe("ForwardIamEventsRule.Arn");
   });
 
   it("runs Enforce as OrgMfaEnforcer, which may assume only the member enforcer roles of this organization", () => {
