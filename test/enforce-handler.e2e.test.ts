@@ -184,6 +184,46 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
     expect(r.decision).toMatchObject({ action: { kind: "none" }, reason: "the user no longer exists" });
   });
 
+  it("takes the caller for the user when the call names none: an IAM user who deactivates their own MFA is quarantined", async () => {
+    await admin(async (iam) => {
+      await iam.send(new CreateUserCommand({ UserName: "selfie" }));
+      await iam.send(new CreateLoginProfileCommand({ UserName: "selfie", Password: "Correct-Horse-9" }));
+    });
+    const serial = await enrol("selfie");
+    expect(await members()).not.toContain("selfie");
+    // `aws iam deactivate-mfa-device --serial-number …` without --user-name: IAM takes the caller, and
+    // CloudTrail's requestParameters name only the device.
+    await admin((iam) => iam.send(new DeactivateMFADeviceCommand({ UserName: "selfie", SerialNumber: serial })));
+    const caller = (over: Record<string, string>) => ({
+      userIdentity: {
+        type: "IAMUser",
+        principalId: "AIDAEXAMPLESELFIE",
+        arn: `arn:aws:iam::${account()}:user/selfie`,
+        accountId: account(),
+        accessKeyId: "AKIAEXAMPLESELFIE",
+        userName: "selfie",
+        ...over,
+      },
+    });
+    // Not an IAM user of this account: a role's session, or a user of another account, is never the subject.
+    expect((await handler(event("DeactivateMFADevice", null, caller({ type: "AssumedRole" })))).ignored).toMatch(
+      /names no user/,
+    );
+    expect((await handler(event("DeactivateMFADevice", null, caller({ accountId: "999999999999" })))).ignored).toMatch(
+      /names no user/,
+    );
+    expect(await members()).not.toContain("selfie");
+    const r = await handler(event("DeactivateMFADevice", null, caller({})));
+    expect(r).toMatchObject({ userName: "selfie", decision: { action: { kind: "quarantine" }, applied: true } });
+    expect(await members()).toContain("selfie");
+    // A user named in the call is the subject, whoever called.
+    expect((await handler(event("DeactivateMFADevice", "heidi", caller({})))).userName).toBe("heidi");
+    // Left as the other tests expect: no console password, out of the group.
+    await admin((iam) => iam.send(new DeleteLoginProfileCommand({ UserName: "selfie" })));
+    await handler(event("DeleteLoginProfile", null, caller({})));
+    expect(await members()).not.toContain("selfie");
+  });
+
   it("the daily sweep after Publish quarantines every console user without MFA the run found, records it and says so", async () => {
     const roles = delivery.roles as NonNullable<SeededDelivery["roles"]>;
     await emu.setIamEnforcement(false);

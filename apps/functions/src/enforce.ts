@@ -17,6 +17,7 @@ import {
   type OrgMfaConfig,
   QUARANTINE_IAM_EVENTS,
   quarantineModeFor,
+  snsSubject,
   type usersWithoutMfa,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
@@ -38,7 +39,26 @@ export interface IamCloudTrailEvent {
     /** Set when the call failed: nothing changed, nothing to do. */
     errorCode?: string;
     requestParameters?: { userName?: string; serialNumber?: string } | null;
+    /** Who made the call (CloudTrail's userIdentity element; the fields read here). */
+    userIdentity?: { type?: string; accountId?: string; userName?: string } | null;
   };
+}
+
+/**
+ * The user an IAM event is about: the call's `userName` parameter, or — when the call had none — the
+ * IAM user who made it, if the caller is an IAM user of the account the call was made in. IAM's
+ * DeactivateMFADevice, CreateLoginProfile, UpdateLoginProfile and DeleteLoginProfile take the caller
+ * when UserName is left out ("If no user name is included, it defaults to the principal making the
+ * request", IAM API Reference): a user who removes their own MFA with the CLI names no one else.
+ * A role, a federated or root caller, or a user of another account is never taken for the subject.
+ */
+export function eventUserName(event: Pick<IamCloudTrailEvent, "account" | "detail">): string | null {
+  const named = event.detail?.requestParameters?.userName;
+  if (named) return named;
+  const caller = event.detail?.userIdentity;
+  if (caller?.type === "IAMUser" && caller.userName && caller.accountId && caller.accountId === event.account)
+    return caller.userName;
+  return null;
 }
 
 export interface EnforceResult {
@@ -68,7 +88,7 @@ export async function handler(
   if ("sweep" in event) return sweep(event.sweep);
   const s = settings();
   const accountId = /^\d{12}$/.test(event.account ?? "") ? event.account : null;
-  const userName = event.detail?.requestParameters?.userName ?? null;
+  const userName = eventUserName(event);
   const ignore = (why: string): EnforceResult => {
     logger.info("event ignored", { why, eventName: event.detail?.eventName, accountId });
     return { accountId, userName, ignored: why };
@@ -77,7 +97,8 @@ export async function handler(
     return ignore("not one of the IAM changes orgmfa follows");
   if (event.detail.errorCode) return ignore(`the call failed (${event.detail.errorCode}): nothing changed`);
   if (!accountId) return ignore("the event names no account");
-  // DeleteVirtualMFADevice names a device, not its user (it was deactivated first: that event named them).
+  // DeleteVirtualMFADevice names a device, not its user (it was deactivated first: that event named
+  // them, or its caller); called by a role, it names no one.
   if (!userName) return ignore("the event names no user");
   const pool = poolFor(s, s.ENFORCER_ROLE_NAME);
   try {
@@ -137,7 +158,7 @@ async function recordAndAnnounce(
       await pool.sns().send(
         new PublishCommand({
           TopicArn: s.DIGEST_TOPIC_ARN,
-          Subject: `orgmfa quarantine: ${d.userName} in ${d.accountId} ${verb}`.slice(0, 100),
+          Subject: snsSubject(`orgmfa quarantine: ${d.userName} in ${d.accountId} ${verb}`),
           Message: `${d.userName} in account ${d.accountId} ${verb} after ${event.detail.eventName}: ${d.reason}.`,
           MessageAttributes: { accountId: { DataType: "String", StringValue: d.accountId } },
         }),

@@ -24,6 +24,9 @@ import {
   type QuarantineUserState,
   quarantineModeFor,
   quarantinePolicyName,
+  SNS_MAX_BYTES,
+  section,
+  snsSubject,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
@@ -325,38 +328,53 @@ export function decisionOutcome(d: AppliedDecision): { state: "none" | "done" | 
   return d.applied ? { state: "done", text: `${done}${via}` } : { state: "planned", text: `would ${a.kind}${via}` };
 }
 
+/** Room left in an SNS message (256 KiB) for what the caller puts before the announcement's lines. */
+const ANNOUNCEMENT_MAX_BYTES = SNS_MAX_BYTES - 6 * 1024;
+
 /**
- * What a sweep says on the digest topic, or null when there is nothing to say: every change made,
- * pending or failed with its reason, every account not reconciled, then the API-only users without
- * MFA by name (never quarantined, not forgotten).
+ * What a sweep says on the digest topic, or null when there is nothing to say: the changes made,
+ * pending or failed with their reasons, the accounts not reconciled, then the API-only users without
+ * MFA by name (never quarantined, not forgotten). Cut as the scan digest is: each list ends in
+ * "… and N more" after `listLimit` lines, and the lists shrink until the lines fit in `maxBytes`
+ * (UTF-8) — a Publish over SNS's 256 KB would fail every daily run.
  */
 export function sweepAnnouncement(
   r: { accounts: readonly SweepAccount[]; decisions: readonly AppliedDecision[] },
   apiOnlyWithoutMfa: Readonly<Record<string, readonly string[]>>,
+  o: { listLimit?: number; maxBytes?: number } = {},
 ): { subject: string; lines: string[] } | null {
   const s = summarizeSweep(r);
   if (s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled === 0) return null;
-  const lines = r.decisions
+  const changes = r.decisions
     .filter((d) => d.action.kind !== "none")
-    .slice(0, 200)
     .map((d) => {
-      const o = decisionOutcome(d);
-      return `${d.accountId} ${d.userName}: ${o.text}${o.state === "planned" ? ` (${d.mode})` : ""} — ${d.reason}`;
+      const out = decisionOutcome(d);
+      return `${d.accountId} ${d.userName}: ${out.text}${out.state === "planned" ? ` (${d.mode})` : ""} — ${d.reason}`;
     });
-  for (const a of r.accounts)
-    if (a.status !== "reconciled" && a.mode !== "off")
-      lines.push(`${a.accountId}: not reconciled — ${a.error?.message}`);
+  const notReconciled = r.accounts
+    .filter((a) => a.status !== "reconciled" && a.mode !== "off")
+    .map((a) => `${a.accountId}: not reconciled — ${a.error?.message}`);
   const apiOnly = Object.entries(apiOnlyWithoutMfa).flatMap(([id, users]) => users.map((u) => `${id} ${u}`));
-  if (apiOnly.length)
-    lines.push(
-      "",
-      `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
-      ...apiOnly.slice(0, 200),
-    );
+  const render = (limit: number) =>
+    [
+      ...section(`Changes (${changes.length}):`, changes, limit),
+      ...section(`Accounts not reconciled (${notReconciled.length}):`, notReconciled, limit),
+      ...section(
+        `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
+        apiOnly,
+        limit,
+      ),
+    ].slice(1); // the first section's blank line: the caller puts its own before the lines
+  const max = o.maxBytes ?? ANNOUNCEMENT_MAX_BYTES;
+  let limit = o.listLimit ?? 200;
+  let lines = render(limit);
+  while (Buffer.byteLength(lines.join("\n"), "utf8") > max && limit > 0) {
+    limit = Math.floor(limit / 2);
+    lines = render(limit);
+  }
   return {
-    subject: `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending`.slice(
-      0,
-      100,
+    subject: snsSubject(
+      `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending`,
     ),
     lines,
   };

@@ -61,7 +61,8 @@ export function digestSubject(report: ScanReport): string {
   return snsSubject(parts.join(""));
 }
 
-function section(title: string, lines: string[], limit: number, total = lines.length): string[] {
+/** A titled list of at most `limit` lines, then "… and N more" (the digest's lists, and the quarantine sweep's). */
+export function section(title: string, lines: string[], limit: number, total = lines.length): string[] {
   if (total === 0) return [];
   const shown = lines.slice(0, limit);
   if (total > shown.length) shown.push(`  … and ${total - shown.length} more`);
