@@ -165,20 +165,41 @@ describe("one headline", () => {
       { env },
     );
     expect(t.stdout).toMatch(
-      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\)\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
+      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
     );
     const report = JSON.parse(readFileSync(path.join(outDir, "report.json"), "utf8")) as ScanReport;
     expect(report.summary.users.withoutMfa).toBe(8);
     expect(report.summary.findings).toMatchObject({ open: 10, exempted: 1 });
     const html = readFileSync(path.join(outDir, "report.html"), "utf8");
     expect(html).toMatch(
-      /Users without MFA<\/div><div class="value">8<\/div><div class="detail">7 IAM, 1 root, in 4 accounts · 1 exempted/,
+      /Users without MFA<\/div><div class="value">8<\/div><div class="detail">7 IAM, 1 root, in 4 accounts · 1 exempted · 1 account not audited/,
     );
     const digest = (await e.asAdmin(() => e.reader.messages())).at(-1);
     expect(digest?.Subject).toBe("orgmfa: 8 users without MFA (1 exempted) in 4 of 7 accounts, 1 not audited");
     expect(digest?.Message).toMatch(
-      /8 users without MFA \(7 IAM, 1 root; 1 exempted\)\.\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\./,
+      /8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\.\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\./,
     );
+  });
+});
+
+describe("a scan that audited nothing", () => {
+  it("never reads as all-clear: users without MFA are 'unknown' in the table, report.html and the digest", async () => {
+    const outDir = tmp("nothing");
+    const t = await runInProcess(
+      scan("--role-name", "DoesNotExist", "--out-dir", outDir, "--sns-topic-arn", e.delivery.topicArn),
+      { env },
+    );
+    expect(t.code).toBe(4);
+    expect(t.stdout).toMatch(/Users without MFA: unknown \(none of the 7 in-scope accounts was audited\)/);
+    expect(t.stdout).not.toMatch(/\b0 users without MFA/);
+    const html = readFileSync(path.join(outDir, "report.html"), "utf8");
+    expect(html).toMatch(
+      /<div class="card bad"><div class="label">Users without MFA<\/div><div class="value">unknown<\/div><div class="detail">none of the 7 in-scope accounts was audited/,
+    );
+    const digest = (await e.asAdmin(() => e.reader.messages())).at(-1);
+    expect(digest?.Subject).toBe("orgmfa: users without MFA unknown - none of 7 accounts audited");
+    expect(digest?.Message).toMatch(/Users without MFA: unknown \(none of the 7 in-scope accounts was audited\)\./);
+    expect(digest?.Message).not.toMatch(/\b0 users without MFA/);
   });
 });
 

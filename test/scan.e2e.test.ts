@@ -258,7 +258,7 @@ describe("exit codes, filters and formats", () => {
   it("--format table and csv are readable", async () => {
     const t = await scan("--format", "table", "--allow-partial");
     expect(t.stdout).toMatch(
-      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\)\n11 open findings: 8 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
+      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\); 1 account not audited\n11 open findings: 8 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
     );
     expect(t.stdout).toMatch(/legacy-unmanaged[\s\S]*ASSUME_ROLE_DENIED/);
     const c = await scan("--format", "csv");

@@ -1,6 +1,6 @@
 import { expiringWithin, isExpired } from "./exemptions";
 import { parseFindingId, principalLabel } from "./finding-id";
-import { headline, headlineText } from "./headline";
+import { headline, headlineText, withoutMfaKnown } from "./headline";
 import { accountOf, userOf } from "./report-index";
 import { type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
 
@@ -51,9 +51,11 @@ export function digestSubject(report: ScanReport): string {
   const w = headline(report).withoutMfa;
   const s = report.summary.accounts;
   const fresh = report.changes?.new.length ?? 0;
+  if (!withoutMfaKnown(s))
+    return snsSubject(`orgmfa: users without MFA unknown - none of ${plural(s.inScope, "account")} audited`);
   const head =
     w.total === 0
-      ? `orgmfa: no users without MFA in ${plural(s.audited, "account")}`
+      ? `orgmfa: no users without MFA in ${plural(s.audited, "audited account")}`
       : `orgmfa: ${plural(w.total, "user")} without MFA${w.exempted ? ` (${w.exempted} exempted)` : ""} in ${w.accounts} of ${plural(s.inScope, "account")}`;
   const parts = [head];
   if (report.changes) parts.push(` (${fresh} new)`);

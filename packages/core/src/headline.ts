@@ -67,18 +67,34 @@ export function headline(report: Pick<ScanReport, "findings">): Headline {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** Audited, in scope and not audited: what a count of users without MFA is a count of. */
+type Coverage = Pick<ScanReport["summary"]["accounts"], "inScope" | "audited" | "failed">;
+
+/**
+ * Whether the count of users without MFA is known: not when in-scope accounts exist and none of them
+ * was audited — then the figure is "unknown", never 0, in every headline.
+ */
+export function withoutMfaKnown(accounts: Coverage): boolean {
+  return !(accounts.inScope > 0 && accounts.audited === 0);
+}
+
 /**
  * The headline as two sentences a person can add up, e.g.
  * `8 users without MFA (7 IAM, 1 root; 1 exempted)` and
- * `8 open findings: 7 users without MFA, 1 account not audited`.
+ * `8 open findings: 7 users without MFA, 1 account not audited`. Accounts not audited are part of the
+ * first sentence (`…; 2 accounts not audited`), and when no in-scope account was audited it says the
+ * number is unknown.
  */
-export function headlineText(report: Pick<ScanReport, "findings">): { users: string; findings: string } {
+export function headlineText(report: Pick<ScanReport, "findings" | "summary">): { users: string; findings: string } {
   const h = headline(report);
   const w = h.withoutMfa;
-  const users =
-    w.total === 0
-      ? "0 users without MFA"
-      : `${plural(w.total, "user")} without MFA (${w.iam} IAM, ${w.root} root${w.exempted ? `; ${w.exempted} exempted` : ""})`;
+  const a = report.summary.accounts;
+  const notAudited = a.failed ? `; ${plural(a.failed, "account")} not audited` : "";
+  const users = !withoutMfaKnown(a)
+    ? `Users without MFA: unknown (none of the ${plural(a.inScope, "in-scope account")} was audited)`
+    : w.total === 0
+      ? `0 users without MFA${notAudited}`
+      : `${plural(w.total, "user")} without MFA (${w.iam} IAM, ${w.root} root${w.exempted ? `; ${w.exempted} exempted` : ""})${notAudited}`;
   const o = h.openFindings;
   const parts = [
     o.withoutMfa ? plural(o.withoutMfa, "user without MFA", "users without MFA") : "",

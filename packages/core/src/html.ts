@@ -3,7 +3,7 @@ import { CHECK_INFO } from "./catalog";
 import { RULES } from "./checks";
 import { type ExemptionSubject, exemptionMatches, expiryInstant } from "./exemptions";
 import { principalLabel } from "./finding-id";
-import { headline, headlineText, verdictSentence } from "./headline";
+import { headline, headlineText, verdictSentence, withoutMfaKnown } from "./headline";
 import {
   type CheckId,
   type Finding,
@@ -490,13 +490,22 @@ export function* htmlChunks(report: ScanReport): Generator<string> {
   };
   const general = warnings.filter((wn) => exemptionOf(wn) === null);
 
+  const known = withoutMfaKnown(s.accounts);
+  const notAuditedDetail = s.accounts.failed ? ` · ${plural(s.accounts.failed, "account")} not audited` : "";
   const cards = [
-    card(
-      "Users without MFA",
-      String(w.total),
-      `${w.iam} IAM, ${w.root} root, in ${plural(w.accounts, "account")}${w.exempted ? ` · ${w.exempted} exempted` : ""}`,
-      w.open ? "bad" : "ok",
-    ),
+    known
+      ? card(
+          "Users without MFA",
+          String(w.total),
+          `${w.iam} IAM, ${w.root} root, in ${plural(w.accounts, "account")}${w.exempted ? ` · ${w.exempted} exempted` : ""}${notAuditedDetail}`,
+          w.open || s.accounts.failed ? "bad" : "ok",
+        )
+      : card(
+          "Users without MFA",
+          "unknown",
+          `none of the ${plural(s.accounts.inScope, "in-scope account")} was audited`,
+          "bad",
+        ),
     card(
       "Open findings",
       String(s.findings.open),
