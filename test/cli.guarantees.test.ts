@@ -98,7 +98,41 @@ describe("an interrupted scan", () => {
     expect(exits).toEqual([130]);
     expect(stderr.text).toMatch(
       new RegExp(
-        `orgmfa: interrupted by SIGINT while writing the report to s3://${e.delivery.bucket}/orgmfa/sigint\\. Delivered: stdout; 6 files in ${outDir}\\. Not delivered: S3; Security Hub; SNS digest\\.`,
+        `orgmfa: interrupted by SIGINT while writing the report to s3://${e.delivery.bucket}/orgmfa/sigint\\. Delivered: stdout; 6 files in ${outDir}; Security Hub in 5 member accounts\\. Not delivered: S3; Security Hub in the scanning account; SNS digest\\.`,
+      ),
+    );
+  });
+
+  it("while scanning, knows every target and the member hubs that already hold their findings", async () => {
+    const signals = new EventEmitter();
+    const exits: number[] = [];
+    const stderr = new Capture();
+    stderr.onText = (t) => {
+      if (/Security Hub of \d{12}: \d+ imported/.test(t)) signals.emit("SIGINT", "SIGINT");
+    };
+    const outDir = tmp("sigint-scan");
+    await runInProcess(
+      scan(
+        "--log-level",
+        "debug",
+        "--concurrency",
+        "1",
+        "--out-dir",
+        outDir,
+        "--s3-bucket",
+        e.delivery.bucket,
+        "--s3-prefix",
+        "orgmfa/sigint-scan",
+        "--security-hub",
+        "--sns-topic-arn",
+        e.delivery.topicArn,
+      ),
+      { env, stderr, handleSignals: true, signals, exit: (c) => exits.push(c) },
+    );
+    expect(exits).toEqual([130]);
+    expect(stderr.text).toMatch(
+      new RegExp(
+        `orgmfa: interrupted by SIGINT while scanning\\. Delivered: Security Hub in 1 member account \\(so far\\)\\. Not delivered: stdout; --out-dir ${outDir}; S3; Security Hub in the member accounts not yet scanned; Security Hub in the scanning account; SNS digest\\.`,
       ),
     );
   });

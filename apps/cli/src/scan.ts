@@ -33,6 +33,7 @@ import {
   type OrgMfaConfig,
   type PreviousScan,
   parseConfigText,
+  plural,
   policyFromConfig,
   ReportSchemaError,
   readPreviousScan,
@@ -321,30 +322,49 @@ function assumeRoleHint(report: ScanReport, f: ScanFlags): string | null {
   return `${which} refused AssumeRole of role ${f.roleName}. Check that --role-name matches the member StackSet's AuditRoleName (default OrgMfaAuditRole), that the StackSet has reached ${all ? "these accounts" : "them"} (their OUs are targets), and that the role trusts this scanner identity.`;
 }
 
-/** What has landed so far; an interrupted scan says it, so nothing is lost without a word. */
+/**
+ * Every target of the scan, known from the start, and what has landed in each; an interrupted or
+ * failed scan says it, so nothing is lost without a word. Member accounts' hubs receive their
+ * findings during the scan, so they are counted as they land.
+ */
 class DeliveryLedger {
   phase = "starting";
-  private readonly done: string[] = [];
-  private readonly pending = new Set<string>();
+  private readonly targets = new Map<string, { landed: boolean; detail: string | null }>();
   s3Objects: { written: number; total: number } | null = null;
   s3Prefix: string | null = null;
 
   expect(what: string): void {
-    this.pending.add(what);
+    if (!this.targets.has(what)) this.targets.set(what, { landed: false, detail: null });
+  }
+  /** Part of the target has landed (e.g. some member hubs): said as delivered so far. */
+  partly(what: string, detail: string): void {
+    this.targets.set(what, { landed: false, detail });
   }
   landed(what: string, detail = what): void {
-    this.pending.delete(what);
-    this.done.push(detail);
+    this.targets.set(what, { landed: true, detail });
   }
   summary(): string {
-    const notYet = [...this.pending].map((p) =>
-      p === "S3" && this.s3Objects
-        ? `S3 (${this.s3Objects.written} of ${this.s3Objects.total} objects written${this.s3Prefix ? ` under ${this.s3Prefix}` : ""}; without manifest.json that scan folder is incomplete and latest/ may be partly updated)`
-        : p,
-    );
-    return `Delivered: ${this.done.length ? this.done.join("; ") : "nothing"}. Not delivered: ${notYet.length ? notYet.join("; ") : "nothing"}.`;
+    const done: string[] = [];
+    const notYet: string[] = [];
+    for (const [name, t] of this.targets) {
+      if (t.landed) done.push(t.detail ?? name);
+      else if (t.detail) done.push(`${t.detail} (so far)`);
+      if (t.landed) continue;
+      if (name === S3_TARGET && this.s3Objects)
+        notYet.push(
+          `S3 (${this.s3Objects.written} of ${this.s3Objects.total} objects written${this.s3Prefix ? ` under ${this.s3Prefix}` : ""}; without manifest.json that scan folder is incomplete and latest/ may be partly updated)`,
+        );
+      else if (name === MEMBER_HUBS)
+        notYet.push(t.detail ? "Security Hub in the member accounts not yet scanned" : name);
+      else notYet.push(name);
+    }
+    return `Delivered: ${done.length ? done.join("; ") : "nothing"}. Not delivered: ${notYet.length ? notYet.join("; ") : "nothing"}.`;
   }
 }
+
+const S3_TARGET = "S3";
+const MEMBER_HUBS = "Security Hub in the member accounts";
+const SCANNING_HUB = "Security Hub in the scanning account";
 
 /** Stops the command on SIGINT/SIGTERM/SIGHUP, saying what was and was not delivered. */
 function onSignals(io: Io, stop: (signal: NodeJS.Signals) => void): () => void {
@@ -460,6 +480,15 @@ export async function runScanCommand(
 
   const pool = poolOf(flags, region, io.credentials);
   const ledger = new DeliveryLedger();
+  // Every target, from the start: what an interruption at any moment has and has not delivered.
+  ledger.expect(outputFile ? `--output ${outputFile}` : "stdout");
+  if (flags.outDir) ledger.expect(`--out-dir ${flags.outDir}`);
+  if (flags.s3Bucket) ledger.expect(S3_TARGET);
+  if (flags.securityHub) {
+    ledger.expect(MEMBER_HUBS);
+    ledger.expect(SCANNING_HUB);
+  }
+  if (flags.snsTopicArn) ledger.expect("SNS digest");
   const stopSignals = onSignals(io, (signal) => {
     progress.end();
     pool.destroy();
@@ -483,7 +512,7 @@ export async function runScanCommand(
     ledger.phase = "scanning";
     // Member accounts' hubs get their findings as each account ends (as the workflow's ScanBatch
     // does); the scanning account's hub, with the coverage findings, in the delivery phase below.
-    const memberHubs = { imported: 0, archived: 0, hubs: 0 };
+    const memberHubs = { imported: 0, archived: 0, hubs: 0, delivered: 0 };
     const hubUndelivered: Array<{ target: "securityhub"; message: string }> = [];
     try {
       report = await runScan({
@@ -513,6 +542,9 @@ export async function runScanCommand(
                 memberHubs.hubs++;
                 memberHubs.imported += hub.imported;
                 memberHubs.archived += hub.archived;
+                if (hubProblems(hub).length === 0) memberHubs.delivered++;
+                ledger.partly(MEMBER_HUBS, `Security Hub in ${plural(memberHubs.delivered, "member account")}`);
+                log.debug(`Security Hub of ${hub.accountId}: ${hub.imported} imported, ${hub.archived} archived`);
                 // The account stays audited (its findings are in the report, with a note); the hub
                 // that refused is a delivery that failed (exit 1), said once the scan is over.
                 hubUndelivered.push(...hubProblems(hub));
@@ -527,6 +559,8 @@ export async function runScanCommand(
       throw e;
     }
     progress.end();
+    if (flags.securityHub)
+      ledger.landed(MEMBER_HUBS, `Security Hub in ${plural(memberHubs.delivered, "member account")}`);
     // Every account refusing the role is almost always a wrong --role-name or a StackSet not rolled
     // out: a warning. Some accounts refusing is in the ledger and the exit code already: info.
     const hint = assumeRoleHint(report, flags);
@@ -541,7 +575,6 @@ export async function runScanCommand(
       asff: { region, scanningAccountId: caller.account },
     });
     if (outputFile) {
-      ledger.expect(`--output ${outputFile}`);
       try {
         await pipeline(Readable.from(pieces), createWriteStream(outputFile));
         ledger.landed(`--output ${outputFile}`);
@@ -555,7 +588,6 @@ export async function runScanCommand(
     // S3 gets the very bytes of --out-dir when those were written; otherwise it renders them itself.
     let filesDir: string | undefined;
     if (flags.outDir) {
-      ledger.expect(`--out-dir ${flags.outDir}`);
       try {
         const written = await writeScanDir(flags.outDir, report);
         const names = [...written.map((d) => d.name), "manifest.json"];
@@ -578,9 +610,6 @@ export async function runScanCommand(
     };
     let delivery: PublishResult | null = null;
     if (targets.s3 || targets.securityHub || targets.sns) {
-      if (targets.s3) ledger.expect("S3");
-      if (targets.securityHub) ledger.expect("Security Hub");
-      if (targets.sns) ledger.expect("SNS digest");
       ledger.phase = "delivering";
       if (s3) ledger.s3Prefix = `s3://${s3.bucket}/${s3.prefix}/`;
       delivery = await publishReport(pool, report, targets, {
@@ -594,7 +623,7 @@ export async function runScanCommand(
         },
         onProgress: (p) => {
           if (p.objects) ledger.s3Objects = p.objects;
-          const name = { s3: "S3", securityhub: "Security Hub", sns: "SNS digest" }[p.target];
+          const name = { s3: S3_TARGET, securityhub: SCANNING_HUB, sns: "SNS digest" }[p.target];
           if (p.done) ledger.landed(name);
         },
       });

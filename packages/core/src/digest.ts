@@ -1,6 +1,6 @@
 import { expiringWithin, isExpired } from "./exemptions";
 import { parseFindingId, principalLabel } from "./finding-id";
-import { headline, headlineText, withoutMfaKnown } from "./headline";
+import { headline, headlineText, plural, withoutMfaKnown } from "./headline";
 import { accountOf, userOf } from "./report-index";
 import { type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
 
@@ -34,7 +34,6 @@ export interface Digest {
   message: string;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
 /** Makes a string safe for an SNS subject: printable ASCII, no line breaks, under 100 characters. */

@@ -65,7 +65,8 @@ export function headline(report: Pick<ScanReport, "findings">): Headline {
   };
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** `1 account`, `2 accounts`: a count and its noun, for every sentence a person reads. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** Audited, in scope and not audited: what a count of users without MFA is a count of. */
 type Coverage = Pick<ScanReport["summary"]["accounts"], "inScope" | "audited" | "failed">;

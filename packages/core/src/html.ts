@@ -3,7 +3,7 @@ import { CHECK_INFO } from "./catalog";
 import { RULES } from "./checks";
 import { type ExemptionSubject, exemptionMatches, expiryInstant } from "./exemptions";
 import { principalLabel } from "./finding-id";
-import { headline, headlineText, verdictSentence, withoutMfaKnown } from "./headline";
+import { headline, headlineText, plural, verdictSentence, withoutMfaKnown } from "./headline";
 import {
   type CheckId,
   type Finding,
@@ -72,7 +72,6 @@ function topBars(entries: Array<[string, number]>, limit: number): Bar[] {
   return bars;
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const pct = (n: number) => `${(n * 100).toFixed(n === 1 ? 0 : 1)}%`;
 const DAY_MS = 86_400_000;
 const NOT_RECORDED = `<span class="muted">not recorded (report written before orgmfa 0.2)</span>`;
