@@ -54,6 +54,11 @@ interface Case {
 const acct = (name: string) => e.org.accounts[name] ?? "";
 const scan = (...a: string[]) => ["scan", "--org-role-arn", e.org.orgRoleArn, ...a];
 const goodReport = () => file("good-report.json", readFileSync(path.join(dir, "saved", "report.json"), "utf8"));
+/** The saved report as one written before reports recorded their run (no `run`). */
+const withoutRun = () => {
+  const { run: _run, ...older } = JSON.parse(readFileSync(path.join(dir, "saved", "report.json"), "utf8"));
+  return file("older-report.json", JSON.stringify(older));
+};
 
 const CASES: Case[] = [
   // The command line itself.
@@ -66,7 +71,7 @@ const CASES: Case[] = [
     args: () => ["demo"],
     env: () => ({ PATH: path.dirname(process.execPath) }),
     code: 2,
-    stderr: /moto AWS emulator was not found[\s\S]*pip install "moto\[server\]>=5\.2"/,
+    stderr: /moto AWS emulator was not found[\s\S]*pip install "moto\[server\]==5\.2\.1"/,
   },
   { name: "demo with an unknown flag", args: () => ["demo", "--frobnicate"], code: 2, stderr: /unknown option/ },
   { name: "--version", args: () => ["--version"], code: 0, stdout: /^\d+\.\d+\.\d+\n$/ },
@@ -405,10 +410,34 @@ const CASES: Case[] = [
     stderr: /stdin is not an orgmfa report/,
   },
   {
-    name: "report asff without a region",
-    args: () => ["report", goodReport(), "--format", "asff"],
+    name: "report asff of a report that records no region (written before it did)",
+    args: () => ["report", withoutRun(), "--format", "asff"],
     code: 2,
-    stderr: /--region: needed for --format asff/,
+    stderr: /--region: needed for --format asff \(this report does not record the region/,
+  },
+  {
+    name: "report asff takes the region and scanning account the report records",
+    args: () => ["report", goodReport(), "--format", "asff"],
+    code: 0,
+    stdout: /"AwsAccountId": "\d{12}"[\s\S]*"Region": "us-east-1"/,
+  },
+  {
+    name: "a .pdf --output",
+    args: () => ["scan", "--output", path.join(dir, "r.pdf")],
+    code: 2,
+    stderr: /names a \.pdf file, and orgmfa writes no such format/,
+  },
+  {
+    name: "report into a .pdf",
+    args: () => ["report", goodReport(), "--output", path.join(dir, "r.pdf")],
+    code: 2,
+    stderr: /\.pdf file, and orgmfa writes no such format/,
+  },
+  {
+    name: "checks --no-color",
+    args: () => ["checks", "--no-color"],
+    code: 0,
+    stdout: /USER_MFA_NOT_PHISHING_RESISTANT/,
   },
   {
     name: "report --output json",

@@ -216,6 +216,23 @@ describe("one headline", () => {
   });
 });
 
+describe("--output FILE on a terminal", () => {
+  it("says in one line on stderr what the file holds and why the exit code", async () => {
+    const file = path.join(tmp("output"), "r.json");
+    const stderr = new Capture();
+    stderr.isTTY = true;
+    const r = await runInProcess(scan("--output", file), { env, stderr });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe("");
+    expect(stderr.text).toMatch(
+      new RegExp(
+        `orgmfa: wrote ${file} — 8 users without MFA \\(7 IAM, 1 root\\); 1 account not audited; 11 open findings: .*; exit 4: 1 account not audited \\(--allow-partial to accept\\)\\.\n`,
+      ),
+    );
+    expect(JSON.parse(readFileSync(file, "utf8")).summary.users.withoutMfa).toBe(8);
+  });
+});
+
 describe("a scan that audited nothing", () => {
   it("never reads as all-clear: users without MFA are 'unknown' in the table, report.html and the digest", async () => {
     const outDir = tmp("nothing");

@@ -26,11 +26,21 @@ export function renderChecks(format: string, width = 120): string {
   const list = checkList();
   if (format === "json") return `${JSON.stringify(list, null, 2)}\n`;
   if (format !== "table") throw new UsageError(`--format: "${format}" must be table or json`);
+  // A text column is never narrower than its longest word: a check id or an option one must type is
+  // wrapped whole onto its own line, never cut to "USER_MFA_NOT_PHISHING_RE…".
+  const longest = (texts: string[]) => Math.max(...texts.flatMap((t) => t.split(/\s+/)).map((w) => w.length)) + 2;
+  const text = Math.max(24, Math.floor((width - 66) / 2));
   const t = new Table({
     head: ["Check", "Severity", "Related controls", "Raised when", "Needs"],
     style: { head: [], border: [] },
     wordWrap: true,
-    colWidths: [33, 10, 17, Math.max(24, Math.floor((width - 66) / 2)), Math.max(24, Math.floor((width - 66) / 2))],
+    colWidths: [
+      longest(list.map((c) => c.id)),
+      10,
+      17,
+      Math.max(text, longest(list.map((c) => c.description))),
+      Math.max(text, longest(list.map((c) => c.needs))),
+    ],
   });
   for (const c of list) t.push([c.id, c.severity, c.relatedControls.join(", ") || "—", c.description, c.needs]);
   return `${t.toString()}\n`;

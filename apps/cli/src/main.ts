@@ -166,8 +166,14 @@ export function program(io: Io, result: Result): Command {
     .argument("<report.json>", "a report written by orgmfa scan (--out-dir, --format json or S3); - for stdin")
     .addOption(formatOption())
     .addOption(outputOption())
-    .option("--region <region>", "the region the scan ran in: needed for --format asff, recorded by --format ocsf")
-    .option("--scanning-account <id>", "for --format asff: the account orgmfa scans from")
+    .option(
+      "--region <region>",
+      "the region the scan ran in, for --format asff and ocsf (default: the one the report records)",
+    )
+    .option(
+      "--scanning-account <id>",
+      "for --format asff: the account orgmfa scans from (default: the one the report records)",
+    )
     .addOption(
       new Option("--fail-on <severity>", "exit 3 when an open finding is at or above (default: none)").argParser(
         failOn,
@@ -188,6 +194,8 @@ export function program(io: Io, result: Result): Command {
     .command("checks")
     .description("List every check: id, default severity, related controls, what it needs.")
     .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+    // The table has no colours; the flag is accepted as every other command accepts it.
+    .option("--no-color", "no colors (the checks table has none)")
     .action(async (o) => {
       const { renderChecks } = await import("./checks");
       sinks(io).out.write(renderChecks(o.format, (io.stdout as { columns?: number }).columns ?? 120));

@@ -17,8 +17,9 @@ const BY_EXTENSION: Record<string, readonly Format[]> = {
 
 /**
  * The format to write: `--format` when given, else the one `--output`'s extension names, else
- * `fallback`. Refuses a `--output` that is a format name (`--output json`, the aws-cli habit) and a
- * format that contradicts the file's extension (a table in `report.json`).
+ * `fallback`. Refuses a `--output` that is a format name (`--output json`, the aws-cli habit), a
+ * format that contradicts the file's extension (a table in `report.json`), and an extension that is
+ * no format at all (a table in `report.pdf`).
  */
 export function resolveFormat(format: Format | undefined, output: string | undefined, fallback: Format): Format {
   if (output === undefined || output === "-") return format ?? fallback;
@@ -26,7 +27,12 @@ export function resolveFormat(format: Format | undefined, output: string | undef
     throw new UsageError(
       `--output: "${output}" is a format name, not a file. Use --format ${output.toLowerCase()} (and --output FILE to write it to a file; --output ./${output} if you really mean a file of that name).`,
     );
-  const allowed = BY_EXTENSION[path.extname(output).toLowerCase()];
+  const ext = path.extname(output).toLowerCase();
+  const allowed = BY_EXTENSION[ext];
+  if (!allowed && ext)
+    throw new UsageError(
+      `--output: ${output} names a ${ext} file, and orgmfa writes no such format. Name the file for the format you want (${Object.keys(BY_EXTENSION).join(", ")}), or leave the extension off and choose with --format ${FORMATS.join("|")}.`,
+    );
   if (!allowed) return format ?? fallback;
   if (format === undefined) return allowed[0] as Format;
   if (!allowed.includes(format))

@@ -56,23 +56,28 @@ export async function runReportCommand(file: string, f: ReportFlags, io: Io): Pr
   const format = resolveFormat(f.format, f.output, "table");
   if (f.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(f.region))
     throw new UsageError(`--region: "${f.region}" is not an AWS region name (e.g. us-east-1)`);
-  if (format === "asff") {
-    if (!f.region)
-      throw new UsageError(
-        "--region: needed for --format asff, as a region name such as us-east-1 (the Security Hub region)",
-      );
-    if (!f.scanningAccount || !/^\d{12}$/.test(f.scanningAccount))
-      throw new UsageError(
-        "--scanning-account: needed for --format asff, as a 12-digit account id (ACCOUNT_NOT_AUDITED findings are imported there)",
-      );
-  }
+  if (f.scanningAccount !== undefined && !/^\d{12}$/.test(f.scanningAccount))
+    throw new UsageError(`--scanning-account: "${f.scanningAccount}" is not a 12-digit account id`);
   const outputFile = f.output && f.output !== "-" ? f.output : undefined;
   if (outputFile) checkOutputFile(outputFile);
   const report = file === "-" ? parseReportText(await readStdin(io), "stdin") : loadReportFile(file);
+  // The report records where it was scanned from (run.region, run.callerArn): the flags override it.
+  const region = f.region ?? report.run?.region ?? undefined;
+  const scanningAccount = f.scanningAccount ?? report.run?.callerArn?.split(":")[4] ?? undefined;
+  if (format === "asff") {
+    if (!region)
+      throw new UsageError(
+        "--region: needed for --format asff (this report does not record the region it was scanned in), as a region name such as us-east-1 (the Security Hub region)",
+      );
+    if (!scanningAccount || !/^\d{12}$/.test(scanningAccount))
+      throw new UsageError(
+        "--scanning-account: needed for --format asff (this report does not record who scanned), as a 12-digit account id (ACCOUNT_NOT_AUDITED findings are imported there)",
+      );
+  }
   const rendered = render(report, format, {
     color: colorFor(io.stdout, f.color) && !outputFile,
-    ...(f.region ? { region: f.region } : {}),
-    ...(format === "asff" ? { asff: { region: f.region ?? "", scanningAccountId: f.scanningAccount ?? "" } } : {}),
+    ...(region ? { region } : {}),
+    ...(format === "asff" ? { asff: { region: region ?? "", scanningAccountId: scanningAccount ?? "" } } : {}),
   });
   if (outputFile) writeFileSync(outputFile, rendered);
   else out.write(rendered);

@@ -30,6 +30,7 @@ import {
   EXIT,
   exitCodeFor,
   type FailOn,
+  headlineText,
   type OrgMfaConfig,
   type PreviousScan,
   parseConfigText,
@@ -309,6 +310,18 @@ function credentialsProblem(e: ScannerCredentialsError, caller: string, hubsUpda
     ? ` The Security Hubs of the ${hubsUpdated} member account(s) scanned before it hold their new findings.`
     : "";
   return `${e.message}. These are the credentials orgmfa runs as (${caller}), not the audit role's: they expired or are no longer valid. Refresh them (e.g. aws sso login, or new temporary credentials) and run the scan again. The scan stopped; no report was written and nothing else was delivered.${hubs}`;
+}
+
+/** `orgmfa: wrote r.json — 8 users without MFA …; 10 open findings …; exit 4: 1 account not audited`. */
+function outcomeLine(report: ScanReport, file: string, exitCode: number): string {
+  const head = headlineText(report);
+  const why: Record<number, string> = {
+    [EXIT.OK]: "exit 0",
+    [EXIT.FINDINGS]: "exit 3: open findings at or above --fail-on",
+    [EXIT.INCOMPLETE]: `exit 4: ${plural(report.summary.accounts.failed, "account")} not audited (--allow-partial to accept)`,
+    [EXIT.ERROR]: "exit 1: a delivery failed (see above)",
+  };
+  return `orgmfa: wrote ${file} — ${head.users}; ${head.findings}; ${why[exitCode] ?? `exit ${exitCode}`}.`;
 }
 
 /** A hint when accounts refused the audit role: usually the role name or the StackSet rollout. */
@@ -639,6 +652,8 @@ export async function runScanCommand(
     // Errors show even with --quiet.
     for (const p of problems) log.error(p);
     const exitCode = problems.length ? EXIT.ERROR : exitCodeFor(report, flags.failOn, flags.allowPartial);
+    // The report went to a file: on a terminal, one line says what it holds and why the exit code.
+    if (outputFile && err.isTTY && !flags.quiet) err.write(`${outcomeLine(report, outputFile, exitCode)}\n`);
     return { exitCode, report, delivery };
   } finally {
     stopSignals();
