@@ -121,6 +121,7 @@ const USERS_HEADER = [
   "consoleAccess",
   "passwordLastUsed",
   "activeAccessKeys",
+  "hasMfa",
   "mfaDevices",
   "mfaDeviceTypes",
   "verifiedLive",
@@ -142,6 +143,9 @@ export function* usersCsvChunks(report: ScanReport): Generator<string> {
         u.consoleAccess,
         u.passwordLastUsed,
         u.activeAccessKeys,
+        // Whether the user has MFA at all: a user whose hardware or FIDO device was not listed (MFA
+        // proven by the credential report) has 0 in mfaDevices but MFA all the same.
+        u.mfaDevices.length > 0 || u.mfaActive === true,
         u.mfaDevices.length,
         u.mfaDevices.map((d) => d.type).join(" ") || (u.mfaActive ? "NOT_LISTED" : ""),
         u.verifiedLive,

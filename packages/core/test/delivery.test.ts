@@ -166,6 +166,57 @@ describe("auditor files", () => {
     expect(usersCsv(r)).toContain(",'=1+2@x,");
   });
 
+  it("users.csv says whether each user has MFA, also when its device was not listed", () => {
+    const target: AccountTarget = {
+      accountId: "111122223333",
+      accountName: "a",
+      ouPath: "Root",
+      owner: null,
+      state: "ACTIVE",
+      skip: null,
+    };
+    const r = reportAt(
+      [target],
+      new Map<string, AccountOutcome>([
+        [
+          "111122223333",
+          {
+            kind: "facts",
+            accountId: "111122223333",
+            partition: "aws",
+            credentialReportGeneratedAt: NOW.toISOString(),
+            collection: "REPORT_CONFIRMED_LIVE",
+            notes: [],
+            root: root(),
+            users: [
+              user("none", { consoleAccess: true }),
+              // MFA proven by the credential report, its hardware device not listed.
+              user("hardware", { consoleAccess: true, mfaActive: true, mfaDevicesComplete: false }),
+              user("app", { consoleAccess: true, devices: ["arn:aws:iam::111122223333:mfa/app"] }),
+            ],
+          },
+        ],
+      ]),
+      { scanId: "s", policy: policyFromConfig({}), previous: null },
+    );
+    const rows = usersCsv(r)
+      .trim()
+      .split("\r\n")
+      .map((l) => l.split(","));
+    const col = rows[0]?.indexOf("hasMfa") ?? -1;
+    expect(col).toBeGreaterThan(0);
+    expect(
+      rows
+        .slice(1)
+        .map((row) => [row[2], row[col], row[col + 1]])
+        .sort(),
+    ).toEqual([
+      ["app", "true", "1"],
+      ["hardware", "true", "0"],
+      ["none", "false", "0"],
+    ]);
+  });
+
   it("has a manifest whose digests are the files' SHA-256", () => {
     const r = report({ accounts: 1, users: 1 });
     const files = scanFiles(r);
