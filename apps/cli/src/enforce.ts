@@ -9,7 +9,14 @@ import {
   summarizeSweep,
   sweepQuarantine,
 } from "@orgmfa/aws";
-import { type AccountTarget, DEFAULT_ENFORCER_ROLE, EXIT, type OrgMfaConfig, usersWithoutMfa } from "@orgmfa/core";
+import {
+  type AccountTarget,
+  DEFAULT_ENFORCER_ROLE,
+  EXIT,
+  type OrgMfaConfig,
+  plural,
+  usersWithoutMfa,
+} from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import Table from "cli-table3";
 import pc from "picocolors";
@@ -51,6 +58,8 @@ export interface EnforcePlan {
   summary: SweepSummary;
   accounts: SweepAccount[];
   decisions: AppliedDecision[];
+  /** The in-scope accounts the scan could not audit: not reconciled either, and named. */
+  notAudited: Array<{ accountId: string; accountName: string; reason: string; error: string | null }>;
 }
 
 /**
@@ -126,6 +135,14 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
       summary: { ...summary, accountsNotReconciled: report.summary.accounts.failed + summary.accountsNotReconciled },
       accounts: sweep.accounts,
       decisions: sweep.decisions,
+      notAudited: report.accounts
+        .filter((a) => a.status === "FAILED")
+        .map((a) => ({
+          accountId: a.accountId,
+          accountName: a.accountName,
+          reason: a.reason ?? "ERROR",
+          error: a.error ? `${a.error.code}: ${a.error.message}` : null,
+        })),
     };
     for (const a of sweep.accounts)
       if (a.status !== "reconciled")
@@ -164,16 +181,35 @@ export function renderPlan(plan: EnforcePlan, color: boolean, width = 120): stri
     const paint = o.state === "failed" ? c.red : o.state === "done" ? c.green : c.yellow;
     t.push([d.accountId, d.userName, d.mode, paint(o.text), d.reason]);
   }
-  for (const a of plan.accounts)
-    if (a.status !== "reconciled")
-      t.push([`${a.accountName}\n${a.accountId}`, "—", a.mode, c.red(a.status), a.error?.message ?? ""]);
+  // Every account not reconciled where quarantine is on is named, with why; accounts whose quarantine
+  // is off and that have nothing deployed for it are only counted (800 of them are not 800 rows).
+  const failing = plan.accounts.filter((a) => a.status !== "reconciled" && a.mode !== "off");
+  for (const a of failing)
+    t.push([`${a.accountName}\n${a.accountId}`, "—", a.mode, c.red(a.status), a.error?.message ?? ""]);
+  for (const a of plan.notAudited ?? [])
+    t.push([
+      `${a.accountName}\n${a.accountId}`,
+      "—",
+      "—",
+      c.red("not audited"),
+      `${a.reason}${a.error ? ` (${a.error})` : ""}`,
+    ]);
+  const offElsewhere = plan.accounts.filter((a) => a.status !== "reconciled" && a.mode === "off").length;
   const s = plan.summary;
   const lines = [
     `${plan.apply ? "Applied" : "Plan only (no change made; --apply to make them)"}: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending, ${s.unchanged} already right, ${s.failed} failed.`,
   ];
-  if (s.accountsNotReconciled)
+  if (s.accountsNotReconciled) {
+    const named = failing.length + (plan.notAudited?.length ?? 0);
     lines.push(
-      c.red(`${s.accountsNotReconciled} in-scope account(s) not reconciled: see the rows above and the scan's ledger.`),
+      c.red(
+        `${plural(s.accountsNotReconciled, "in-scope account")} not reconciled${named ? ` (named above: ${[failing.length ? `${failing.length} where quarantine is on but could not be reconciled` : "", plan.notAudited?.length ? `${plan.notAudited.length} the scan could not audit` : ""].filter(Boolean).join(", ")})` : ""}.`,
+      ),
+    );
+  }
+  if (offElsewhere)
+    lines.push(
+      `${plural(offElsewhere, "account")} with quarantine off and no quarantine resources deployed: not looked at (set quarantine modes in --config to turn it on).`,
     );
   return `${t.length ? `${t.toString()}\n` : ""}${lines.join("\n")}\n`;
 }
