@@ -101,7 +101,6 @@ const CASES: Case[] = [
     code: 2,
     stderr: /"12345" is not a 12-digit/,
   },
-  { name: "an OU name for an id", args: () => ["scan", "--exclude-ou", "workloads"], code: 2, stderr: /not an OU id/ },
   {
     name: "an unknown format",
     args: () => ["scan", "--format", "xml"],
@@ -374,12 +373,50 @@ const CASES: Case[] = [
     stderr: /OU ou-zzzz-zzzzzzzz is not in organization/,
   },
   {
+    name: "an OU path that is not in the organization",
+    args: () => scan("--ou", "Root/Workloads/Staging"),
+    env: () => scanner,
+    code: 2,
+    stderr:
+      /"Root\/Workloads\/Staging" is no OU id, path or name in organization o-\w+\. List its OUs with: orgmfa ous/,
+  },
+  {
+    name: "--ou by path, with or without Root/, and by name",
+    args: () => scan("--ou", "Workloads/Prod,Root/Workloads/Dev", "--exclude-ou", "dev", "--format", "json"),
+    env: () => scanner,
+    code: 3, // prod-payments has console users without MFA
+    // dev-platform (under the excluded "dev") is skipped; prod-payments (under Workloads/Prod) audited.
+    stdout:
+      /"accountName": "dev-platform",[^}]*"status": "SKIPPED"[\s\S]*"accountName": "prod-payments",[\s\S]*?"status": "AUDITED"/,
+  },
+  {
+    name: "orgmfa ous lists the root and every OU with its id and path",
+    args: () => ["ous", "--org-role-arn", e.org.orgRoleArn],
+    env: () => scanner,
+    code: 0,
+    stdout: /Root\/Workloads\/Prod\s*│ ou-[0-9a-z]+-[0-9a-z]+[\s\S]*--ou and --exclude-ou take an id, a path or a name/,
+  },
+  {
     name: "an --org-role-arn that cannot be assumed",
     args: () => ["scan", "--org-role-arn", `arn:aws:iam::${e.org.managementAccountId}:role/NoSuchRole`],
     env: () => scanner,
     code: 2,
     stderr:
       /Cannot read the organization through --org-role-arn arn:aws:iam::\d{12}:role\/NoSuchRole \(AccessDenied.*Check that the role exists/,
+  },
+  {
+    name: "an --s3-bucket that does not exist, before any account is scanned",
+    args: () => scan("--s3-bucket", "no-such-bucket-orgmfa"),
+    env: () => scanner,
+    code: 2,
+    stderr: /--s3-bucket: s3:\/\/no-such-bucket-orgmfa: NoSuchBucket.*Nothing was scanned\./,
+  },
+  {
+    name: "an --sns-topic-arn that does not exist, before any account is scanned",
+    args: () => scan("--sns-topic-arn", "arn:aws:sns:us-east-1:123456789012:no-such-topic"),
+    env: () => scanner,
+    code: 2,
+    stderr: /--sns-topic-arn: arn:aws:sns:us-east-1:123456789012:no-such-topic: NotFound.*Nothing was scanned\./,
   },
   {
     name: "a role name the StackSet never deployed",

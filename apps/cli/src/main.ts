@@ -90,8 +90,12 @@ export function program(io: Io, result: Result): Command {
       .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
       .option("--accounts <ids>", "only these account ids (comma-separated)", list)
       .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
-      .option("--ou <ids>", "only accounts under these OUs, nested OUs included (comma-separated)", list)
-      .option("--exclude-ou <ids>", "skip accounts under these OUs (comma-separated)", list);
+      .option(
+        "--ou <ous>",
+        "only accounts under these OUs, nested OUs included: ids, paths (Root/Workloads/Prod) or names, comma-separated (orgmfa ous lists them)",
+        list,
+      )
+      .option("--exclude-ou <ous>", "skip accounts under these OUs: ids, paths or names (comma-separated)", list);
 
   const withLogging = (c: Command) =>
     c
@@ -200,6 +204,19 @@ export function program(io: Io, result: Result): Command {
       const { renderChecks } = await import("./checks");
       sinks(io).out.write(renderChecks(o.format, (io.stdout as { columns?: number }).columns ?? 120));
       result.code = EXIT.OK;
+    });
+
+  cmd
+    .command("ous")
+    .description("List the organization's root and OUs with their ids and paths (what --ou and --exclude-ou take).")
+    .option("--profile <name>", "AWS named profile for the scanning identity")
+    .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+    .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
+    .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+    .option("--no-color", "no colors (the table has none)")
+    .action(async (o) => {
+      const { runOusCommand } = await import("./ous");
+      result.code = await runOusCommand(o, io);
     });
 
   withLogging(

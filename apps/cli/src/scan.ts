@@ -7,6 +7,7 @@ import {
   type DeliveryTarget,
   DiscoveryError,
   type DiscoveryFilters,
+  doctorDelivery,
   EmptyScopeError,
   emptyScopeMessage,
   errorCode,
@@ -100,7 +101,8 @@ export interface ScanIo extends Io {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
-const OU_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
+/** An OU reference: anything but an empty or blank name (Organizations allows 1–128 characters). */
+const OU_REF = /^(?=.*\S).{1,260}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
@@ -136,8 +138,9 @@ export function validateFlags(f: CheckedFlags): void {
   };
   ids("--accounts", f.accounts, ACCOUNT_ID, "a 12-digit account id");
   ids("--exclude-accounts", f.excludeAccounts, ACCOUNT_ID, "a 12-digit account id");
-  ids("--ou", f.ou, OU_ID, "an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)");
-  ids("--exclude-ou", f.excludeOu, OU_ID, "an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)");
+  // OUs may be ids, paths or names: discovery resolves them against the organization.
+  ids("--ou", f.ou, OU_REF, "an OU id (ou-xxxx-xxxxxxxx), root id (r-xxxx), path (Root/Workloads/Prod) or name");
+  ids("--exclude-ou", f.excludeOu, OU_REF, "an OU id (ou-xxxx-xxxxxxxx), root id (r-xxxx), path or name");
   if (!Number.isInteger(f.concurrency) || f.concurrency < 1 || f.concurrency > 256) {
     throw new UsageError(`--concurrency: "${f.concurrency}" must be a whole number from 1 to 256`);
   }
@@ -310,6 +313,25 @@ function credentialsProblem(e: ScannerCredentialsError, caller: string, hubsUpda
     ? ` The Security Hubs of the ${hubsUpdated} member account(s) scanned before it hold their new findings.`
     : "";
   return `${e.message}. These are the credentials orgmfa runs as (${caller}), not the audit role's: they expired or are no longer valid. Refresh them (e.g. aws sso login, or new temporary credentials) and run the scan again. The scan stopped; no report was written and nothing else was delivered.${hubs}`;
+}
+
+/**
+ * The bucket and the topic exist (doctor's own checks): one that does not is a usage error naming the
+ * flag; one the scanning identity may not inspect is a warning (writing may still be allowed).
+ */
+async function checkDeliveryTargets(
+  pool: ClientPool,
+  s3: { bucket: string; prefix: string } | undefined,
+  topicArn: string | undefined,
+  warn: (m: string) => void,
+): Promise<void> {
+  const rows = await doctorDelivery(pool, { ...(s3 ? { s3 } : {}), ...(topicArn ? { snsTopicArn: topicArn } : {}) });
+  for (const r of rows) {
+    const flag = r.check === "S3 bucket" ? "--s3-bucket" : "--sns-topic-arn";
+    if (!r.ok && /NoSuchBucket|NotFound/.test(r.detail))
+      throw new UsageError(`${flag}: ${r.detail}. ${r.fix ?? ""} Nothing was scanned.`.trim());
+    if (!r.ok || r.warning) warn(`${flag}: ${r.detail}${r.fix ? ` ${r.fix}` : ""}`);
+  }
 }
 
 /** `orgmfa: wrote r.json — 8 users without MFA …; 10 open findings …; exit 4: 1 account not audited`. */
@@ -515,6 +537,12 @@ export async function runScanCommand(
     const s3 = flags.s3Bucket
       ? { bucket: flags.s3Bucket, prefix: flags.s3Prefix ?? DEFAULT_S3_PREFIX, kmsKeyId: config.s3KmsKeyId }
       : undefined;
+    // The bucket and the topic are checked before the first account: a wrong name found after a scan
+    // of the whole organization costs the scan.
+    if (s3 || flags.snsTopicArn) {
+      ledger.phase = "checking the delivery targets";
+      await checkDeliveryTargets(pool, s3, flags.snsTopicArn, log.warn);
+    }
     let previous: PreviousScan | null;
     if (s3) {
       const latest = await loadLatestScan(pool.s3(), s3);

@@ -15,9 +15,12 @@ export interface DiscoveryFilters {
   /** Only these accounts (others are SKIPPED/EXCLUDED). */
   accounts?: readonly string[];
   excludeAccounts?: readonly string[];
-  /** Only accounts under these OUs (nested OUs included). */
+  /**
+   * Only accounts under these OUs (nested OUs included): each an OU or root id (`ou-ab12-cd34ef56`,
+   * `r-ab12`), a path (`Root/Workloads/Prod` or `Workloads/Prod`) or a name unique in the organization.
+   */
   ous?: readonly string[];
-  /** Accounts under these OUs (nested OUs included) are SKIPPED/EXCLUDED. */
+  /** Accounts under these OUs (nested OUs included) are SKIPPED/EXCLUDED; ids, paths or names as `ous`. */
   excludeOus?: readonly string[];
   /** Organizations calls in flight at once (the OU walk). @default 4 */
   concurrency?: number;
@@ -29,6 +32,54 @@ export interface Discovery {
   targets: AccountTarget[];
   /** Organization feature RootCredentialsManagement: known true/false, or null when unknown. */
   rootCredentialsManagement: boolean | null;
+  /** The root and every OU: id, path, and the accounts directly in it. */
+  ous: OrganizationUnit[];
+}
+
+/** An OU (or the root) as `orgmfa ous` lists it. */
+export interface OrganizationUnit {
+  id: string;
+  path: string;
+  /** Accounts directly under it (not under its child OUs). */
+  accounts: number;
+}
+
+const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
+
+/**
+ * An OU reference as a person types it — an id, a path with or without `Root/`, or a name — as the
+ * id it names. A name that more than one OU has, or nothing at all, is a usage error that lists what
+ * would match.
+ */
+export function resolveOu(ref: string, nodes: ReadonlyMap<string, { path: string }>, organizationId: string): string {
+  const wanted = ref.trim().replace(/\/+$/, "");
+  if (nodes.has(wanted)) return wanted;
+  if (OU_OR_ROOT_ID.test(wanted))
+    throw new DiscoveryError(
+      `OU ${wanted} is not in organization ${organizationId}. List its OUs with: orgmfa ous`,
+      "usage",
+    );
+  const asPath = /^root(\/|$)/i.test(wanted) ? wanted : `Root/${wanted}`;
+  const all = [...nodes.entries()];
+  const pick = (matches: [string, { path: string }][]) => {
+    if (matches.length === 1) return matches[0]?.[0];
+    if (matches.length > 1)
+      throw new DiscoveryError(
+        `"${ref}" names ${matches.length} OUs: ${matches.map(([id, n]) => `${n.path} (${id})`).join(", ")}. Give its path or id instead.`,
+        "usage",
+      );
+    return undefined;
+  };
+  const found =
+    pick(all.filter(([, n]) => n.path === asPath)) ??
+    pick(all.filter(([, n]) => n.path.toLowerCase() === asPath.toLowerCase())) ??
+    pick(all.filter(([, n]) => n.path.split("/").at(-1) === wanted)) ??
+    pick(all.filter(([, n]) => n.path.split("/").at(-1)?.toLowerCase() === wanted.toLowerCase()));
+  if (found) return found;
+  throw new DiscoveryError(
+    `"${ref}" is no OU id, path or name in organization ${organizationId}. List its OUs with: orgmfa ous`,
+    "usage",
+  );
 }
 
 /** Discovery could not list the organization, or a filter names something the organization lacks. */
@@ -197,9 +248,8 @@ export async function discoverOrganization(
   for (const id of [...(filters.accounts ?? []), ...(filters.excludeAccounts ?? [])]) {
     if (!known.has(id)) throw new DiscoveryError(`Account ${id} is not in organization ${organizationId}.`, "usage");
   }
-  for (const id of [...(filters.ous ?? []), ...(filters.excludeOus ?? [])]) {
-    if (!nodes.has(id)) throw new DiscoveryError(`OU ${id} is not in organization ${organizationId}.`, "usage");
-  }
+  const ous = filters.ous?.map((ref) => resolveOu(ref, nodes, organizationId));
+  const excludeOus = filters.excludeOus?.map((ref) => resolveOu(ref, nodes, organizationId));
 
   const targets: AccountTarget[] = [];
   const seen = new Set<string>();
@@ -213,9 +263,8 @@ export async function discoverOrganization(
     const state = String(a.State ?? a.Status ?? "UNKNOWN");
     const included =
       (!filters.accounts?.length || filters.accounts.includes(accountId)) &&
-      (!filters.ous?.length || ancestry.some((id) => filters.ous?.includes(id)));
-    const excluded =
-      !!filters.excludeAccounts?.includes(accountId) || ancestry.some((id) => filters.excludeOus?.includes(id));
+      (!ous?.length || ancestry.some((id) => ous.includes(id)));
+    const excluded = !!filters.excludeAccounts?.includes(accountId) || ancestry.some((id) => excludeOus?.includes(id));
     const skip = state !== "ACTIVE" ? "SUSPENDED" : !included || excluded ? "EXCLUDED" : null;
     targets.push({
       accountId,
@@ -242,10 +291,15 @@ export async function discoverOrganization(
       filters: named,
     });
   }
+  const direct = new Map<string, number>();
+  for (const { parentId } of accounts) direct.set(parentId, (direct.get(parentId) ?? 0) + 1);
   return {
     organizationId,
     managementAccountId,
     targets,
     rootCredentialsManagement: await rootCredentialsManagement(featuresIam),
+    ous: [...nodes.entries()]
+      .map(([id, n]) => ({ id, path: n.path, accounts: direct.get(id) ?? 0 }))
+      .sort((a, b) => a.path.localeCompare(b.path)),
   };
 }

@@ -16,7 +16,14 @@ import {
 } from "@aws-sdk/client-organizations";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { discoverOrganization, ownersUnreadWarnings, ownerTagCacheFrom, readOwnerTags } from "../src";
+import {
+  DiscoveryError,
+  discoverOrganization,
+  ownersUnreadWarnings,
+  ownerTagCacheFrom,
+  readOwnerTags,
+  resolveOu,
+} from "../src";
 
 // Organizations' shapes need a mock for what the emulator cannot show: how many calls are in flight.
 const orgs = new OrganizationsClient({
@@ -171,5 +178,35 @@ describe("centralized root access (ListOrganizationsFeatures)", () => {
   ] as const)("is %s → %s", async (_name, arrange, expected) => {
     arrange();
     expect((await discoverOrganization(orgs, {}, iam)).rootCredentialsManagement).toBe(expected);
+  });
+});
+
+describe("OU references: an id, a path or a name", () => {
+  const nodes = new Map([
+    ["r-ab12", { path: "Root" }],
+    ["ou-ab12-11111111", { path: "Root/Workloads" }],
+    ["ou-ab12-22222222", { path: "Root/Workloads/Prod" }],
+    ["ou-ab12-33333333", { path: "Root/Sandbox/Prod" }],
+    ["ou-ab12-44444444", { path: "Root/Sandbox" }],
+  ]);
+  it.each([
+    ["ou-ab12-22222222", "ou-ab12-22222222"],
+    ["r-ab12", "r-ab12"],
+    ["Root/Workloads/Prod", "ou-ab12-22222222"],
+    ["Workloads/Prod", "ou-ab12-22222222"],
+    ["workloads/prod/", "ou-ab12-22222222"],
+    ["Workloads", "ou-ab12-11111111"],
+    ["sandbox", "ou-ab12-44444444"],
+  ])("%s is %s", (ref, id) => {
+    expect(resolveOu(ref, nodes, "o-x")).toBe(id);
+  });
+  it("a name two OUs share is refused, naming both with their paths and ids", () => {
+    expect(() => resolveOu("Prod", nodes, "o-x")).toThrow(
+      /"Prod" names 2 OUs: Root\/Workloads\/Prod \(ou-ab12-22222222\), Root\/Sandbox\/Prod \(ou-ab12-33333333\)/,
+    );
+  });
+  it("an id or name the organization does not have is a usage error", () => {
+    expect(() => resolveOu("ou-zzzz-zzzzzzzz", nodes, "o-x")).toThrow(DiscoveryError);
+    expect(() => resolveOu("Staging", nodes, "o-x")).toThrow(/is no OU id, path or name in organization o-x/);
   });
 });
