@@ -370,7 +370,7 @@ describe("a member account without Security Hub", () => {
 });
 
 describe("orgmfa report re-renders a saved report", () => {
-  it("as html, ocsf and asff; asff needs the region and the scanning account", async () => {
+  it("as html, ocsf and asff; asff takes the region and scanning account the report records, or the flags", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-report-"));
     const scanned = await runCli(["scan", "--org-role-arn", org.orgRoleArn, "--out-dir", dir, "--quiet"], env);
     expect(scanned.code).toBe(4);
@@ -389,9 +389,12 @@ describe("orgmfa report re-renders a saved report", () => {
     expect(events).toHaveLength(report.findings.length);
     expect(events[0]).toMatchObject({ class_uid: 2003, category_uid: 2, metadata: { version: "1.1.0" } });
 
-    const noRegion = await runCli(["report", file, "--format", "asff"], env);
-    expect(noRegion.code).toBe(2);
-    expect(noRegion.stderr).toMatch(/--region/);
+    // The report records where it was scanned from: ASFF for that region and scanning account.
+    const recorded = await runCli(["report", file, "--format", "asff"], env);
+    expect(recorded.code).toBe(0);
+    const own = JSON.parse(recorded.stdout) as AwsSecurityFinding[];
+    expect(own.every((f) => f.ProductArn?.startsWith(`arn:aws:securityhub:${report.run?.region}:`))).toBe(true);
+    expect(own.find((f) => f.GeneratorId?.includes("ACCOUNT_NOT_AUDITED"))?.AwsAccountId).toBe(org.scannerAccountId);
     const asff = await runCli(
       ["report", file, "--format", "asff", "--region", "eu-west-1", "--scanning-account", org.scannerAccountId],
       env,

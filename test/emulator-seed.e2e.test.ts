@@ -1,6 +1,7 @@
 import {
   GenerateCredentialReportCommand,
   GetCredentialReportCommand,
+  type GetCredentialReportCommandOutput,
   GetLoginProfileCommand,
   IAMClient,
   ListAccessKeysCommand,
@@ -82,7 +83,15 @@ async function observed(iam: IAMClient, accountId: string) {
   }
   const virtual = (await iam.send(new ListVirtualMFADevicesCommand({}))).VirtualMFADevices ?? [];
   await iam.send(new GenerateCredentialReportCommand({}));
-  const report = await iam.send(new GetCredentialReportCommand({}));
+  // IAM answers ReportInProgress while it generates: ask until the report is there.
+  let report: GetCredentialReportCommandOutput | undefined;
+  while (!report) {
+    report = await iam.send(new GetCredentialReportCommand({})).catch(async (e: { name?: string }) => {
+      if (e.name !== "CredentialReportNotReadyException") throw e;
+      await new Promise((r) => setTimeout(r, 50));
+      return undefined;
+    });
+  }
   const rows = Buffer.from(report.Content ?? new Uint8Array())
     .toString("utf8")
     .split("\n")
@@ -104,7 +113,7 @@ describe("the emulator's seeding", () => {
     const viaBulk = await newAccount(orgs, "via-bulk");
 
     const apiIam = iamOf(await accountAdminCredentials(emu.endpoint, viaApi));
-    for (const u of SPECS) await createUser(apiIam, viaApi, u);
+    for (const u of SPECS) await createUser(apiIam, viaApi, u, emu);
     await emu.createUsers(viaBulk, SPECS);
 
     const expected = await observed(apiIam, viaApi);

@@ -8,19 +8,52 @@
   on "*" still matches, one scoped to another account's resource does not.
 - The server exits when the process that started it is gone (re-parented), so an emulator can never
   outlive `orgmfa demo` or a test run, however they end (even SIGKILL).
-- Identity-policy conditions: moto ignores every operator but StringEquals and knows only
-  sts:ExternalId. This adds StringLike and the `s3:prefix` of a bucket listing, so the deployed
-  scanner policy's "list only the run state and latest/report.json" is enforced here too. Stricter
-  only: a condition moto cannot evaluate is still ignored, as before.
+- Identity policies are evaluated as IAM evaluates them (IAM User Guide, "Condition operators" and
+  "Policy evaluation logic"): moto knew only StringEquals, passed a condition whose key is absent from
+  the request, made an Allow whose condition fails an explicit deny, ignored NotResource (a Deny with
+  NotResource even came out as "permitted") and policy variables. Here: String*, Arn*, Bool, Numeric*,
+  Null, …IfExists and ForAnyValue/ForAllValues; a key absent from the request matches no positive
+  operator, every negated one and any …IfExists; an operator not listed never matches; a statement
+  whose condition fails does not apply; Resource/NotResource with ${aws:username} and the other
+  request keys. The request has AWS's global keys (aws:PrincipalArn — a session's role ARN with its
+  path —, aws:PrincipalAccount, aws:PrincipalOrgID for a member of an organization, aws:PrincipalType,
+  aws:username for IAM users, aws:RequestedRegion), aws:MultiFactorAuthPresent only for temporary
+  credentials ("true" when AssumeRole was given SerialNumber and TokenCode, else "false"; absent for
+  long-term access keys, as AWS documents), iam:PolicyARN on Attach/Detach…Policy, s3:prefix when a
+  listing has one, sts:ExternalId, and for AssumeRole aws:ResourceAccount/aws:ResourceOrgID.
 - POST /moto-api/orgmfa/securityhub-disabled with a JSON list of account ids: Security Hub is "not
   enabled" in those accounts (GetFindings and BatchImportFindings answer InvalidAccessException, as
   AWS does for an account that never enabled it); moto itself never checks.
 - CopyObject keeps a multipart object's checksum type and part count (moto drops them, and the
   copy's composite checksum then fails the SDK's validation on GetObject).
-- GET /moto-api/orgmfa/role?arn=<role ARN> answers the role's trust policy, or 404 when the role
-  does not exist (now). The gateway uses it to refuse AssumeRole of a missing role as AWS does.
-- Same-account AssumeRole: moto evaluates the caller's identity policy and the role's trust policy,
-  but compares the trust policy's principal to the caller's session ARN string by string, so
+- GET /moto-api/orgmfa/role?arn=<role ARN> answers the role (ARN with path, account, trust policy and
+  its account's organization), or 404 when the role does not exist (now); GET
+  /moto-api/orgmfa/caller?key=<access key id> answers who signs with that key (IAM user, or role session
+  with the role's ARN and path; a key moto does not know is the emulator's admin key: the root user of
+  moto's default account 123456789012), with its identity policies, its organization (id, management
+  account, feature set, IAM trusted access and delegated administrators), its global condition keys and
+  whether enforcement is on. The gateway (src/server.ts) judges AssumeRole and
+  ListOrganizationsFeatures with them: moto looked a cross-account role up in the CALLER's account, so
+  it never evaluated another account's trust policy, and does not implement ListOrganizationsFeatures.
+- AssumeRole requests the gateway has judged (with a real policy engine) carry X-Orgmfa-Judged with a
+  secret the gateway hands this process (ORGMFA_GATEWAY_SECRET): moto then checks only their
+  signature, so two engines never judge the same request.
+- IAM is an Organizations-integrated service (trusted access, delegated administrator): added to
+  moto's lists of services, so EnableAWSServiceAccess and RegisterDelegatedAdministrator accept
+  iam.amazonaws.com as AWS does.
+- The credential report is a snapshot: POST /moto-api/orgmfa/credential-report {"accountId", "root"}
+  (the gateway, when IAM would generate one: none yet, or the last more than four hours old) stores the
+  CSV as of then, the `<root_account>` row first (ARN arn:aws:iam::<account>:root; password_enabled,
+  mfa_active and access_key_1_active from the declared root state; password_last_changed and
+  password_next_rotation not_supported), and GetCredentialReport answers that snapshot, or
+  ReportNotPresent when none was generated. moto built the report when it was READ (always current)
+  and without a root row.
+- EnableMFADevice through the API refuses a FIDO serial (arn:…:u2f/…) with InvalidAuthenticationCode
+  (HTTP 403, from IAM's error model): IAM registers security keys and passkeys only in the console, and
+  such a device emits no authentication codes. POST /moto-api/orgmfa/fido-device {"accountId",
+  "userName", "serialNumber"} stands for that console registration (the backend call the API makes).
+- Same-account AssumeRole (when moto judges it itself, i.e. not through the gateway): moto evaluates
+  the caller's identity policy and the role's trust policy, but compares the trust policy's principal to the caller's session ARN string by string, so
   "arn:aws:iam::<account>:root" (which AWS takes to mean every principal of the account the
   identity policy lets in) or the role's own ARN never match. They match here as in AWS; the
   identity policy is still required, as in AWS.
@@ -60,8 +93,12 @@ from moto.core.common_models import CloudFormationModel
 from moto.utilities.utils import get_partition
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import access_control, policy_conditions
-from moto.iam.models import iam_backends
+from moto.iam.exceptions import IAMException, ReportNotPresentException
+from moto.iam.models import IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
+from moto.organizations.models import FakeDelegatedAdministrator, FakeServiceAccess, organizations_backends
+from moto.sts.models import STSBackend, sts_backends
+from moto.sts.responses import TokenResponse
 from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
@@ -135,13 +172,31 @@ def _role(request, full_url, headers):
         role = iam_backends[parts[4]][parts[1]].get_role_by_arn(arn)
     except Exception:  # noqa: BLE001 - any lookup failure means "no such role"
         return 404, {"Content-Type": "application/json"}, json.dumps({"error": "no such role"})
-    return 200, {"Content-Type": "application/json"}, json.dumps({"trustPolicy": role.assume_role_policy_document})
+    trust = role.assume_role_policy_document
+    return (
+        200,
+        {"Content-Type": "application/json"},
+        json.dumps(
+            {
+                "arn": role.arn,
+                "account": parts[4],
+                "trustPolicy": json.loads(trust) if isinstance(trust, str) else trust,
+                "org": _org_info(parts[4]),
+            }
+        ),
+    )
+
+
+def _glob(pattern, actual, ignore_case=False):
+    # IAM's wildcards: * any run of characters, ? any one; nothing else is special.
+    if ignore_case:
+        pattern, actual = pattern.lower(), actual.lower()
+    return fnmatch.fnmatchcase(actual, pattern.replace("[", "[[]"))
 
 
 def _string_like(expected, actual):
     patterns = expected if isinstance(expected, list) else [expected]
-    # IAM's wildcards: * any run of characters, ? any one; nothing else is special.
-    return any(fnmatch.fnmatchcase(actual, p.replace("[", "[[]")) for p in patterns)
+    return any(_glob(p, actual) for p in patterns)
 
 
 _format_conditions = access_control.format_incoming_conditional_values
@@ -150,30 +205,180 @@ _format_conditions = access_control.format_incoming_conditional_values
 def _conditions(data):
     values = _format_conditions(data)
     prefix = data.get("prefix") if isinstance(data, dict) else None
-    # A listing without a prefix has s3:prefix "" (AWS: the key is absent, so StringLike fails too).
-    values["s3:prefix"] = (prefix[0] if isinstance(prefix, list) else prefix) if prefix is not None else ""
+    # s3:prefix only when the listing has one (AWS: absent otherwise, and a condition on it then fails).
+    if prefix is not None:
+        values["s3:prefix"] = prefix[0] if isinstance(prefix, list) else prefix
     return values
 
 
-# moto evaluates identity policies without any condition values (so every condition passes); give
-# them the request's, as the trust-policy check already gets.
+def _param(data, name):
+    v = data.get(name) if isinstance(data, dict) else None
+    return v[0] if isinstance(v, list) else v
+
+
+# AWS's condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators"): a key
+# absent from the request matches no positive operator, matches every negated one (…Not…), and any
+# …IfExists; Null tests presence. An operator not listed here never matches (stricter than moto,
+# which ignored it).
+def _arn_like(pattern, actual):
+    p, a = pattern.split(":", 5), actual.split(":", 5)
+    return len(p) == len(a) == 6 and all(_glob(x, y) for x, y in zip(p, a))
+
+
+def _number(v):
+    return float(v)
+
+
+_POSITIVE = {
+    "StringEquals": lambda e, a: a == e,
+    "StringEqualsIgnoreCase": lambda e, a: a.lower() == e.lower(),
+    "StringLike": lambda e, a: _glob(e, a),
+    "ArnEquals": _arn_like,
+    "ArnLike": _arn_like,
+    "Bool": lambda e, a: str(a).lower() == str(e).lower(),
+    "NumericEquals": lambda e, a: _number(a) == _number(e),
+    "NumericLessThan": lambda e, a: _number(a) < _number(e),
+    "NumericLessThanEquals": lambda e, a: _number(a) <= _number(e),
+    "NumericGreaterThan": lambda e, a: _number(a) > _number(e),
+    "NumericGreaterThanEquals": lambda e, a: _number(a) >= _number(e),
+}
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+}
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def _substitute(text, values):
+    """Policy variables (${aws:username}, ${*}, ${?}, ${$}); None when one has no value here."""
+    missing = []
+
+    def value(m):
+        name = m.group(1)
+        if name in ("*", "?", "$"):
+            return name
+        v = values.get(name)
+        if v is None:
+            missing.append(name)
+            return ""
+        return str(v)
+
+    out = _VARIABLE.sub(value, text)
+    return None if missing else out
+
+
+def _one_condition(operator, key, expected, values):
+    qualifier = None
+    if ":" in operator and operator.split(":", 1)[0] in ("ForAnyValue", "ForAllValues"):
+        qualifier, operator = operator.split(":", 1)
+    if_exists = operator.endswith("IfExists")
+    base = operator[: -len("IfExists")] if if_exists else operator
+    present = key in values and values[key] is not None
+    expected_values = expected if isinstance(expected, list) else [expected]
+    if base == "Null":
+        return any(str(e).lower() == ("false" if present else "true") for e in expected_values)
+    if not present:
+        if if_exists or base in _NEGATED or qualifier == "ForAllValues":
+            return True
+        return False
+    actual = values[key]
+    actuals = actual if isinstance(actual, list) else [actual]
+    negated = base in _NEGATED
+    test = _POSITIVE.get(_NEGATED.get(base, base))
+    if test is None:
+        return False
+    expected_values = [v for v in (_substitute(str(e), values) for e in expected_values) if v is not None]
+
+    def matches(a):
+        try:
+            return any(test(e, str(a)) for e in expected_values)
+        except ValueError:
+            return False
+
+    if qualifier == "ForAllValues":
+        hit = all(matches(a) for a in actuals)
+    else:
+        hit = any(matches(a) for a in actuals)
+    return not hit if negated else hit
+
+
+def _request_values(incoming):
+    values = dict(getattr(_request_conditions, "values", None) or {})
+    values.update(incoming or {})
+    return values
+
+
+def _aws_conditions(self, incoming_condition_values):
+    conditions = self._statement.get("Condition")
+    if not conditions:
+        return True
+    values = _request_values(incoming_condition_values)
+    return all(
+        _one_condition(operator, key, expected, values)
+        for operator, by_key in conditions.items()
+        for key, expected in by_key.items()
+    )
+
+
+def _resource_matches(self, element, resource, values):
+    patterns = self._statement[element]
+    for p in patterns if isinstance(patterns, list) else [patterns]:
+        p = _substitute(p, values)
+        if p is not None and (p == "*" or _glob(p, resource)):
+            return True
+    return False
+
+
+_statement_is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
+_Result = access_control.PermissionResult
+
+
+def _statement_as_aws(self, action, resource="*", principal=None, incoming_condition_values=None):
+    """An identity-policy statement as IAM evaluates it: Action/NotAction, Resource/NotResource with
+    policy variables, Condition; a condition that does not hold makes the statement not apply (moto
+    made a failing condition an explicit deny). Trust-policy statements (Principal) keep moto's path."""
+    st = self._statement
+    if "Principal" in st or "NotPrincipal" in st:
+        return _statement_is_action_permitted(self, action, resource, principal, incoming_condition_values)
+    if "NotAction" in st:
+        concerned = not self._check_element_matches("NotAction", action)
+    else:
+        concerned = self._check_element_matches("Action", action)
+    if not concerned or not self._check_conditions(incoming_condition_values):
+        return _Result.NEUTRAL
+    values = _request_values(incoming_condition_values)
+    if "NotResource" in st:
+        applies = not _resource_matches(self, "NotResource", resource, values)
+    else:
+        applies = "Resource" not in st or _resource_matches(self, "Resource", resource, values)
+    if not applies:
+        return _Result.NEUTRAL
+    return _Result.PERMITTED if st.get("Effect") == "Allow" else _Result.DENIED
+
+
+# moto evaluates identity policies without any condition values (so every condition passed); give
+# them the request's, as AWS's request context has them (see _request_context).
 _request_conditions = threading.local()
 _check_action_permitted = access_control.IAMRequestBase.check_action_permitted
-_check_conditions = access_control.IAMPolicyStatement._check_conditions
+# Requests the gateway has judged (AssumeRole, with a real policy engine) carry this header with the
+# secret the gateway gave this process; moto then only checks their signature.
+_JUDGED_SECRET = os.environ.pop("ORGMFA_GATEWAY_SECRET", "")
 
 
 def _check_action_permitted_with_conditions(self, *args, **kwargs):
-    _request_conditions.values = _conditions(self._data)
+    headers = self._headers or {}
+    judged = headers.get("X-Orgmfa-Judged") or headers.get("x-orgmfa-judged")
+    if _JUDGED_SECRET and judged == _JUDGED_SECRET and self._action == "sts:AssumeRole":
+        return None
+    _request_conditions.values = _request_context(self)
     try:
         return _check_action_permitted(self, *args, **kwargs)
     finally:
         _request_conditions.values = None
-
-
-def _check_conditions_of_request(self, incoming_condition_values):
-    if incoming_condition_values is None:
-        incoming_condition_values = getattr(_request_conditions, "values", None)
-    return _check_conditions(self, incoming_condition_values)
 
 
 _create_aws_request = access_control.IAMRequestBase._create_aws_request
@@ -193,7 +398,8 @@ def _aws_request_with_canonical_query(self):
 
 access_control.IAMRequestBase._create_aws_request = _aws_request_with_canonical_query
 access_control.IAMRequestBase.check_action_permitted = _check_action_permitted_with_conditions
-access_control.IAMPolicyStatement._check_conditions = _check_conditions_of_request
+access_control.IAMPolicyStatement._check_conditions = _aws_conditions
+access_control.IAMPolicyStatement.is_action_permitted = _statement_as_aws
 policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
 access_control.format_incoming_conditional_values = _conditions
 _hubs_disabled: set = set()
@@ -404,6 +610,281 @@ def _copy_keeps_checksum_type(copy_object):
 
 
 S3Backend.copy_object = _copy_keeps_checksum_type(S3Backend.copy_object)
+
+
+# ── Who is calling, and their organization (AWS's request context) ─────────────────────────────────
+_DEFAULT_ACCOUNT = "123456789012"  # moto's account for credentials it does not know (the admin key)
+_mfa_sessions: set = set()  # access keys of sessions assumed with SerialNumber and TokenCode
+
+
+def _org_info(account_id):
+    """The organization an account belongs to, as IAM sees it, or None."""
+    try:
+        backend = organizations_backends[account_id]["aws"]
+        org, manager = backend.org, backend
+        if org is None and account_id in organizations_backends.master_accounts:
+            master, partition = organizations_backends.master_accounts[account_id]
+            manager = organizations_backends[master][partition]
+            org = manager.org
+    except Exception:  # noqa: BLE001 - no organizations state for this account
+        return None
+    if org is None:
+        return None
+    return {
+        "id": org.id,
+        "managementAccountId": org.master_account_id,
+        "featureSet": org.feature_set,
+        "iamTrustedAccess": any(sv.get("ServicePrincipal") == "iam.amazonaws.com" for sv in manager.services),
+        "iamDelegatedAdministrators": sorted(
+            a.account.id for a in manager.admins if "iam.amazonaws.com" in getattr(a, "services", [])
+        ),
+    }
+
+
+def _policy_document(policy):
+    if isinstance(policy, str):
+        return json.loads(policy)
+    if hasattr(policy, "versions"):
+        return json.loads(next(v for v in policy.versions if v.is_default).document)
+    return json.loads(policy["policy_document"])
+
+
+def _caller(access_key_id):
+    """The principal an access key belongs to (user, or role session) with its identity policies; the
+    admin key (any key moto does not know) is the root user of moto's default account."""
+    for account_id, by_partition in list(sts_backends.items()):
+        for sts in list(by_partition.values()):
+            for session in sts.assumed_roles:
+                if session.access_key_id != access_key_id:
+                    continue
+                name = session.role_arn.split("/")[-1]
+                iam = iam_backends[account_id]["aws"]
+                try:
+                    role = iam.get_role(name)
+                except Exception:  # noqa: BLE001 - the role was deleted since
+                    role = None
+                policies = []
+                if role is not None:
+                    policies = [_policy_document(d) for _, d in ((n, iam.get_role_policy(name, n)[1]) for n in iam.list_role_policies(name))]
+                    policies += [_policy_document(p) for p in iam.list_attached_role_policies(name)[0]]
+                return {
+                    "known": True,
+                    "type": "AssumedRole",
+                    "account": account_id,
+                    "arn": role.arn if role is not None else session.role_arn,
+                    "sessionArn": f"arn:aws:sts::{account_id}:assumed-role/{name}/{session.session_name}",
+                    "mfa": access_key_id in _mfa_sessions,
+                    "policies": policies,
+                    "org": _org_info(account_id),
+                }
+    for account_id, by_partition in list(iam_backends.items()):
+        for iam in list(by_partition.values()):
+            for user in list(iam.users.values()):
+                if any(k.access_key_id == access_key_id for k in user.access_keys):
+                    policies = [_policy_document(iam.get_user_policy(user.name, n)) for n in iam.list_user_policies(user.name)]
+                    policies += [_policy_document(p) for p in iam.list_attached_user_policies(user.name)[0]]
+                    for group in iam.get_groups_for_user(user.name):
+                        policies += [_policy_document(iam.get_group_policy(group.name, n)) for n in iam.list_group_policies(group.name)]
+                        policies += [_policy_document(p) for p in iam.list_attached_group_policies(group.name)[0]]
+                    return {
+                        "known": True,
+                        "type": "User",
+                        "account": account_id,
+                        "arn": user.arn,
+                        "userName": user.name,
+                        "mfa": None,
+                        "policies": policies,
+                        "org": _org_info(account_id),
+                    }
+    return {
+        "known": False,
+        "type": "Account",
+        "account": _DEFAULT_ACCOUNT,
+        "arn": f"arn:aws:iam::{_DEFAULT_ACCOUNT}:root",
+        "mfa": None,
+        "policies": [],
+        "org": _org_info(_DEFAULT_ACCOUNT),
+    }
+
+
+def _context_of(caller):
+    """The global condition keys AWS puts in a request by this caller (IAM User Guide, "AWS global
+    condition context keys"): aws:MultiFactorAuthPresent only for temporary credentials, aws:username
+    only for IAM users, aws:PrincipalOrgID only for a member of an organization."""
+    values = {
+        "aws:PrincipalArn": caller["arn"],
+        "aws:PrincipalAccount": caller["account"],
+        "aws:PrincipalType": caller["type"],
+    }
+    if caller.get("org"):
+        values["aws:PrincipalOrgID"] = caller["org"]["id"]
+    if caller["type"] == "AssumedRole":
+        values["aws:MultiFactorAuthPresent"] = "true" if caller["mfa"] else "false"
+    if caller.get("userName"):
+        values["aws:username"] = caller["userName"]
+    return values
+
+
+def _request_context(request):
+    values = _conditions(request._data)
+    values.update(_context_of(_caller(request._access_key._access_key_id)))
+    values["aws:RequestedRegion"] = request._region
+    policy_arn = _param(request._data, "PolicyArn")
+    if policy_arn and request._action.startswith("iam:") and request._action.endswith("Policy"):
+        values["iam:PolicyARN"] = policy_arn
+    role_arn = _param(request._data, "RoleArn")
+    if request._action == "sts:AssumeRole" and role_arn and len(role_arn.split(":")) > 4:
+        account = role_arn.split(":")[4]
+        values["aws:ResourceAccount"] = account
+        org = _org_info(account)
+        if org:
+            values["aws:ResourceOrgID"] = org["id"]
+    return values
+
+
+def _caller_endpoint(request, full_url, headers):
+    key = (parse_qs(urlparse(full_url).query).get("key") or [""])[0]
+    caller = _caller(key)
+    caller["context"] = _context_of(caller)
+    caller["enforced"] = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+    return 200, {"Content-Type": "application/json"}, json.dumps(caller)
+
+
+moto_api_urls.url_paths["{0}/moto-api/orgmfa/caller"] = _caller_endpoint
+
+_token_code = threading.local()
+_assume_role_response = TokenResponse.assume_role
+_sts_assume_role = STSBackend.assume_role
+
+
+def _assume_role_noting_mfa(self):
+    _token_code.given = bool(self._get_param("SerialNumber") and self._get_param("TokenCode"))
+    try:
+        return _assume_role_response(self)
+    finally:
+        _token_code.given = False
+
+
+def _sts_assume_role_noting_mfa(self, *args, **kwargs):
+    session = _sts_assume_role(self, *args, **kwargs)
+    if getattr(_token_code, "given", False):
+        _mfa_sessions.add(session.access_key_id)
+    return session
+
+
+TokenResponse.assume_role = _assume_role_noting_mfa
+STSBackend.assume_role = _sts_assume_role_noting_mfa
+
+# IAM is an Organizations-integrated service (trusted access and a delegated administrator for
+# centralized root access); moto's lists lack it.
+for _service_list in (FakeServiceAccess.TRUSTED_SERVICES, FakeDelegatedAdministrator.SUPPORTED_SERVICES):
+    if "iam.amazonaws.com" not in _service_list:
+        _service_list.append("iam.amazonaws.com")
+
+
+# ── The credential report: a snapshot taken when it is generated ──────────────────────────────────
+_REPORT_HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,"
+    "cert_2_active,cert_2_last_rotated\n"
+)
+
+
+def _root_row(account_id, root):
+    def flag(v):
+        return "true" if v else "false"
+
+    return ",".join(
+        [
+            "<root_account>",
+            f"arn:aws:iam::{account_id}:root",
+            "2020-01-01T00:00:00+00:00",
+            flag(root.get("password")),
+            "no_information" if root.get("password") else "N/A",
+            "not_supported",
+            "not_supported",
+            flag(root.get("mfa")),
+            flag(root.get("accessKeys")),
+            "N/A",
+            "N/A",
+            "N/A",
+            "N/A",
+            "false",
+            "N/A",
+            "N/A",
+            "N/A",
+            "N/A",
+            "false",
+            "N/A",
+            "false",
+            "N/A",
+        ]
+    ) + "\n"
+
+
+def _snapshot_report(request, full_url, headers):
+    body = request.data if hasattr(request, "data") else request.body
+    spec = json.loads(body or "{}")
+    account_id = str(spec["accountId"])
+    backend = iam_backends[account_id]["aws"]
+    root = spec.get("root") or {"password": False, "accessKeys": False, "mfa": False}
+    report = _REPORT_HEADER + _root_row(account_id, root)
+    for name in backend.users:
+        report += backend.users[name].to_csv()
+    backend.orgmfa_report = report
+    backend.credential_report = True
+    return 200, {"Content-Type": "application/json"}, json.dumps({"rows": report.count("\n") - 1})
+
+
+def _report_as_generated(self):
+    report = getattr(self, "orgmfa_report", None)
+    if report is None:
+        raise ReportNotPresentException("Credential report not present")
+    return report
+
+
+moto_api_urls.url_paths["{0}/moto-api/orgmfa/credential-report"] = _snapshot_report
+IAMBackend.get_credential_report = _report_as_generated
+
+
+# ── EnableMFADevice: FIDO keys and passkeys are registered in the console only ────────────────────
+_enable_mfa_device = IamResponse.enable_mfa_device
+
+
+def _enable_mfa_device_as_aws(self):
+    if ":u2f/" in (self._get_param("SerialNumber") or ""):
+        raise InvalidAuthenticationCodeException(
+            "A FIDO security key or passkey can be registered only in the AWS Management Console; "
+            "the authentication codes of this device are not recognized"
+        )
+    return _enable_mfa_device(self)
+
+
+IamResponse.enable_mfa_device = _enable_mfa_device_as_aws
+
+
+def _register_fido_device(request, full_url, headers):
+    """A console registration of a security key or passkey: the backend call EnableMFADevice makes."""
+    body = request.data if hasattr(request, "data") else request.body
+    try:
+        spec = json.loads(body or "{}")
+        if ":u2f/" not in spec["serialNumber"]:
+            raise ValueError(f"{spec['serialNumber']} is not a FIDO serial (arn:…:u2f/…)")
+        backend = iam_backends[str(spec["accountId"])]["aws"]
+        backend.enable_mfa_device(spec["userName"], spec["serialNumber"], _code(1), _code(2))
+    except Exception as e:  # the caller's mistake, named
+        return 400, {"Content-Type": "text/plain"}, f"{type(e).__name__}: {e}"
+    return 200, {"Content-Type": "application/json"}, json.dumps({"registered": spec["serialNumber"]})
+
+
+moto_api_urls.url_paths["{0}/moto-api/orgmfa/fido-device"] = _register_fido_device
+
+
+class InvalidAuthenticationCodeException(IAMException):
+    code = "InvalidAuthenticationCode"
 
 
 # moto's package does not change while it runs: its module list and each class's methods, once.

@@ -220,8 +220,17 @@ export async function enrolVirtualMfa(iam: IAMClient, userName: string, deviceNa
   return serial;
 }
 
-/** Creates one IAM user exactly as its spec says (through the API: the reference `Emulator.createUsers` is checked against). */
-export async function createUser(iam: IAMClient, accountId: string, u: UserSpec): Promise<void> {
+/**
+ * Creates one IAM user exactly as its spec says, through the API (the reference `Emulator.createUsers` is
+ * checked against). A FIDO security key or passkey cannot be enabled through the API (IAM registers
+ * them only in the console): `console` stands for that console registration (`Emulator.registerFidoDevice`).
+ */
+export async function createUser(
+  iam: IAMClient,
+  accountId: string,
+  u: UserSpec,
+  console?: Pick<Emulator, "registerFidoDevice">,
+): Promise<void> {
   await iam.send(new CreateUserCommand({ UserName: u.name }));
   if (u.console) await iam.send(new CreateLoginProfileCommand({ UserName: u.name, Password: "Emulated-Passw0rd!" }));
   for (let i = 0; i < (u.activeKeys ?? 0) + (u.inactiveKeys ?? 0); i++) {
@@ -246,7 +255,13 @@ export async function createUser(iam: IAMClient, accountId: string, u: UserSpec)
     else if (kind === "hardware") {
       await enable(`GAHT${accountId.slice(-4)}${String(i).padStart(4, "0")}`);
     } else {
-      await enable(`arn:aws:iam::${accountId}:u2f/user/${u.name}/security-key-${i}`);
+      if (!console)
+        throw new Error(`createUser: ${u.name}'s FIDO device needs a console registration (pass the emulator)`);
+      await console.registerFidoDevice(
+        accountId,
+        u.name,
+        `arn:aws:iam::${accountId}:u2f/user/${u.name}/security-key-${i}`,
+      );
     }
   }
   if (u.unenabledVirtual)
