@@ -51,7 +51,11 @@ export function digestSubject(report: ScanReport): string {
   const s = report.summary.accounts;
   const fresh = report.changes?.new.length ?? 0;
   if (!withoutMfaKnown(s))
-    return snsSubject(`orgmfa: users without MFA unknown - none of ${plural(s.inScope, "account")} audited`);
+    return snsSubject(
+      s.inScope === 0
+        ? "orgmfa: users without MFA unknown - no account in scope"
+        : `orgmfa: users without MFA unknown - none of ${plural(s.inScope, "account")} audited`,
+    );
   const head =
     w.total === 0
       ? `orgmfa: no users without MFA in ${plural(s.audited, "audited account")}`

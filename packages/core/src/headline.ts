@@ -72,11 +72,19 @@ export const plural = (n: number, one: string, many = `${one}s`): string => `${n
 type Coverage = Pick<ScanReport["summary"]["accounts"], "inScope" | "audited" | "failed">;
 
 /**
- * Whether the count of users without MFA is known: not when in-scope accounts exist and none of them
- * was audited — then the figure is "unknown", never 0, in every headline.
+ * Whether the count of users without MFA is known: only when at least one account was audited — a
+ * scan that audited nothing (none in scope, discovery failed, every account refused) says "unknown",
+ * never 0, in every headline.
  */
 export function withoutMfaKnown(accounts: Coverage): boolean {
-  return !(accounts.inScope > 0 && accounts.audited === 0);
+  return accounts.audited > 0;
+}
+
+/** Why the count of users without MFA is unknown, as a clause: `none of the 7 in-scope accounts was audited`. */
+export function unknownBecause(accounts: Coverage): string {
+  return accounts.inScope === 0
+    ? "no account was in scope"
+    : `none of the ${plural(accounts.inScope, "in-scope account")} was audited`;
 }
 
 /**
@@ -92,7 +100,7 @@ export function headlineText(report: Pick<ScanReport, "findings" | "summary">): 
   const a = report.summary.accounts;
   const notAudited = a.failed ? `; ${plural(a.failed, "account")} not audited` : "";
   const users = !withoutMfaKnown(a)
-    ? `Users without MFA: unknown (none of the ${plural(a.inScope, "in-scope account")} was audited)`
+    ? `Users without MFA: unknown (${unknownBecause(a)})`
     : w.total === 0
       ? `0 users without MFA${notAudited}`
       : `${plural(w.total, "user")} without MFA (${w.iam} IAM, ${w.root} root${w.exempted ? `; ${w.exempted} exempted` : ""})${notAudited}`;

@@ -3,7 +3,7 @@ import { CHECK_INFO } from "./catalog";
 import { RULES } from "./checks";
 import { type ExemptionSubject, exemptionMatches, expiryInstant } from "./exemptions";
 import { principalLabel } from "./finding-id";
-import { headline, headlineText, plural, verdictSentence, withoutMfaKnown } from "./headline";
+import { headline, headlineText, plural, unknownBecause, verdictSentence, withoutMfaKnown } from "./headline";
 import {
   type CheckId,
   type Finding,
@@ -499,12 +499,7 @@ export function* htmlChunks(report: ScanReport): Generator<string> {
           `${w.iam} IAM, ${w.root} root, in ${plural(w.accounts, "account")}${w.exempted ? ` · ${w.exempted} exempted` : ""}${notAuditedDetail}`,
           w.open || s.accounts.failed ? "bad" : "ok",
         )
-      : card(
-          "Users without MFA",
-          "unknown",
-          `none of the ${plural(s.accounts.inScope, "in-scope account")} was audited`,
-          "bad",
-        ),
+      : card("Users without MFA", "unknown", unknownBecause(s.accounts), "bad"),
     card(
       "Open findings",
       String(s.findings.open),

@@ -101,6 +101,22 @@ describe("SNS digest", () => {
     expect(d.message).toContain("Full report: s3://b/orgmfa/scans/x/report.html");
   });
 
+  it("a scan that audited nothing is never an all-clear: 'unknown' in the subject, the body and report.html", () => {
+    for (const [r, why] of [
+      [reportAt([], new Map(), { scanId: "nothing" }), "no account was in scope"],
+      [report({ accounts: 3, users: 2, failed: [0, 1, 2] }), "none of the 3 in-scope accounts was audited"],
+    ] as const) {
+      const d = buildDigest(r, { now: NOW, exemptions: [], reportLocation: null });
+      expect(d.subject).toMatch(/^orgmfa: users without MFA unknown - /);
+      expect(d.message).toContain(`Users without MFA: unknown (${why}).`);
+      expect(d.message).not.toMatch(/\b0 users without MFA/);
+      const html = renderHtml(r);
+      expect(html).toContain(
+        `<div class="card bad"><div class="label">Users without MFA</div><div class="value">unknown</div><div class="detail">${why}</div>`,
+      );
+    }
+  });
+
   it("stays under the limit however long the organization's names are", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 3000 }), fc.integer({ min: 1, max: 60 }), (name, n) => {
