@@ -1,5 +1,6 @@
 export * from "./aggregate";
 export * from "./asff";
+export * from "./call-inventory";
 export * from "./catalog";
 export * from "./checks";
 export * from "./config";
