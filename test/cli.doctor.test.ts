@@ -1,4 +1,16 @@
-import type { DoctorCheck } from "@orgmfa/aws";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  CloudTrailClient,
+  CreateTrailCommand,
+  DeleteTrailCommand,
+  PutEventSelectorsCommand,
+  StartLoggingCommand,
+} from "@aws-sdk/client-cloudtrail";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { type DoctorCheck, logsManagementWrites } from "@orgmfa/aws";
+import { accountAdminCredentials } from "@orgmfa/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
 import { runInProcess } from "./in-process";
@@ -69,5 +81,109 @@ describe("orgmfa doctor", () => {
     const r = await doctor("--accounts", e.org.accounts["prod-web"] as string, "--s3-bucket", "someone-elses-bucket");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/GAP: s3:\/\/someone-elses-bucket/);
+  });
+
+  it("checks the deployment's prerequisites: a trail logging management events in us-east-1 (a gap with the quarantine) and Lambda's concurrency quota", async () => {
+    const config = path.join(mkdtempSync(path.join(tmpdir(), "orgmfa-doctor-")), "config.json");
+    writeFileSync(config, JSON.stringify({ quarantine: { mode: "enforce" } }));
+    const prerequisites = async (enforced = true) => {
+      const run = () =>
+        doctor("--accounts", e.org.accounts["prod-web"] as string, "--config", config, "--format", "json");
+      const r = enforced ? await run() : await e.asAdmin(run);
+      const out = parse(r.stdout);
+      return {
+        code: r.code,
+        trail: out.checks.find((c) => c.check === "CloudTrail"),
+        lambda: out.checks.find((c) => c.check === "Lambda concurrency"),
+      };
+    };
+    // As the scanner role, which may not read CloudTrail: not verified — a warning, never a pass.
+    const denied = await prerequisites();
+    expect(denied.trail).toMatchObject({ ok: true, warning: true, fix: null });
+    expect(denied.trail?.detail).toMatch(/^not verified: .*cloudtrail:DescribeTrails in us-east-1/);
+    // The emulator (moto 5.2.1) has no lambda:GetAccountSettings: doctor says it could not verify, never passes it.
+    expect(denied.lambda).toMatchObject({ ok: true, warning: true });
+    expect(denied.lambda?.detail).toMatch(/^not verified: .* \(a run takes up to 22 concurrent executions\)$/);
+
+    // As an identity that may read CloudTrail, with no trail: IAM's changes would never reach EventBridge,
+    // which the quarantine needs — a gap, with its fix.
+    const without = await prerequisites(false);
+    expect(without.trail).toMatchObject({ ok: false, accountId: null });
+    expect(without.trail?.detail).toMatch(/no trail that is logging management events covers us-east-1/);
+    expect(without.trail?.fix).toMatch(/create-trail .*--is-multi-region-trail --is-organization-trail/);
+    expect(without.code).toBe(1); // a gap of this account, not of a member account
+
+    // A multi-region trail of the scanning account, logging (management events by default): the check
+    // passes and names it.
+    const admin = await e.asAdmin(() => accountAdminCredentials(e.emu.endpoint, e.org.scannerAccountId));
+    await e.asAdmin(async () => {
+      const s3 = new S3Client({
+        endpoint: e.emu.endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+        credentials: admin,
+      });
+      await s3.send(new CreateBucketCommand({ Bucket: "orgmfa-doctor-trail" }));
+      s3.destroy();
+      const ct = new CloudTrailClient({ endpoint: e.emu.endpoint, region: "us-east-1", credentials: admin });
+      await ct.send(
+        new CreateTrailCommand({ Name: "org-trail", S3BucketName: "orgmfa-doctor-trail", IsMultiRegionTrail: true }),
+      );
+      // AWS gives a new trail this selector by default; moto gives none, so it is set as AWS has it.
+      await ct.send(
+        new PutEventSelectorsCommand({
+          TrailName: "org-trail",
+          EventSelectors: [{ ReadWriteType: "All", IncludeManagementEvents: true }],
+        }),
+      );
+      await ct.send(new StartLoggingCommand({ Name: "org-trail" }));
+      ct.destroy();
+    });
+    try {
+      const withTrail = await prerequisites(false);
+      expect(withTrail.trail).toMatchObject({ ok: true, fix: null });
+      expect(withTrail.trail?.detail).toMatch(/^org-trail logs management events in us-east-1/);
+      expect(withTrail.code).toBe(0);
+    } finally {
+      await e.asAdmin(async () => {
+        const ct = new CloudTrailClient({ endpoint: e.emu.endpoint, region: "us-east-1", credentials: admin });
+        await ct.send(new DeleteTrailCommand({ Name: "org-trail" }));
+        ct.destroy();
+      });
+    }
+  });
+
+  it("counts a trail's management write events, from basic or advanced event selectors", () => {
+    expect(logsManagementWrites({ EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: "All" }] })).toBe(
+      true,
+    );
+    expect(
+      logsManagementWrites({ EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: "WriteOnly" }] }),
+    ).toBe(true);
+    expect(
+      logsManagementWrites({ EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: "ReadOnly" }] }),
+    ).toBe(false);
+    expect(logsManagementWrites({ EventSelectors: [{ IncludeManagementEvents: false, ReadWriteType: "All" }] })).toBe(
+      false,
+    );
+    const advanced = (...fields: Array<{ Field: string; Equals?: string[]; NotEquals?: string[] }>) => ({
+      AdvancedEventSelectors: [{ FieldSelectors: fields }],
+    });
+    expect(logsManagementWrites(advanced({ Field: "eventCategory", Equals: ["Management"] }))).toBe(true);
+    expect(
+      logsManagementWrites(
+        advanced({ Field: "eventCategory", Equals: ["Management"] }, { Field: "readOnly", Equals: ["true"] }),
+      ),
+    ).toBe(false);
+    expect(
+      logsManagementWrites(
+        advanced(
+          { Field: "eventCategory", Equals: ["Management"] },
+          { Field: "eventSource", NotEquals: ["iam.amazonaws.com"] },
+        ),
+      ),
+    ).toBe(false);
+    expect(logsManagementWrites(advanced({ Field: "eventCategory", Equals: ["Data"] }))).toBe(false);
+    expect(logsManagementWrites({})).toBe(false);
   });
 });

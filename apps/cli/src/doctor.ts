@@ -5,6 +5,7 @@ import {
   discoveryFilters,
   doctorAccounts,
   doctorDelivery,
+  doctorPrerequisites,
 } from "@orgmfa/aws";
 import { EXIT } from "@orgmfa/core";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
@@ -31,7 +32,17 @@ export interface DoctorFlags
     Pick<ScanFlags, "s3Bucket" | "s3Prefix" | "snsTopicArn" | "securityHub"> {
   format?: "table" | "json";
   color?: boolean;
+  /**
+   * The deployment's `maxConcurrency` and `accountConcurrency` (its defaults, 20 and 10, unless given),
+   * for the Lambda concurrency check.
+   */
+  mapConcurrency?: number;
+  accountConcurrency?: number;
 }
+
+/** The deployment configuration's defaults (apps/infra/lib/config.ts) the concurrency check assumes. */
+const DEPLOYED_MAP_CONCURRENCY = 20;
+const DEPLOYED_ACCOUNT_CONCURRENCY = 10;
 
 export interface DoctorIo extends Io {
   /** Base credentials (tests); otherwise the standard chain. */
@@ -41,7 +52,9 @@ export interface DoctorIo extends Io {
 /**
  * `orgmfa doctor`: a pre-flight before and after rolling out the member StackSet. Credentials,
  * region, Organizations access, then every in-scope account (the audit role, each IAM read the scan
- * makes, Security Hub with --security-hub), the bucket and the topic. Every gap comes with its fix.
+ * makes, Security Hub with --security-hub), the deployment's prerequisites in this account (a CloudTrail
+ * trail for IAM's events, a gap when the config has a quarantine; the Lambda concurrency quota), the
+ * bucket and the topic. Every gap comes with its fix.
  * Exit 0 when there is none; 4 when an account has one (it would not be audited or not delivered
  * to); 1 when only the bucket or topic has one; 2 for bad input, credentials or Organizations access.
  */
@@ -75,6 +88,15 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
       ...(await doctorAccounts(pool, targets, {
         concurrency: flags.concurrency,
         ...(flags.securityHub ? { securityHubRegion: region } : {}),
+      })),
+    );
+    // What the deployed workflow needs of this (the central) account that no stack creates: a trail for
+    // IAM's events (a gap with the config's quarantine), and Lambda concurrency for the Map.
+    checks.push(
+      ...(await doctorPrerequisites(pool, {
+        quarantine: config.quarantine !== undefined,
+        mapConcurrency: flags.mapConcurrency ?? DEPLOYED_MAP_CONCURRENCY,
+        accountConcurrency: flags.accountConcurrency ?? DEPLOYED_ACCOUNT_CONCURRENCY,
       })),
     );
     checks.push(

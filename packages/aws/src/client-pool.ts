@@ -1,4 +1,6 @@
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import { IAMClient, type IAMClientConfig } from "@aws-sdk/client-iam";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
@@ -302,6 +304,22 @@ export class ClientPool {
   /** SNS client of the base identity (the digest topic). */
   sns(): SNSClient {
     return this.cached("sns", () => new SNSClient({ ...this.common, credentials: this.base }));
+  }
+
+  /**
+   * CloudTrail client of the base identity in `region` (doctor: whether a trail logs the management
+   * events IAM's EventBridge events need; IAM's arrive in us-east-1). Two attempts: a pre-flight read.
+   */
+  cloudTrail(region: string): CloudTrailClient {
+    return this.cached(
+      `cloudtrail:${region}`,
+      () => new CloudTrailClient({ ...this.common, region, maxAttempts: 2, credentials: this.base }),
+    );
+  }
+
+  /** Lambda client of the base identity (doctor: the account's concurrency quota). Two attempts. */
+  lambda(): LambdaClient {
+    return this.cached("lambda", () => new LambdaClient({ ...this.common, maxAttempts: 2, credentials: this.base }));
   }
 
   /** STS client of the base identity. */

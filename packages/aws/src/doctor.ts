@@ -1,3 +1,4 @@
+import { DescribeTrailsCommand, GetEventSelectorsCommand, GetTrailStatusCommand } from "@aws-sdk/client-cloudtrail";
 import {
   GenerateCredentialReportCommand,
   GetAccountSummaryCommand,
@@ -8,6 +9,7 @@ import {
   ListUsersCommand,
   ListVirtualMFADevicesCommand,
 } from "@aws-sdk/client-iam";
+import { GetAccountSettingsCommand } from "@aws-sdk/client-lambda";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import { GetTopicAttributesCommand } from "@aws-sdk/client-sns";
@@ -218,6 +220,182 @@ export async function doctorDelivery(
             : row("SNS topic", false, `${code}: ${errorMessage(e)}`, "Run again; if it persists, see the error code."),
       );
     }
+  }
+  return checks;
+}
+
+/** What the deployment runs at once, for the Lambda concurrency check (the deployment config's values). */
+export interface DoctorPrerequisiteOptions {
+  /** The quarantine is (to be) deployed: its IAM events need a trail, so a missing one is a gap. */
+  quarantine: boolean;
+  /** The Distributed Map's ceiling (`maxConcurrency`): ScanBatch invocations at once. */
+  mapConcurrency: number;
+  /** Accounts one ScanBatch scans at once (`accountConcurrency`). */
+  accountConcurrency: number;
+  /** Concurrency reserved for Enforce (`enforceReservedConcurrency`, with the quarantine). */
+  enforceReservedConcurrency?: number;
+}
+
+/** IAM publishes its CloudTrail events in us-east-1 only. */
+const IAM_EVENTS_REGION = "us-east-1";
+
+type Trail = {
+  TrailARN?: string;
+  Name?: string;
+  HomeRegion?: string;
+  IsMultiRegionTrail?: boolean;
+  IsOrganizationTrail?: boolean;
+};
+
+/** Whether a trail's selectors (basic or advanced) record management write events (IAM's changes are writes). */
+export function logsManagementWrites(selectors: {
+  EventSelectors?: Array<{ IncludeManagementEvents?: boolean; ReadWriteType?: string }>;
+  AdvancedEventSelectors?: Array<{
+    FieldSelectors?: Array<{ Field?: string; Equals?: string[]; NotEquals?: string[] }>;
+  }>;
+}): boolean {
+  const basic = (selectors.EventSelectors ?? []).some(
+    (s) => s.IncludeManagementEvents !== false && (s.ReadWriteType ?? "All") !== "ReadOnly",
+  );
+  const advanced = (selectors.AdvancedEventSelectors ?? []).some((s) => {
+    const fields = s.FieldSelectors ?? [];
+    const category = fields.find((f) => f.Field === "eventCategory");
+    const readOnly = fields.find((f) => f.Field === "readOnly");
+    const source = fields.find((f) => f.Field === "eventSource");
+    return (
+      !!category?.Equals?.includes("Management") &&
+      !(readOnly?.Equals?.includes("true") ?? false) &&
+      !(source?.NotEquals?.includes("iam.amazonaws.com") ?? false) &&
+      (source?.Equals === undefined || source.Equals.includes("iam.amazonaws.com"))
+    );
+  });
+  return basic || advanced;
+}
+
+/**
+ * Prerequisites of the deployed workflow that no stack creates, checked as the caller (the central,
+ * delegated-administrator account):
+ *
+ * - **CloudTrail**: IAM's changes reach EventBridge as "AWS API Call via CloudTrail" events only when a
+ *   trail with logging on records them ("Events from AWS services", EventBridge user guide
+ *   event-types.html: "To record events with a detail-type value of AWS API Call via CloudTrail, a
+ *   CloudTrail trail with logging enabled is required"); IAM's arrive in us-east-1. So a trail that
+ *   covers us-east-1 (multi-region, or homed there), is logging (GetTrailStatus) and records management
+ *   write events (GetEventSelectors). An organization trail covers every member account; a trail of this
+ *   account alone does not. A gap with the quarantine; a warning without it (the scan does not need it).
+ * - **Lambda concurrency**: the account's quota (GetAccountSettings: AccountLimit.ConcurrentExecutions
+ *   and UnreservedConcurrentExecutions) against what a run takes at once: up to `mapConcurrency`
+ *   ScanBatch invocations (one per batch; each scans `accountConcurrency` accounts inside itself, which
+ *   costs no Lambda concurrency), plus Owners and Publish, plus Enforce's reservation.
+ *
+ * Each read that is denied or unavailable is a warning (not verified), never a pass.
+ */
+export async function doctorPrerequisites(pool: ClientPool, o: DoctorPrerequisiteOptions): Promise<DoctorCheck[]> {
+  const row = (check: string, ok: boolean, detail: string, fix: string | null, warning = false): DoctorCheck => ({
+    check,
+    accountId: null,
+    accountName: null,
+    ok,
+    detail,
+    fix,
+    ...(warning ? { warning } : {}),
+  });
+  const checks: DoctorCheck[] = [];
+  const trailFix =
+    "Create a trail that logs management events (read/write All or WriteOnly) and covers us-east-1 — best an organization trail from the management account: aws cloudtrail create-trail --name org-trail --s3-bucket-name <bucket> --is-multi-region-trail --is-organization-trail, then aws cloudtrail start-logging --name org-trail.";
+  try {
+    const ct = pool.cloudTrail(IAM_EVENTS_REGION);
+    const trails = ((await ct.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList ??
+      []) as Trail[];
+    const covering = trails.filter((t) => t.IsMultiRegionTrail || t.HomeRegion === IAM_EVENTS_REGION);
+    const found: string[] = [];
+    const unverified: string[] = [];
+    for (const t of covering) {
+      const name = t.TrailARN ?? t.Name ?? "";
+      try {
+        const status = await ct.send(new GetTrailStatusCommand({ Name: name }));
+        const selectors = await ct.send(new GetEventSelectorsCommand({ TrailName: name }));
+        if (status.IsLogging && logsManagementWrites(selectors))
+          found.push(`${t.Name ?? name}${t.IsOrganizationTrail ? " (organization trail)" : ""}`);
+      } catch (e) {
+        unverified.push(`${t.Name ?? name}: ${errorCode(e)}`);
+      }
+    }
+    const why = "IAM's CloudTrail events (us-east-1) reach EventBridge, as the quarantine needs";
+    if (found.length)
+      checks.push(row("CloudTrail", true, `${found.join(", ")} logs management events in us-east-1: ${why}`, null));
+    else if (unverified.length)
+      checks.push(
+        row(
+          "CloudTrail",
+          true,
+          `not verified: a trail covers us-east-1 but its status or event selectors could not be read (${unverified.join("; ")})`,
+          null,
+          true,
+        ),
+      );
+    else {
+      const detail = `no trail that is logging management events covers us-east-1 (${trails.length} trail(s) seen): IAM's changes never reach EventBridge`;
+      checks.push(
+        o.quarantine
+          ? row("CloudTrail", false, `${detail}, so the quarantine acts only at the daily sweep`, trailFix)
+          : row(
+              "CloudTrail",
+              true,
+              `${detail} (the scan does not need it; the quarantine would). ${trailFix}`,
+              null,
+              true,
+            ),
+      );
+    }
+  } catch (e) {
+    checks.push(
+      row(
+        "CloudTrail",
+        true,
+        `not verified: ${errorCode(e)} on cloudtrail:DescribeTrails in us-east-1 (doctor needs cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors)`,
+        null,
+        true,
+      ),
+    );
+  }
+
+  // One invocation per batch at once, plus Owners beside the Map and Publish after it.
+  const needed = o.mapConcurrency + 2;
+  const reserved = o.enforceReservedConcurrency ?? 0;
+  try {
+    const r = await pool.lambda().send(new GetAccountSettingsCommand({}));
+    const limit = r.AccountLimit?.ConcurrentExecutions;
+    const unreserved = r.AccountLimit?.UnreservedConcurrentExecutions;
+    if (limit === undefined || unreserved === undefined)
+      checks.push(
+        row("Lambda concurrency", true, "not verified: GetAccountSettings returned no AccountLimit", null, true),
+      );
+    else {
+      // Reserving Enforce's share takes it from the unreserved pool (unless it is already reserved).
+      const available = unreserved - reserved;
+      const detail = `account quota ${limit}, unreserved ${unreserved}${reserved ? `, ${reserved} for Enforce` : ""}; a run takes up to ${needed} at once (${o.mapConcurrency} ScanBatch batches of ${o.accountConcurrency} accounts each, Owners, Publish)`;
+      checks.push(
+        needed <= available
+          ? row("Lambda concurrency", true, detail, null)
+          : row(
+              "Lambda concurrency",
+              false,
+              `${detail}: batches beyond ${available} are throttled (retried, then failed and reported FAILED)`,
+              `Lower maxConcurrency in the deployment config to at most ${Math.max(1, available - 2)}, or ask for a higher "Concurrent executions" quota (Service Quotas → AWS Lambda → Concurrent executions).`,
+            ),
+      );
+    }
+  } catch (e) {
+    checks.push(
+      row(
+        "Lambda concurrency",
+        true,
+        `not verified: ${errorCode(e)} on lambda:GetAccountSettings (a run takes up to ${needed} concurrent executions)`,
+        null,
+        true,
+      ),
+    );
   }
   return checks;
 }
