@@ -14,7 +14,7 @@ import {
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import type { AccountTarget, ScanPace, ScanReport } from "@orgmfa/core";
+import { type AccountTarget, type ScanPace, type ScanReport, verdictSentence } from "@orgmfa/core";
 import {
   accountAdminCredentials,
   DEMO_ORG,
@@ -463,6 +463,64 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
     expect(second.report.changes).toEqual(first.report.changes);
     expect({ ...second.report, finishedAt: "-" }).toEqual({ ...first.report, finishedAt: "-" });
     expect(second.digest?.Subject).toBe(first.digest?.Subject);
+  });
+
+  it("a Publish after a failed Discover reports that the organization could not be listed: never an all-clear, a failed run", async () => {
+    const h = await sources();
+    const read = () =>
+      asAdmin(async () => {
+        const reader = new DeliveryReader(emu.endpoint, delivery, org);
+        return {
+          latest: JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport,
+          digest: (await reader.messages()).at(-1),
+        };
+      });
+    const before = await read();
+    // What the workflow's Catch on Discover hands Publish: the execution's input ({}) and the error.
+    const failure = h.publish({
+      discoveryError: {
+        Error: "Sandbox.Timedout",
+        Cause: JSON.stringify({ errorType: "Sandbox.Timedout", errorMessage: "Task timed out after 600.00 seconds" }),
+      },
+    });
+    // The run fails (the RunFailed alarm tells the digest topic), after reporting.
+    await expect(failure).rejects.toMatchObject({ name: "DiscoveryFailedError" });
+    await expect(failure).rejects.toThrow(/organization could not be listed \(Sandbox\.Timedout/);
+    const after = await read();
+    expect(after.digest?.Subject).toBe(
+      "orgmfa: scan FAILED - organization could not be listed, users without MFA unknown",
+    );
+    expect(after.digest?.Message).toMatch(
+      /Users without MFA: unknown\. No account was audited, so this is not an all-clear\./,
+    );
+    expect(after.digest?.Message).toMatch(
+      /Discovery failed: Sandbox\.Timedout — Sandbox\.Timedout: Task timed out after 600\.00 seconds/,
+    );
+    const scanId = /^orgmfa scan (\S+) FAILED/.exec(after.digest?.Message ?? "")?.[1];
+    expect(scanId).toBeDefined();
+    // latest/ still holds the last complete scan: the next run compares with it, not with an empty report.
+    expect(after.latest.scanId).toBe(before.latest.scanId);
+    // The failed run's own report, under scans/: no account, the error named, a verdict that is no all-clear.
+    const failed = await asAdmin(async () => {
+      const s3 = client(S3Client);
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: delivery.bucket, Prefix: "orgmfa/scans/" }));
+      const key = (listed.Contents ?? []).map((o) => o.Key ?? "").find((k) => k.endsWith(`/${scanId}/report.json`));
+      const object = await s3.send(new GetObjectCommand({ Bucket: delivery.bucket, Key: key }));
+      const keys = (listed.Contents ?? []).map((o) => o.Key ?? "").filter((k) => k.includes(`/${scanId}/`));
+      s3.destroy();
+      return { report: JSON.parse((await object.Body?.transformToString()) ?? "{}") as ScanReport, keys };
+    });
+    expect(failed.keys.map((k) => k.split("/").at(-1)).sort()).toEqual(
+      ["accounts.csv", "findings.csv", "manifest.json", "report.html", "report.json", "users.csv"].sort(),
+    );
+    expect(failed.report.summary.accounts).toMatchObject({ listed: 0, inScope: 0, audited: 0 });
+    expect(failed.report.summary.coverage).toBe(0);
+    expect(failed.report.warnings).toContainEqual({
+      field: "discovery",
+      message: expect.stringMatching(/^The organization could not be listed \(Sandbox\.Timedout.*not an all-clear\.$/),
+    });
+    expect(verdictSentence(failed.report)).toMatch(/nothing was scanned/);
+    expect(verdictSentence(failed.report)).not.toMatch(/No open findings/);
   });
 
   it("an account without Security Hub is still audited; the problem is in the report and the digest, and the run succeeds", async () => {

@@ -18,6 +18,7 @@ import {
   usersWithoutMfa,
 } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
+import { type DiscoveryFailedEvent, isDiscoveryFailed, publishDiscoveryFailure } from "./discovery-failed";
 import { paceKey, type RunContext, type RunOwners, type RunRef, RunStore, runKeys, runReportFields } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
@@ -34,13 +35,20 @@ export class DeliveryError extends Error {
  * it could when a target failed, so the execution fails and the alarm tells the digest topic.
  */
 export async function handler(
-  event: RunRef,
+  event: RunRef | DiscoveryFailedEvent,
   context?: Context,
 ): Promise<{ scanId: string; reportUri: string | null; open: number; coverage: number }> {
   if (context) logger.addContext(context);
   const s = settings();
   const pool = poolFor(s);
   try {
+    // Discover failed (the workflow's Catch on it): a report and a digest that say so, then a failed run.
+    if (isDiscoveryFailed(event)) {
+      logger.error("Discover failed: reporting a run that audited no account", { error: event.discoveryError });
+      return await publishDiscoveryFailure(event, s, pool, (name, value) =>
+        metrics.addMetric(name, name === "Coverage" ? "Percent" : "Count", value),
+      );
+    }
     const store = new RunStore(pool.s3(), event.bucket, s.KMS_KEY_ID);
     const run = await store.get<RunContext>(event.contextKey);
     const keys = runKeys(s.REPORT_PREFIX, run.scanId);
@@ -70,7 +78,19 @@ export async function handler(
       }
       entries.set(outcome.accountId, entry);
     });
-    const s3 = { bucket: event.bucket, prefix: s.REPORT_PREFIX, kmsKeyId: s.KMS_KEY_ID };
+    // Each scan's own files are locked (S3 Object Lock, GOVERNANCE) for the configured days; latest/ is not.
+    const retention = s.EVIDENCE_RETENTION_DAYS
+      ? {
+          mode: "GOVERNANCE" as const,
+          until: new Date(Date.now() + s.EVIDENCE_RETENTION_DAYS * 86_400_000),
+        }
+      : undefined;
+    const s3 = {
+      bucket: event.bucket,
+      prefix: s.REPORT_PREFIX,
+      kmsKeyId: s.KMS_KEY_ID,
+      ...(retention ? { retention } : {}),
+    };
     // The previous scan as it was when this run started: a retried Publish compares with the same one.
     const previous = run.previousKey
       ? await loadPreviousAt(pool.s3(), event.bucket, run.previousKey)

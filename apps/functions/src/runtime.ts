@@ -28,6 +28,11 @@ const settingsSchema = z.object({
   MAP_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   MAP_WINDOW_SECONDS: z.coerce.number().int().min(60).default(900),
   ORGMFA_VERSION: z.string().default("0.0.0"),
+  /**
+   * Publish: days each scan's files are locked (S3 Object Lock, GOVERNANCE); unset, none is set (a bucket
+   * without Object Lock refuses lock headers).
+   */
+  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
   /** ScanBatch's role: the identity that reads the accounts, named in the report as the scanner. */
   SCANNER_ROLE_ARN: z.string().optional(),
   /** The member enforcer role Enforce assumes (the member template's EnforcerRoleName). */

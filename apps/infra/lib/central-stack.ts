@@ -4,6 +4,7 @@ import {
   discoverStatements,
   enforceStatements,
   type IamStatement,
+  itemReaderKeyPattern,
   publishStatements,
   QUARANTINE_IAM_EVENTS,
   type ScannerPolicyInput,
@@ -35,7 +36,7 @@ import {
   PhysicalResourceId,
 } from "aws-cdk-lib/custom-resources";
 import type { Construct } from "constructs";
-import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, LAMBDA_LIMIT_MINUTES } from "./config";
+import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, DISCOVER_LIMIT_MINUTES, LAMBDA_LIMIT_MINUTES } from "./config";
 import { IAM_EVENT_BUS_NAME, REPO_ROOT, TOOL_VERSION } from "./paths";
 
 export interface CentralStackProps extends StackProps {
@@ -78,6 +79,29 @@ const WILDCARD_REASONS: Array<[RegExp, string]> = [
     "The latest/ copies of the auditor files (report.json, the CSV files, report.html, manifest.json).",
   ],
 ];
+
+/**
+ * The Distributed Map's ItemReader of each run's targets object. CDK's S3JsonItemReader grants the
+ * workflow's role s3:GetObject on every object of the bucket (its key is a JSON path, known at run
+ * time); this one grants the one key pattern the targets are written to (itemReaderKeyPattern).
+ */
+class TargetsItemReader extends sfn.S3JsonItemReader {
+  constructor(
+    private readonly reportBucket: s3.IBucket,
+    private readonly keyPattern: string,
+  ) {
+    super({ bucket: reportBucket, key: sfn.JsonPath.stringAt("$.targetsKey") });
+  }
+
+  override providePolicyStatements(): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: [this.reportBucket.arnForObjects(this.keyPattern)],
+      }),
+    ];
+  }
+}
 
 function wildcardReason(resource: string): string {
   const reason = WILDCARD_REASONS.find(([pattern]) => pattern.test(resource))?.[1];
@@ -170,9 +194,18 @@ export class CentralStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: "reports/",
+      // Object Lock on, always: the scan folders are evidence. S3 turns it on at creation, or — since
+      // 2023, without AWS Support — on an existing versioned bucket (PutObjectLockConfiguration; "Enable
+      // Object Lock on an existing S3 bucket", S3 user guide object-lock-configure.html), and
+      // CloudFormation updates the property without replacing the bucket (AWS::S3::Bucket
+      // ObjectLockConfiguration: "Update requires: No interruption"). It cannot be turned off again.
+      // No default retention: a bucket default applies to every new object version, the run state
+      // (10,000 result objects a day), `latest/` and the configuration included, and S3 has no default
+      // per prefix. Publish sets retention on each object under `scans/` instead (evidenceRetentionDays).
+      // `objectLock` adds a bucket-wide default on top, for those who want everything locked.
+      objectLockEnabled: true,
       ...(c.objectLock
         ? {
-            objectLockEnabled: true,
             objectLockDefaultRetention:
               c.objectLock.mode === "COMPLIANCE"
                 ? s3.ObjectLockRetention.compliance(Duration.days(c.objectLock.days))
@@ -193,7 +226,18 @@ export class CentralStack extends Stack {
               transitionAfter: Duration.days(Math.max(365, c.transitionToInfrequentAccessDays + 90)),
             },
           ],
-          noncurrentVersionExpiration: Duration.days(90),
+          // A past version of a scan's file (Publish retried, or someone overwrote it) stays as long as
+          // the file's lock, never less: lifecycle cannot delete a locked version anyway ("Managing S3
+          // Lifecycle policies with Object Lock", S3 user guide object-lock-managing.html), so a shorter
+          // expiry would only promise what S3 does not do.
+          noncurrentVersionExpiration: Duration.days(Math.max(90, c.evidenceRetentionDays, c.objectLock?.days ?? 0)),
+        },
+        // latest/ is rewritten by every run (a copy of the newest scan, never locked by Publish): its past
+        // versions are only copies of what scans/ keeps, so they go after a week rather than piling up.
+        {
+          id: "expire-past-latest",
+          prefix: under("latest/"),
+          noncurrentVersionExpiration: Duration.days(7),
         },
         // The workflow's working state (targets and per-account results) is not evidence.
         {
@@ -429,7 +473,7 @@ export class CentralStack extends Stack {
       return f;
     };
     // Discover derives the Map's concurrency (below, MaxConcurrencyPath) from the last run's pace.
-    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(5), {
+    const discoverFn = fn("discover", this.discoverRole, Duration.minutes(DISCOVER_LIMIT_MINUTES), {
       CONFIG_KEY: configKey,
       BATCH_SIZE: String(c.batchSize),
       MAP_MAX_CONCURRENCY: String(c.maxConcurrency),
@@ -440,7 +484,10 @@ export class CentralStack extends Stack {
     // one role); it waits on Organizations' rate, not on CPU or memory.
     const ownersFn = fn("owners", this.discoverRole, Duration.minutes(LAMBDA_LIMIT_MINUTES), {}, 256);
     const scanBatchFn = fn("scan-batch", this.scannerRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
-    const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES));
+    // Publish locks each scan's files (S3 Object Lock, GOVERNANCE) for evidenceRetentionDays.
+    const publishFn = fn("publish", this.publishRole, Duration.minutes(LAMBDA_LIMIT_MINUTES), {
+      EVIDENCE_RETENTION_DAYS: String(c.evidenceRetentionDays),
+    });
 
     // ── Quarantine: the member accounts' IAM changes → one event bus → Enforce, one user at a time ──
     this.iamEvents = null;
@@ -555,7 +602,7 @@ export class CentralStack extends Stack {
       });
     const scanAccounts = new sfn.DistributedMap(this, "ScanAccounts", {
       comment: "One ScanBatch per batch of accounts; each writes one result object per account.",
-      itemReader: new sfn.S3JsonItemReader({ bucket: this.bucket, key: sfn.JsonPath.stringAt("$.targetsKey") }),
+      itemReader: new TargetsItemReader(this.bucket, itemReaderKeyPattern(prefix)),
       itemBatcher: new sfn.ItemBatcher({
         maxItemsPerBatch: c.batchSize,
         batchInput: {
@@ -607,11 +654,14 @@ export class CentralStack extends Stack {
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Discover failing or timing out (DISCOVER_LIMIT_MINUTES) also goes to Publish, with the error at
+    // $.discoveryError: Publish then writes a report and a digest saying the organization could not be
+    // listed — every account's MFA unknown, never an all-clear — and fails the run (RunFailed alarm).
+    const discover = invoke("Discover", discoverFn);
+    discover.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.discoveryError" });
     this.stateMachine = new sfn.StateMachine(this, "Workflow", {
       comment: "orgmfa: discover the organization, scan every account in batches, publish the report",
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        invoke("Discover", discoverFn).next(scanAndOwners).next(publish),
-      ),
+      definitionBody: sfn.DefinitionBody.fromChainable(discover.next(scanAndOwners).next(publish)),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: Duration.hours(6),
       tracingEnabled: true,
@@ -624,8 +674,9 @@ export class CentralStack extends Stack {
         "CloudWatch Logs delivery and X-Ray actions that Step Functions needs have no resource-level permissions.",
     });
     Validations.of(this.stateMachine).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${bucketId}>/*]`,
-      reason: "The Distributed Map's ItemReader reads the run's targets object, whose key is only known at run time.",
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${itemReaderKeyPattern(prefix)}]`,
+      reason:
+        "The Distributed Map's ItemReader reads the run's targets object (runs/<scanId>/targets.json): the scan id is made at run time.",
     });
     const smId = this.getLogicalId(this.stateMachine.node.defaultChild as sfn.CfnStateMachine);
     const executions = `arn:<AWS::Partition>:states:${c.region}:${c.scannerAccountId}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${smId}"}]}]}`;
@@ -694,6 +745,15 @@ export class CentralStack extends Stack {
       threshold: 100,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm("DiscoveryFailed", {
+      alarmDescription:
+        "orgmfa could not list the organization (Discover failed or timed out): no account was audited, every account's MFA is unknown. See the Discover function's log.",
+      metric: orgmfaMetric("DiscoveryFailed", "Sum"),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm("AccountsFailed", {

@@ -3,9 +3,22 @@ import path from "node:path";
 import { ConfigError, configSchema, parseJsonWith, parseWith } from "@orgmfa/core";
 import { z } from "zod";
 
+/** OUs one StackSet deployment target may name (CreateStackInstances, CloudFormation API reference). */
+export const STACKSET_MAX_TARGET_OUS = 50;
+
 /** One account's time limit in ScanBatch, and ScanBatch's own (Lambda's maximum). */
 export const ACCOUNT_LIMIT_MINUTES = 5;
 export const LAMBDA_LIMIT_MINUTES = 15;
+/**
+ * Discover's time limit. The workflow simulation (bench/results/pipeline.md) measured Discover's walk of
+ * 10,000 accounts — 500 pages of ListAccountsForParent under a modelled Organizations rate — at 57.8 s;
+ * 10 minutes is ~10× that. Organizations does not publish its per-account request rate, and the SDK's
+ * adaptive retry slows the walk when throttled, so the headroom is wide (≥ 2× is the floor): a walk
+ * ten times slower than the simulation's still ends. Beyond it, the workflow's Catch on Discover reports
+ * the run as failed (a report and digest that say so, and an alarm) rather than ending silently. A longer
+ * limit costs nothing on a run that ends sooner; it only delays the failure report of a hung walk.
+ */
+export const DISCOVER_LIMIT_MINUTES = 10;
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
 const ouOrRoot = z
@@ -23,8 +36,18 @@ export const deploymentSchema = z
     scannerAccountId: accountId,
     /** The one region everything is deployed to (and Security Hub findings go to). */
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
-    /** OUs (or the root) the member StackSet deploys the audit role to. */
-    stackSetTargetOus: z.array(ouOrRoot).min(1, "must list at least one OU or the root id"),
+    /**
+     * OUs (or the root) the member StackSet deploys the audit role to. At most 50: "The maximum number
+     * of organizational unit (OUs) supported by a CreateStackInstances operation is 50" (CloudFormation
+     * API reference, CreateStackInstances); more would fail at deploy time, so synth refuses them.
+     */
+    stackSetTargetOus: z
+      .array(ouOrRoot)
+      .min(1, "must list at least one OU or the root id")
+      .max(
+        STACKSET_MAX_TARGET_OUS,
+        `must list at most ${STACKSET_MAX_TARGET_OUS} OUs (CloudFormation's limit per CreateStackInstances operation): target a parent OU, or the root, that holds them`,
+      ),
     /** SELF from the management account, DELEGATED_ADMIN from a StackSets delegated administrator. */
     callAs: z.enum(["SELF", "DELEGATED_ADMIN"]).default("DELEGATED_ADMIN"),
     /** EventBridge Scheduler expression. */
@@ -51,7 +74,17 @@ export const deploymentSchema = z
       .string()
       .regex(/^[\w!\-.*'()/]*$/, "must be an S3 key prefix of letters, digits and !-_.*'()/")
       .default("orgmfa"),
-    /** Object Lock on the report bucket (immutable evidence); omit to leave it off. */
+    /**
+     * Days each scan's auditor files (`scans/…`, the manifest included) stay locked: Publish writes them
+     * with S3 Object Lock retention in GOVERNANCE mode until this many days after the scan. Object Lock is
+     * always on for the report bucket; this retention is set per object (not as the bucket's default,
+     * which would lock the run state, `latest/` and the configuration too).
+     */
+    evidenceRetentionDays: z.number().int().min(1).max(36500).default(365),
+    /**
+     * Object Lock default retention for the whole bucket, on top of `evidenceRetentionDays`: every new
+     * object version (run state, `latest/`, the configuration too) is then locked; omit to leave it off.
+     */
     objectLock: z
       .strictObject({ mode: z.enum(["GOVERNANCE", "COMPLIANCE"]), days: z.number().int().min(1).max(36500) })
       .optional(),

@@ -28,10 +28,19 @@ export class MembersStack extends Stack {
       callAs: c.callAs,
       capabilities: ["CAPABILITY_NAMED_IAM"],
       managedExecution: { Active: true },
+      // For 10,000 accounts × 2 regions (AWS::CloudFormation::StackSet OperationPreferences; API reference
+      // StackSetOperationPreferences): both regions at once (RegionConcurrencyType PARALLEL); a quarter of
+      // the accounts at once (MaxConcurrentPercentage, 0–100); stop in a region once more than 10 % fail
+      // there (FailureTolerancePercentage, 0–100). The default ConcurrencyMode, STRICT_FAILURE_TOLERANCE,
+      // starts at "the lower of MaxConcurrentCount or FailureToleranceCount + 1" and lowers it with each
+      // failure; SOFT_FAILURE_TOLERANCE "decouples FailureToleranceCount from the actual concurrency", so
+      // the rollout keeps its 25 % however many fail (still stopping at the tolerance). These apply to
+      // operations on the StackSet (a deploy of this stack), not to AutoDeployment into new accounts.
       operationPreferences: {
         regionConcurrencyType: "PARALLEL",
         maxConcurrentPercentage: 25,
         failureTolerancePercentage: 10,
+        concurrencyMode: "SOFT_FAILURE_TOLERANCE",
       },
       // IAM's events arrive in us-east-1 only: with the quarantine, an instance there forwards them;
       // the roles, policies and group (global) are created by the instance in c.region alone.

@@ -8,7 +8,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildApp, type DeploymentConfig, parseDeploymentConfig } from "../lib";
+import { buildApp, type DeploymentConfig, DISCOVER_LIMIT_MINUTES, parseDeploymentConfig } from "../lib";
 import { MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
 
 const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8"));
@@ -545,6 +545,84 @@ describe("CentralStack and ManagementAccountStack", () => {
     expect(parallel.Catch).toEqual([{ ErrorEquals: ["States.ALL"], Next: "Publish", ResultPath: "$.scanError" }]);
   });
 
+  it("goes on to Publish when Discover fails or times out, with the error beside the input, and alarms on it", () => {
+    // A run that could not list the organization still ends in a report and a digest that say so.
+    expect(definition.States.Discover.Catch).toEqual([
+      { ErrorEquals: ["States.ALL"], Next: "Publish", ResultPath: "$.discoveryError" },
+    ]);
+    // Discover's limit: at least twice the walk the workflow simulation measured at 10,000 accounts.
+    const bench = JSON.parse(readFileSync(path.join(REPO_ROOT, "bench/results/pipeline.json"), "utf8")) as {
+      accounts: number;
+      discover: { seconds: number };
+    };
+    expect(bench.accounts).toBeGreaterThanOrEqual(10_000);
+    const discover = Object.entries(central.findResources("AWS::Lambda::Function")).find(([fid]) =>
+      fid.startsWith("discover"),
+    )?.[1];
+    expect(discover?.Properties.Timeout).toBe(DISCOVER_LIMIT_MINUTES * 60);
+    expect(discover?.Properties.Timeout).toBeGreaterThanOrEqual(2 * bench.discover.seconds);
+    expect(discover?.Properties.Timeout).toBeLessThanOrEqual(900); // Lambda's maximum
+    const topicId = Object.keys(central.findResources("AWS::SNS::Topic"))[0];
+    central.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "OrgMfaCentral-DiscoveryFailed",
+      Namespace: "orgmfa",
+      MetricName: "DiscoveryFailed",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [{ Ref: topicId }],
+    });
+  });
+
+  it("locks each scan's files: Object Lock on, retention set per object by Publish, never a default for the whole bucket", () => {
+    const { central: stack } = synth(config());
+    const t = Template.fromStack(stack);
+    const [bucket] = Object.entries(t.findResources("AWS::S3::Bucket")).filter(
+      ([, b]) => b.Properties.ObjectLockEnabled !== undefined,
+    );
+    expect(bucket?.[1].Properties.ObjectLockEnabled).toBe(true);
+    // A bucket default would lock the run state (a result object per account a day), latest/ and the config.
+    expect(bucket?.[1].Properties.ObjectLockConfiguration).toBeUndefined();
+    const rules = bucket?.[1].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>;
+    const rule = (id: string) => rules.find((r) => r.Id === id);
+    // A past version of a scan's file is kept at least as long as its lock (lifecycle cannot delete a locked one).
+    expect(rule("reports-to-cheaper-storage")).toMatchObject({
+      Prefix: "orgmfa/scans/",
+      NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+    });
+    expect(rule("reports-to-cheaper-storage")?.ExpirationInDays).toBeUndefined();
+    // latest/ is rewritten every run: its past versions (copies of scans/) go after a week.
+    expect(rule("expire-past-latest")).toMatchObject({
+      Prefix: "orgmfa/latest/",
+      NoncurrentVersionExpiration: { NoncurrentDays: 7 },
+      Status: "Enabled",
+    });
+    expect(rule("expire-past-latest")?.ExpirationInDays).toBeUndefined();
+    // Publish sets the retention: the days in its environment, s3:PutObjectRetention on scans/ only.
+    const publish = Object.entries(t.findResources("AWS::Lambda::Function")).find(([fid]) =>
+      fid.startsWith("publish"),
+    )?.[1];
+    expect(publish?.Properties.Environment.Variables.EVIDENCE_RETENTION_DAYS).toBe("365");
+    const lock = statementsOf(functionRoles().publish).filter((st) =>
+      [st.Action].flat().includes("s3:PutObjectRetention"),
+    );
+    expect(lock.map((st) => [st.Action, [st.Resource].flat().map(text)])).toEqual([
+      ["s3:PutObjectRetention", ["<Reports.Arn>/orgmfa/scans/*"]],
+    ]);
+    // Nobody of orgmfa may bypass or shorten a lock.
+    for (const role of Object.values(functionRoles()))
+      expect(statementsOf(role).flatMap((st) => [st.Action].flat())).not.toContain("s3:BypassGovernanceRetention");
+    // The configured days reach Publish and the scans/ rule; a bucket default only when asked for.
+    const longer = Template.fromStack(synth(config({ evidenceRetentionDays: 2555 })).central);
+    const locked = Object.values(longer.findResources("AWS::S3::Bucket")).find(
+      (b) => b.Properties.ObjectLockEnabled !== undefined,
+    );
+    const lockedRules = (locked?.Properties.LifecycleConfiguration.Rules ?? []) as Array<Record<string, unknown>>;
+    expect(lockedRules.find((r) => r.Id === "reports-to-cheaper-storage")).toMatchObject({
+      NoncurrentVersionExpiration: { NoncurrentDays: 2555 },
+    });
+    expect(() => config({ evidenceRetentionDays: 0 })).toThrow(/evidenceRetentionDays/);
+  });
+
   it("names no log group, so a retained one never blocks the next deploy", () => {
     for (const g of Object.values(central.findResources("AWS::Logs::LogGroup")) as Array<{
       Properties: { LogGroupName?: unknown };
@@ -589,6 +667,32 @@ describe("CentralStack and ManagementAccountStack", () => {
         { ParameterKey: "EnableOrganizationsRead", ParameterValue: "false" },
       ]),
     });
+  });
+
+  it("rolls the StackSet out at organization scale: both regions at once, a quarter of the accounts, soft failure tolerance", () => {
+    const [set] = Object.values(members.findResources("AWS::CloudFormation::StackSet"));
+    expect(set?.Properties.OperationPreferences).toEqual({
+      RegionConcurrencyType: "PARALLEL",
+      MaxConcurrentPercentage: 25,
+      FailureTolerancePercentage: 10,
+      ConcurrencyMode: "SOFT_FAILURE_TOLERANCE",
+    });
+    // CreateStackInstances takes at most 50 OUs: synth refuses more, rather than a deploy that fails.
+    const ous = (n: number) => Array.from({ length: n }, (_, i) => `ou-exam-${String(i).padStart(8, "0")}`);
+    expect(() => config({ stackSetTargetOus: ous(50) })).not.toThrow();
+    expect(() => config({ stackSetTargetOus: ous(51) })).toThrow(
+      /stackSetTargetOus: must list at most 50 OUs \(CloudFormation's limit per CreateStackInstances operation\)/,
+    );
+  });
+
+  it("lets the workflow's role read each run's targets object (the ItemReader), not the whole bucket", () => {
+    const roleId = central.toJSON().Resources[
+      Object.keys(central.findResources("AWS::StepFunctions::StateMachine"))[0] as string
+    ].Properties.RoleArn["Fn::GetAtt"][0] as string;
+    const reads = statementsOf(roleId).filter((st) => [st.Action].flat().includes("s3:GetObject"));
+    expect(reads.map((st) => [st.Action, [st.Resource].flat().map(text)])).toEqual([
+      ["s3:GetObject", ["<Reports.Arn>/orgmfa/runs/*/targets.json"]],
+    ]);
   });
 
   it("puts the same template in the management account with Organizations read on, the config's values baked in", () => {

@@ -24,6 +24,19 @@ export interface S3Target {
   prefix: string;
   /** KMS key (id, ARN or alias) for SSE-KMS; without it the bucket's default encryption applies. */
   kmsKeyId?: string;
+  /**
+   * S3 Object Lock retention for the scan's own files (`scans/…`, the manifest included), never for the
+   * `latest/` copies. The bucket must have Object Lock enabled, and the writer needs
+   * s3:PutObjectRetention besides s3:PutObject. The SDK adds the checksum S3 requires of an upload with
+   * a retention period (its default CRC32; "Uploading objects to an Object Lock enabled bucket", S3
+   * user guide object-lock-managing.html).
+   */
+  retention?: { mode: "GOVERNANCE" | "COMPLIANCE"; until: Date };
+  /**
+   * Copy the files to `latest/` after storing them (default true). False for a report that must not
+   * become "the previous scan" of the next run (a run whose discovery failed).
+   */
+  latest?: boolean;
 }
 
 const CONTENT_TYPE: Record<string, string> = {
@@ -68,7 +81,7 @@ export async function storeScan(
   const scanPrefix = scanKeyPrefix(target.prefix, report);
   const latestPrefix = latestKeyPrefix(target.prefix);
   const names = "dir" in source ? [...REPORT_FILE_NAMES, "manifest.json"] : null;
-  const total = (REPORT_FILE_NAMES.length + 1) * 2;
+  const total = (REPORT_FILE_NAMES.length + 1) * (target.latest === false ? 1 : 2);
   const upload = async (name: string, body: Readable | string) => {
     const key = `${scanPrefix}${name}`;
     await new Upload({
@@ -83,6 +96,9 @@ export async function storeScan(
         ContentType: contentType(name),
         Metadata: { "orgmfa-scan-id": report.scanId },
         ...sse,
+        ...(target.retention
+          ? { ObjectLockMode: target.retention.mode, ObjectLockRetainUntilDate: target.retention.until }
+          : {}),
       },
     }).done();
     keys.push(key);
@@ -97,7 +113,10 @@ export async function storeScan(
     await upload("manifest.json", manifestJson(report.scanId, digests));
   }
   // latest/ is a copy of what was just stored, manifest last (server-side: nothing is rendered twice).
-  for (const scanKey of [...keys]) {
+  // The copy carries no lock: CopyObject applies the lock headers of its own request (none here) or the
+  // bucket's default retention, not the source's ("CopyObject", S3 API reference: x-amz-object-lock-mode
+  // is "the Object Lock mode that you want to apply to the object copy").
+  for (const scanKey of target.latest === false ? [] : [...keys]) {
     const name = scanKey.slice(scanPrefix.length);
     const key = `${latestPrefix}${name}`;
     await s3.send(

@@ -25,7 +25,7 @@ import { keyUnder } from "./files";
  * | `runs/<scan>/results/<account>.json`      |                   | write     | list, read |      |
  * | `runs/<scan>/console-without-mfa.json`    |                   |           | write   | read    |
  * | `runs/<scan>/quarantine.json`, `quarantine/…` |               |           |         | write   |
- * | `scans/…`                                 |                   |           | write, read (copy source) | |
+ * | `scans/…`                                 |                   |           | write (locked), read (copy source) | |
  * | `latest/…`                                |                   |           | write (a copy) |  |
  *
  * (The Distributed Map's ItemReader reads `targets.json` as the state machine's role.)
@@ -61,6 +61,11 @@ const under = (prefix: string, p: string) => `${prefix ? `${prefix}/` : ""}${p}`
  * change, read by Discover), under the report prefix.
  */
 export const scanConfigKey = (prefix: string) => keyUnder(prefix, "config/scan-config.json");
+/**
+ * The one key pattern the workflow's role may read (s3:GetObject): each run's targets, which the
+ * Distributed Map's ItemReader reads as the state machine's role — not the bucket.
+ */
+export const itemReaderKeyPattern = (prefix: string) => under(prefix, "runs/*/targets.json");
 const objects = (i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">, ...keys: string[]) => {
   const arns = keys.map((k) => `${i.bucketArn}/${under(i.prefix, k)}`);
   return arns.length === 1 ? (arns[0] as string) : arns;
@@ -247,6 +252,18 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       },
     },
     writeReportsStatement(i),
+    {
+      // Each scan's files are written with S3 Object Lock retention (GOVERNANCE, evidenceRetentionDays):
+      // a PutObject (or CreateMultipartUpload) carrying x-amz-object-lock-mode and
+      // x-amz-object-lock-retain-until-date needs s3:PutObjectRetention besides s3:PutObject ("Object
+      // Lock — Required permissions", S3 user guide object-lock.html). Under scans/ only: latest/ is
+      // rewritten every run and never locked. No s3:BypassGovernanceRetention: Publish cannot shorten
+      // or remove a lock, nor delete a locked version.
+      Sid: "LockScanFiles",
+      Effect: "Allow",
+      Action: "s3:PutObjectRetention",
+      Resource: objects(i, "scans/*"),
+    },
     {
       // For the quarantine sweep after it: who the run found with a console password and no MFA; and
       // the run's pace, which the next run's Map concurrency follows.
