@@ -10,15 +10,18 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
 } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { type AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { reportProblems, type ScanReport } from "@orgmfa/core";
 import {
+  ADMIN,
   AUDIT_ROLE_NAME,
   accountAdminCredentials,
   DEMO_ORG,
   DeliveryReader,
   type Emulator,
   enrolVirtualMfa,
+  REGION,
   type SeededDelivery,
   type SeededOrg,
   scannerCredentials,
@@ -315,6 +318,13 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
 
   it("reports a delivery that fails (exit 1, saying which) and still writes the local files", async () => {
     const outDir = mkdtempSync(path.join(tmpdir(), "orgmfa-delivery-fail-"));
+    // A bucket that exists but is not the scanner's, and a topic it may not publish to: the checks
+    // before the scan can only warn (the identity may write what it may not inspect); the deliveries fail.
+    await emu.unenforced(async () => {
+      const s3 = new S3Client({ endpoint: emu.endpoint, region: REGION, credentials: ADMIN, forcePathStyle: true });
+      await s3.send(new CreateBucketCommand({ Bucket: "orgmfa-not-the-scanners" }));
+      s3.destroy();
+    });
     const r = await runCli(
       [
         "scan",
@@ -323,7 +333,7 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
         "--out-dir",
         outDir,
         "--s3-bucket",
-        "orgmfa-no-such-bucket",
+        "orgmfa-not-the-scanners",
         "--sns-topic-arn",
         `arn:aws:sns:us-east-1:${org.scannerAccountId}:no-such-topic`,
         "--quiet",

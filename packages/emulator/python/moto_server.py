@@ -69,6 +69,10 @@
   to route every request, and lists a responses class's methods (inspect.getmembers) for every
   call; both are computed once here. A third of moto's time per call went to them. The server's
   line per request on stderr is left out unless ORGMFA_EMULATOR_LOG=1 (errors are still logged).
+- S3 answers a request to a bucket that does not exist with NoSuchBucket (404) before judging the
+  caller's policy, as S3 does (bucket names are global, their existence is public); moto said
+  AccessDenied under IAM enforcement, so a mistyped --s3-bucket looked like a permissions problem.
+  CreateBucket is still authorised.
 - POST /moto-api/orgmfa/iam-users with {"accountId", "users": [UserSpec of packages/emulator seed.ts]}
   creates those users in one request, through the same backend calls as the IAM API's CreateUser,
   CreateLoginProfile, CreateAccessKey, UpdateAccessKey, CreateVirtualMFADevice, EnableMFADevice and
@@ -103,7 +107,7 @@ from moto.moto_api._internal import urls as moto_api_urls
 from moto.securityhub.exceptions import SecurityHubClientError
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
-from moto.s3.models import S3Backend
+from moto.s3.models import S3Backend, s3_backends
 from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sns.responses import SNSResponse
@@ -530,6 +534,21 @@ def _reading_the_copy_source(method):
 
 
 S3Response.copy_object = _reading_the_copy_source(S3Response.copy_object)
+
+_authorize_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+
+
+def _missing_bucket_is_no_such_bucket(self, bucket_name=None, key_name=None):
+    # S3 answers a request to a bucket that does not exist with 404 NoSuchBucket, whoever asks (bucket
+    # names are global and their existence is public); moto judged the caller's policy first and said
+    # AccessDenied. CreateBucket (a PUT of the bucket itself) is still authorised.
+    creating = getattr(self, "method", None) == "PUT" and not key_name
+    if bucket_name and not creating and bucket_name not in s3_backends.bucket_accounts:
+        return None
+    return _authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_s3_action = _missing_bucket_is_no_such_bucket
 S3Response.upload_part_copy = _reading_the_copy_source(S3Response.upload_part_copy)
 
 _clean_json = cfn_parsing.clean_json
