@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -86,6 +86,46 @@ describe("the orgmfa binary", () => {
     expect(keys.filter((k) => k.endsWith("/manifest.json"))).toHaveLength(2); // the scan folder and latest/
   });
 
+  it("SIGKILL while the emulator is still starting leaves no moto_server behind", async () => {
+    const child = spawn(
+      process.execPath,
+      [BIN, "demo", "--out-dir", mkdtempSync(path.join(tmpdir(), "orgmfa-early-"))],
+      {
+        env: cleanEnv(),
+        stdio: ["ignore", "ignore", "ignore"],
+      },
+    );
+    const pid = child.pid ?? 0;
+    const ended = new Promise((r) => child.on("close", r));
+    // The emulator process the demo started: a child of the demo running the moto wrapper.
+    const emulatorOf = (parent: number) =>
+      readdirSync("/proc")
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
+            return ppid === parent && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("moto_server.py");
+          } catch {
+            return false; // gone meanwhile
+          }
+        });
+    let started: string[] = [];
+    const until = Date.now() + 30_000;
+    while (started.length === 0 && Date.now() < until) {
+      started = emulatorOf(pid);
+      if (started.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(started).toHaveLength(1);
+    // Killed the moment moto's process exists, while it is still importing moto.
+    child.kill("SIGKILL");
+    await ended;
+    const alive = () =>
+      started.filter((p) => existsSync(`/proc/${p}`) && !readFileSync(`/proc/${p}/stat`, "utf8").includes(") Z "));
+    const deadline = Date.now() + 5_000;
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toEqual([]);
+  });
+
   it.each([
     ["SIGTERM", 143],
     ["SIGINT", 130],
@@ -115,6 +155,11 @@ describe("the orgmfa binary", () => {
         child.on("close", () => reject(new Error(`demo ended before it was ready:\n${stdout}\n${stderr}`)));
       });
       for (const p of ports) expect(await listening(p)).toBe(true);
+      // Every hub is read back, each member account's own findings in its own hub, not only the scanner's.
+      for (const name of ["security-tooling", "prod-payments", "prod-web", "dev-platform", "sandbox-ml"])
+        expect(stdout).toMatch(new RegExp(`\\n  ${name} +\\d{12}: [1-9]\\d* active`));
+      expect(stdout).toMatch(/IAM policy enforcement is now OFF in this emulator/);
+      expect(stdout).not.toMatch(/npx orgmfa/);
       const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
         child.on("close", (code, sig) => r({ code, signal: sig })),
       );

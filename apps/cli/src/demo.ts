@@ -162,13 +162,14 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     );
     say();
     say("What landed in Security Hub (one finding per gap, in the account it belongs to):");
-    for (const hub of landed?.securityHub?.hubs ?? []) {
-      const found = await reader.findings(hub.accountId);
+    // Every account's own hub: member accounts got theirs during the scan, the scanning account's
+    // (with the coverage findings) in the delivery phase.
+    for (const [name, accountId] of Object.entries(org.accounts)) {
+      const found = await reader.findings(accountId);
       const active = found.filter((f) => f.RecordState === "ACTIVE").length;
-      const name = Object.entries(org.accounts).find(([, id]) => id === hub.accountId)?.[0] ?? hub.accountId;
       if (found.length)
         say(
-          `  ${name.padEnd(18)} ${hub.accountId}: ${active} active, ${found.length - active} archived${hub.accountId === org.scannerAccountId ? "  (incl. ACCOUNT_NOT_AUDITED for other accounts)" : ""}`,
+          `  ${name.padEnd(18)} ${accountId}: ${active} active, ${found.length - active} archived${accountId === org.scannerAccountId ? "  (incl. ACCOUNT_NOT_AUDITED for other accounts)" : ""}`,
         );
     }
     say();
@@ -187,7 +188,11 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
         `The emulator keeps running at ${emulator.endpoint} (moto itself at ${emulator.motoEndpoint}) until you press Ctrl-C. Scan it again with:`,
       );
       say(
-        `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing npx orgmfa scan`,
+        `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing orgmfa scan`,
+      );
+      say("  (in the repository: npm run orgmfa -- scan)");
+      say(
+        "IAM policy enforcement is now OFF in this emulator (the scan above ran with it on): these keys act as the management account's administrator, so doctor and scan here show the product working, not whether a role's permissions are enough.",
       );
       // Ctrl-C (or SIGTERM) ends it through the signal handler above, which stops the emulator.
       await new Promise<never>(() => undefined);

@@ -7,7 +7,9 @@
   denied. This makes enforcement stricter, never looser: a policy
   on "*" still matches, one scoped to another account's resource does not.
 - The server exits when the process that started it is gone (re-parented), so an emulator can never
-  outlive `orgmfa demo` or a test run, however they end (even SIGKILL).
+  outlive `orgmfa demo` or a test run, however they end (even SIGKILL) — from its first instant: the
+  watchdog starts before moto is imported, knows its parent from ORGMFA_PARENT_PID, and on Linux asks
+  the kernel for SIGKILL when the parent dies (PR_SET_PDEATHSIG).
 - Identity policies are evaluated as IAM evaluates them (IAM User Guide, "Condition operators" and
   "Policy evaluation logic"): moto knew only StringEquals, passed a condition whose key is absent from
   the request, made an Allow whose condition fails an explicit deny, ignored NotResource (a Deny with
@@ -78,6 +80,37 @@
   CreateLoginProfile, CreateAccessKey, UpdateAccessKey, CreateVirtualMFADevice, EnableMFADevice and
   DeactivateMFADevice: seeding a benchmark's 800 users one API call at a time took ~20 s of moto's time.
 """
+
+import os as _os
+import threading as _threading
+import time as _time
+
+
+def _exit_with_parent():
+    """The server exits when the process that started it is gone, from its very first instant.
+
+    It starts before moto is imported (which takes a second or two), so a parent killed meanwhile
+    leaves no orphan. The parent's PID comes from ORGMFA_PARENT_PID (set by the emulator's Node side):
+    a parent that died before this line ran is caught too, where comparing with getppid() alone would
+    see the reaper's PID as the parent. On Linux the kernel also sends SIGKILL when the parent dies.
+    """
+    expected = _os.environ.get("ORGMFA_PARENT_PID")
+    parent = int(expected) if expected and expected.isdigit() else _os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux: the polling below is enough
+        pass
+    while True:
+        if _os.getppid() != parent:
+            _os._exit(0)
+        _time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    _threading.Thread(target=_exit_with_parent, daemon=True).start()
 
 import fnmatch
 import json
@@ -925,14 +958,5 @@ if os.environ.get("ORGMFA_EMULATOR_LOG") != "1":
     WSGIRequestHandler.log_request = lambda self, code="-", size="-": None
 
 
-def _exit_with_parent():
-    parent = os.getppid()
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(0)
-
-
 if __name__ == "__main__":
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
     main(sys.argv[1:])

@@ -530,7 +530,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const secret = randomBytes(24).toString("hex");
   const child = spawn(moto.command, [...moto.args, "-H", "127.0.0.1", "-p", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true", ORGMFA_GATEWAY_SECRET: secret },
+    // The wrapper watches ORGMFA_PARENT_PID from its first instant and exits when it is gone: no orphan.
+    env: {
+      ...process.env,
+      MOTO_ALLOW_NONEXISTENT_REGION: "true",
+      ORGMFA_GATEWAY_SECRET: secret,
+      ORGMFA_PARENT_PID: String(process.pid),
+    },
   });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
