@@ -9,7 +9,7 @@ import { runInProcess } from "./in-process";
 // `--format asff` is what `--security-hub` imports. It is checked against Security Hub's published
 // API model (botocore's copy, through botocore's own validator), not against our idea of ASFF.
 const VALIDATOR = fileURLToPath(new URL("../packages/emulator/python/validate_asff.py", import.meta.url));
-const INSTALL = 'botocore is needed (it comes with the emulator): pip install "moto[server]>=5.2"';
+const INSTALL = 'botocore is needed (it comes with the emulator): pip install "moto[server]==5.2.1"';
 
 type Asff = Record<string, unknown> & {
   Id: string;

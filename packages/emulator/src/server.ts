@@ -10,7 +10,7 @@ import type { UserSpec } from "./seed";
 /** How to install the emulator, for every message that says it is missing. */
 /** The one moto version the emulator's patches (python/moto_server.py) are written and tested for. */
 export const MOTO_VERSION = "5.2.1";
-export const MOTO_INSTALL_HINT = `Install the moto AWS emulator with: pip install "moto[server]==${MOTO_VERSION}"  (it provides moto_server)`;
+export const MOTO_INSTALL_HINT = `Install the moto AWS emulator with: pip install "moto[server]==${MOTO_VERSION}"  (it provides moto_server; where the system Python refuses pip (PEP 668, e.g. Debian), use pipx install "moto[server]==${MOTO_VERSION}" or a virtual environment)`;
 
 export class EmulatorNotFoundError extends Error {
   constructor() {
