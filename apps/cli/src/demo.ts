@@ -5,6 +5,7 @@ import {
   DEMO_ORG,
   DeliveryReader,
   type Emulator,
+  hasPolicyEngine,
   scannerCredentials,
   seedDelivery,
   seedOrganization,
@@ -88,6 +89,10 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
     say(`  (OU Legacy) was never reached by the StackSet; "retired-2019" was closed.`);
     say(`  The scan runs as ${org.scannerRoleArn} with IAM policy enforcement ON:`);
     say("  every call is allowed only by the template's own policies.");
+    if (!(await hasPolicyEngine()))
+      say(
+        "  (Trust policies of cross-account AssumeRole are judged as moto judges them: the policy engine the tests use, @cloud-copilot/iam-simulate, is a development dependency under AGPL-3.0 and is not shipped with the CLI.)",
+      );
     say();
     const outDir = path.resolve(o.outDir);
     const {

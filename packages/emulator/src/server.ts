@@ -267,17 +267,26 @@ interface GatewayState {
  * for `orgmfa demo`): it reads its IAM data files beside its own modules, so it must stay where npm put it.
  */
 const IAM_SIMULATE = "@cloud-copilot/iam-simulate";
-let simulator: Promise<typeof import("@cloud-copilot/iam-simulate")> | undefined;
+let simulator: Promise<typeof import("@cloud-copilot/iam-simulate") | null> | undefined;
+/**
+ * The engine, or null where it is not installed: it is a development dependency (AGPL-3.0), never
+ * shipped with the packed CLI, whose demo then judges AssumeRole as moto does and says so.
+ */
 const iamSimulate = () => {
-  simulator ??= import(IAM_SIMULATE) as Promise<typeof import("@cloud-copilot/iam-simulate")>;
+  simulator ??= (import(IAM_SIMULATE) as Promise<typeof import("@cloud-copilot/iam-simulate")>).catch(() => null);
   return simulator;
 };
+
+/** Whether the emulator judges cross-account AssumeRole with the real policy engine (see `iamSimulate`). */
+export async function hasPolicyEngine(): Promise<boolean> {
+  return (await iamSimulate()) !== null;
+}
 
 const ROOT_POLICY = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 /**
  * Is `caller` allowed `action` on `resource` (in `resourceAccount`), with `resourcePolicy` (a role's trust
- * policy) if any? Evaluated by a real IAM policy engine (@cloud-copilot/iam-simulate) with AWS's request
+ * policy) if any? null when the engine is not installed. Evaluated by a real IAM policy engine (@cloud-copilot/iam-simulate) with AWS's request
  * context: the caller's identity policies (the root user's are implicitly everything), and for another
  * account's resource both the identity policy and the resource policy must allow.
  */
@@ -288,12 +297,14 @@ async function allowed(
   resourceAccount: string,
   extra: Record<string, string>,
   resourcePolicy?: unknown,
-): Promise<boolean> {
+): Promise<boolean | null> {
   const identityPolicies = (caller.type === "Account" ? [ROOT_POLICY] : caller.policies).map((policy, i) => ({
     name: `identity-${i}`,
     policy,
   }));
-  const { runSimulation } = await iamSimulate();
+  const engine = await iamSimulate();
+  if (!engine) return null; // not judged here: moto judges as it always did
+  const { runSimulation } = engine;
   const r = await runSimulation(
     {
       request: {
@@ -358,7 +369,10 @@ function startGateway(motoUrl: string, state: GatewayState, secret: string): Pro
         if (caller.enforced && !caller.known) {
           // moto refuses the key (InvalidClientTokenId), as AWS would.
         } else {
-          if (caller.enforced && !(await allowed(caller, "iam:ListOrganizationsFeatures", "*", caller.account, {}))) {
+          if (
+            caller.enforced &&
+            (await allowed(caller, "iam:ListOrganizationsFeatures", "*", caller.account, {})) === false
+          ) {
             send(
               res,
               403,
@@ -399,11 +413,12 @@ function startGateway(motoUrl: string, state: GatewayState, secret: string): Pro
           if (externalId) extra["sts:ExternalId"] = externalId;
           const sessionName = form?.get("RoleSessionName");
           if (sessionName) extra["sts:RoleSessionName"] = sessionName;
-          if (!(await allowed(caller, "sts:AssumeRole", role.arn, role.account, extra, role.trustPolicy))) {
+          const verdict = await allowed(caller, "sts:AssumeRole", role.arn, role.account, extra, role.trustPolicy);
+          if (verdict === false) {
             send(res, 403, STS_DENIED(roleArn, caller.sessionArn ?? caller.arn));
             return;
           }
-          judged = true;
+          judged = verdict === true;
         }
       }
       if (action === "GetCredentialReport" || action === "GenerateCredentialReport") {
