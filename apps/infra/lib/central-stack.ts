@@ -5,6 +5,8 @@ import {
   enforceStatements,
   type IamStatement,
   itemReaderKeyPattern,
+  OPERATOR_POLICY_NAME,
+  operatorStatements,
   publishStatements,
   QUARANTINE_IAM_EVENTS,
   type ScannerPolicyInput,
@@ -127,6 +129,8 @@ export class CentralStack extends Stack {
   readonly publishRole: iam.Role;
   /** Enforce's role, named `enforcerRoleName` (with `quarantine` only). */
   readonly enforcerRole: iam.Role | null;
+  /** What to attach to the operator role (`operatorRoleName`): the managed policy `OrgMfaOperatorPolicy`. */
+  readonly operatorPolicy: iam.ManagedPolicy;
   /** The bus the member accounts forward their IAM changes to (with `quarantine` only). */
   readonly iamEvents: events.EventBus | null;
   /** Writes the scan configuration object at deploy time. */
@@ -407,6 +411,33 @@ export class CentralStack extends Stack {
       },
       publishStatements,
     );
+
+    // ── The operator's policy ────────────────────────────────────────────────────────────────────
+    // What to attach to the role people run `orgmfa doctor` and `orgmfa scan` as (`operatorRoleName`,
+    // which the member audit roles trust): an IAM role attaches it, an IAM Identity Center permission
+    // set references it by name (a customer managed policy reference, which must exist in the account
+    // before the permission set is provisioned there — so it is deployed whether or not the operator is
+    // named yet: the role's name, with its suffix, is known only once provisioned). Written once in
+    // policies.ts. No role is created: who may become the operator is the identity provider's decision,
+    // and a role here would need a trust this stack cannot know.
+    this.operatorPolicy = new iam.ManagedPolicy(this, "OperatorPolicy", {
+      managedPolicyName: OPERATOR_POLICY_NAME,
+      description:
+        "orgmfa operator (a person running orgmfa scan and orgmfa doctor): assume the member audit roles of this organization; doctor's prerequisite reads",
+      document: iam.PolicyDocument.fromJson({ Version: "2012-10-17", Statement: operatorStatements(policyInput) }),
+    });
+    for (const resource of operatorStatements(nagView).flatMap((st) => [st.Resource].flat()))
+      Validations.of(this.operatorPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason:
+          resource === "*"
+            ? "cloudtrail:DescribeTrails and lambda:GetAccountSettings have no resource type; GetTrailStatus and GetEventSelectors read whichever trail covers the account (an organization trail is the management account's). All read-only."
+            : wildcardReason(resource),
+      });
+    new CfnOutput(this, "OperatorPolicyArn", {
+      value: this.operatorPolicy.managedPolicyArn,
+      description: `Attach to the operator role (operatorRoleName: ${c.operatorRoleName ?? "not set, so no audit role trusts one yet"}); an Identity Center permission set references it by the name ${OPERATOR_POLICY_NAME}`,
+    });
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────────
     const environment: Record<string, string> = {

@@ -100,6 +100,14 @@ export const deploymentSchema = z
     /** The Discover function's role: trusted by the management account's audit role only. */
     discoverRoleName: roleName.default("OrgMfaDiscover"),
     /**
+     * The role people assume in this (the scanning) account to run `orgmfa doctor` and `orgmfa scan`:
+     * an IAM role, or an IAM Identity Center permission set's role named by its role name
+     * (AWSReservedSSO_<permission set>_<suffix>). The member audit roles trust it (OperatorRoleName; the
+     * management account's also for discovery), and OrgMfaCentral deploys the managed policy
+     * `OrgMfaOperatorPolicy` to attach to it. Omitted: no person can assume the audit roles.
+     */
+    operatorRoleName: roleName.optional(),
+    /**
      * Deploy the quarantine: the member side (EnableQuarantine) and, here, the central event bus and
      * the Enforce function. Who is quarantined, where (mode by OU), is `scan.quarantine`.
      */
@@ -118,6 +126,14 @@ export const deploymentSchema = z
     /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
     scan: configSchema.default({}),
   })
+  .refine(
+    (c) => c.operatorRoleName === undefined || ![c.scannerRoleName, c.discoverRoleName].includes(c.operatorRoleName),
+    {
+      path: ["operatorRoleName"],
+      message:
+        "must differ from scannerRoleName and discoverRoleName (those are the deployed functions' roles; a person's role is another)",
+    },
+  )
   .refine((c) => c.discoverRoleName !== c.scannerRoleName, {
     path: ["discoverRoleName"],
     message: "must differ from scannerRoleName (Discover and ScanBatch have roles of their own)",

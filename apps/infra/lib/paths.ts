@@ -38,6 +38,7 @@ export function memberParameters(c: DeploymentConfig, organizationsRead: boolean
     CentralEnforcerRoleName: c.enforcerRoleName,
     // Optional ones only when set: an empty value written into the template would reach properties
     // that need one (a condition keeps them from being created, but not from being checked).
+    ...(c.operatorRoleName ? { OperatorRoleName: c.operatorRoleName } : {}),
     ...(c.enforcerOperatorRoleName ? { EnforcerOperatorRoleName: c.enforcerOperatorRoleName } : {}),
     ...(c.quarantine ? { CentralEventBusArn: iamEventBusArn(c) } : {}),
   };

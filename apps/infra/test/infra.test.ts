@@ -2,7 +2,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { discoverStatements, publishStatements, QUARANTINE_IAM_EVENTS, scanBatchStatements } from "@orgmfa/core";
+import {
+  discoverStatements,
+  operatorStatements,
+  publishStatements,
+  QUARANTINE_IAM_EVENTS,
+  scanBatchStatements,
+} from "@orgmfa/core";
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -698,7 +704,14 @@ describe("CentralStack and ManagementAccountStack", () => {
   it("puts the same template in the management account with Organizations read on, the config's values baked in", () => {
     // Values, not parameter defaults: `cdk deploy` applies a changed config to the existing stack.
     const params = management.toJSON().Parameters ?? {};
-    for (const name of ["ScannerAccountId", "ScannerRoleName", "DiscoverRoleName", "OrganizationId", "AuditRoleName"])
+    for (const name of [
+      "ScannerAccountId",
+      "ScannerRoleName",
+      "DiscoverRoleName",
+      "OperatorRoleName",
+      "OrganizationId",
+      "AuditRoleName",
+    ])
       expect(params[name], name).toBeUndefined();
     expect(params.EnableOrganizationsRead.Default).toBe("true");
     management.hasResourceProperties("AWS::IAM::Role", {
@@ -710,7 +723,8 @@ describe("CentralStack and ManagementAccountStack", () => {
             Condition: {
               StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" },
               ArnLike: {
-                // The scanner (ScanBatch, or an Identity Center role of that name) and, here only, Discover.
+                // The scanner (ScanBatch, or an Identity Center role of that name), here only Discover,
+                // and the operator (operatorRoleName) in both forms: it discovers through this role too.
                 "aws:PrincipalArn": [
                   iamSub("222222222222:role/OrgMfaScanner"),
                   iamSub("222222222222:role/aws-reserved/sso.amazonaws.com/*OrgMfaScanner"),
@@ -718,6 +732,22 @@ describe("CentralStack and ManagementAccountStack", () => {
                     "Fn::If": [
                       "OrganizationsRead",
                       iamSub("222222222222:role/OrgMfaDiscover"),
+                      { Ref: "AWS::NoValue" },
+                    ],
+                  },
+                  {
+                    "Fn::If": [
+                      "Operator",
+                      iamSub("222222222222:role/AWSReservedSSO_OrgMfaOperator_0123456789abcdef"),
+                      { Ref: "AWS::NoValue" },
+                    ],
+                  },
+                  {
+                    "Fn::If": [
+                      "Operator",
+                      iamSub(
+                        "222222222222:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_OrgMfaOperator_0123456789abcdef",
+                      ),
                       { Ref: "AWS::NoValue" },
                     ],
                   },
@@ -729,6 +759,45 @@ describe("CentralStack and ManagementAccountStack", () => {
       }),
     });
     management.hasResource("AWS::IAM::ManagedPolicy", { Condition: "OrganizationsRead" });
+    // The operator's condition holds: its name is written in.
+    expect(management.toJSON().Conditions.Operator).toEqual({
+      "Fn::Not": [{ "Fn::Equals": ["AWSReservedSSO_OrgMfaOperator_0123456789abcdef", ""] }],
+    });
+  });
+
+  it("passes operatorRoleName to the member StackSet as OperatorRoleName, and deploys the operator's policy from policies.ts", () => {
+    const [set] = Object.values(members.findResources("AWS::CloudFormation::StackSet"));
+    expect(set?.Properties.Parameters).toContainEqual({
+      ParameterKey: "OperatorRoleName",
+      ParameterValue: "AWSReservedSSO_OrgMfaOperator_0123456789abcdef",
+    });
+    // The customer managed policy an Identity Center permission set references by name (or an IAM role
+    // attaches): exactly operatorStatements, attached to nothing here, and no role made for the operator.
+    const policies = Object.entries(central.findResources("AWS::IAM::ManagedPolicy")).filter(
+      ([, p]) => p.Properties.ManagedPolicyName === "OrgMfaOperatorPolicy",
+    );
+    expect(policies).toHaveLength(1);
+    const [id, policy] = policies[0] as [string, { Properties: Record<string, unknown> }];
+    expect(policy.Properties.Roles ?? policy.Properties.Users ?? policy.Properties.Groups).toBeUndefined();
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const expected = operatorStatements({
+      partition: "aws",
+      organizationId: "o-exampleorg1",
+      auditRoleName: "OrgMfaAuditRole",
+    });
+    expect(statements.map((st) => [st.Sid, st.Action, st.Condition])).toEqual(
+      expected.map((st) => [st.Sid, st.Action, st.Condition]),
+    );
+    expect(statements.map((st) => text(st.Resource))).toEqual([
+      "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
+      "*",
+    ]);
+    expect(
+      Object.values(central.findResources("AWS::IAM::Role")).filter((r) =>
+        String(r.Properties.RoleName ?? "").includes("Operator"),
+      ),
+    ).toEqual([]);
+    expect(central.toJSON().Outputs.OperatorPolicyArn.Value).toEqual({ Ref: id });
   });
 });
 
@@ -744,6 +813,12 @@ describe("deployment configuration", () => {
     expect(() => config({ schedule: "daily" })).toThrow(/schedule: must be an EventBridge Scheduler expression/);
     expect(() => config({ discoverRoleName: "OrgMfaScanner" })).toThrow(
       /discoverRoleName: must differ from scannerRoleName/,
+    );
+    expect(() => config({ operatorRoleName: "OrgMfaScanner" })).toThrow(
+      /operatorRoleName: must differ from scannerRoleName and discoverRoleName/,
+    );
+    expect(() => config({ operatorRoleName: "role/AWSReservedSSO_X" })).toThrow(
+      /operatorRoleName: must be an IAM role name/,
     );
     expect(() => config({ batchSize: 50, accountConcurrency: 10 })).toThrow(
       /batchSize: is too large for accountConcurrency/,
@@ -786,12 +861,40 @@ describe("deployment configuration", () => {
 describe("quarantine (quarantine: true)", () => {
   let central: Template;
   let members: Template;
+  let management: Template;
   let outdir: string;
   beforeAll(() => {
-    const s = synth(config({ quarantine: true, enforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin" }));
+    // Without operatorRoleName (the default): no operator anywhere.
+    const s = synth(
+      config({
+        quarantine: true,
+        enforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin",
+        operatorRoleName: undefined,
+      }),
+    );
     central = Template.fromStack(s.central);
     members = Template.fromStack(s.members);
+    management = Template.fromStack(s.management);
     outdir = s.outdir;
+  });
+
+  it("without operatorRoleName (the default) trusts no operator: no OperatorRoleName given, its empty default kept; the policy to attach is still deployed", () => {
+    const [set] = Object.values(members.findResources("AWS::CloudFormation::StackSet"));
+    const keys = ((set?.Properties.Parameters ?? []) as Array<{ ParameterKey: string }>).map((p) => p.ParameterKey);
+    expect(keys).toContain("ScannerRoleName");
+    expect(keys).not.toContain("OperatorRoleName");
+    expect(management.toJSON().Parameters.OperatorRoleName).toMatchObject({ Default: "" });
+    expect(management.toJSON().Conditions.Operator).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "OperatorRoleName" }, ""] }],
+    });
+    // An Identity Center permission set can reference it only once it exists in the account, and the
+    // operator's role name (with its suffix) is known only after that: so it exists before the name is set.
+    expect(
+      Object.values(central.findResources("AWS::IAM::ManagedPolicy")).filter(
+        (p) => p.Properties.ManagedPolicyName === "OrgMfaOperatorPolicy",
+      ),
+    ).toHaveLength(1);
+    expect(central.toJSON().Outputs.OperatorPolicyArn.Description).toMatch(/not set, so no audit role trusts one yet/);
   });
 
   it("is clean under cdk-nag and cfn-lint", () => {

@@ -351,3 +351,40 @@ export function cliDeliveryStatements(i: ScannerPolicyInput): IamStatement[] {
     ...digestAndOwnHubStatements(i),
   ];
 }
+
+/**
+ * The operator: the role a person assumes in the scanning account to run `orgmfa doctor` and `orgmfa
+ * scan` (the member template's `OperatorRoleName`, an IAM role or an IAM Identity Center permission
+ * set's role). The audit roles of this organization — the management account's too, for
+ * `--org-role-arn` discovery — and the read-only calls `orgmfa doctor` makes in the scanning account
+ * to check the deployment's prerequisites (a CloudTrail trail logging management events; Lambda's
+ * concurrency); without those two, doctor reports them "not verified". Nothing in the report bucket:
+ * its files are the deployed workflow's (the evidence Publish locks); to deliver from the CLI to a
+ * bucket and topic of your own, add {@link cliDeliveryStatements} for them. The CDK app deploys exactly
+ * these as the managed policy `OrgMfaOperatorPolicy` in the scanning account (attached to nothing: an
+ * IAM role attaches it, an Identity Center permission set references it by name); the emulator's seed
+ * gives them to its operator role.
+ */
+export function operatorStatements(
+  i: Pick<ScannerPolicyInput, "partition" | "organizationId" | "auditRoleName">,
+): IamStatement[] {
+  return [
+    scannerAssumeStatement(i),
+    {
+      // DescribeTrails and GetAccountSettings have no resource type; GetTrailStatus and
+      // GetEventSelectors name a trail that may be another account's (an organization trail).
+      Sid: "DoctorPrerequisiteReads",
+      Effect: "Allow",
+      Action: [
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "lambda:GetAccountSettings",
+      ],
+      Resource: "*",
+    },
+  ];
+}
+
+/** The managed policy the CDK app deploys for the operator (`operatorRoleName`), by this name. */
+export const OPERATOR_POLICY_NAME = "OrgMfaOperatorPolicy";

@@ -32,7 +32,7 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { scannerAssumeStatement } from "@orgmfa/core";
+import { OPERATOR_POLICY_NAME, operatorStatements, scannerAssumeStatement } from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { EmulatedRootState, Emulator } from "./server";
 
@@ -80,6 +80,14 @@ export interface OrgSpec {
    * assume it; the central enforcer role (CentralEnforcerRoleName) is the workflow's (seedDelivery).
    */
   quarantine?: boolean;
+  /**
+   * Deploy the member template with OperatorRoleName set to this (the StackSet and the management
+   * account's stack), and create that role in the scanner account as IAM Identity Center creates a
+   * permission set's role — `role/aws-reserved/sso.amazonaws.com/<region>/<name>`, trusting the
+   * account's Identity Center SAML provider — holding exactly `operatorStatements` (the policy the CDK
+   * app deploys for it). Its sessions are a person's: see {@link roleCredentials}.
+   */
+  operatorRoleName?: string;
 }
 
 export interface SeededOrg {
@@ -89,6 +97,8 @@ export interface SeededOrg {
   scannerRoleArn: string;
   /** The audit role of the management account (EnableOrganizationsRead=true), for --org-role-arn. */
   orgRoleArn: string;
+  /** The operator role (OrgSpec.operatorRoleName), with its Identity Center path. */
+  operatorRoleArn?: string;
   /** Account ids by name (the management account is "management"). */
   accounts: Record<string, string>;
   /** OU ids by path. */
@@ -109,6 +119,17 @@ export const PUBLISH_ROLE_NAME = "OrgMfaPublish";
 /** The policy `seedOrganization` gives the scanner role: assuming the audit roles. */
 export const SCANNER_ASSUME_POLICY_NAME = "OrgMfaScannerAssumeAuditRoles";
 export const AUDIT_ROLE_NAME = "OrgMfaAuditRole";
+/**
+ * A person's role (OrgSpec.operatorRoleName): an IAM Identity Center permission set `OrgMfaOperator`'s
+ * role as Identity Center names it, AWSReservedSSO_<permission set>_<unique suffix>.
+ */
+export const OPERATOR_ROLE_NAME = "AWSReservedSSO_OrgMfaOperator_0123456789abcdef";
+/**
+ * Where Identity Center puts a permission set's roles: aws-reserved/sso.amazonaws.com/<region>/ (no
+ * region when the identity source is in us-east-1). IAM Identity Center user guide, "Referencing
+ * permission sets in resource policies, Amazon EKS, and AWS KMS" (referencingpermissionsets.html).
+ */
+export const IDENTITY_CENTER_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
 export const REGION = "us-east-1";
 export const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
 
@@ -322,9 +343,10 @@ export async function seedOrganization(
 
   const scannerAccountId = accounts[spec.scannerAccount] ?? managementAccountId;
   const template = readFileSync(MEMBER_TEMPLATE_PATH, "utf8");
-  const quarantineParams: Record<string, string> = spec.quarantine
-    ? { EnableQuarantine: "true", EnforcerOperatorRoleName: SCANNER_ROLE_NAME }
-    : {};
+  const quarantineParams: Record<string, string> = {
+    ...(spec.quarantine ? { EnableQuarantine: "true", EnforcerOperatorRoleName: SCANNER_ROLE_NAME } : {}),
+    ...(spec.operatorRoleName ? { OperatorRoleName: spec.operatorRoleName } : {}),
+  };
   const params = (extra: Record<string, string> = {}) =>
     Object.entries({ ScannerAccountId: scannerAccountId, OrganizationId: organizationId, ...extra }).map(
       ([ParameterKey, ParameterValue]) => ({
@@ -399,6 +421,46 @@ export async function seedOrganization(
     );
   }
 
+  let operatorRoleArn: string | undefined;
+  if (spec.operatorRoleName) {
+    // As IAM Identity Center provisions a permission set's role: under its reserved path, trusting the
+    // account's Identity Center SAML provider (a person signs in through the access portal; here the
+    // tests take its credentials with the emulator's administrator, as the portal hands them out).
+    const role = await scannerIam.send(
+      new CreateRoleCommand({
+        RoleName: spec.operatorRoleName,
+        Path: IDENTITY_CENTER_ROLE_PATH,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: {
+                Federated: `arn:aws:iam::${scannerAccountId}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE`,
+              },
+              Action: ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+              Condition: { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } },
+            },
+          ],
+        }),
+      }),
+    );
+    operatorRoleArn = role.Role?.Arn ?? "";
+    // The operator policy, by the name and with the statements the CDK app deploys it with.
+    const operatorPolicy = await scannerIam.send(
+      new CreatePolicyCommand({
+        PolicyName: OPERATOR_POLICY_NAME,
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: operatorStatements({ partition: "aws", organizationId, auditRoleName: AUDIT_ROLE_NAME }),
+        }),
+      }),
+    );
+    await scannerIam.send(
+      new AttachRolePolicyCommand({ RoleName: spec.operatorRoleName, PolicyArn: operatorPolicy.Policy?.Arn }),
+    );
+  }
+
   // Users: one request per account, through the backend calls the IAM API makes (createUser's state;
   // 800 users one API call at a time took ~20 s of the emulator's time).
   await emulator.createUsers(managementAccountId, spec.managementUsers ?? []);
@@ -412,6 +474,7 @@ export async function seedOrganization(
     scannerAccountId,
     scannerRoleArn: `arn:aws:iam::${scannerAccountId}:role/${SCANNER_ROLE_NAME}`,
     orgRoleArn: `arn:aws:iam::${managementAccountId}:role/${AUDIT_ROLE_NAME}`,
+    ...(operatorRoleArn ? { operatorRoleArn } : {}),
     accounts,
     ous,
   };
