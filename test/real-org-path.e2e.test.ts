@@ -40,7 +40,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scannerEnv } from "./helpers";
 import { runInProcess } from "./in-process";
 
-// The README's real-organization path (Deploying it to AWS → "The operator role"), followed against the
+// The README's real-organization path ("A real organization in three steps", and docs/deployment.md →
+// "The operator role"), followed against the
 // emulated organization with IAM enforcement on: the member side deployed as the CDK app deploys it from
 // a deployment configuration that names the operator (the StackSet and the management account's stack,
 // with OperatorRoleName), then `orgmfa doctor` and `orgmfa scan` as a person's Identity Center session

@@ -1,8 +1,8 @@
 import { Stack, type StackProps, Validations } from "aws-cdk-lib";
-import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
+import type { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import type { Construct } from "constructs";
 import type { DeploymentConfig } from "./config";
-import { MEMBER_TEMPLATE, memberParameters } from "./paths";
+import { includeMemberTemplate, memberParameters } from "./paths";
 
 export interface ManagementAccountStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -23,7 +23,7 @@ export class ManagementAccountStack extends Stack {
     // EnableOrganizationsRead stays a parameter, always "true" here (baked, its condition would be a
     // constant).
     const { EnableOrganizationsRead, ...fromConfig } = memberParameters(props.config, true);
-    this.template = new CfnInclude(this, "MemberTemplate", { templateFile: MEMBER_TEMPLATE, parameters: fromConfig });
+    this.template = includeMemberTemplate(this, "MemberTemplate", { parameters: fromConfig });
     this.template.getParameter("EnableOrganizationsRead").default = EnableOrganizationsRead;
     for (const resource of ["product/<AWS::AccountId>/default", "hub/default"]) {
       Validations.of(this.template.getResource("SecurityHubFindingsPolicy")).acknowledge({
@@ -72,11 +72,6 @@ export class ManagementAccountStack extends Stack {
         reason:
           "The member template's conditions (and some Fn::Sub) are constants here: this deployment's values are written into it.",
       });
-    Validations.of(this.template.getResource("ForwardIamEventsRule")).acknowledge({
-      id: "CloudFormation-Validate::W1030",
-      reason:
-        "The rule exists only when CentralEventBusArn is set (condition ForwardIamEvents): its empty default never reaches it.",
-    });
     Validations.of(this.template.getResource("ForwardIamEventsDeadLetters")).acknowledge({
       id: "AwsSolutions-SQS3",
       reason: "This queue is itself the forwarding rule's dead-letter queue.",

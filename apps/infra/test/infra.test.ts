@@ -12,10 +12,9 @@ import {
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
-import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type DeploymentConfig, DISCOVER_LIMIT_MINUTES, parseDeploymentConfig } from "../lib";
-import { MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
+import { includeMemberTemplate, MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
 
 const EXAMPLE = JSON.parse(readFileSync(path.join(REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8"));
 const config = (over: Record<string, unknown> = {}): DeploymentConfig =>
@@ -1018,14 +1017,14 @@ describe("quarantine (quarantine: true)", () => {
     expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 8 });
     // The member template forwards the very same calls.
     const stack = new Stack(new App(), "Member");
-    new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
+    includeMemberTemplate(stack, "Template");
     const forward = Template.fromStack(stack).toJSON().Resources.ForwardIamEventsRule;
     expect(forward.Properties.EventPattern.detail.eventName).toEqual([...QUARANTINE_IAM_EVENTS]);
   });
 
   it("keeps what the member accounts could not forward in a dead-letter queue only that forwarding rule may write to", () => {
     const stack = new Stack(new App(), "Member");
-    new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
+    includeMemberTemplate(stack, "Template");
     const r = Template.fromStack(stack).toJSON().Resources;
     const target = r.ForwardIamEventsRule.Properties.Targets[0];
     // A GetAtt as the template writes it (`!GetAtt X.Arn`), or in its long form.

@@ -13,10 +13,9 @@ import {
 import { accountOusKey, ownerTagCacheKey, paceKey, quarantineRecordKey, runKeys } from "@orgmfa/functions/run-store";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp, type DeploymentConfig, memberParameters, parseDeploymentConfig } from "../lib";
-import { IAM_EVENTS_REGION, MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
+import { IAM_EVENTS_REGION, includeMemberTemplate, MEMBER_TEMPLATE, REPO_ROOT } from "../lib/paths";
 
 // The deployment's permissions, proven: every call of the call inventory (packages/core/src/call-inventory.ts)
 // evaluated by a real IAM policy engine (@cloud-copilot/iam-simulate) against everything AWS evaluates for
@@ -680,7 +679,7 @@ interface Templates {
 // ── The deployments proven ──────────────────────────────────────────────────────────────────────────
 function loadMemberTemplate(file: string): Template_ {
   const stack = new Stack(new App(), "Member");
-  new CfnInclude(stack, "Template", { templateFile: file });
+  includeMemberTemplate(stack, "Template", { templateFile: file });
   return Template.fromStack(stack).toJSON() as Template_;
 }
 

@@ -1,9 +1,8 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MEMBER_TEMPLATE } from "../lib/paths";
+import { includeMemberTemplate } from "../lib/paths";
 
 // The quarantine's policies exactly as the member template writes them (the single source), evaluated
 // by a real IAM policy evaluation engine (@cloud-copilot/iam-simulate) against a table of requests.
@@ -42,7 +41,7 @@ let quarantinePolicy: Json;
 let enforcerPolicy: Json;
 beforeAll(() => {
   const stack = new Stack(new App(), "Member");
-  new CfnInclude(stack, "Template", { templateFile: MEMBER_TEMPLATE });
+  includeMemberTemplate(stack, "Template");
   const resources = Template.fromStack(stack).toJSON().Resources as Record<
     string,
     { Properties: Record<string, Json> }
