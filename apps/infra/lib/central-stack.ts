@@ -740,6 +740,16 @@ export class CentralStack extends Stack {
       new cloudwatch.Alarm(this, id, { alarmName: `${alarmPrefix}${id}`, ...props }).addAlarmAction(
         new SnsAction(this.topic),
       );
+    /** A dead-letter queue that holds anything at all: something was not delivered. */
+    const deadLettersAlarm = (id: string, queue: sqs.IQueue, alarmDescription: string) =>
+      alarm(id, {
+        alarmDescription,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: "Maximum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
     alarm("RunFailed", {
       alarmDescription:
         "An orgmfa scan did not complete: see the Step Functions execution and the publish function's logs.",
@@ -798,18 +808,11 @@ export class CentralStack extends Stack {
     // With quarantine: an IAM change Enforce never saw (retries exhausted) or could not handle is said,
     // not left to the next daily sweep in silence.
     if (enforceFn && enforceDlq) {
-      alarm("EnforceUndelivered", {
-        alarmDescription:
-          "An IAM change could not be delivered to orgmfa's Enforce function: see its dead-letter queue (the daily sweep still reconciles the user).",
-        metric: enforceDlq.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: "Maximum",
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      deadLettersAlarm(
+        "EnforceUndelivered",
+        enforceDlq,
+        "An IAM change could not be delivered to orgmfa's Enforce function: see its dead-letter queue (the daily sweep still reconciles the user).",
+      );
       alarm("EnforceErrors", {
         alarmDescription:
           "orgmfa's Enforce function failed (an IAM event or the daily sweep): see the enforce function's logs.",
@@ -833,17 +836,11 @@ export class CentralStack extends Stack {
       id: "AwsSolutions-SQS3",
       reason: "This queue is itself the schedule's dead-letter queue.",
     });
-    alarm("ScheduleUndelivered", {
-      alarmDescription: "The orgmfa schedule could not start the workflow: see the dead-letter queue.",
-      metric: scheduleDlq.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: "Maximum",
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    deadLettersAlarm(
+      "ScheduleUndelivered",
+      scheduleDlq,
+      "The orgmfa schedule could not start the workflow: see the dead-letter queue.",
+    );
     const schedule = new Schedule(this, "Daily", {
       description: "Runs the orgmfa scan",
       schedule: ScheduleExpression.expression(c.schedule, TimeZone.of(c.scheduleTimezone)),

@@ -160,21 +160,23 @@ export async function doctorAccounts(
   return perAccount.flat();
 }
 
+/** A check of the scanning account itself (no member account): the bucket, the topic, a prerequisite. */
+const row = (check: string, ok: boolean, detail: string, fix: string | null, warning = false): DoctorCheck => ({
+  check,
+  accountId: null,
+  accountName: null,
+  ok,
+  detail,
+  fix,
+  ...(warning ? { warning } : {}),
+});
+
 /** The delivery targets the scanning identity writes to: the bucket and the topic. */
 export async function doctorDelivery(
   pool: ClientPool,
   o: { s3?: { bucket: string; prefix: string }; snsTopicArn?: string },
 ): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  const row = (check: string, ok: boolean, detail: string, fix: string | null, warning = false): DoctorCheck => ({
-    check,
-    accountId: null,
-    accountName: null,
-    ok,
-    detail,
-    fix,
-    ...(warning ? { warning } : {}),
-  });
   if (o.s3) {
     const prefix = o.s3.prefix.replace(/^\/+|\/+$/g, "");
     const key = `${prefix ? `${prefix}/` : ""}latest/report.json`;
@@ -291,15 +293,6 @@ export function logsManagementWrites(selectors: {
  * Each read that is denied or unavailable is a warning (not verified), never a pass.
  */
 export async function doctorPrerequisites(pool: ClientPool, o: DoctorPrerequisiteOptions): Promise<DoctorCheck[]> {
-  const row = (check: string, ok: boolean, detail: string, fix: string | null, warning = false): DoctorCheck => ({
-    check,
-    accountId: null,
-    accountName: null,
-    ok,
-    detail,
-    fix,
-    ...(warning ? { warning } : {}),
-  });
   const checks: DoctorCheck[] = [];
   const trailFix =
     "Create a trail that logs management events (read/write All or WriteOnly) and covers us-east-1 — best an organization trail from the management account: aws cloudtrail create-trail --name org-trail --s3-bucket-name <bucket> --is-multi-region-trail --is-organization-trail, then aws cloudtrail start-logging --name org-trail.";
