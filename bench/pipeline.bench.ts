@@ -1,17 +1,18 @@
 /**
  * Benchmark: the deployed workflow at scale — Discover → Parallel(Distributed Map of ScanBatch, Owners)
- * → Publish — with
+ * → Publish → QuarantineSweep (Enforce) — with
  * the REAL handlers, bundled as the CDK app bundles them, each phase in Lambda-like processes of its
  * own, against the simulated AWS (`lib/simulated-aws.ts`) behind a loopback HTTP server in this
  * process. Measures each phase against its Lambda limits (timeout, memory) and checks every user's
  * verdict in the report the run wrote against the simulation's truth.
  *
- *   npm run bench -- --pipeline                   # 10,000 accounts × 20 users, two daily runs
+ *   npm run bench -- --pipeline                   # 10,000 accounts, heavy-tailed (lib/org-spec.ts), two daily runs
+ *   npx tsx bench/pipeline.bench.ts --org uniform --users 20 --accounts 2000   # every account alike
  *   npx tsx bench/pipeline.bench.ts --accounts 200 --runs 1
  *   npx tsx bench/pipeline.bench.ts --accounts 2000 --profile publish   # --cpu-prof of that phase
  *
  * How the workflow is reproduced (apps/infra/lib/central-stack.ts, apps/infra/lib/config.ts):
- * - The handlers (apps/functions/src/{discover,owners,scan-batch,publish}.ts) are bundled with esbuild with
+ * - The handlers (apps/functions/src/{discover,owners,scan-batch,publish,enforce}.ts) are bundled with esbuild with
  *   NodejsFunction's options: ESM, target node22, minified, source maps, mainFields module/main, the
  *   createRequire banner. They build their clients from the function's environment (runtime.ts) —
  *   the same variables the CDK app sets — with AWS_ENDPOINT_URL pointing at the simulator.
@@ -20,13 +21,20 @@
  *   NODE_OPTIONS=--enable-source-maps, running one invocation at a time and kept warm between them,
  *   as Lambda does. Its peak RSS is the kernel's high-water mark of that process alone (VmHWM).
  * - Discover runs once with the schedule's input ({ config }, with ownerTag "owner"), with a context
- *   whose remaining time counts down from its 5-minute timeout. Owners (256 MB, 15 minutes) runs
+ *   whose remaining time counts down from its timeout. Every function's timeout and memory are
+ *   CentralStack's, synthesized (lib/deployed-limits.ts). Owners (256 MB, 15 minutes) runs
  *   beside the Map, as the Parallel state's other branch, with the owner-tag cache the runs before
  *   left in the bucket. The Map reads the targets object,
  *   cuts it into batches of `batchSize` (ItemBatcher) with BatchInput { bucket, scanId, contextKey },
  *   and runs them on as many containers as Discover's `mapConcurrency` says (MaxConcurrencyPath: the
  *   ceiling on the first run, then the fewest that end within the window at the last run's pace), each
- *   container taking the next batch when it is free. Publish runs with Discover's output.
+ *   container taking the next batch when it is free. Publish runs with Discover's output; then Enforce
+ *   with { sweep: <Discover's output, Publish's at `published`> } (the QuarantineSweep state), under the
+ *   scan config's `quarantine` (enforce, one top-level OU notify, one off). Who ends up quarantined is
+ *   checked against the truth.
+ * - The organization is heavy-tailed (`--org uniform` for every account alike): most accounts ~20
+ *   users, ~1% with 300–800, some failing (assume-role denied, IAM throttled beyond retries; those must
+ *   be reported FAILED, and only those), some without the quarantine deployed.
  * - The second run (`--runs 2`, the default) is the next day's, the steady state: the credential reports
  *   are a day old (IAM generates new ones), the previous report exists (Discover copies it, Publish
  *   streams it for the changes), every hub already holds the findings, and the owner tags read the
@@ -44,11 +52,24 @@ import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { latestKeyPrefix, parseReportJson, REPORT_FILE_NAMES, type ScanReport, sha256Hex } from "@orgmfa/core";
+import {
+  DEFAULT_ENFORCER_ROLE,
+  DEFAULT_QUARANTINE_GROUP,
+  latestKeyPrefix,
+  parseReportJson,
+  type QuarantineConfig,
+  quarantineModeFor,
+  REPORT_FILE_NAMES,
+  type ScanReport,
+  sha256Hex,
+} from "@orgmfa/core";
+import type { SweepSummary } from "@orgmfa/functions/enforce";
 import type { RunOwners, RunRef } from "@orgmfa/functions/run-store";
 import { build } from "esbuild";
 import { num, str } from "./lib/args";
+import { deployedLimits, WORKFLOW_FUNCTIONS } from "./lib/deployed-limits";
 import type { ContainerReady, InvocationReport } from "./lib/lambda-container";
+import { heavyTailedOrg, type OrgShape, uniformOrg } from "./lib/org-spec";
 import { startSimServer } from "./lib/sim-server";
 import { checkAgainstSimulation, SimulatedAws, type SimulatedAwsStats } from "./lib/simulated-aws";
 
@@ -69,15 +90,27 @@ const REPORT_READY_MS = num("--report-ready-ms", 2000);
 const IAM_RATE = num("--iam-rate", 20);
 const ORG_RATE = num("--org-rate", 10);
 const OWNER_TAG = str("--owner-tag") ?? "owner";
-const PROFILE = str("--profile"); // discover | owners | scan-batch | publish
+const PROFILE = str("--profile"); // discover | owners | scan-batch | publish | enforce
+/** The organization: heavy-tailed (the default: some accounts with hundreds of users, some failing) or uniform. */
+const ORG = str("--org") ?? "heavy-tailed";
 const PROFILE_DIR = path.join(os.tmpdir(), "orgmfa-profiles");
 const WRITE = argv.includes("--write") || ACCOUNTS === DEFAULT_ACCOUNTS;
-const MEMORY_MB = 1024;
-const TIMEOUT_S = { discover: 300, owners: 900, "scan-batch": 900, publish: 900 } as const;
-/** Each function's memory (central-stack.ts): Owners waits on Organizations' rate, not on memory. */
-const MEMORY_OF = { discover: MEMORY_MB, owners: 256, "scan-batch": MEMORY_MB, publish: MEMORY_MB } as const;
+/** Each function's timeout and memory as the CDK app deploys them (CentralStack, synthesized: lib/deployed-limits.ts). */
+const LIMITS = await deployedLimits();
+const TIMEOUT_S = Object.fromEntries(WORKFLOW_FUNCTIONS.map((f) => [f, LIMITS[f].timeoutSeconds])) as Record<
+  FunctionName,
+  number
+>;
+const MEMORY_OF = Object.fromEntries(WORKFLOW_FUNCTIONS.map((f) => [f, LIMITS[f].memoryMb])) as Record<
+  FunctionName,
+  number
+>;
+/** ScanBatch's, Discover's and Publish's memory (the containers' V8 flags below are each function's own). */
+const MEMORY_MB = MEMORY_OF["scan-batch"];
 const ACCOUNT_TIMEOUT_MS = 5 * 60_000;
-type FunctionName = keyof typeof TIMEOUT_S;
+type FunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
+/** The share of its timeout and of its memory each phase must stay within (issue 21). */
+const HEADROOM = 0.5;
 
 const REGION = "us-east-1";
 const BUCKET = "orgmfa-reports-simulated";
@@ -98,9 +131,14 @@ const SCANNER_INDEX = 1;
 const scannerAccount = String(100_000_000_000 + SCANNER_INDEX);
 const KMS_KEY = `arn:aws:kms:${REGION}:${scannerAccount}:key/00000000-0000-4000-8000-00000000beef`;
 const TOPIC = `arn:aws:sns:${REGION}:${scannerAccount}:orgmfa-digest`;
+const SHAPE: OrgShape =
+  ORG === "uniform" ? uniformOrg(USERS) : heavyTailedOrg({ typical: USERS, neverFail: [0, SCANNER_INDEX] });
 const sim = new SimulatedAws({
   accounts: ACCOUNTS,
   usersPerAccount: USERS,
+  shape: SHAPE,
+  enforcerRoleName: DEFAULT_ENFORCER_ROLE,
+  quarantineGroupName: DEFAULT_QUARANTINE_GROUP,
   latencyMs: LATENCY_MS,
   reportReadyMs: REPORT_READY_MS,
   iamRate: IAM_RATE > 0 ? { perSecond: IAM_RATE, burst: IAM_RATE * 2 } : null,
@@ -113,6 +151,14 @@ const sim = new SimulatedAws({
   region: REGION,
 });
 const server = await startSimServer(sim);
+/**
+ * The scan configuration's quarantine: enforced everywhere but two of the ten top-level OUs (one in
+ * `notify`, one `off`), so the sweep reads and changes users in most accounts.
+ */
+const QUARANTINE: QuarantineConfig = {
+  mode: "enforce",
+  ous: { [sim.parentOuId(0)]: "notify", [sim.parentOuId(1)]: "off" },
+};
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -120,9 +166,7 @@ loopDelay.enable();
 const work = mkdtempSync(path.join(os.tmpdir(), "orgmfa-pipeline-"));
 const tBundle = performance.now();
 await build({
-  entryPoints: Object.fromEntries(
-    (Object.keys(TIMEOUT_S) as FunctionName[]).map((n) => [n, path.join(root, "apps/functions/src", `${n}.ts`)]),
-  ),
+  entryPoints: Object.fromEntries(WORKFLOW_FUNCTIONS.map((n) => [n, path.join(root, "apps/functions/src", `${n}.ts`)])),
   outdir: work,
   outExtension: { ".js": ".mjs" },
   bundle: true,
@@ -222,6 +266,8 @@ class Container {
         ORGMFA_BENCH_HANDLER: path.join(work, `${fn}.mjs`),
         ORGMFA_BENCH_TIMEOUT_MS: String(TIMEOUT_S[fn] * 1000),
         ...functionEnv,
+        // Enforce's own (central-stack.ts): the member enforcer role it assumes.
+        ...(fn === "enforce" ? { ENFORCER_ROLE_NAME: DEFAULT_ENFORCER_ROLE } : {}),
       },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
@@ -358,7 +404,7 @@ async function single(fn: FunctionName, event: unknown): Promise<{ phase: PhaseR
 }
 
 async function runWorkflow(n: number) {
-  log(`run ${n}: ${ACCOUNTS} accounts × ${USERS} users, batches of ${BATCH_SIZE}`);
+  log(`run ${n}: ${ACCOUNTS} accounts (${SHAPE.name}), batches of ${BATCH_SIZE}`);
   // A day has passed since the previous run: every credential report is a day old (IAM generates
   // new ones), the findings are in the hubs and the previous report in the bucket.
   if (n > 1) sim.ageCredentialReports(24 * 3600_000);
@@ -371,7 +417,7 @@ async function runWorkflow(n: number) {
 
   // Discover, with the schedule's input.
   const callsBefore = sim.stats().calls;
-  const discover = await single("discover", { config: { ownerTag: OWNER_TAG || undefined } });
+  const discover = await single("discover", { config: { ownerTag: OWNER_TAG || undefined, quarantine: QUARANTINE } });
   if (!discover.phase.ok) throw new Error(`Discover failed: ${discover.phase.error}`);
   const discoverCalls = sim.stats().calls - callsBefore;
   const ref = discover.value as RunRef;
@@ -478,11 +524,22 @@ async function runWorkflow(n: number) {
     `run ${n}: Map ${scanBatch.mapSeconds} s, batch max ${scanBatch.maxSeconds} s (p99 ${scanBatch.p99Seconds}), peak RSS ${scanBatch.peakRssMb} MB`,
   );
 
-  // Publish, with Discover's output (the Parallel state's result is discarded).
+  // Publish, with Discover's output (the Parallel state's result is discarded); its result goes to
+  // $.published, beside the run's reference (central-stack.ts, with quarantine).
   const publish = await single("publish", ref);
-  const tEnd = performance.now();
   log(
     `run ${n}: Publish ${publish.phase.seconds} s, peak RSS ${publish.phase.peakRssMb} MB${publish.phase.ok ? "" : `, ${publish.phase.error}`}`,
+  );
+
+  // QuarantineSweep: Enforce with { sweep: <the state's whole input> }.
+  const beforeSweep = sim.stats();
+  sim.resetOperationTimes();
+  const sweepRun = await single("enforce", { sweep: { ...ref, published: publish.value } });
+  const sweepCalls = diffStats(beforeSweep, sim.stats());
+  const tEnd = performance.now();
+  const sweepSummary = sweepRun.value as SweepSummary | null;
+  log(
+    `run ${n}: Sweep ${sweepRun.phase.seconds} s, peak RSS ${sweepRun.phase.peakRssMb} MB, ${sweepCalls.calls} calls, ${JSON.stringify(sweepSummary)}${sweepRun.phase.ok ? "" : `, ${sweepRun.phase.error}`}`,
   );
   const cpuSim = process.cpuUsage(cpuBefore);
 
@@ -492,6 +549,8 @@ async function runWorkflow(n: number) {
   const report: ScanReport = parseReportJson(reportObject?.body.toString("utf8") ?? "");
   if (report.scanId !== ref.scanId) throw new Error(`latest/report.json is scan ${report.scanId}, not ${ref.scanId}`);
   const check = checkAgainstSimulation(report, sim);
+  const expectedUsers = sim.expectedUsers();
+  const quarantine = checkQuarantine(report);
   // Every owner in the report is the account's tag (the simulation's: team-<index mod 97>), or unknown.
   const ownersInReport = { right: 0, wrong: 0, unknown: 0 };
   for (const a of report.accounts.filter((x) => x.status !== "SKIPPED")) {
@@ -543,14 +602,30 @@ async function runWorkflow(n: number) {
     parallelSeconds: secs(tParallel - tDiscover),
     scanBatch,
     publish: publish.phase,
+    sweep: {
+      ...sweepRun.phase,
+      summary: sweepSummary,
+      calls: sweepCalls.calls,
+      byOperation: sweepCalls.byOperation,
+      throttledIam: sweepCalls.throttledByService.iam ?? 0,
+      quarantine,
+    },
     verdicts: {
       users: check.users,
-      expectedUsers: ACCOUNTS * USERS,
+      expectedUsers,
       wrong: check.wrong,
       examples: check.examples,
+      /** Accounts not audited that the simulation does not fail (none expected). */
       failedAccounts: check.failed.length,
       failedExamples: check.failed.slice(0, 5),
-      identical: check.wrong === 0 && check.failed.length === 0 && check.users === ACCOUNTS * USERS,
+      /** Accounts the simulation fails (assume-role denied, throttled beyond retries), reported FAILED. */
+      failedAsSimulated: check.failedAsSimulated,
+      expectedFailed: sim.failingAccounts(),
+      identical:
+        check.wrong === 0 &&
+        check.failed.length === 0 &&
+        check.users === expectedUsers &&
+        check.failedAsSimulated === sim.failingAccounts(),
     },
     report: {
       accounts: report.accounts.length,
@@ -593,6 +668,41 @@ async function runWorkflow(n: number) {
   };
 }
 
+/**
+ * Who is quarantined after the sweep against the truth: in every account the report audited, the
+ * console users without MFA where the account's mode is `enforce` and the quarantine is deployed;
+ * nobody elsewhere (`notify` reports, `off` lets out, not deployed cannot be changed).
+ */
+function checkQuarantine(report: ScanReport) {
+  let expected = 0;
+  let quarantined = 0;
+  let wrong = 0;
+  const examples: string[] = [];
+  const modes = { enforce: 0, notify: 0, off: 0 };
+  let notDeployed = 0;
+  for (const a of report.accounts) {
+    const mode = quarantineModeFor(QUARANTINE, a.accountId, sim.ouPath(a.accountId));
+    modes[mode]++;
+    if (!sim.quarantineDeployed(a.accountId)) notDeployed++;
+    const want =
+      a.status === "AUDITED" && mode === "enforce" && sim.quarantineDeployed(a.accountId)
+        ? sim
+            .users(a.accountId)
+            .filter((u) => u.kind === "consoleNoMfa")
+            .map((u) => u.name)
+        : [];
+    const got = sim.quarantinedUsers(a.accountId);
+    expected += want.length;
+    quarantined += got.length;
+    if (want.join() !== got.join()) {
+      wrong++;
+      if (examples.length < 5)
+        examples.push(`${a.accountId} (${mode}): ${got.length} quarantined, expected ${want.length}`);
+    }
+  }
+  return { expected, quarantined, wrongAccounts: wrong, examples, accountsByMode: modes, notDeployed };
+}
+
 type Run = Awaited<ReturnType<typeof runWorkflow>>;
 const runs: Run[] = [];
 const tAll = performance.now();
@@ -624,8 +734,40 @@ const publishRss = Math.max(...runs.map((r) => r.publish.peakRssMb));
 const ownerRuns = runs.flatMap((r) => (r.owners ? [r.owners] : []));
 const ownersRss = Math.max(0, ...ownerRuns.map((o) => o.peakRssMb));
 const ownersSeconds = Math.max(0, ...ownerRuns.map((o) => o.seconds));
+const sweep = worst(
+  (r) => r.sweep,
+  (x) => x.seconds,
+);
+const sweepRss = Math.max(...runs.map((r) => r.sweep.peakRssMb));
+/** The sweep's CPU seconds at the CPU share Lambda gives its memory (1,769 MB: one vCPU). */
+const sweepOnLambda = Math.round(sweep.cpuSeconds / (MEMORY_OF.enforce / 1769));
 const s3 = sim.s3.stats();
 const verdictsIdentical = runs.every((r) => r.verdicts.identical);
+const orgCounts = sim.userCounts();
+/** Each phase's worst time and memory against its limits (ScanBatch: its slowest batch). */
+const phases: Array<{ phase: string; fn: FunctionName; seconds: number; peakRssMb: number }> = [
+  { phase: "Discover", fn: "discover", seconds: discover.seconds, peakRssMb: discoverRss },
+  ...(ownerRuns.length
+    ? [{ phase: "Owners", fn: "owners" as const, seconds: ownersSeconds, peakRssMb: ownersRss }]
+    : []),
+  {
+    phase: "ScanBatch",
+    fn: "scan-batch",
+    seconds: scanBatch.maxSeconds,
+    peakRssMb: Math.max(...runs.map((r) => r.scanBatch.peakRssMb)),
+  },
+  { phase: "Publish", fn: "publish", seconds: publish.seconds, peakRssMb: publishRss },
+  { phase: "QuarantineSweep (Enforce)", fn: "enforce", seconds: sweep.seconds, peakRssMb: sweepRss },
+];
+const ratio = (x: number, of: number) => Math.round((x / of) * 100);
+const phaseLimits = phases.map((p) => ({
+  ...p,
+  timeoutSeconds: TIMEOUT_S[p.fn],
+  memoryMb: MEMORY_OF[p.fn],
+  timePct: ratio(p.seconds, TIMEOUT_S[p.fn]),
+  memoryPct: ratio(p.peakRssMb, MEMORY_OF[p.fn]),
+  withinHeadroom: p.seconds <= TIMEOUT_S[p.fn] * HEADROOM && p.peakRssMb <= MEMORY_OF[p.fn] * HEADROOM,
+}));
 const targets = [
   { target: "Discover ≤ 60 s", measured: `${discover.seconds} s`, met: discover.seconds <= 60 },
   {
@@ -640,15 +782,41 @@ const targets = [
     met: publishRss <= MEMORY_MB / 2,
   },
   {
-    target: "every phase within its Lambda limits (timeout; 1024 MB, Owners 256 MB)",
-    measured: `peak RSS Discover ${discoverRss} MB, Owners ${ownersRss} MB, ScanBatch ${Math.max(...runs.map((r) => r.scanBatch.peakRssMb))} MB, Publish ${publishRss} MB`,
+    target: "every phase within its Lambda limits (timeout, memory)",
+    measured: phaseLimits.map((p) => `${p.phase} ${p.seconds} s / ${p.peakRssMb} MB`).join(", "),
+    met:
+      runs.every(
+        (r) =>
+          r.discover.ok &&
+          r.publish.ok &&
+          r.sweep.ok &&
+          r.scanBatch.failed === 0 &&
+          (!r.owners || (r.owners.ok && r.owners.peakRssMb < MEMORY_OF.owners)),
+      ) && phaseLimits.every((p) => p.seconds < p.timeoutSeconds && p.peakRssMb < p.memoryMb),
+  },
+  ...phaseLimits.map((p) => ({
+    target: `${p.phase} ≤ ${HEADROOM * 100}% of its ${p.timeoutSeconds} s timeout and ${p.memoryMb} MB`,
+    measured: `${p.seconds} s (${p.timePct}%), peak RSS ${p.peakRssMb} MB (${p.memoryPct}%)`,
+    met: p.withinHeadroom,
+  })),
+  {
+    target: `QuarantineSweep's CPU at Lambda's share for ${MEMORY_OF.enforce} MB ≤ ${HEADROOM * 100}% of its timeout (it is CPU-bound)`,
+    measured: `${sweep.cpuSeconds} s of CPU → ~${sweepOnLambda} s (${ratio(sweepOnLambda, TIMEOUT_S.enforce)}%)`,
+    met: sweepOnLambda <= TIMEOUT_S.enforce * HEADROOM,
+  },
+  {
+    target: "quarantine after the sweep as the truth: every console user without MFA where enforced, nobody elsewhere",
+    measured: runs
+      .map(
+        (r) =>
+          `run ${r.run}: ${r.sweep.quarantine.quarantined} quarantined of ${r.sweep.quarantine.expected} expected, ${r.sweep.quarantine.wrongAccounts} accounts wrong`,
+      )
+      .join("; "),
     met: runs.every(
       (r) =>
-        r.discover.ok &&
-        r.publish.ok &&
-        r.scanBatch.failed === 0 &&
-        (!r.owners || (r.owners.ok && r.owners.peakRssMb < MEMORY_OF.owners)) &&
-        Math.max(r.discover.peakRssMb, r.scanBatch.peakRssMb, r.publish.peakRssMb) < MEMORY_MB,
+        r.sweep.ok &&
+        r.sweep.quarantine.wrongAccounts === 0 &&
+        r.sweep.quarantine.expected === r.sweep.quarantine.quarantined,
     ),
   },
   ...(OWNER_TAG
@@ -674,10 +842,33 @@ const targets = [
       .join("; "),
     met: verdictsIdentical,
   },
+  {
+    target: "the accounts the simulation fails reported FAILED, and only those",
+    measured: runs
+      .map(
+        (r) =>
+          `run ${r.run}: ${r.verdicts.failedAsSimulated} of ${r.verdicts.expectedFailed} FAILED, ${r.verdicts.failedAccounts} others not audited`,
+      )
+      .join("; "),
+    met: runs.every(
+      (r) => r.verdicts.failedAsSimulated === r.verdicts.expectedFailed && r.verdicts.failedAccounts === 0,
+    ),
+  },
 ];
 const json = {
   accounts: ACCOUNTS,
+  /** The typical account's users (the heavy-tailed organization's centre). */
   usersPerAccount: USERS,
+  organization: {
+    shape: SHAPE.name,
+    users: orgCounts.users,
+    heavyAccounts: orgCounts.heavyAccounts,
+    maxUsersInAnAccount: orgCounts.maxUsers,
+    failingAccounts: sim.failingAccounts(),
+    quarantine: QUARANTINE,
+  },
+  /** Each phase's worst time and peak RSS against its deployed timeout and memory (central-stack.ts). */
+  limits: phaseLimits,
   /** The steady state's (the last run's): derived by Discover from the run before it. */
   mapConcurrency: runs.at(-1)?.scanBatch.mapConcurrency ?? MAP_MAX_CONCURRENCY,
   endToEndSeconds: Math.max(...runs.map((r) => r.endToEndSeconds)),
@@ -685,7 +876,7 @@ const json = {
     seconds: discover.seconds,
     timeoutSeconds: TIMEOUT_S.discover,
     peakRssMb: discoverRss,
-    memoryMb: MEMORY_MB,
+    memoryMb: MEMORY_OF.discover,
   },
   owners: ownerRuns.length
     ? {
@@ -708,7 +899,17 @@ const json = {
     seconds: publish.seconds,
     timeoutSeconds: TIMEOUT_S.publish,
     peakRssMb: publishRss,
-    memoryMb: MEMORY_MB,
+    memoryMb: MEMORY_OF.publish,
+  },
+  sweep: {
+    seconds: sweep.seconds,
+    timeoutSeconds: TIMEOUT_S.enforce,
+    peakRssMb: sweepRss,
+    memoryMb: MEMORY_OF.enforce,
+    calls: Math.max(...runs.map((r) => r.sweep.calls)),
+    cpuSeconds: sweep.cpuSeconds,
+    /** Its CPU seconds at Lambda's CPU share for its memory: the time it would take there, at least. */
+    secondsAtLambdaCpuShare: sweepOnLambda,
   },
   verdictsIdentical,
   targets,
@@ -764,25 +965,27 @@ function markdown(): string {
       .map(([op, n]) => `${op} ${n}`)
       .join(", ");
   const runRow = (r: Run) =>
-    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.owners ? `${r.owners.seconds} (${r.owners.peakRssMb} MB)` : "–"} | ${r.scanBatch.mapConcurrency} | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
+    `| ${r.run} | ${r.endToEndSeconds} | ${r.discover.seconds} (${r.discover.peakRssMb} MB) | ${r.owners ? `${r.owners.seconds} (${r.owners.peakRssMb} MB)` : "–"} | ${r.scanBatch.mapConcurrency} | ${r.scanBatch.mapSeconds} | ${r.scanBatch.maxSeconds} / ${r.scanBatch.p99Seconds} / ${r.scanBatch.medianSeconds} (${r.scanBatch.peakRssMb} MB) | ${r.publish.seconds} (${r.publish.peakRssMb} MB) | ${r.sweep.seconds} (${r.sweep.peakRssMb} MB) | ${r.verdicts.identical ? "identical" : `${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} failed`} |`;
   return `# Workflow benchmark (simulated AWS)
 
 \`npm run bench -- --pipeline\` on ${json.date.slice(0, 10)}, Node ${process.version}, ${os.cpus().length} CPUs. The deployed workflow —
-Discover → Parallel(Distributed Map of ScanBatch, Owners) → Publish — with the real handlers, bundled as the CDK app bundles
+Discover → Parallel(Distributed Map of ScanBatch, Owners) → Publish → QuarantineSweep (Enforce) — with the real handlers, bundled as the CDK app bundles
 them (ESM, node22, minified, source maps), each Lambda execution environment a process of its own started
-with Lambda's V8 flags for ${MEMORY_MB} MB, against \`bench/lib/simulated-aws.ts\` served on loopback HTTP
-(\`AWS_ENDPOINT_URL\`). ${ACCOUNTS.toLocaleString("en-US")} accounts × ${USERS} users; batches of ${BATCH_SIZE} accounts, ${ACCOUNT_CONCURRENCY} accounts at a time in a batch;
+with Lambda's V8 flags for its function's memory, against \`bench/lib/simulated-aws.ts\` served on loopback HTTP
+(\`AWS_ENDPOINT_URL\`). Each function's timeout and memory are CentralStack's, synthesized (\`bench/lib/deployed-limits.ts\`). ${ACCOUNTS.toLocaleString("en-US")} accounts, ${orgCounts.users.toLocaleString("en-US")} users: ${SHAPE.name} (${orgCounts.heavyAccounts} accounts with 100 users or more, the largest ${orgCounts.maxUsers}; ${sim.failingAccounts()} accounts failing). Quarantine: \`${JSON.stringify(QUARANTINE)}\` (the first two of the ${10} top-level OUs \`notify\` and \`off\`, \`enforce\` elsewhere). Batches of ${BATCH_SIZE} accounts, ${ACCOUNT_CONCURRENCY} accounts at a time in a batch;
 as many batches at a time as Discover derives (MaxConcurrencyPath): the ceiling of ${MAP_MAX_CONCURRENCY} without a measured pace, then the fewest
 that end the Map within ${MAP_WINDOW_MINUTES} minutes at the last run's pace (${runs.map((r) => r.scanBatch.mapConcurrency).join(", then ")}) — the deployment's defaults. ${RUNS} run${RUNS > 1 ? "s" : ""} in a row: the first finds
 no previous report and empty hubs${RUNS > 1 ? "; the second is the daily steady state (previous report, findings already in every hub)" : ""}. Whole benchmark ${json.seconds} s.
 
-| phase | time (worst run) | Lambda timeout | peak RSS | memory | within limits |
-|---|---|---|---|---|---|
-| Discover | ${discover.seconds} s | ${TIMEOUT_S.discover} s | ${discoverRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.discover.ok && r.discover.seconds < TIMEOUT_S.discover && r.discover.peakRssMb < MEMORY_MB))} |
-${ownerRuns.length ? `| Owners (beside the Map) | ${ownersSeconds} s | ${TIMEOUT_S.owners} s | ${ownersRss} MB | ${MEMORY_OF.owners} MB | ${yes(ownerRuns.every((o) => o.ok && o.peakRssMb < MEMORY_OF.owners))} |` : ""}
-| ScanBatch (${scanBatch.batches} batches each run) | max ${scanBatch.maxSeconds} s, p99 ${scanBatch.p99Seconds} s, median ${scanBatch.medianSeconds} s | ${TIMEOUT_S["scan-batch"]} s | ${json.scanBatch.peakRssMb} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.scanBatch.failed === 0 && r.scanBatch.peakRssMb < MEMORY_MB))} |
-| Publish | ${publish.seconds} s | ${TIMEOUT_S.publish} s | ${publishRss} MB | ${MEMORY_MB} MB | ${yes(runs.every((r) => r.publish.ok && r.publish.peakRssMb < MEMORY_MB))} |
-| end to end | ${json.endToEndSeconds} s | 6 h (state machine) | | | |
+| phase | time (worst run) | Lambda timeout | share | peak RSS | memory | share | within ${HEADROOM * 100}% |
+|---|---|---|---|---|---|---|---|
+${phaseLimits
+  .map(
+    (p) =>
+      `| ${p.phase === "ScanBatch" ? `ScanBatch (${scanBatch.batches} batches each run; max, p99 ${scanBatch.p99Seconds} s, median ${scanBatch.medianSeconds} s)` : p.phase === "Owners" ? "Owners (beside the Map)" : p.phase} | ${p.seconds} s | ${p.timeoutSeconds} s | ${p.timePct}% | ${p.peakRssMb} MB | ${p.memoryMb} MB | ${p.memoryPct}% | ${yes(p.withinHeadroom)} |`,
+  )
+  .join("\n")}
+| end to end | ${json.endToEndSeconds} s | 6 h (state machine) | | | | | |
 
 ## Targets
 
@@ -794,8 +997,8 @@ Discover is the organization's walk alone (DescribeOrganization, ListRoots, one 
 
 ## Runs
 
-| run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map concurrency | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | verdicts |
-|---|---|---|---|---|---|---|---|---|
+| run | end to end s | Discover s (peak RSS) | Owners s (peak RSS) | Map concurrency | Map s | ScanBatch max / p99 / median s (peak RSS) | Publish s (peak RSS) | Sweep s (peak RSS) | verdicts |
+|---|---|---|---|---|---|---|---|---|---|
 ${runs.map(runRow).join("\n")}
 
 ${runs
@@ -807,9 +1010,16 @@ ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}
 - Map concurrency ${r.scanBatch.mapConcurrency}: ${r.scanBatch.paceFrom ? `derived from run ${r.run - 1}'s pace (p90 account ${r.scanBatch.paceFrom.p90AccountSeconds} s), the fewest batches at once that end within ${MAP_WINDOW_MINUTES} minutes` : `no pace measured yet, so the ceiling`}.
 - ScanBatch: ${r.scanBatch.invocations} invocations on ${r.scanBatch.containers} warm containers (init ${r.scanBatch.initSeconds} s each at most), ${r.scanBatch.failed} failed; ${r.scanBatch.accountsScanned} accounts scanned, ${r.scanBatch.accountsFailed} not audited; CPU per batch median ${r.scanBatch.cpuSecondsPerBatch.median} s, max ${r.scanBatch.cpuSecondsPerBatch.max} s (${r.scanBatch.cpuSecondsPerBatch.total} s in all); largest batch event ${r.scanBatch.maxEventBytes} bytes (Step Functions: 256 KB). Logged ${r.scanBatch.logs.warn} warnings, ${r.scanBatch.logs.error} errors.
 - Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
+- QuarantineSweep (Enforce, ${MEMORY_OF.enforce} MB): ${r.sweep.ok ? "succeeded" : `failed: ${r.sweep.error}`} in ${r.sweep.seconds} s (CPU ${r.sweep.cpuSeconds} s, init ${r.sweep.initSeconds} s); ${r.sweep.summary ? `${r.sweep.summary.quarantined} quarantined, ${r.sweep.summary.released} released, ${r.sweep.summary.pending} pending (notify), ${r.sweep.summary.unchanged} unchanged, ${r.sweep.summary.failed} changes failed, ${r.sweep.summary.accountsNotReconciled} accounts not reconciled` : "no summary"}; ${r.sweep.calls} calls (${Object.entries(
+      r.sweep.byOperation,
+    )
+      .map(([op, k]) => `${op} ${k}`)
+      .join(
+        ", ",
+      )}), IAM throttled ${r.sweep.throttledIam}. Against the truth: ${r.sweep.quarantine.quarantined} users quarantined of ${r.sweep.quarantine.expected} expected, ${r.sweep.quarantine.wrongAccounts} accounts wrong${r.sweep.quarantine.examples.length ? ` (${r.sweep.quarantine.examples.join("; ")})` : ""}; accounts by mode: ${r.sweep.quarantine.accountsByMode.enforce} enforce, ${r.sweep.quarantine.accountsByMode.notify} notify, ${r.sweep.quarantine.accountsByMode.off} off; ${r.sweep.quarantine.notDeployed} without the quarantine deployed. Logged ${r.sweep.logs.warn} warnings, ${r.sweep.logs.error} errors.
 - Security Hub: ${r.securityHub.importCalls} BatchImportFindings (${r.securityHub.findingsImported} findings imported, ${r.securityHub.findingsRefused} refused), ${r.securityHub.getFindingsCalls} GetFindings; throttled ${r.securityHub.throttled.GetFindings} GetFindings and ${r.securityHub.throttled.BatchImportFindings} imports; ${r.securityHub.activeInHubs} active findings across the hubs against ${r.securityHub.openInReport} open in the report (${r.securityHub.hubsMatchReport ? "equal" : "**different**"}).
 - SNS: digest "${r.sns.digestSubject}", ${r.sns.digestBytes} bytes (SNS: 262,144); ${r.sns.refused} messages refused.
-- Verdicts: ${r.verdicts.users} users compared with the simulation's truth, ${r.verdicts.wrong} wrong, ${r.verdicts.failedAccounts} accounts not audited.
+- Verdicts: ${r.verdicts.users} users compared with the simulation's truth (${r.verdicts.expectedUsers} expected), ${r.verdicts.wrong} wrong; ${r.verdicts.failedAsSimulated} of the ${r.verdicts.expectedFailed} accounts the simulation fails reported FAILED, ${r.verdicts.failedAccounts} other accounts not audited.
 - Calls (${r.calls.calls}): ${ops(r)}. Throttled: ${Object.entries(r.calls.throttledByService)
       .map(([s, n]) => `${s} ${n}`)
       .join(", ")}.
@@ -819,13 +1029,14 @@ ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}
 
 ## The simulation
 
+- The organization (\`bench/lib/org-spec.ts\`, by a hash of the account index, the same every run): ${SHAPE.name}. Users in the benchmark's mix (15% console without MFA). An account that fails "assume-role denied" refuses every role (AccessDenied); one "throttled" answers every IAM request with \`Throttling\`, whatever the retries. Where the quarantine is not deployed the enforcer role cannot be assumed. Quarantine state (the group's members, the policy's users) is kept per account; GetUser, GetLoginProfile, ListMFADevices, ListGroupsForUser, ListAttachedUserPolicies, GetGroup, ListEntitiesForPolicy, AddUserToGroup, RemoveUserFromGroup, AttachUserPolicy and DetachUserPolicy answer as IAM does, under the same per-account IAM rate.
 - Every request: ${LATENCY_MS} ms. Credential reports: ready ${REPORT_READY_MS} ms after GenerateCredentialReport. IAM: ${IAM_RATE} requests/s per account, bursts of ${IAM_RATE * 2} (AWS does not publish IAM's rate: an assumption). Organizations: ${ORG_RATE} requests/s for the organization, bursts of ${ORG_RATE * 2} (not published either, awsdocs/aws-organizations-docs#39: an assumption), answered with its \`TooManyRequestsException\`. Security Hub: GetFindings 3/s bursts of 6 (API reference, "throttling limits"), BatchImportFindings 10/s bursts of 30 (partner guide, "Guidelines for using the BatchImportFindings API"), per account, answered with 429 \`TooManyRequestsException\`.
 - The workflow is deployed to account ${scannerAccount} (a delegated administrator); Discover reads Organizations through the management account's audit role (ORG_ROLE_ARN), as the CDK app configures it. S3 writes must carry SSE-KMS with the deployment's key: ${s3.withoutKms} objects were written without it, ${s3.otherKmsKey} with another key. ${s3.multipartUploads} multipart uploads (${s3.parts} parts).
 - Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (the Map's containers are started at its start and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
 
 ## Caveats
 
-- **CPU.** ${os.cpus().length} cores here run up to ${maxContainers} ScanBatch containers and the simulator at once: when all are busy a container gets about ${Math.round((os.cpus().length / (maxContainers + 1)) * 100) / 100} of a core, where a ${MEMORY_MB} MB Lambda function gets about ${Math.round((MEMORY_MB / 1769) * 100) / 100} vCPU. The Map's wall times are therefore an overstatement where the work is CPU-bound; the CPU seconds per batch are the machine-independent figure (a batch needs at most ${scanBatch.cpuSecondsPerBatch.max} s of CPU, i.e. about ${Math.round((scanBatch.cpuSecondsPerBatch.max / (MEMORY_MB / 1769)) * 10) / 10} s on Lambda's share).
+- **CPU.** ${os.cpus().length} cores here run up to ${maxContainers} ScanBatch containers and the simulator at once: when all are busy a container gets about ${Math.round((os.cpus().length / (maxContainers + 1)) * 100) / 100} of a core, where a ${MEMORY_MB} MB Lambda function gets about ${Math.round((MEMORY_MB / 1769) * 100) / 100} vCPU. The Map's wall times are therefore an overstatement where the work is CPU-bound; the CPU seconds per batch are the machine-independent figure (a batch needs at most ${scanBatch.cpuSecondsPerBatch.max} s of CPU, i.e. about ${Math.round((scanBatch.cpuSecondsPerBatch.max / (MEMORY_MB / 1769)) * 10) / 10} s on Lambda's share). The sweep is CPU-bound as well: its worst run needed ${sweep.cpuSeconds} s of CPU, i.e. about ${sweepOnLambda} s on the share of a ${MEMORY_OF.enforce} MB function (${ratio(sweepOnLambda, TIMEOUT_S.enforce)}% of its ${TIMEOUT_S.enforce} s timeout) — the figure to hold against the target, not the wall time here.
 - **Node.** The containers run Node ${process.version} with the bundles built for node22; the functions run on Lambda's nodejs24.x. V8's heap behaviour differs a little between versions; the flags that bound it are Lambda's.
 - **Memory.** Peak RSS is each container process's own high-water mark (the kernel's \`VmHWM\`), over its init and every invocation it served — what Lambda's "Max Memory Used" measures. Not \`process.resourceUsage().maxRSS\`: Linux keeps that maximum across fork and exec, so every child would report at least this process's RSS at the time it was spawned. The simulator's memory (the S3 objects, ${Math.round(s3.bytes / 1048576)} MB at the end) is in this process, not in any container.
 `;

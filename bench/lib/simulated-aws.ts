@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { ScanReport } from "@orgmfa/core";
 import type { HttpHandlerOptions, HttpRequest, HttpResponse } from "@smithy/types";
-import { type UserKind, userKind } from "./org-spec";
+import { type AccountFailure, type OrgShape, type UserKind, uniformOrg, userKind } from "./org-spec";
 import { esc, isoSeconds, type Rate, RateLimiter, type SimAnswer, SimError, type SimRequest } from "./sim-wire";
 import { SimulatedS3 } from "./simulated-s3";
 import { SECURITY_HUB_RATES, type SecurityHubRates, SimulatedSecurityHub } from "./simulated-securityhub";
@@ -40,7 +40,17 @@ import { expectedVerdict, verdictOf } from "./verdicts";
 export interface SimulatedAwsOptions {
   /** Accounts, the management account (the caller's) included. */
   accounts: number;
+  /** Users in every account, unless `shape` says otherwise. */
   usersPerAccount: number;
+  /**
+   * Users per account, accounts that cannot be scanned and accounts without the quarantine, by
+   * account index (`org-spec.ts`: `heavyTailedOrg`). @default every account `usersPerAccount` users, none failing
+   */
+  shape?: OrgShape;
+  /** The member enforcer role (the quarantine's), assumable where the shape deploys the quarantine. @default "OrgMfaQuarantineRole" */
+  enforcerRoleName?: string;
+  /** The quarantine group (and its policy, `<group>Policy`) where the quarantine is deployed. @default "OrgMfaQuarantine" */
+  quarantineGroupName?: string;
   /** Added to every request. @default 100 */
   latencyMs?: number;
   /** How long a new credential report takes. @default 2000 */
@@ -154,8 +164,15 @@ export class SimulatedAws {
       | "kmsKeyId"
       | "buckets"
       | "topics"
+      | "shape"
     >
   >;
+  private readonly shape: OrgShape;
+  /** Users of each size of account, made once (accounts share them: the truth is by index in the account). */
+  private readonly usersBySize = new Map<number, SimUser[]>();
+  /** The quarantine's state, per account: the group's members, and the users the policy is attached to. */
+  private readonly groupMembers = new Map<string, Set<string>>();
+  private readonly policyUsers = new Map<string, Set<string>>();
   /** When each account's latest credential report was started (epoch ms). */
   private readonly reports = new Map<string, number>();
   private readonly iamLimiter: RateLimiter;
@@ -178,10 +195,13 @@ export class SimulatedAws {
       ouParents: 10,
       rootWithoutMfaEvery: 25,
       auditRoleName: "OrgMfaAuditRole",
+      enforcerRoleName: "OrgMfaQuarantineRole",
+      quarantineGroupName: "OrgMfaQuarantine",
       scannerAccountIndex: 0,
       region: "us-east-1",
       ...options,
     };
+    this.shape = options.shape ?? uniformOrg(options.usersPerAccount);
     this.iamLimiter = new RateLimiter(options.iamRate === undefined ? { perSecond: 20, burst: 40 } : options.iamRate);
     this.orgLimiter = new RateLimiter(options.organizationsRate ?? null);
     this.managementAccountId = this.accountId(0);
@@ -215,8 +235,74 @@ export class SimulatedAws {
     return this.accountIndex(accountId) % this.o.rootWithoutMfaEvery !== 1;
   }
 
-  users(): SimUser[] {
-    return Array.from({ length: this.o.usersPerAccount }, (_, i) => simUser(i));
+  /** The users of an account (of every account without one: the `usersPerAccount` of a uniform organization). */
+  users(accountId?: string): SimUser[] {
+    const n = accountId === undefined ? this.o.usersPerAccount : this.shape.users(this.accountIndex(accountId));
+    let list = this.usersBySize.get(n);
+    if (!list) {
+      list = Array.from({ length: n }, (_, i) => simUser(i));
+      this.usersBySize.set(n, list);
+    }
+    return list;
+  }
+
+  /** How an account fails to be scanned (the shape's), or null. */
+  failure(accountId: string): AccountFailure | null {
+    const i = this.accountIndex(accountId);
+    return i < 0 ? null : this.shape.failure(i);
+  }
+
+  /** Whether the quarantine (enforcer role, group, policy) is deployed in an account. */
+  quarantineDeployed(accountId: string): boolean {
+    const i = this.accountIndex(accountId);
+    return i >= 0 && this.shape.quarantineDeployed(i) && this.failure(accountId) !== "assume-role-denied";
+  }
+
+  /** Who is quarantined in an account now (the group's members and the policy's users), sorted. */
+  quarantinedUsers(accountId: string): string[] {
+    return [
+      ...new Set([...(this.groupMembers.get(accountId) ?? []), ...(this.policyUsers.get(accountId) ?? [])]),
+    ].sort();
+  }
+
+  /** The OU ids from the root down to an account's parent (AccountTarget.ouIds), as Discover lists them. */
+  ouPath(accountId: string): string[] {
+    const leaf = this.leafOf(this.accountIndex(accountId));
+    if (leaf === null) return [this.rootId];
+    return [this.rootId, this.ouId(Number(leaf.slice(-8)) % this.o.ouParents), leaf];
+  }
+
+  /** The id of the `n`-th OU directly under the root (0-based; there are `ouParents`). */
+  parentOuId(n: number): string {
+    return this.ouId(n);
+  }
+
+  /** Accounts the shape fails (assume-role denied, throttled beyond retries). */
+  failingAccounts(): number {
+    let n = 0;
+    for (let i = 0; i < this.o.accounts; i++) if (this.shape.failure(i) !== null) n++;
+    return n;
+  }
+
+  /** Users in heavy accounts and in all, over every account (the shape's). */
+  userCounts(heavyFrom = 100): { users: number; heavyAccounts: number; maxUsers: number } {
+    let users = 0;
+    let heavyAccounts = 0;
+    let maxUsers = 0;
+    for (let i = 0; i < this.o.accounts; i++) {
+      const n = this.shape.users(i);
+      users += n;
+      if (n >= heavyFrom) heavyAccounts++;
+      maxUsers = Math.max(maxUsers, n);
+    }
+    return { users, heavyAccounts, maxUsers };
+  }
+
+  /** Users of every account the simulation lets be scanned: what a report compares. */
+  expectedUsers(): number {
+    let n = 0;
+    for (let i = 0; i < this.o.accounts; i++) if (this.shape.failure(i) === null) n += this.shape.users(i);
+    return n;
   }
 
   /**
@@ -408,6 +494,11 @@ export class SimulatedAws {
     if (service === "iam") {
       if (caller === null)
         throw new SimError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+      // An account the shape throttles answers every request so, whatever the retries.
+      if (this.failure(caller) === "throttled") {
+        this.iamLimiter.throttled++;
+        throw new SimError(400, "Throttling", "Rate exceeded");
+      }
       if (!this.iamLimiter.take(caller, now)) throw new SimError(400, "Throttling", "Rate exceeded");
       return this.xml(op, IAM_NS, this.iam(op, form, caller, now));
     }
@@ -469,8 +560,15 @@ export class SimulatedAws {
       const roleArn = form.get("RoleArn") ?? "";
       const m = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(roleArn);
       const target = m?.[1] ?? "";
-      if (!m || this.accountIndex(target) < 0 || m[2] !== this.o.auditRoleName)
-        throw new SimError(403, "AccessDenied", `not authorized to perform sts:AssumeRole on ${roleArn}`);
+      // The audit role everywhere, the enforcer role where the quarantine is deployed; neither where the
+      // shape denies the account's roles.
+      const role = m?.[2];
+      const exists =
+        !!m &&
+        this.accountIndex(target) >= 0 &&
+        this.failure(target) !== "assume-role-denied" &&
+        (role === this.o.auditRoleName || (role === this.o.enforcerRoleName && this.quarantineDeployed(target)));
+      if (!exists) throw new SimError(403, "AccessDenied", `not authorized to perform sts:AssumeRole on ${roleArn}`);
       this.touch(target, now, true);
       const key = `ASIA${target}${String(++this.keySerial % 10_000).padStart(4, "0")}`;
       const session = form.get("RoleSessionName") ?? "session";
@@ -503,10 +601,25 @@ export class SimulatedAws {
     };
   }
 
-  private findUser(form: URLSearchParams): { user: SimUser; index: number } {
+  private policyArn(accountId: string): string {
+    return `arn:aws:iam::${accountId}:policy/${this.o.quarantineGroupName}Policy`;
+  }
+
+  private groupXml(accountId: string): string {
+    const g = this.o.quarantineGroupName;
+    return `<member><Path>/</Path><GroupName>${g}</GroupName><GroupId>AGPA${accountId}</GroupId><Arn>arn:aws:iam::${accountId}:group/${g}</Arn><CreateDate>${isoSeconds(CREATED)}</CreateDate></member>`;
+  }
+
+  /** The quarantine group, which exists where the quarantine is deployed (and no other group does). */
+  private quarantineGroup(accountId: string, name: string | null): void {
+    if (name !== this.o.quarantineGroupName || !this.quarantineDeployed(accountId))
+      throw new SimError(404, "NoSuchEntity", `The group with name ${name} cannot be found.`);
+  }
+
+  private findUser(form: URLSearchParams, accountId: string): { user: SimUser; index: number } {
     const name = form.get("UserName") ?? "";
     const index = Number(/^user-(\d+)$/.exec(name)?.[1] ?? -1);
-    if (index < 0 || index >= this.o.usersPerAccount)
+    if (index < 0 || index >= this.users(accountId).length)
       throw new SimError(404, "NoSuchEntity", `The user with name ${name} cannot be found.`);
     return { user: simUser(index), index };
   }
@@ -526,7 +639,7 @@ export class SimulatedAws {
       header,
       `<root_account>,arn:aws:iam::${accountId}:root,${created},not_supported,${isoSeconds(generatedAt - 86_400_000).replace("Z", "+00:00")},not_supported,not_supported,${rootMfa},false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`,
     ];
-    this.users().forEach((u, i) => {
+    this.users(accountId).forEach((u, i) => {
       const c = isoSeconds(CREATED + i * 1000).replace("Z", "+00:00");
       const pw = u.console
         ? `true,${isoSeconds(CREATED + 86_400_000 * 30).replace("Z", "+00:00")},${c},N/A`
@@ -540,7 +653,7 @@ export class SimulatedAws {
   }
 
   private iam(op: string, form: URLSearchParams, accountId: string, now: number): string {
-    const users = this.users();
+    const users = this.users(accountId);
     switch (op) {
       case "GenerateCredentialReport": {
         const started = this.reports.get(accountId);
@@ -596,25 +709,100 @@ export class SimulatedAws {
           .join("")}</SummaryMap>`;
       }
       case "ListMFADevices": {
-        const { user, index } = this.findUser(form);
+        const { user, index } = this.findUser(form, accountId);
         const d = user.device
           ? `<member><UserName>${user.name}</UserName><SerialNumber>${this.deviceSerial(accountId, user)}</SerialNumber><EnableDate>${isoSeconds(CREATED + index * 1000 + 60_000)}</EnableDate></member>`
           : "";
         return `<MFADevices>${d}</MFADevices><IsTruncated>false</IsTruncated>`;
       }
       case "GetLoginProfile": {
-        const { user, index } = this.findUser(form);
+        const { user, index } = this.findUser(form, accountId);
         if (!user.console)
           throw new SimError(404, "NoSuchEntity", `Login Profile for User ${user.name} cannot be found.`);
         return `<LoginProfile><UserName>${user.name}</UserName><CreateDate>${isoSeconds(CREATED + index * 1000)}</CreateDate><PasswordResetRequired>false</PasswordResetRequired></LoginProfile>`;
       }
       case "ListAccessKeys": {
-        const { user, index } = this.findUser(form);
+        const { user, index } = this.findUser(form, accountId);
         const keys =
           user.activeKeys > 0
             ? `<member><UserName>${user.name}</UserName><AccessKeyId>AKIA${accountId}${String(index).padStart(4, "0")}</AccessKeyId><Status>Active</Status><CreateDate>${isoSeconds(CREATED + index * 1000)}</CreateDate></member>`
             : "";
         return `<AccessKeyMetadata>${keys}</AccessKeyMetadata><IsTruncated>false</IsTruncated>`;
+      }
+      // ---- the quarantine's (packages/aws/src/quarantine.ts: the enforcer role's reads and changes) ----
+      case "GetUser": {
+        const { user, index } = this.findUser(form, accountId);
+        return `<User>${this.userXml(accountId, user, index).slice("<member>".length, -"</member>".length)}</User>`;
+      }
+      case "ListGroupsForUser": {
+        const { user } = this.findUser(form, accountId);
+        const groups = this.groupMembers.get(accountId)?.has(user.name) ? [this.groupXml(accountId)] : [];
+        const p = this.page(groups, form, 100);
+        return `<Groups>${p.items.join("")}</Groups>${p.more}`;
+      }
+      case "ListAttachedUserPolicies": {
+        const { user } = this.findUser(form, accountId);
+        const g = this.o.quarantineGroupName;
+        const attached = this.policyUsers.get(accountId)?.has(user.name)
+          ? [`<member><PolicyName>${g}Policy</PolicyName><PolicyArn>${this.policyArn(accountId)}</PolicyArn></member>`]
+          : [];
+        const p = this.page(attached, form, 100);
+        return `<AttachedPolicies>${p.items.join("")}</AttachedPolicies>${p.more}`;
+      }
+      case "GetGroup": {
+        this.quarantineGroup(accountId, form.get("GroupName"));
+        const members = [...(this.groupMembers.get(accountId) ?? [])].sort().map((name) => {
+          const i = Number(name.slice("user-".length));
+          return this.userXml(accountId, simUser(i), i);
+        });
+        const p = this.page(members, form, 100);
+        return `<Group>${this.groupXml(accountId).slice("<member>".length, -"</member>".length)}</Group><Users>${p.items.join("")}</Users>${p.more}`;
+      }
+      case "ListEntitiesForPolicy": {
+        if (!this.quarantineDeployed(accountId) || form.get("PolicyArn") !== this.policyArn(accountId))
+          throw new SimError(
+            404,
+            "NoSuchEntity",
+            `Policy ${form.get("PolicyArn")} does not exist or is not attachable.`,
+          );
+        const users = [...(this.policyUsers.get(accountId) ?? [])]
+          .sort()
+          .map(
+            (name) => `<member><UserName>${name}</UserName><UserId>AIDA${accountId}${name.slice(5)}</UserId></member>`,
+          );
+        const p = this.page(users, form, 100);
+        return `<PolicyGroups></PolicyGroups><PolicyUsers>${p.items.join("")}</PolicyUsers><PolicyRoles></PolicyRoles>${p.more}`;
+      }
+      case "AddUserToGroup":
+      case "RemoveUserFromGroup": {
+        this.quarantineGroup(accountId, form.get("GroupName"));
+        const { user } = this.findUser(form, accountId);
+        const members = this.groupMembers.get(accountId) ?? new Set<string>();
+        this.groupMembers.set(accountId, members);
+        if (op === "AddUserToGroup") members.add(user.name);
+        else if (!members.delete(user.name))
+          throw new SimError(404, "NoSuchEntity", `User ${user.name} is not in group ${form.get("GroupName")}.`);
+        return "";
+      }
+      case "AttachUserPolicy":
+      case "DetachUserPolicy": {
+        const { user } = this.findUser(form, accountId);
+        if (!this.quarantineDeployed(accountId) || form.get("PolicyArn") !== this.policyArn(accountId))
+          throw new SimError(
+            404,
+            "NoSuchEntity",
+            `Policy ${form.get("PolicyArn")} does not exist or is not attachable.`,
+          );
+        const users = this.policyUsers.get(accountId) ?? new Set<string>();
+        this.policyUsers.set(accountId, users);
+        if (op === "AttachUserPolicy") users.add(user.name);
+        else if (!users.delete(user.name))
+          throw new SimError(
+            404,
+            "NoSuchEntity",
+            `Policy ${form.get("PolicyArn")} is not attached to user ${user.name}.`,
+          );
+        return "";
       }
       case "ListOrganizationsFeatures":
         return `<OrganizationId>${ORG_ID}</OrganizationId><EnabledFeatures></EnabledFeatures>`;
@@ -751,26 +939,31 @@ export class SimulatedAws {
 
 /**
  * Every user and root user of a report against the simulation's truth: users compared, verdicts
- * wrong (with a few examples), and accounts not audited.
+ * wrong (with a few examples), accounts not audited that the simulation does not fail (`failed`), and
+ * accounts the simulation fails reported FAILED (`failedAsSimulated`; one of them audited is wrong).
  */
 export function checkAgainstSimulation(
   report: ScanReport,
   sim: SimulatedAws,
-): { users: number; wrong: number; examples: string[]; failed: string[] } {
+): { users: number; wrong: number; examples: string[]; failed: string[]; failedAsSimulated: number } {
   let users = 0;
   let wrong = 0;
+  let failedAsSimulated = 0;
   const examples: string[] = [];
   const failed: string[] = [];
-  const truth = new Map(sim.users().map((u) => [u.name, u]));
   const miss = (what: string) => {
     wrong++;
     if (examples.length < 5) examples.push(what);
   };
   for (const a of report.accounts) {
+    const failure = sim.failure(a.accountId);
     if (a.status !== "AUDITED") {
-      failed.push(`${a.accountId} ${a.status} ${a.reason ?? ""} ${a.error?.code ?? ""}`.trim());
+      if (failure !== null && a.status === "FAILED") failedAsSimulated++;
+      else failed.push(`${a.accountId} ${a.status} ${a.reason ?? ""} ${a.error?.code ?? ""}`.trim());
       continue;
     }
+    if (failure !== null) miss(`${a.accountId}: audited, but the simulation fails it (${failure})`);
+    const truth = new Map(sim.users(a.accountId).map((u) => [u.name, u]));
     if (a.users.length !== truth.size) miss(`${a.accountId}: ${a.users.length} users, expected ${truth.size}`);
     for (const u of a.users) {
       users++;
@@ -787,7 +980,7 @@ export function checkAgainstSimulation(
     if (rootMfa !== (sim.rootHasMfa(a.accountId) ? "VIRTUAL" : "NONE"))
       miss(`${a.accountId} root MFA ${rootMfa}, truth ${sim.rootHasMfa(a.accountId) ? "VIRTUAL" : "NONE"}`);
   }
-  return { users, wrong, examples, failed };
+  return { users, wrong, examples, failed, failedAsSimulated };
 }
 
 /** A request body as bytes, whatever form the SDK left it in (string, bytes, or a Node stream). */

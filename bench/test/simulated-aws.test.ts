@@ -1,5 +1,7 @@
-import { ClientPool, runScan } from "@orgmfa/aws";
+import { ClientPool, runScan, sweepQuarantine } from "@orgmfa/aws";
+import type { AccountTarget } from "@orgmfa/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { heavyTailedOrg, type OrgShape } from "../lib/org-spec";
 import { checkAgainstSimulation, SimulatedAws, type SimulatedAwsOptions } from "../lib/simulated-aws";
 
 // The simulated AWS transport the scale benchmark (and the deployment's simulation) runs on: the real
@@ -61,5 +63,76 @@ describe("simulated AWS", () => {
     expect(sim.stats().byOperation.GetCredentialReport).toBeGreaterThanOrEqual(2);
     for (const a of report.accounts)
       expect(Date.parse(a.credentialReportGeneratedAt ?? "")).toBeGreaterThan(Date.parse(report.startedAt) - 1000);
+  });
+
+  it("fails the accounts its shape fails, and checks the others against their own number of users", async () => {
+    const shape: OrgShape = {
+      name: "test",
+      users: (i) => (i === 2 ? 130 : 20),
+      failure: (i) => (i === 3 || i === 4 ? "assume-role-denied" : null),
+      quarantineDeployed: () => true,
+    };
+    const { sim, report, check } = await scan({ accounts: 5, usersPerAccount: 20, shape });
+    expect(report.accounts.filter((a) => a.status === "FAILED").map((a) => a.accountId)).toEqual([
+      sim.accountId(3),
+      sim.accountId(4),
+    ]);
+    expect(check).toMatchObject({ users: 170, wrong: 0, failed: [], failedAsSimulated: 2 });
+    expect(sim.expectedUsers()).toBe(170);
+  });
+
+  it("answers the quarantine's reads and changes: a sweep quarantines, a second changes nothing, off releases", async () => {
+    const shape: OrgShape = {
+      ...heavyTailedOrg(),
+      users: () => 20,
+      failure: () => null,
+      quarantineDeployed: (i) => i !== 2,
+    };
+    const sim = new SimulatedAws({ accounts: 4, usersPerAccount: 20, latencyMs: 2, shape });
+    const pool = new ClientPool({
+      region: "us-east-1",
+      roleName: "OrgMfaQuarantineRole",
+      baseCredentials: async () => ({ accessKeyId: "AKIASIMULATEDBASE", secretAccessKey: "simulated" }),
+      requestHandler: sim,
+    });
+    pools.push(pool);
+    const targets: AccountTarget[] = [1, 2, 3].map((i) => ({
+      accountId: sim.accountId(i),
+      accountName: `a${i}`,
+      ouPath: "/",
+      owner: null,
+      state: "ACTIVE",
+      skip: null,
+      ouIds: sim.ouPath(sim.accountId(i)),
+    }));
+    const noMfa = sim
+      .users()
+      .filter((u) => u.kind === "consoleNoMfa")
+      .map((u) => u.name);
+    const found = new Map(targets.map((t) => [t.accountId, noMfa]));
+    const sweep = (mode: "enforce" | "off") =>
+      sweepQuarantine(pool, targets, found, { quarantine: { mode }, now: new Date(), apply: true, partition: "aws" });
+    const first = await sweep("enforce");
+    expect(first.accounts.map((a) => a.status)).toEqual(["reconciled", "not-deployed", "reconciled"]);
+    expect(first.decisions.filter((d) => d.applied && d.action.kind === "quarantine")).toHaveLength(6);
+    expect(sim.quarantinedUsers(sim.accountId(1))).toEqual(noMfa);
+    expect(sim.quarantinedUsers(sim.accountId(2))).toEqual([]);
+    const second = await sweep("enforce");
+    expect(second.decisions.every((d) => d.action.kind === "none" && d.quarantined)).toBe(true);
+    const off = await sweep("off");
+    expect(off.decisions.filter((d) => d.applied && d.action.kind === "release")).toHaveLength(6);
+    expect(sim.quarantinedUsers(sim.accountId(3))).toEqual([]);
+    for (const op of [
+      "GetUser",
+      "GetLoginProfile",
+      "ListMFADevices",
+      "ListGroupsForUser",
+      "ListAttachedUserPolicies",
+      "GetGroup",
+      "ListEntitiesForPolicy",
+      "AddUserToGroup",
+      "RemoveUserFromGroup",
+    ])
+      expect(sim.stats().byOperation[op] ?? 0, op).toBeGreaterThan(0);
   });
 });
