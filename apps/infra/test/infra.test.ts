@@ -1003,6 +1003,8 @@ describe("quarantine (quarantine: true)", () => {
     );
     const enforceId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0] as string;
     expect(central.toJSON().Resources[enforceId].Properties.ReservedConcurrentExecutions).toBe(5);
+    // The sweep over 10,000 accounts is CPU-bound: 1024 MB buys the CPU to end it within a third of its limit.
+    expect(central.toJSON().Resources[enforceId].Properties).toMatchObject({ MemorySize: 1024, Timeout: 900 });
     const others = Object.entries(central.findResources("AWS::Lambda::Function")).filter(([id]) => id !== enforceId);
     for (const [, f] of others) expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(() => config({ quarantine: true, enforceReservedConcurrency: 0 })).toThrow(/enforceReservedConcurrency/);
