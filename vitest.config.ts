@@ -1,17 +1,24 @@
 import { defineConfig } from "vitest/config";
 
-// The SDK warns on every client of every test worker that its 2027 releases need Node 22: a notice for
-// maintainers (the README says so once), silenced with its documented switch, as the CLI's bin does.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+// The SDK warns in every process that its 2027 releases need Node 22: a notice for maintainers (the
+// README says so once), silenced with its documented switch, as the CLI's bin does. Every project's
+// workers get it (`env`), and so do the processes they start.
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "core", include: ["packages/core/test/**/*.test.ts"] } },
-      { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000 } },
-      { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000 } },
+      { test: { name: "core", include: ["packages/core/test/**/*.test.ts"], env } },
+      { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000, env } },
+      { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000, env } },
       {
-        test: { name: "infra", include: ["apps/infra/test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000 },
+        test: {
+          name: "infra",
+          include: ["apps/infra/test/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          env,
+        },
       },
       // Cross-package tests against the emulator, through the real CLI binary.
       {
@@ -21,6 +28,7 @@ export default defineConfig({
           globalSetup: ["test/global-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+          env,
         },
       },
     ],
