@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv } from "./helpers";
+import { cleanEnv, runProcess } from "./helpers";
 
 // What a user gets: the packed tarball of apps/cli installed globally (into a temporary prefix), run
 // from an empty directory far from the checkout — nothing of the repository is reachable from there.
@@ -29,19 +29,7 @@ function npmEnv(): NodeJS.ProcessEnv {
 
 /** Runs the installed `orgmfa` as a user would: by its name in the prefix's bin, from the empty directory. */
 function cli(args: string[], env: Record<string, string> = cleanEnv()) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(orgmfa, args, { cwd: empty, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(orgmfa, args, { env, cwd: empty });
 }
 
 const noTrace = (s: string) => expect(s).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n|ERR_MODULE_NOT_FOUND|Cannot find/);

@@ -22,8 +22,17 @@ export function runCli(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runProcess(process.execPath, [BIN, ...args], { env });
+}
+
+/** Runs a command to its end, keeping its stdout and stderr (code -1: ended by a signal). */
+export function runProcess(
+  command: string,
+  args: string[],
+  o: { env: Record<string, string>; cwd?: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { env: o.env, cwd: o.cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
