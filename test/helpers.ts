@@ -3,10 +3,14 @@ import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../apps/cli/bin/orgmfa.js", import.meta.url));
 
+/** The SDK's switch for its Node-version notice: no part of anyone's AWS setup, kept in clean environments. */
+export const SDK_NOTICE_SWITCH = "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED";
+
 /** An environment with nothing of the developer's AWS setup in it. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("AWS_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && (!k.startsWith("AWS_") || k === SDK_NOTICE_SWITCH)) env[k] = v;
   Object.assign(env, {
     AWS_CONFIG_FILE: "/nonexistent/orgmfa-test-config",
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/orgmfa-test-credentials",

@@ -1,5 +1,6 @@
 import { PassThrough, Readable, Writable } from "node:stream";
 import { main } from "../apps/cli/src/main";
+import { SDK_NOTICE_SWITCH } from "./helpers";
 
 export interface Captured {
   code: number;
@@ -35,7 +36,8 @@ export class ClosedPipe extends Writable {
 export async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const saved = { ...process.env };
   for (const k of Object.keys(process.env))
-    if (k.startsWith("AWS_") || k === "NO_COLOR" || k === "FORCE_COLOR") delete process.env[k];
+    if ((k.startsWith("AWS_") && k !== SDK_NOTICE_SWITCH) || k === "NO_COLOR" || k === "FORCE_COLOR")
+      delete process.env[k];
   Object.assign(process.env, {
     AWS_CONFIG_FILE: "/nonexistent/orgmfa-test-config",
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/orgmfa-test-credentials",
