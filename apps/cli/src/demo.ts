@@ -189,6 +189,10 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
       // Back to moto's open mode so the default emulator identity (the management account) can scan.
       await emulator.setIamEnforcement(false);
       say();
+      // Said before the line that ends with the endpoint (what a script waits for): it is already there.
+      say(
+        "IAM policy enforcement is now OFF in this emulator (the scan above ran with it on): the keys below act as the management account's administrator, so doctor and scan here show the product working, not whether a role's permissions are enough.",
+      );
       say(
         `The emulator keeps running at ${emulator.endpoint} (moto itself at ${emulator.motoEndpoint}) until you press Ctrl-C. Scan it again with:`,
       );
@@ -196,9 +200,6 @@ export async function runDemo(o: { outDir: string; keepRunning: boolean }, io: I
         `  AWS_ENDPOINT_URL=${emulator.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing orgmfa scan`,
       );
       say("  (in the repository: npm run orgmfa -- scan)");
-      say(
-        "IAM policy enforcement is now OFF in this emulator (the scan above ran with it on): these keys act as the management account's administrator, so doctor and scan here show the product working, not whether a role's permissions are enough.",
-      );
       // Ctrl-C (or SIGTERM) ends it through the signal handler above, which stops the emulator.
       await new Promise<never>(() => undefined);
     }
