@@ -154,17 +154,20 @@ describe("the orgmfa binary", () => {
         });
         child.on("close", () => reject(new Error(`demo ended before it was ready:\n${stdout}\n${stderr}`)));
       });
-      for (const p of ports) expect(await listening(p)).toBe(true);
-      // Every hub is read back, each member account's own findings in its own hub, not only the scanner's.
-      for (const name of ["security-tooling", "prod-payments", "prod-web", "dev-platform", "sandbox-ml"])
-        expect(stdout).toMatch(new RegExp(`\\n  ${name} +\\d{12}: [1-9]\\d* active`));
-      expect(stdout).toMatch(/IAM policy enforcement is now OFF in this emulator/);
-      expect(stdout).not.toMatch(/npx orgmfa/);
+      const listened = await Promise.all(ports.map(listening));
+      const said = stdout;
       const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
         child.on("close", (code, sig) => r({ code, signal: sig })),
       );
+      // Stopped before anything is asserted: a failed assertion must not leave the demo running.
       child.kill(signal);
       const end = await ended;
+      expect(listened).toEqual([true, true]);
+      // Every hub is read back, each member account's own findings in its own hub, not only the scanner's.
+      for (const name of ["security-tooling", "prod-payments", "prod-web", "dev-platform", "sandbox-ml"])
+        expect(said).toMatch(new RegExp(`\\n  ${name} +\\d{12}: [1-9]\\d* active`));
+      expect(said).toMatch(/IAM policy enforcement is now OFF in this emulator/);
+      expect(said).not.toMatch(/npx orgmfa/);
       if (exitCode !== null) {
         expect(end.code).toBe(exitCode);
         expect(stderr).toMatch(new RegExp(`${signal}: stopping the emulator`));
