@@ -26,6 +26,7 @@ import {
   quarantinePolicyName,
   SNS_MAX_BYTES,
   section,
+  shrinkToFit,
   snsSubject,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
@@ -365,13 +366,10 @@ export function sweepAnnouncement(
         limit,
       ),
     ].slice(1); // the first section's blank line: the caller puts its own before the lines
-  const max = o.maxBytes ?? ANNOUNCEMENT_MAX_BYTES;
-  let limit = o.listLimit ?? 200;
-  let lines = render(limit);
-  while (Buffer.byteLength(lines.join("\n"), "utf8") > max && limit > 0) {
-    limit = Math.floor(limit / 2);
-    lines = render(limit);
-  }
+  const lines = shrinkToFit(render, (l) => l.join("\n"), {
+    start: o.listLimit ?? 200,
+    maxBytes: o.maxBytes ?? ANNOUNCEMENT_MAX_BYTES,
+  });
   return {
     subject: snsSubject(
       `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending`,

@@ -66,6 +66,25 @@ export function digestSubject(report: ScanReport): string {
   return snsSubject(parts.join(""));
 }
 
+/**
+ * Renders with at most `start` lines per list, halving that until the text fits in `maxBytes` (UTF-8)
+ * or the limit reaches `floor`: the digest's, the per-account messages' and the sweep announcement's
+ * one way to stay under SNS's 256 KB. The text may still be over `maxBytes` at the floor.
+ */
+export function shrinkToFit<T>(
+  render: (limit: number) => T,
+  text: (rendered: T) => string,
+  o: { start: number; maxBytes: number; floor?: number },
+): T {
+  let limit = o.start;
+  let rendered = render(limit);
+  while (bytes(text(rendered)) > o.maxBytes && limit > (o.floor ?? 0)) {
+    limit = Math.floor(limit / 2);
+    rendered = render(limit);
+  }
+  return rendered;
+}
+
 /** A titled list of at most `limit` lines, then "… and N more" (the digest's lists, and the quarantine sweep's). */
 export function section(title: string, lines: string[], limit: number, total = lines.length): string[] {
   if (total === 0) return [];
@@ -217,12 +236,11 @@ function severityCounts(fs: readonly Finding[]): string {
  */
 export function buildDigest(report: ScanReport, o: DigestOptions): Digest {
   const max = o.maxBytes ?? DEFAULT_MAX_BYTES;
-  let limit = o.listLimit ?? 25;
-  let message = body(report, o, limit);
-  while (bytes(message) > max && limit > 0) {
-    limit = Math.floor(limit / 2);
-    message = body(report, o, limit);
-  }
+  let message = shrinkToFit(
+    (limit) => body(report, o, limit),
+    (m) => m,
+    { start: o.listLimit ?? 25, maxBytes: max },
+  );
   if (bytes(message) > max) {
     // Only pathological names get here (every list already cut to nothing).
     const cut = Buffer.from(message, "utf8")
@@ -254,8 +272,7 @@ export function accountMessages(
     const open = report.findings.filter((f) => f.accountId === acct.accountId && f.status === "OPEN");
     if (open.length === 0) continue;
     const severity = SEVERITIES[worst(open)] ?? "INFORMATIONAL";
-    let limit = 100;
-    const render = () =>
+    const render = (limit: number) =>
       [
         `orgmfa scan ${report.scanId}: ${plural(open.length, "open finding")} in ${acct.accountName} (${acct.accountId}), ${acct.ouPath}`,
         ...section(
@@ -266,11 +283,7 @@ export function accountMessages(
         "",
         o.reportLocation ? `Full report: ${o.reportLocation}` : "",
       ].join("\n");
-    let message = render();
-    while (bytes(message) > max && limit > 1) {
-      limit = Math.floor(limit / 2);
-      message = render();
-    }
+    const message = shrinkToFit(render, (m) => m, { start: 100, maxBytes: max, floor: 1 });
     out.push({
       accountId: acct.accountId,
       severity,
