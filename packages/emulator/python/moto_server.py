@@ -72,9 +72,11 @@
   call; both are computed once here. A third of moto's time per call went to them. The server's
   line per request on stderr is left out unless ORGMFA_EMULATOR_LOG=1 (errors are still logged).
 - S3 answers a request to a bucket that does not exist with NoSuchBucket (404) before judging the
-  caller's policy, as S3 does (bucket names are global, their existence is public); moto said
-  AccessDenied under IAM enforcement, so a mistyped --s3-bucket looked like a permissions problem.
-  CreateBucket is still authorised.
+  caller's policy; moto said AccessDenied under IAM enforcement, so a mistyped --s3-bucket looked like a
+  permissions problem. CreateBucket is still authorised. Source: the S3 API reference defines
+  NoSuchBucket ("The specified bucket does not exist", 404) but does not say it precedes authorisation;
+  that it does is how S3 is widely observed to answer (bucket names are global). Recorded as such in
+  docs/aws-semantics.md §11.
 - POST /moto-api/orgmfa/iam-users with {"accountId", "users": [UserSpec of packages/emulator seed.ts]}
   creates those users in one request, through the same backend calls as the IAM API's CreateUser,
   CreateLoginProfile, CreateAccessKey, UpdateAccessKey, CreateVirtualMFADevice, EnableMFADevice and
