@@ -674,8 +674,17 @@ export class CentralStack extends Stack {
     // The owner tags are read beside the scan: one Organizations call per account, under its low rate,
     // takes longer than the walk at thousands of accounts. Owners never fails the run: without its
     // object Publish reports the owners as unknown.
-    const owners = invoke("Owners", ownersFn);
+    // Each round reads for at most half its timeout; while accounts never read remain it answers `more`
+    // (at most OWNERS_MAX_ROUNDS rounds) and the next round reads only those. Its answer goes beside the
+    // run's reference, which every round is given.
+    const owners = invoke("Owners", ownersFn, { resultPath: "$.owners" });
     owners.addCatch(new sfn.Pass(this, "OwnersFailed"), { errors: [sfn.Errors.ALL], resultPath: "$.ownersError" });
+    owners.next(
+      new sfn.Choice(this, "MoreOwners")
+        .when(sfn.Condition.isNotPresent("$.owners.more"), new sfn.Pass(this, "OwnersRead"))
+        .when(sfn.Condition.booleanEquals("$.owners.more", true), owners)
+        .otherwise(new sfn.Pass(this, "OwnersDone")),
+    );
     // Each branch catches its own failure, so both always end and Publish always runs.
     const scanAndOwners = new sfn.Parallel(this, "ScanAndReadOwners", { resultPath: sfn.JsonPath.DISCARD })
       .branch(scanAccounts)

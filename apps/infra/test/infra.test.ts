@@ -535,6 +535,21 @@ describe("CentralStack and ManagementAccountStack", () => {
     expect(principals).not.toContainEqual({ Service: "events.amazonaws.com" });
   });
 
+  it("reads owners in rounds: Owners again while it answers more, its answer beside the run's reference", () => {
+    const [, owners] = definition.States.ScanAndReadOwners.Branches;
+    expect(owners.States.Owners).toMatchObject({ ResultPath: "$.owners", Next: "MoreOwners" });
+    expect(owners.States.MoreOwners).toEqual({
+      Type: "Choice",
+      Choices: [
+        { Variable: "$.owners.more", IsPresent: false, Next: "OwnersRead" },
+        { Variable: "$.owners.more", BooleanEquals: true, Next: "Owners" },
+      ],
+      Default: "OwnersDone",
+    });
+    for (const end of ["OwnersRead", "OwnersDone"])
+      expect(owners.States[end]).toMatchObject({ Type: "Pass", End: true });
+  });
+
   it("goes on to Publish when the Distributed Map or Owners fails, so the accounts without a result are reported FAILED", () => {
     const parallel = definition.States.ScanAndReadOwners;
     const [scan, owners] = parallel.Branches;

@@ -36,6 +36,8 @@ export interface ReadOwnerTagsOptions {
   deadline?: number;
   /** What earlier runs read: never-read accounts go first, then the longest-unread. */
   cache?: OwnerTagCache | null;
+  /** Read only the accounts the cache has no value for (a further round of the same run). @default false */
+  onlyUnread?: boolean;
   now?: () => Date;
 }
 
@@ -68,6 +70,7 @@ export async function readOwnerTags(
     order.map((id) =>
       limit(async () => {
         if (o.deadline !== undefined && Date.now() >= o.deadline) return;
+        if (o.onlyUnread && known[id]) return;
         try {
           const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: id }));
           cache.accounts[id] = {
