@@ -7,6 +7,7 @@ import {
   IAMClient,
   RemoveUserFromGroupCommand,
 } from "@aws-sdk/client-iam";
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { AccountTarget } from "@orgmfa/core";
 import {
   accountAdminCredentials,
@@ -14,6 +15,7 @@ import {
   DeliveryReader,
   type Emulator,
   enrolVirtualMfa,
+  FORWARDING_DLQ_NAME,
   REGION,
   roleCredentials,
   type SeededDelivery,
@@ -23,12 +25,16 @@ import {
   startEmulator,
 } from "@orgmfa/emulator";
 import { forgetDeployedConfig, handler, IAM_EVENT_NAMES, type IamCloudTrailEvent } from "@orgmfa/functions/enforce";
+import type { RunRef } from "@orgmfa/functions/run-store";
+import { metrics } from "@orgmfa/functions/runtime";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { cleanEnv } from "./helpers";
 
 // The Enforce handler as EventBridge invokes it, as the deployed Enforce role (its statements from
 // policies.ts) with IAM enforcement on, fed IAM's CloudTrail events as the member accounts forward them.
+// The member StackSet forwards IAM's events (each member account has the forwarding dead-letter queue);
+// the management account's stack does not, as where the deployment's region is not us-east-1.
 let emu: Emulator;
 let org: SeededOrg;
 let delivery: SeededDelivery;
@@ -38,7 +44,7 @@ const GROUP = "OrgMfaQuarantine";
 
 beforeAll(async () => {
   emu = await startEmulator();
-  org = await seedOrganization(emu, { ...DEMO_ORG, quarantine: true });
+  org = await seedOrganization(emu, { ...DEMO_ORG, quarantine: true, forwardIamEvents: true });
   delivery = await seedDelivery(emu.endpoint, org, { as: "workflow", scanConfig: { quarantine: { mode: "enforce" } } });
   enforceRole = await roleCredentials(emu.endpoint, delivery.roles?.enforce as string, "enforce");
   await emu.setIamEnforcement(true);
@@ -64,6 +70,8 @@ afterAll(async () => {
 });
 
 const account = () => org.accounts["dev-platform"] as string;
+/** The run the daily sweep test made (Discover → ScanBatch → Publish), swept again by the tests after it. */
+let swept: RunRef | undefined;
 /** An "AWS API Call via CloudTrail" event of IAM, as forwarded from the member account's us-east-1 bus. */
 const event = (eventName: string, userName: string | null, extra: Partial<IamCloudTrailEvent["detail"]> = {}) => ({
   version: "0",
@@ -264,6 +272,7 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
     );
     await as(creds.publish, () => publish(ref));
     const summary = await as(enforceRole, () => handler({ sweep: ref }));
+    swept = ref;
 
     const inGroup = (name: string) =>
       emu.unenforced(async () => {
@@ -286,6 +295,8 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
       released: 0,
       failed: 0,
       accountsNotReconciled: 0,
+      // Every forwarding queue empty; the management account has none (not a failure, not announced).
+      forwarding: { eventsNotForwarded: 0, accountsNotForwarding: 0, accountsUnread: 1 },
     });
     const { record, digest } = await emu.unenforced(async () => {
       const reader = new DeliveryReader(emu.endpoint, delivery, org);
@@ -295,12 +306,119 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
       };
     });
     expect(record.decisions.filter((d: { applied: boolean }) => d.applied)).toHaveLength(4);
+    // Each audited account's forwarding queue, read through its enforcer role in us-east-1: the StackSet's
+    // accounts have one (empty), the management account none — SQS's QueueDoesNotExist, as in AWS.
+    const audited = ["management", "security-tooling", "prod-payments", "prod-web", "dev-platform", "sandbox-ml"];
+    expect(record.forwardingQueues).toEqual(
+      audited
+        .map((name) => org.accounts[name] as string)
+        .sort()
+        .map((accountId) =>
+          accountId === org.managementAccountId
+            ? {
+                accountId,
+                events: null,
+                unknown: {
+                  reason: "not-deployed",
+                  code: expect.stringMatching(/QueueDoesNotExist|NonExistentQueue/),
+                  message: expect.any(String),
+                },
+              }
+            : { accountId, events: 0, unknown: null },
+        ),
+    );
     expect(digest?.Subject).toBe("orgmfa quarantine: 4 quarantined, 0 released, 0 pending");
+    expect(digest?.Message).not.toMatch(/not forwarded/);
     expect(digest?.Message).toMatch(/alice: quarantined — console password without MFA/);
     // API-only users without MFA are named, never quarantined.
     const apiOnly = digest?.Message.split("\n\nAPI-only users without MFA (2), never quarantined")[1]
       ?.split("\n")
       .slice(1);
     expect(apiOnly?.map((l) => l.split(" ")[1]).sort()).toEqual(["ci-deploy", "ivan"]);
+  });
+  it("the sweep names the accounts whose IAM events could not be forwarded, counts them in IamEventsNotForwarded, and records them", async () => {
+    const ref = swept as RunRef;
+    expect(ref).toBeDefined();
+    // EventBridge could not deliver to the central bus: its dead letters wait in the member accounts'
+    // queues — two in prod-web (one of them received by someone looking, not deleted), one in dev-platform.
+    const deadLetters = async (name: string, count: number, receive = 0) =>
+      emu.unenforced(async () => {
+        const accountId = org.accounts[name] as string;
+        const sqs = new SQSClient({
+          region: REGION,
+          endpoint: emu.endpoint,
+          credentials: await accountAdminCredentials(emu.endpoint, accountId),
+        });
+        try {
+          const QueueUrl = `${emu.endpoint}/${accountId}/${FORWARDING_DLQ_NAME}`;
+          for (let i = 0; i < count; i++)
+            await sqs.send(
+              new SendMessageCommand({
+                QueueUrl,
+                MessageBody: JSON.stringify({ "detail-type": "AWS API Call via CloudTrail", i }),
+              }),
+            );
+          if (receive)
+            expect(
+              (
+                await sqs.send(
+                  new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: receive, VisibilityTimeout: 600 }),
+                )
+              ).Messages,
+            ).toHaveLength(receive);
+        } finally {
+          sqs.destroy();
+        }
+      });
+    await deadLetters("prod-web", 2, 1);
+    await deadLetters("dev-platform", 1);
+    const published = vi.spyOn(metrics, "addMetric");
+    let summary: Awaited<ReturnType<typeof handler>>;
+    try {
+      summary = await handler({ sweep: ref });
+      expect(published).toHaveBeenCalledWith("IamEventsNotForwarded", "Count", 3);
+    } finally {
+      published.mockRestore();
+    }
+    // Nothing to change this time; the accounts without a queue are counted apart, never as failures.
+    expect(summary).toMatchObject({
+      quarantined: 0,
+      released: 0,
+      failed: 0,
+      accountsNotReconciled: 0,
+      forwarding: { eventsNotForwarded: 3, accountsNotForwarding: 2, accountsUnread: 1 },
+    });
+    const { record, digest } = await emu.unenforced(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return {
+        record: JSON.parse((await reader.object(`orgmfa/runs/${ref.scanId}/quarantine.json`)).body.toString()),
+        digest: (await reader.messages()).at(-1),
+      };
+    });
+    const prodWeb = org.accounts["prod-web"] as string;
+    const devPlatform = org.accounts["dev-platform"] as string;
+    expect(record.forwarding).toEqual({ eventsNotForwarded: 3, accountsNotForwarding: 2, accountsUnread: 1 });
+    expect(
+      (record.forwardingQueues as Array<{ accountId: string; events: number | null }>).filter((b) => b.events),
+    ).toEqual(
+      [
+        { accountId: prodWeb, events: 2, unknown: null },
+        { accountId: devPlatform, events: 1, unknown: null },
+      ].sort((a, b) => a.accountId.localeCompare(b.accountId)),
+    );
+    // Said on the digest topic even though nothing changed: the accounts, by name, and what to do.
+    expect(digest?.Subject).toBe("orgmfa quarantine: 0 quarantined, 0 released, 0 pending, 3 IAM events not forwarded");
+    const section = digest?.Message.split("\n\n").find((p) => p.startsWith("IAM events not forwarded"));
+    expect(section?.split("\n")[0]).toMatch(
+      /^IAM events not forwarded to the central bus \(2 accounts, 3 IAM events\).*fix the forwarding.*then purge the queue/,
+    );
+    expect(section?.split("\n").slice(1).sort()).toEqual(
+      [
+        `${prodWeb} (prod-web): 2 IAM events not forwarded`,
+        `${devPlatform} (dev-platform): 1 IAM event not forwarded`,
+      ].sort(),
+    );
+    // The management account has no forwarding queue: not named.
+    expect(section).not.toContain(org.managementAccountId);
   });
 });

@@ -5,8 +5,11 @@ import {
   decisionOutcome,
   errorCode,
   errorMessage,
+  type ForwardingSummary,
   type SweepSummary as QuarantineSweepSummary,
+  readForwardingBacklogs,
   reconcileUser,
+  summarizeForwarding,
   summarizeSweep,
   sweepAnnouncement,
   sweepQuarantine,
@@ -188,13 +191,22 @@ export interface SweepEvent {
   sweep: RunRef;
 }
 
-export type SweepSummary = { scanId: string } & QuarantineSweepSummary;
+/**
+ * The sweep's answer (the workflow keeps it at `$.quarantine`): counts only, so that it stays far below
+ * Step Functions' 256 KiB state at any number of accounts; the run's `quarantine.json` names each.
+ */
+export type SweepSummary = { scanId: string } & QuarantineSweepSummary & { forwarding: ForwardingSummary };
 
 /**
  * The daily sweep, after Publish: every audited account of the run, its console users without MFA (as
  * Publish found them) and whoever is quarantined now, each read live and decided with the run's
- * config — what events missed is corrected here. Recorded in the run's `quarantine.json`; changes
- * (and accounts that could not be reconciled) announced on the digest topic.
+ * config — what events missed is corrected here. Then, in each of those accounts where quarantine is
+ * not off, how many IAM events its forwarding could not deliver (its us-east-1 dead-letter queue,
+ * through the enforcer role): a member account cannot reach the central digest topic itself, and its
+ * own alarm would travel the very path that failed, so the central side counts (`IamEventsNotForwarded`,
+ * every sweep, 0 when none; an account whose queue cannot be read — most have no forwarding — is
+ * counted apart, never alarmed). Recorded in the run's `quarantine.json`; changes, accounts that could
+ * not be reconciled and accounts with events not forwarded announced on the digest topic.
  */
 async function sweep(ref: RunRef): Promise<SweepSummary> {
   const s = settings();
@@ -221,14 +233,37 @@ async function sweep(ref: RunRef): Promise<SweepSummary> {
         concurrency: SWEEP_ACCOUNT_CONCURRENCY,
       },
     );
-    const summary: SweepSummary = { scanId: ref.scanId, ...summarizeSweep(result) };
-    await store.put(keys.quarantine, { ...summary, accounts: result.accounts, decisions: result.decisions });
+    // The accounts swept (audited) where quarantine is not off: their forwarding's dead letters.
+    const forwarding = await readForwardingBacklogs(
+      pool,
+      ledger
+        .filter(
+          (t) =>
+            t.skip === null &&
+            t.accountId in consoleWithoutMfa &&
+            quarantineModeFor(run.config.quarantine, t.accountId, t.ouIds ?? []) !== "off",
+        )
+        .map((t) => t.accountId),
+      { concurrency: SWEEP_ACCOUNT_CONCURRENCY },
+    );
+    const summary: SweepSummary = {
+      scanId: ref.scanId,
+      ...summarizeSweep(result),
+      forwarding: summarizeForwarding(forwarding),
+    };
+    await store.put(keys.quarantine, {
+      ...summary,
+      accounts: result.accounts,
+      decisions: result.decisions,
+      forwardingQueues: forwarding,
+    });
     logger.info("quarantine sweep", { ...summary });
     metrics.addMetric("UsersQuarantined", "Count", summary.quarantined);
     metrics.addMetric("UsersReleased", "Count", summary.released);
     metrics.addMetric("QuarantineChangeFailed", "Count", summary.failed);
     metrics.addMetric("QuarantineNotReconciled", "Count", summary.accountsNotReconciled);
-    const announcement = sweepAnnouncement(result, found.apiOnly);
+    metrics.addMetric("IamEventsNotForwarded", "Count", summary.forwarding.eventsNotForwarded);
+    const announcement = sweepAnnouncement({ ...result, forwarding }, found.apiOnly);
     if (announcement && s.DIGEST_TOPIC_ARN)
       await pool.sns().send(
         new PublishCommand({

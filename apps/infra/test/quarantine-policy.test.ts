@@ -208,4 +208,14 @@ describe("the enforcer role's policy", () => {
       expect(await enforcer(action, arn("user/alice")), action).toBe("ImplicitlyDenied");
     expect(await enforcer("iam:ListUsers", "*")).toBe("ImplicitlyDenied");
   });
+
+  it("may count the account's forwarding dead letters (us-east-1), and do nothing else with them or any other queue", async () => {
+    const dlq = (region = "us-east-1", account = ACCOUNT, name = "orgmfa-forward-iam-events-dlq") =>
+      `arn:aws:sqs:${region}:${account}:${name}`;
+    expect(await enforcer("sqs:GetQueueAttributes", dlq())).toBe("Allowed");
+    for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue", "sqs:SendMessage"])
+      expect(await enforcer(action, dlq()), action).toBe("ImplicitlyDenied");
+    for (const other of [dlq("eu-west-1"), dlq("us-east-1", "444455556666"), dlq("us-east-1", ACCOUNT, "payments")])
+      expect(await enforcer("sqs:GetQueueAttributes", other), other).toBe("ImplicitlyDenied");
+  });
 });

@@ -32,6 +32,7 @@ import {
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage, isNoSuchEntity } from "./errors";
+import { FORWARDING_DLQ_NAME, FORWARDING_REGION, type ForwardingBacklog } from "./forwarding";
 
 /** The quarantine's group and policy in one account (the member template's names). */
 export interface QuarantineTarget {
@@ -334,18 +335,26 @@ const ANNOUNCEMENT_MAX_BYTES = SNS_MAX_BYTES - 6 * 1024;
 
 /**
  * What a sweep says on the digest topic, or null when there is nothing to say: the changes made,
- * pending or failed with their reasons, the accounts not reconciled, then the API-only users without
- * MFA by name (never quarantined, not forgotten). Cut as the scan digest is: each list ends in
- * "… and N more" after `listLimit` lines, and the lists shrink until the lines fit in `maxBytes`
- * (UTF-8) — a Publish over SNS's 256 KB would fail every daily run.
+ * pending or failed with their reasons, the accounts not reconciled, the accounts whose IAM events
+ * wait in their forwarding dead-letter queue (`forwarding`: the sweep's reads of those queues; an
+ * account whose queue could not be read is not named — most have no forwarding), then the API-only
+ * users without MFA by name (never quarantined, not forgotten). Cut as the scan digest is: each list
+ * ends in "… and N more" after `listLimit` lines, and the lists shrink until the lines fit in
+ * `maxBytes` (UTF-8) — a Publish over SNS's 256 KB would fail every daily run.
  */
 export function sweepAnnouncement(
-  r: { accounts: readonly SweepAccount[]; decisions: readonly AppliedDecision[] },
+  r: {
+    accounts: readonly SweepAccount[];
+    decisions: readonly AppliedDecision[];
+    forwarding?: readonly ForwardingBacklog[];
+  },
   apiOnlyWithoutMfa: Readonly<Record<string, readonly string[]>>,
   o: { listLimit?: number; maxBytes?: number } = {},
 ): { subject: string; lines: string[] } | null {
   const s = summarizeSweep(r);
-  if (s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled === 0) return null;
+  const waiting = (r.forwarding ?? []).filter((b) => (b.events ?? 0) > 0);
+  const notForwarded = waiting.reduce((n, b) => n + (b.events ?? 0), 0);
+  if (s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled + waiting.length === 0) return null;
   const changes = r.decisions
     .filter((d) => d.action.kind !== "none")
     .map((d) => {
@@ -355,11 +364,22 @@ export function sweepAnnouncement(
   const notReconciled = r.accounts
     .filter((a) => a.status !== "reconciled" && a.mode !== "off")
     .map((a) => `${a.accountId}: not reconciled — ${a.error?.message}`);
+  const names = new Map(r.accounts.map((a) => [a.accountId, a.accountName]));
+  const events = (n: number) => `${n} IAM event${n === 1 ? "" : "s"}`;
+  const unforwarded = waiting.map(
+    (b) =>
+      `${b.accountId}${names.get(b.accountId) ? ` (${names.get(b.accountId)})` : ""}: ${events(b.events ?? 0)} not forwarded`,
+  );
   const apiOnly = Object.entries(apiOnlyWithoutMfa).flatMap(([id, users]) => users.map((u) => `${id} ${u}`));
   const render = (limit: number) =>
     [
       ...section(`Changes (${changes.length}):`, changes, limit),
       ...section(`Accounts not reconciled (${notReconciled.length}):`, notReconciled, limit),
+      ...section(
+        `IAM events not forwarded to the central bus (${unforwarded.length} account${unforwarded.length === 1 ? "" : "s"}, ${events(notForwarded)}), kept in each account's ${FORWARDING_DLQ_NAME} (${FORWARDING_REGION}) — fix the forwarding (the central bus's policy, the account's forwarding role), then purge the queue (the daily sweep has reconciled those accounts' users already):`,
+        unforwarded,
+        limit,
+      ),
       ...section(
         `API-only users without MFA (${apiOnly.length}), never quarantined — it would break their automation; give them MFA or roles:`,
         apiOnly,
@@ -372,7 +392,7 @@ export function sweepAnnouncement(
   });
   return {
     subject: snsSubject(
-      `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending`,
+      `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending${notForwarded ? `, ${events(notForwarded)} not forwarded` : ""}`,
     ),
     lines,
   };

@@ -1,6 +1,6 @@
 import { SNS_MAX_BYTES } from "@orgmfa/core";
 import { describe, expect, it } from "vitest";
-import { type AppliedDecision, type SweepAccount, sweepAnnouncement } from "../src";
+import { type AppliedDecision, type ForwardingBacklog, type SweepAccount, sweepAnnouncement } from "../src";
 
 // The message the Enforce sweep publishes: its own first line, a blank line, then the announcement's lines.
 const message = (lines: string[]) =>
@@ -88,6 +88,54 @@ describe("sweepAnnouncement", () => {
       "API-only users without MFA (1), never quarantined — it would break their automation; give them MFA or roles:",
       `${accountId(3)} ci-deploy`,
     ]);
+  });
+
+  it("names the accounts whose IAM events were not forwarded, even when nothing changed; never one it could not read", () => {
+    const reconciled = (i: number): SweepAccount => ({ ...notDeployed(i), status: "reconciled", error: null });
+    const forwarding: ForwardingBacklog[] = [
+      { accountId: accountId(1), events: 2, unknown: null },
+      { accountId: accountId(2), events: 0, unknown: null },
+      {
+        accountId: accountId(3),
+        events: null,
+        unknown: { reason: "not-deployed", code: "QueueDoesNotExist", message: "The specified queue does not exist." },
+      },
+      { accountId: accountId(4), events: 1, unknown: null },
+    ];
+    const a = sweepAnnouncement(
+      { accounts: [1, 2, 3, 4].map(reconciled), decisions: [], forwarding },
+      { [accountId(5)]: ["ci-deploy"] },
+    );
+    expect(a?.subject).toBe("orgmfa quarantine: 0 quarantined, 0 released, 0 pending, 3 IAM events not forwarded");
+    expect(a?.lines).toEqual([
+      "IAM events not forwarded to the central bus (2 accounts, 3 IAM events), kept in each account's orgmfa-forward-iam-events-dlq (us-east-1) — fix the forwarding (the central bus's policy, the account's forwarding role), then purge the queue (the daily sweep has reconciled those accounts' users already):",
+      `${accountId(1)} (workload-1): 2 IAM events not forwarded`,
+      `${accountId(4)} (workload-4): 1 IAM event not forwarded`,
+      "",
+      "API-only users without MFA (1), never quarantined — it would break their automation; give them MFA or roles:",
+      `${accountId(5)} ci-deploy`,
+    ]);
+    // Queues that are empty or could not be read (most: no forwarding there) say nothing.
+    expect(sweepAnnouncement({ accounts: [], decisions: [], forwarding: forwarding.slice(1, 3) }, {})).toBeNull();
+  });
+
+  it("caps the accounts not forwarding as it caps every list (the whole organization's forwarding broken)", () => {
+    const forwarding = Array.from(
+      { length: 10_000 },
+      (_, i): ForwardingBacklog => ({
+        accountId: accountId(i),
+        events: 185,
+        unknown: null,
+      }),
+    );
+    const a = sweepAnnouncement({ accounts: [], decisions: [], forwarding }, {}, { maxBytes: 20_000 });
+    const body = (a?.lines ?? []).join("\n");
+    expect(bytes(body)).toBeLessThanOrEqual(20_000);
+    expect(body).toMatch(/^IAM events not forwarded to the central bus \(10000 accounts, 1850000 IAM events\)/);
+    expect(body).toMatch(/\n {2}… and \d+ more$/);
+    expect(a?.subject).toBe(
+      "orgmfa quarantine: 0 quarantined, 0 released, 0 pending, 1850000 IAM events not forwarded",
+    );
   });
 
   it("says nothing when nothing changed and every account was reconciled", () => {

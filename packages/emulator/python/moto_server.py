@@ -6,6 +6,11 @@
   GetFindings on its own hub, Publish on the topic, AddUserToGroup on the quarantine group) would be
   denied. This makes enforcement stricter, never looser: a policy
   on "*" still matches, one scoped to another account's resource does not.
+- SQS actions on a queue are authorised against the ARN of the request's QueueUrl (its account and
+  name) whether or not the queue exists, as AWS does; moto used "*" for a queue that does not exist
+  (and, for a URL naming another account, the caller's own queue of that name). So the enforcer role,
+  allowed GetQueueAttributes on exactly the forwarding dead-letter queue, gets QueueDoesNotExist in
+  an account without it, as in AWS, where moto said AccessDenied.
 - The server exits when the process that started it is gone (re-parented), so an emulator can never
   outlive `orgmfa demo` or a test run, however they end (even SIGKILL) — from its first instant: the
   watchdog starts before moto is imported, knows its parent from ORGMFA_PARENT_PID, and on Linux asks
@@ -146,6 +151,7 @@ from moto.s3.models import S3Backend, s3_backends
 from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sns.responses import SNSResponse
+from moto.sqs.responses import SQSResponse
 from werkzeug.serving import WSGIRequestHandler
 
 
@@ -200,6 +206,26 @@ def _iam_resource(self):
         except Exception:  # noqa: BLE001 - a user that does not exist: its ARN without a path
             return f"arn:{partition}:iam::{account}:user/{name}"
     return "*"
+
+
+_moto_sqs_resource = SQSResponse._determine_resource
+
+
+def _sqs_resource(self):
+    # The queue's ARN from the request's QueueUrl (https://<host>/<account>/<name>), whether or not the
+    # queue exists, as SQS authorises (Service Authorization Reference: every queue action's resource is
+    # arn:<partition>:sqs:<region>:<account>:<name>). moto judged a queue that does not exist against
+    # "*", so a role allowed GetQueueAttributes on exactly that queue got AccessDenied where AWS answers
+    # QueueDoesNotExist. A policy on "*" still matches; one on another queue still does not.
+    try:
+        url = self._get_param("QueueUrl")
+    except Exception:  # noqa: BLE001 - no parameters to read: moto's own answer
+        url = None
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        path = [p for p in urlparse(url).path.split("/") if p]
+        if len(path) == 2 and path[0].isdigit():
+            return f"arn:{get_partition(self.region)}:sqs:{self.region}:{path[0]}:{path[1]}"
+    return _moto_sqs_resource(self)
 
 
 def _role(request, full_url, headers):
@@ -467,6 +493,7 @@ moto_api_urls.url_paths["{0}/moto-api/orgmfa/securityhub-disabled"] = _set_hubs_
 SecurityHubResponse._determine_resource = _securityhub_resource
 SNSResponse._determine_resource = _sns_resource
 IamResponse._determine_resource = _iam_resource
+SQSResponse._determine_resource = _sqs_resource
 moto_api_urls.url_paths["{0}/moto-api/orgmfa/role"] = _role
 
 
