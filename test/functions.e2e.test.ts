@@ -14,6 +14,7 @@ import {
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { type RunRef, runWorkflowLocally, type ScanBatchOutput } from "@orgmfa/aws";
 import { type AccountTarget, type ScanPace, type ScanReport, verdictSentence } from "@orgmfa/core";
 import {
   accountAdminCredentials,
@@ -29,7 +30,6 @@ import {
   startEmulator,
 } from "@orgmfa/emulator";
 import type { RunContext } from "@orgmfa/functions/run-store";
-import type { ScanBatchEvent } from "@orgmfa/functions/scan-batch";
 import { buildApp, parseDeploymentConfig, REPO_ROOT } from "@orgmfa/infra";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { Template } from "aws-cdk-lib/assertions";
@@ -222,31 +222,33 @@ async function bundles(): Promise<Handlers> {
   });
 }
 
-/** The workflow, step by step: Discover → Parallel(Distributed Map (ItemReader, ItemBatcher), Owners) → Publish. */
+/** The workflow as the state machine runs it (packages/aws SCAN_WORKFLOW, run locally): Discover → Parallel(Distributed Map (ItemReader, ItemBatcher), Owners) → Publish. */
 async function runWorkflow(h: Handlers, batchSize: number) {
   // The schedule's input is the workflow's input, {}: Discover reads the stored scan configuration.
-  const ref = await h.discover({});
+  const run = await runWorkflowLocally(
+    {
+      discover: (event) => h.discover(event),
+      items: targetsOf,
+      scanBatch: (event) => h.scanBatch(event),
+      owners: (input) => h.owners(input),
+      publish: (event) => h.publish(event),
+    },
+    {},
+    { batchSize, maxConcurrency: 2 },
+  );
+  const ref = run.ref as RunRef;
   expect(ref).toMatchObject({ bucket: delivery.bucket, inScope: 7 });
   expect(ref.targetsKey).toBe(`orgmfa/runs/${ref.scanId}/targets.json`);
-
-  // The Map's ItemReader reads the targets object; the ItemBatcher sends { Items, BatchInput }.
-  const items = await targetsOf(ref);
-  expect(items).toHaveLength(7);
-  const results = [];
-  for (const Items of batches(items, batchSize)) {
-    const event: ScanBatchEvent = {
-      Items,
-      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
-    };
-    results.push(await h.scanBatch(event));
-  }
+  // The Map's ItemReader read the targets object; the ItemBatcher sent { Items, BatchInput }.
+  expect(run.batches.flatMap((b) => b.event.Items)).toHaveLength(7);
+  expect(run.batches.every((b) => b.event.Items.length <= batchSize)).toBe(true);
+  expect(run.mapError).toBeNull();
+  const results = run.batches.map((b) => b.output as ScanBatchOutput);
   expect(results.reduce((n, r) => n + r.scanned, 0)).toBe(7);
   expect(results.reduce((n, r) => n + r.failed, 0)).toBe(1); // legacy-unmanaged: no audit role
-  // The Parallel state's other branch: Owners, given Discover's output.
-  expect(await h.owners(ref)).toMatchObject({ tag: "owner", unread: 0 });
-
-  // The Parallel state's ResultPath is null: Publish receives Discover's output.
-  const published = await h.publish(ref);
+  // The Parallel state's other branch: Owners, given Discover's output, one round.
+  expect(run.owners).toMatchObject([{ tag: "owner", unread: 0, round: 1, more: false }]);
+  const published = run.published;
   expect(published.reportUri).toMatch(
     new RegExp(`^s3://${delivery.bucket}/orgmfa/scans/.*/${ref.scanId}/report.html$`),
   );
@@ -287,6 +289,44 @@ describe("the Lambda handlers with Step Functions' event shapes", () => {
   it("runs the same from the esbuild bundles `npx cdk synth` deploys", async () => {
     const fromBundles = await runWorkflow(await bundles(), 10);
     expect(fromBundles.summary.findings.open).toBe(10);
+  });
+
+  it("evaluates each account once: an exemption that expires between ScanBatch and Publish gives the report and Security Hub the same verdict", async () => {
+    const h = await sources();
+    const accountId = org.accounts["prod-payments"] as string;
+    // ScanBatch runs while alice's exemption holds; Publish (hours later in the deployed workflow) after it expired.
+    const expires = new Date(Date.now() + 4000).toISOString();
+    const exemption = {
+      account: accountId,
+      principal: "alice",
+      checks: ["USER_CONSOLE_NO_MFA"],
+      reason: "mid-run",
+      expires,
+    };
+    const ref = await h.discover({ config: { ...CONFIG, exemptions: [...CONFIG.exemptions, exemption] } });
+    await h.scanBatch({
+      Items: await targetsOf(ref),
+      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
+    });
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expires) - Date.now() + 500)));
+    await h.publish(ref);
+    const { report, hub } = await asAdmin(async () => {
+      const reader = new DeliveryReader(emu.endpoint, delivery, org);
+      return {
+        report: JSON.parse((await reader.object("orgmfa/latest/report.json")).body.toString()) as ScanReport,
+        hub: await reader.findings(accountId),
+      };
+    });
+    expect(report.scanId).toBe(ref.scanId);
+    const finding = report.findings.find(
+      (f) => f.checkId === "USER_CONSOLE_NO_MFA" && f.accountId === accountId && f.userName === "alice",
+    );
+    // The verdict ScanBatch reached travels in the account's result: the report holds it, as the hub does.
+    expect(finding).toMatchObject({ status: "EXEMPTED", exemption: { reason: "mid-run", expires } });
+    const inHub = hub.find((f) => f.Id === finding?.id);
+    expect(inHub).toMatchObject({ RecordState: "ARCHIVED" });
+    expect(inHub?.ProductFields?.["orgmfa/ScanId"]).toBe(ref.scanId);
+    expect(inHub?.ProductFields?.["orgmfa/ExemptionExpires"]).toBe(expires);
   });
 
   it("reports an account whose batch never wrote a result as FAILED, not as clean", async () => {

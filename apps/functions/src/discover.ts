@@ -1,31 +1,23 @@
-import { discoverOrganization, discoveryFilters, errorMessage, newScanId } from "@orgmfa/aws";
-import { latestKeyPrefix, mapConcurrency, type OrgMfaConfig, parseConfig, type ScanPace } from "@orgmfa/core";
+import { type DiscoverEvent, discoverPhase, errorMessage, type RunRef } from "@orgmfa/aws";
+import { latestKeyPrefix, mapConcurrency, type OrgMfaConfig, parseConfig, runKeys, type ScanPace } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
-import { accountOusKey, paceKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
+import { bucketOf, type RunContext } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
-/**
- * The workflow's input. The schedule's is `{}`: the scan configuration is the object the CDK app
- * stores in the report bucket (CONFIG_KEY). `config` (CONTRACT.md's config file) overrides it.
- */
-export interface DiscoverEvent {
-  config?: unknown;
-  /** Set only to re-run a scan id (tests); otherwise a new one. */
-  scanId?: string;
-}
+export type { DiscoverEvent };
 
 /**
- * Discover: list the organization's accounts (with OU paths and skip reasons), then write the run
- * context, the ledger of every account and the in-scope targets — the Distributed Map's items — to
- * S3. Owner tags are read by the Owners step, beside the Map: at thousands of accounts they take far
- * longer than the walk.
+ * Discover: the discover phase (the organization's accounts, with OU paths and skip reasons, recorded
+ * in the run state in the report bucket), with the deployed scan configuration, the previous scan fixed
+ * for the run, and the Distributed Map's concurrency. Owner tags are read by the Owners step, beside
+ * the Map: at thousands of accounts they take far longer than the walk.
  */
 export async function handler(event: DiscoverEvent = {}, context?: Context): Promise<RunRef> {
   if (context) logger.addContext(context);
   const s = settings();
   const pool = poolFor(s);
   try {
-    const store = new RunStore(pool.s3(), s.REPORT_BUCKET, s.KMS_KEY_ID);
+    const { objects, states } = bucketOf(s, pool);
     // An explicit config in the input wins (tests, ad hoc runs); otherwise the deployed one, whose
     // version is recorded. Neither (a function deployed without CONFIG_KEY): the defaults.
     let config: OrgMfaConfig;
@@ -33,44 +25,33 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     if (event.config !== undefined || !s.CONFIG_KEY) {
       config = parseConfig(event.config ?? {}, "the workflow input's config");
     } else {
-      const stored = await store.scanConfig(s.CONFIG_KEY);
+      const stored = await objects.scanConfig(s.CONFIG_KEY);
       config = stored.config;
       configSource = { bucket: s.REPORT_BUCKET, key: s.CONFIG_KEY, versionId: stored.versionId };
       logger.info("read the scan configuration", configSource);
     }
-    const startedAt = new Date();
-    const scanId = event.scanId ?? newScanId(startedAt);
-    const discovery = await discoverOrganization(pool.organizations(), discoveryFilters(config), pool.discoveryIam());
-    const keys = runKeys(s.REPORT_PREFIX, scanId);
-    // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
-    // scan before this run, never with the report it wrote itself.
-    const previous = await store.snapshot(`${latestKeyPrefix(s.REPORT_PREFIX)}report.json`, keys.previous);
-    const run: RunContext = {
-      scanId,
-      startedAt: startedAt.toISOString(),
-      organizationId: discovery.organizationId || null,
-      partition: pool.partition,
-      rootCredentialsManagement: discovery.rootCredentialsManagement,
+    const { run, discovery, inScope } = await discoverPhase({
+      pool,
+      states,
       config,
       configSource,
-      previousKey: previous.key,
-      previousWarning: previous.warning,
-    };
-    const inScope = discovery.targets.filter((t) => t.skip === null);
-    if (previous.warning) logger.warn(previous.warning);
-    await store.put(keys.context, run);
-    await store.put(keys.ledger, discovery.targets);
-    await store.put(
-      accountOusKey(s.REPORT_PREFIX),
-      Object.fromEntries(discovery.targets.map((t) => [t.accountId, t.ouIds ?? []])),
-    );
-    await store.put(keys.targets, inScope);
-    logger.info("discovered the organization", { scanId, listed: discovery.targets.length, inScope: inScope.length });
+      ...(event.scanId ? { scanId: event.scanId } : {}),
+      // Fix "the previous scan" now, so that Publish — retried, or redriven later — compares with the
+      // scan before this run, never with the report it wrote itself.
+      previous: (scanId) =>
+        objects.snapshot(`${latestKeyPrefix(s.REPORT_PREFIX)}report.json`, runKeys(s.REPORT_PREFIX, scanId).previous),
+    });
+    if (run.previousWarning) logger.warn(run.previousWarning);
+    logger.info("discovered the organization", {
+      scanId: run.scanId,
+      listed: discovery.targets.length,
+      inScope: inScope.length,
+    });
     metrics.addMetric("AccountsInScope", "Count", inScope.length);
     // The Map's concurrency follows the last run's pace; without one (or unreadable), the ceiling.
     let pace: ScanPace | null = null;
     try {
-      pace = await store.find<ScanPace>(paceKey(s.REPORT_PREFIX));
+      pace = (await states.kept.find("pace")) as ScanPace | null;
     } catch (e) {
       logger.warn(`the last run's pace is unreadable, so the Map runs at its ceiling: ${errorMessage(e)}`);
     }
@@ -84,9 +65,10 @@ export async function handler(event: DiscoverEvent = {}, context?: Context): Pro
     });
     logger.info(`map concurrency ${map.concurrency}: ${map.basis}`, { mapConcurrency: map.concurrency });
     metrics.addMetric("MapConcurrency", "Count", map.concurrency);
+    const keys = runKeys(s.REPORT_PREFIX, run.scanId);
     return {
       bucket: s.REPORT_BUCKET,
-      scanId,
+      scanId: run.scanId,
       contextKey: keys.context,
       targetsKey: keys.targets,
       inScope: inScope.length,

@@ -1,18 +1,17 @@
-import { assembleReport, type ClientPool, discoveryFilters, newScanId, publishDigest, storeScan } from "@orgmfa/aws";
-import { parseConfig, policyFromConfig, snsSubject } from "@orgmfa/core";
+import {
+  type ClientPool,
+  type DiscoveryFailedEvent,
+  discoveryFilters,
+  newScanId,
+  publishDigest,
+  reportRun,
+  storeScan,
+} from "@orgmfa/aws";
+import { buildReport, parseConfig, policyFromConfig, snsSubject } from "@orgmfa/core";
+
+export { type DiscoveryFailedEvent, isDiscoveryFailed } from "@orgmfa/aws";
+
 import type { Settings } from "./runtime";
-
-/**
- * Publish's input when Discover failed or timed out: the workflow's Catch on Discover puts the error
- * (Step Functions' `{ Error, Cause }`) at `$.discoveryError` of the execution's input and goes on to
- * Publish, so a run that could not list the organization still ends in a report and a digest that say so.
- */
-export interface DiscoveryFailedEvent {
-  discoveryError: { Error?: string; Cause?: string };
-}
-
-export const isDiscoveryFailed = (event: object): event is DiscoveryFailedEvent =>
-  "discoveryError" in event && !("contextKey" in event);
 
 /** Thrown by Publish after reporting a failed discovery: the execution fails, and the RunFailed alarm fires. */
 export class DiscoveryFailedError extends Error {
@@ -56,7 +55,8 @@ export async function publishDiscoveryFailure(
   const headline = `The organization could not be listed (${error}): no account was audited, so the MFA of every account is unknown. This is not an all-clear.`;
   const config = parseConfig({}, "the defaults");
   const caller = await pool.whoAmI();
-  const report = assembleReport({
+  const policy = policyFromConfig(config, null);
+  const report = buildReport({
     scanId,
     toolVersion: s.ORGMFA_VERSION,
     startedAt: now,
@@ -64,14 +64,16 @@ export async function publishDiscoveryFailure(
     organizationId: null,
     partition: pool.partition,
     targets: [],
-    entries: new Map(),
-    policy: policyFromConfig(config, null),
+    policy,
     previous: null,
     warnings: [{ field: "discovery", message: headline }],
-    callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,
-    region: s.AWS_REGION,
-    filters: discoveryFilters(config),
-    configSha256: null,
+    run: reportRun({
+      callerArn: s.SCANNER_ROLE_ARN ?? caller.arn,
+      region: s.AWS_REGION,
+      filters: discoveryFilters(config),
+      configSha256: null,
+      policy,
+    }),
   });
   const problems: string[] = [];
   let reportUri: string | null = null;

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { ClientPool, tuneHeapForScan } from "@orgmfa/aws";
-import { parseWith } from "@orgmfa/core";
+import { DEFAULT_AUDIT_ROLE_NAME, DEFAULT_ENFORCER_ROLE_NAME, parseWith } from "@orgmfa/core";
 import { z } from "zod";
 
 /**
@@ -12,7 +12,7 @@ const settingsSchema = z.object({
   AWS_REGION: z.string().min(1),
   REPORT_BUCKET: z.string().min(3),
   REPORT_PREFIX: z.string().default("orgmfa"),
-  AUDIT_ROLE_NAME: z.string().default("OrgMfaAuditRole"),
+  AUDIT_ROLE_NAME: z.string().default(DEFAULT_AUDIT_ROLE_NAME),
   EXTERNAL_ID: z.string().optional(),
   ORG_ROLE_ARN: z.string().optional(),
   KMS_KEY_ID: z.string().optional(),
@@ -36,7 +36,7 @@ const settingsSchema = z.object({
   /** ScanBatch's role: the identity that reads the accounts, named in the report as the scanner. */
   SCANNER_ROLE_ARN: z.string().optional(),
   /** The member enforcer role Enforce assumes (the member template's EnforcerRoleName). */
-  ENFORCER_ROLE_NAME: z.string().default("OrgMfaQuarantineRole"),
+  ENFORCER_ROLE_NAME: z.string().default(DEFAULT_ENFORCER_ROLE_NAME),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

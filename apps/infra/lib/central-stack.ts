@@ -1,4 +1,5 @@
 import path from "node:path";
+import { SCAN_WORKFLOW } from "@orgmfa/aws/workflow";
 import {
   DEFAULT_ENFORCER_ROLE,
   discoverStatements,
@@ -91,8 +92,9 @@ class TargetsItemReader extends sfn.S3JsonItemReader {
   constructor(
     private readonly reportBucket: s3.IBucket,
     private readonly keyPattern: string,
+    keyPath: string,
   ) {
-    super({ bucket: reportBucket, key: sfn.JsonPath.stringAt("$.targetsKey") });
+    super({ bucket: reportBucket, key: sfn.JsonPath.stringAt(keyPath) });
   }
 
   override providePolicyStatements(): iam.PolicyStatement[] {
@@ -634,62 +636,59 @@ export class CentralStack extends Stack {
         maxAttempts: 6,
         jitterStrategy: sfn.JitterType.FULL,
       });
-    const scanAccounts = new sfn.DistributedMap(this, "ScanAccounts", {
+    // The states, their payloads and paths are those of SCAN_WORKFLOW (packages/aws pipeline/workflow.ts),
+    // which the tests and the benchmark run locally.
+    const W = SCAN_WORKFLOW;
+    const scanAccounts = new sfn.DistributedMap(this, W.map.state, {
       comment: "One ScanBatch per batch of accounts; each writes one result object per account.",
-      itemReader: new TargetsItemReader(this.bucket, itemReaderKeyPattern(prefix)),
+      itemReader: new TargetsItemReader(this.bucket, itemReaderKeyPattern(prefix), W.map.itemsKeyPath),
       itemBatcher: new sfn.ItemBatcher({
         maxItemsPerBatch: c.batchSize,
-        batchInput: {
-          "bucket.$": "$.bucket",
-          "scanId.$": "$.scanId",
-          "contextKey.$": "$.contextKey",
-        },
+        batchInput: Object.fromEntries(W.map.batchInput.map((k) => [`${k}.$`, `$.${k}`])),
       }),
       // Discover's mapConcurrency: the fewest batches at once that end within mapWindowMinutes at the
       // last run's pace, at most maxConcurrency (packages/core map-concurrency.ts).
-      maxConcurrencyPath: "$.mapConcurrency",
+      maxConcurrencyPath: W.map.maxConcurrencyPath,
       toleratedFailurePercentage: c.toleratedFailurePercentage,
       mapExecutionType: sfn.StateMachineType.STANDARD,
-      label: "ScanAccounts",
+      label: W.map.state,
       resultPath: sfn.JsonPath.DISCARD,
     });
-    scanAccounts.itemProcessor(invoke("ScanBatch", scanBatchFn));
+    scanAccounts.itemProcessor(invoke(W.scanBatch.state, scanBatchFn));
     // A Map that fails (more failed batches than tolerated, or the Map itself) still goes to Publish:
     // the accounts without a result are reported FAILED, the report and digest still go out, and the
     // coverage alarm fires — rather than a run that ends with no report at all.
     // Publish's result beside the run's reference (not in place of it): the sweep after it needs both.
-    const publish = invoke("Publish", publishFn, enforceFn ? { resultPath: "$.published" } : {});
+    const publishPaths = enforceFn ? { resultPath: W.publish.resultPathBeforeSweep } : {};
+    const publish = invoke(W.publish.state, publishFn, publishPaths);
     // With quarantine, the daily sweep last: whatever the events missed is corrected within a day.
     if (enforceFn)
       publish.next(
-        invoke("QuarantineSweep", enforceFn, {
-          payload: sfn.TaskInput.fromObject({ sweep: sfn.JsonPath.entirePayload }),
-          resultPath: "$.quarantine",
+        invoke(W.sweep.state, enforceFn, {
+          payload: sfn.TaskInput.fromObject({ [W.sweep.payloadField]: sfn.JsonPath.entirePayload }),
+          resultPath: W.sweep.resultPath,
         }),
       );
-    scanAccounts.addCatch(new sfn.Pass(this, "ScanAccountsFailed"), {
-      errors: [sfn.Errors.ALL],
-      resultPath: "$.scanAccountsError",
-    });
+    scanAccounts.addCatch(new sfn.Pass(this, W.map.failed), { errors: [sfn.Errors.ALL], resultPath: W.map.errorPath });
     // The owner tags are read beside the scan: one Organizations call per account, under its low rate,
     // takes longer than the walk at thousands of accounts. Owners never fails the run: without its
     // object Publish reports the owners as unknown.
     // Each round reads for at most half its timeout; while accounts never read remain it answers `more`
     // (at most OWNERS_MAX_ROUNDS rounds) and the next round reads only those. Its answer goes beside the
     // run's reference, which every round is given.
-    const owners = invoke("Owners", ownersFn, { resultPath: "$.owners" });
-    owners.addCatch(new sfn.Pass(this, "OwnersFailed"), { errors: [sfn.Errors.ALL], resultPath: "$.ownersError" });
+    const owners = invoke(W.owners.state, ownersFn, { resultPath: W.owners.resultPath });
+    owners.addCatch(new sfn.Pass(this, W.owners.failed), { errors: [sfn.Errors.ALL], resultPath: W.owners.errorPath });
     owners.next(
-      new sfn.Choice(this, "MoreOwners")
-        .when(sfn.Condition.isNotPresent("$.owners.more"), new sfn.Pass(this, "OwnersRead"))
-        .when(sfn.Condition.booleanEquals("$.owners.more", true), owners)
-        .otherwise(new sfn.Pass(this, "OwnersDone")),
+      new sfn.Choice(this, W.owners.again)
+        .when(sfn.Condition.isNotPresent(W.owners.morePath), new sfn.Pass(this, W.owners.ends[0]))
+        .when(sfn.Condition.booleanEquals(W.owners.morePath, true), owners)
+        .otherwise(new sfn.Pass(this, W.owners.ends[1])),
     );
     // Each branch catches its own failure, so both always end and Publish always runs.
-    const scanAndOwners = new sfn.Parallel(this, "ScanAndReadOwners", { resultPath: sfn.JsonPath.DISCARD })
+    const scanAndOwners = new sfn.Parallel(this, W.parallel.state, { resultPath: sfn.JsonPath.DISCARD })
       .branch(scanAccounts)
       .branch(owners);
-    scanAndOwners.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.scanError" });
+    scanAndOwners.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: W.parallel.errorPath });
     // No fixed name: a retained log group with a fixed name would make the next deploy after a
     // rollback (or a delete and re-create) fail with "already exists".
     const workflowLogs = new logs.LogGroup(this, "workflow-logs", {
@@ -700,8 +699,8 @@ export class CentralStack extends Stack {
     // Discover failing or timing out (DISCOVER_LIMIT_MINUTES) also goes to Publish, with the error at
     // $.discoveryError: Publish then writes a report and a digest saying the organization could not be
     // listed — every account's MFA unknown, never an all-clear — and fails the run (RunFailed alarm).
-    const discover = invoke("Discover", discoverFn);
-    discover.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: "$.discoveryError" });
+    const discover = invoke(W.discover.state, discoverFn);
+    discover.addCatch(publish, { errors: [sfn.Errors.ALL], resultPath: W.discover.errorPath });
     this.stateMachine = new sfn.StateMachine(this, "Workflow", {
       comment: "orgmfa: discover the organization, scan every account in batches, publish the report",
       definitionBody: sfn.DefinitionBody.fromChainable(discover.next(scanAndOwners).next(publish)),
@@ -832,6 +831,18 @@ export class CentralStack extends Stack {
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      // The member accounts' forwarding dead-letter queues, counted by the daily sweep: a member account
+      // cannot reliably reach this topic, and an alarm of its own would travel the path that failed. Each
+      // sweep publishes the count (0 when none); a day without a sweep is not a breach (RunFailed says it).
+      alarm("ForwardingUndelivered", {
+        alarmDescription:
+          "IAM events of member accounts could not be forwarded to orgmfa's event bus (the sweep's announcement names the accounts): fix the forwarding (the bus policy, the forwarding role), then purge each account's orgmfa-forward-iam-events-dlq in us-east-1 (the daily sweep has reconciled those users).",
+        metric: orgmfaMetric("IamEventsNotForwarded", "Maximum"),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }

@@ -530,6 +530,7 @@ describe("CentralStack and ManagementAccountStack", () => {
     const alarms = Object.values(central.findResources("AWS::CloudWatch::Alarm")).map((a) => a.Properties.AlarmName);
     expect(alarms).not.toContain("OrgMfaCentral-EnforceErrors");
     expect(alarms).not.toContain("OrgMfaCentral-EnforceUndelivered");
+    expect(alarms).not.toContain("OrgMfaCentral-ForwardingUndelivered");
     const [key] = Object.values(central.findResources("AWS::KMS::Key"));
     const principals = key?.Properties.KeyPolicy.Statement.map((st: { Principal?: unknown }) => st.Principal);
     expect(principals).not.toContainEqual({ Service: "events.amazonaws.com" });
@@ -1012,6 +1013,28 @@ describe("quarantine (quarantine: true)", () => {
     });
   });
 
+  it("alarms to the digest topic when the sweep counts IAM events a member account could not forward", () => {
+    const topicId = Object.keys(central.findResources("AWS::SNS::Topic"))[0];
+    const [alarm, ...more] = Object.values(central.findResources("AWS::CloudWatch::Alarm")).filter(
+      (a) => a.Properties.AlarmName === "OrgMfaCentral-ForwardingUndelivered",
+    );
+    expect(more).toEqual([]);
+    // The metric the sweep publishes every day (Powertools: namespace orgmfa, dimension service=orgmfa):
+    // any event waiting breaches; no datapoint (no sweep that hour) does not.
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: "orgmfa",
+      MetricName: "IamEventsNotForwarded",
+      Dimensions: [{ Name: "service", Value: "orgmfa" }],
+      Statistic: "Maximum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      EvaluationPeriods: 1,
+      TreatMissingData: "notBreaching",
+      AlarmActions: [{ Ref: topicId }],
+    });
+    expect(alarm?.Properties.AlarmDescription).toMatch(/then purge each account's orgmfa-forward-iam-events-dlq/);
+  });
+
   it("reserves Enforce's concurrency (5 unless configured)", () => {
     const [rule] = Object.values(central.findResources("AWS::Events::Rule")).filter(
       (r) => r.Properties.EventPattern?.source?.[0] === "aws.iam",
@@ -1055,10 +1078,15 @@ describe("quarantine (quarantine: true)", () => {
     expect(Object.keys(target.DeadLetterConfig)).toEqual(["Arn"]);
     expect(getAtt(target.DeadLetterConfig.Arn)).toBe("ForwardIamEventsDeadLetters.Arn");
     // Without a KMS key in every member account: SQS's own encryption, which EventBridge writes with no key permission.
+    // A fixed name: the sweep reaches it in every account by its ARN (one queue per account, us-east-1 only).
     expect(r.ForwardIamEventsDeadLetters).toMatchObject({
       Type: "AWS::SQS::Queue",
       Condition: "ForwardIamEvents",
-      Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 },
+      Properties: {
+        QueueName: "orgmfa-forward-iam-events-dlq",
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1209600,
+      },
     });
     const policy = r.ForwardIamEventsDeadLettersPolicy;
     expect(policy.Condition).toBe("ForwardIamEvents");
@@ -1072,6 +1100,23 @@ describe("quarantine (quarantine: true)", () => {
       }),
     ]);
     expect(getAtt(allows[0].Condition.ArnEquals["aws:SourceArn"])).toBe("ForwardIamEventsRule.Arn");
+  });
+
+  it("lets the member enforcer role count that queue's messages, and nothing else of SQS", () => {
+    const stack = new Stack(new App(), "Member");
+    includeMemberTemplate(stack, "Template");
+    const r = Template.fromStack(stack).toJSON().Resources;
+    const statements = r.EnforcerPolicy.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const sqs = statements.filter((st) => [st.Action].flat().some((a) => String(a).startsWith("sqs:")));
+    // The role is made in the primary region, the queue in us-east-1: its ARN from its name, not a GetAtt.
+    expect(sqs).toEqual([
+      {
+        Sid: "CountUndeliveredIamEvents",
+        Effect: "Allow",
+        Action: "sqs:GetQueueAttributes",
+        Resource: { "Fn::Sub": `arn:${PARTITION}:sqs:us-east-1:\${AWS::AccountId}:orgmfa-forward-iam-events-dlq` },
+      },
+    ]);
   });
 
   it("runs Enforce as OrgMfaEnforcer, which may assume only the member enforcer roles of this organization", () => {

@@ -5,8 +5,10 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { DEFAULT_AUDIT_ROLE_NAME } from "@orgmfa/core";
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import { AdaptiveRetryStrategy } from "@smithy/core/retry";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -137,7 +139,7 @@ export class ClientPool {
   constructor(private readonly options: ClientPoolOptions) {
     this.region = options.region;
     this.partition = partitionOfRegion(options.region);
-    this.roleName = options.roleName ?? "OrgMfaAuditRole";
+    this.roleName = options.roleName ?? DEFAULT_AUDIT_ROLE_NAME;
     this.base = shared(
       options.baseCredentials ?? fromNodeProviderChain(options.profile ? { profile: options.profile } : {}),
     );
@@ -236,6 +238,27 @@ export class ClientPool {
           ...this.common,
           ...this.settings(),
           retryStrategy: new IamRetryStrategy(this.common.maxAttempts),
+          credentials: this.credentialsFor(accountId),
+        }),
+    );
+  }
+
+  /**
+   * SQS client acting as the pool's role in `accountId`, in `region` (the quarantine sweep counts the
+   * member forwarding dead-letter queue, which exists in us-east-1 only). It sends to the client's own
+   * endpoint for that region, never to the host of a request's QueueUrl (`useQueueUrlAsEndpoint: false`):
+   * the URL orgmfa passes is built from the queue's name (forwarding.ts), and the endpoint stays the one
+   * the pool's settings resolve (FIPS, dual-stack, AWS_ENDPOINT_URL).
+   */
+  sqs(accountId: string, region: string): SQSClient {
+    return this.cached(
+      `sqs:${accountId}:${region}`,
+      () =>
+        new SQSClient({
+          ...this.common,
+          ...this.settings(),
+          region,
+          useQueueUrlAsEndpoint: false,
           credentials: this.credentialsFor(accountId),
         }),
     );
@@ -350,6 +373,7 @@ export class ClientPool {
     // Dropped, not destroyed: `destroy()` would close the HTTP handler every client shares.
     for (const key of [`iam:${accountId}`, `securityhub:audit-role:${accountId}`, `securityhub:self:${accountId}`])
       this.clients.delete(key);
+    for (const key of this.clients.keys()) if (key.startsWith(`sqs:${accountId}:`)) this.clients.delete(key);
   }
 
   /** Closes every HTTP connection the pool holds. */

@@ -7,7 +7,7 @@ import {
   paginateListOrganizationalUnitsForParent,
   paginateListRoots,
 } from "@aws-sdk/client-organizations";
-import type { AccountTarget } from "@orgmfa/core";
+import { type AccountTarget, isOuOrRootId } from "@orgmfa/core";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "./errors";
 
@@ -44,8 +44,6 @@ export interface OrganizationUnit {
   accounts: number;
 }
 
-const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
-
 /**
  * An OU reference as a person types it — an id, a path with or without `Root/`, or a name — as the
  * id it names. A name that more than one OU has, or nothing at all, is a usage error that lists what
@@ -54,7 +52,7 @@ const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
 export function resolveOu(ref: string, nodes: ReadonlyMap<string, { path: string }>, organizationId: string): string {
   const wanted = ref.trim().replace(/\/+$/, "");
   if (nodes.has(wanted)) return wanted;
-  if (OU_OR_ROOT_ID.test(wanted))
+  if (isOuOrRootId(wanted))
     throw new DiscoveryError(
       `OU ${wanted} is not in organization ${organizationId}. List its OUs with: orgmfa ous`,
       "usage",

@@ -6,7 +6,7 @@ import {
   type SecurityHubClient,
 } from "@aws-sdk/client-securityhub";
 import {
-  type AccountOutcome,
+  type AccountEntry,
   type AccountTarget,
   type AsffFinding,
   archivedAsff,
@@ -243,28 +243,28 @@ export function hubNote(region: string, problems: ReadonlyArray<{ message: strin
 }
 
 /**
- * One account's findings into its own hub, from that account's outcome alone (its single-account
- * report): what the deployed workflow does in the ScanBatch that scanned the account, holding its
- * credentials. Never throws: a hub that is not enabled or that refuses is in the result's `error` or
- * `failed`, and the account stays audited.
+ * One account's findings into its own hub, from that account's entry alone (its single-account
+ * report, with the findings it was evaluated to once — the same the run's report holds): what the scan
+ * phase does the moment the account ends, holding its credentials. Never throws: a hub that is not
+ * enabled or that refuses is in the result's `error` or `failed`, and the account stays audited.
  */
 export async function syncAccountHub(
   pool: ClientPool,
   o: {
     run: Pick<BuildReportInput, "scanId" | "toolVersion" | "startedAt" | "finishedAt" | "organizationId" | "partition">;
     target: AccountTarget;
-    outcome: AccountOutcome;
+    entry: AccountEntry;
     policy: Policy;
     region: string;
     scanningAccountId: string;
   },
 ): Promise<HubSyncResult> {
-  const accountId = o.outcome.accountId;
+  const accountId = o.target.accountId;
   try {
     const report = buildReport({
       ...o.run,
       targets: [o.target],
-      outcomes: new Map([[accountId, o.outcome]]),
+      entries: new Map([[accountId, o.entry]]),
       policy: o.policy,
     });
     const r = await syncSecurityHub(pool, {

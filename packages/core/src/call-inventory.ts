@@ -1,4 +1,5 @@
-import { latestKeyPrefix, REPORT_FILE_NAMES, scanKeyPrefix } from "./files";
+import { REPORT_FILE_NAMES } from "./files";
+import { latestKeyPrefix, scanKeyPrefix } from "./layout";
 import { scanConfigKey } from "./policies";
 import { QUARANTINE_IAM_EVENTS } from "./quarantine";
 
@@ -138,7 +139,11 @@ const F = {
   scanBatch: "apps/functions/src/scan-batch.ts",
   publish: "apps/functions/src/publish.ts",
   enforce: "apps/functions/src/enforce.ts",
-  runStore: "apps/functions/src/run-store.ts",
+  runState: "packages/aws/src/pipeline/s3-run-state.ts",
+  discoverPhase: "packages/aws/src/pipeline/discover.ts",
+  ownersPhase: "packages/aws/src/pipeline/owners.ts",
+  scanPhase: "packages/aws/src/pipeline/scan.ts",
+  aggregatePhase: "packages/aws/src/pipeline/aggregate.ts",
   pool: "packages/aws/src/client-pool.ts",
   discovery: "packages/aws/src/discovery.ts",
   ownersAws: "packages/aws/src/owners.ts",
@@ -147,6 +152,7 @@ const F = {
   s3Store: "packages/aws/src/s3-store.ts",
   sns: "packages/aws/src/sns-notifier.ts",
   quarantine: "packages/aws/src/quarantine.ts",
+  forwarding: "packages/aws/src/forwarding.ts",
   stack: "apps/infra/lib/central-stack.ts",
   member: "stacksets/member-audit-role.yaml",
 } as const;
@@ -363,36 +369,50 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     "get",
     cfg,
     "Discover reads the deployed scan configuration",
-    F.runStore,
+    F.runState,
     "async scanConfig(key: string)",
   );
-  s3("discover", "list", latestReport, "Discover finds the previous report by listing", F.discover, "store.snapshot(");
+  s3(
+    "discover",
+    "list",
+    latestReport,
+    "Discover finds the previous report by listing",
+    F.discover,
+    "objects.snapshot(",
+  );
   s3(
     "discover",
     "get",
     latestReport,
     "Discover copies the previous report (CopyObject reads it)",
-    F.runStore,
+    F.runState,
     "new CopyObjectCommand",
   );
-  s3("discover", "put", run.previous, "Discover copies the previous report into the run", F.discover, "keys.previous");
-  s3("discover", "put", run.context, "Discover writes the run context", F.discover, "store.put(keys.context, run)");
-  s3("discover", "put", run.ledger, "Discover writes the ledger", F.discover, "store.put(keys.ledger,");
+  s3(
+    "discover",
+    "put",
+    run.previous,
+    "Discover copies the previous report into the run",
+    F.discover,
+    "runKeys(s.REPORT_PREFIX, scanId).previous",
+  );
+  s3("discover", "put", run.context, "Discover writes the run context", F.discoverPhase, 'state.put("context", run)');
+  s3("discover", "put", run.ledger, "Discover writes the ledger", F.discoverPhase, 'state.put("ledger",');
   s3(
     "discover",
     "put",
     d.keys.accountOus(d.prefix),
     "Discover writes the accounts' OU ids",
-    F.discover,
-    "accountOusKey(s.REPORT_PREFIX)",
+    F.discoverPhase,
+    '"accountOus",',
   );
   s3(
     "discover",
     "put",
     run.targets,
     "Discover writes the Map's targets",
-    F.discover,
-    "store.put(keys.targets, inScope)",
+    F.discoverPhase,
+    'state.put("targets", inScope)',
   );
   s3(
     "discover",
@@ -400,7 +420,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     d.keys.pace(d.prefix),
     "Discover finds the last run's pace by listing",
     F.discover,
-    "store.find<ScanPace>(paceKey",
+    'states.kept.find("pace")',
   );
   s3(
     "discover",
@@ -408,7 +428,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     d.keys.pace(d.prefix),
     "Discover reads the last run's pace",
     F.discover,
-    "store.find<ScanPace>(paceKey",
+    'states.kept.find("pace")',
   );
   const orgRole = (what: string, code: string, source: string = F.pool) =>
     assume(central("discover"), d.managementAccountId, d.auditRoleName, what, source, code);
@@ -451,45 +471,31 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
   );
 
   // ── Owners (apps/functions/src/owners.ts), as Discover's role ──────────────────────────────────────
-  s3(
-    "discover",
-    "get",
-    run.targets,
-    "Owners reads the run's targets",
-    F.owners,
-    "store.get<AccountTarget[]>(event.targetsKey)",
-  );
+  s3("discover", "get", run.targets, "Owners reads the run's targets", F.ownersPhase, 'o.state.get("targets")');
   s3(
     "discover",
     "list",
     d.keys.ownerTagCache(d.prefix),
     "Owners finds the owner-tag cache by listing",
-    F.owners,
-    "store.find<unknown>(cacheKey)",
+    F.ownersPhase,
+    'o.states.kept.find("ownerTags")',
   );
   s3(
     "discover",
     "get",
     d.keys.ownerTagCache(d.prefix),
     "Owners reads the owner-tag cache",
-    F.owners,
-    "store.find<unknown>(cacheKey)",
+    F.ownersPhase,
+    'o.states.kept.find("ownerTags")',
   );
-  s3(
-    "discover",
-    "put",
-    run.owners,
-    "Owners writes the run's owners",
-    F.owners,
-    "runKeys(s.REPORT_PREFIX, event.scanId).owners",
-  );
+  s3("discover", "put", run.owners, "Owners writes the run's owners", F.ownersPhase, 'o.state.put("owners",');
   s3(
     "discover",
     "put",
     d.keys.ownerTagCache(d.prefix),
     "Owners rewrites the owner-tag cache",
-    F.owners,
-    "store.put(cacheKey, tags.cache)",
+    F.ownersPhase,
+    'o.states.kept.put("ownerTags", tags.cache)',
   );
   orgRole(
     "Owners assumes the management account's audit role for Organizations",
@@ -506,22 +512,15 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     );
 
   // ── ScanBatch (apps/functions/src/scan-batch.ts) ──────────────────────────────────────────────────
-  s3(
-    "scanBatch",
-    "get",
-    run.context,
-    "ScanBatch reads the run context",
-    F.scanBatch,
-    "store.get<RunContext>(event.BatchInput.contextKey)",
-  );
+  s3("scanBatch", "get", run.context, "ScanBatch reads the run context", F.scanBatch, 'state.get("context")');
   for (const account of accounts) {
     s3(
       "scanBatch",
       "put",
       run.result(account),
       "ScanBatch writes each account's result",
-      F.scanBatch,
-      "keys.result(outcome.accountId)",
+      F.scanPhase,
+      "o.state.putResult(result)",
     );
     assume(
       central("scanBatch"),
@@ -573,29 +572,22 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
   }
 
   // ── Publish (apps/functions/src/publish.ts) ───────────────────────────────────────────────────────
-  s3(
-    "publish",
-    "get",
-    run.context,
-    "Publish reads the run context",
-    F.publish,
-    "store.get<RunContext>(event.contextKey)",
-  );
-  s3("publish", "get", run.ledger, "Publish reads the ledger", F.publish, "store.get<AccountTarget[]>(keys.ledger)");
+  s3("publish", "get", run.context, "Publish reads the run context", F.publish, 'state.get("context")');
+  s3("publish", "get", run.ledger, "Publish reads the ledger", F.aggregatePhase, 'o.state.get("ledger")');
   s3(
     "publish",
     "list",
     run.results,
     "Publish finds the accounts' results by listing",
-    F.publish,
-    "store.results(keys.results",
+    F.aggregatePhase,
+    "o.state.results(inScope",
   );
   s3(
     "publish",
     "get",
     run.result(d.memberAccountIds[0] ?? scanner),
     "Publish reads each account's result",
-    F.runStore,
+    F.runState,
     "this.get<AccountResult>(key)",
   );
   s3(
@@ -611,17 +603,17 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     "list",
     run.owners,
     "Publish finds the run's owners by listing",
-    F.publish,
-    "store.find<RunOwners>(keys.owners)",
+    F.aggregatePhase,
+    'o.state.find("owners")',
   );
-  s3("publish", "get", run.owners, "Publish reads the run's owners", F.publish, "store.find<RunOwners>(keys.owners)");
+  s3("publish", "get", run.owners, "Publish reads the run's owners", F.aggregatePhase, 'o.state.find("owners")');
   s3(
     "publish",
     "put",
     run.consoleWithoutMfa,
     "Publish writes who has a console password and no MFA",
-    F.publish,
-    "store.put(keys.consoleWithoutMfa",
+    F.aggregatePhase,
+    'o.state.put("withoutMfa"',
   );
   const scanPrefix = scanKeyPrefix(d.prefix, { scanId: S.scanId, startedAt: S.startedAt });
   for (const name of [...REPORT_FILE_NAMES, "manifest.json"]) {
@@ -656,7 +648,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     d.keys.pace(d.prefix),
     "Publish writes the run's pace",
     F.publish,
-    "store.put(paceKey(s.REPORT_PREFIX), pace)",
+    'states.kept.put("pace", pace)',
   );
   for (const [action, resource, code] of [
     [
@@ -787,6 +779,18 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         code: "Arn: !GetAtt ForwardIamEventsDeadLetters.Arn",
         quarantine: true,
       });
+      // The daily sweep counts what the account could not forward, through its enforcer role (made by
+      // the primary region's instance; the queue is the us-east-1 instance's).
+      add({
+        principal: { kind: "member-role", role: "enforcer", account },
+        action: "sqs:GetQueueAttributes",
+        resource: fwd.dlqArn,
+        resourceAccount: account,
+        what: "the sweep counts the IAM events the account could not forward (its forwarding dead-letter queue)",
+        source: F.forwarding,
+        code: "new GetQueueAttributesCommand",
+        quarantine: true,
+      });
     }
     // The central rule invokes Enforce, and keeps what it could not deliver in the encrypted queue.
     const rule = { "aws:SourceAccount": scanner, "aws:SourceArn": q.enforceRuleArn };
@@ -856,12 +860,13 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     "aws:SourceArn": d.stateMachineArn,
   });
   const functions: Array<[string, string | undefined, boolean]> = [
-    ["Discover", d.functions.discover.arn, false],
-    ["Owners", d.functions.owners.arn, false],
-    ["ScanBatch", d.functions["scan-batch"].arn, false],
-    ["Publish", d.functions.publish.arn, false],
-    ["QuarantineSweep", d.functions.enforce?.arn, true],
+    ["discover", d.functions.discover.arn, false],
+    ["owners", d.functions.owners.arn, false],
+    ["scanBatch", d.functions["scan-batch"].arn, false],
+    ["publish", d.functions.publish.arn, false],
+    ["sweep", d.functions.enforce?.arn, true],
   ];
+  // The states are SCAN_WORKFLOW's (packages/aws pipeline/workflow.ts), by their key there.
   for (const [state, arn, quarantine] of functions)
     if (arn)
       add({
@@ -871,7 +876,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         resourceAccount: scanner,
         what: `the workflow's ${state} state invokes its function`,
         source: F.stack,
-        code: `invoke("${state}"`,
+        code: `invoke(W.${state}.state`,
         ...(quarantine ? { quarantine } : {}),
       });
   add({
@@ -912,7 +917,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resourceAccount: scanner,
     what: "a redriven run redrives its Map Run",
     source: F.stack,
-    code: `label: "${d.mapLabel}"`,
+    code: "label: W.map.state",
   });
   // Step Functions delivers its execution logs as a vended log delivery to the (encrypted) log group.
   for (const action of [

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { RULES } from "./checks";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
+import { ACCOUNT_ID_PATTERN, OU_OR_ROOT_ID_PATTERN } from "./names";
 import { QUARANTINE_MODES, type QuarantineMode } from "./quarantine";
 import { CHECK_IDS, type CheckId, type Policy, SEVERITIES, type Severity } from "./types";
 
@@ -104,10 +105,8 @@ const kmsKeyId = z
     error: kmsKeyIdError,
   });
 
-const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
-const ouId = z
-  .string()
-  .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, "must be an OU id such as ou-ab12-cd34ef56");
+const accountId = z.string().regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id");
+const ouId = z.string().regex(OU_OR_ROOT_ID_PATTERN, "must be an OU id such as ou-ab12-cd34ef56");
 
 const quarantineMode = z.enum(QUARANTINE_MODES as [QuarantineMode, ...QuarantineMode[]], {
   error: `must be one of ${QUARANTINE_MODES.map((m) => `"${m}"`).join(", ")}`,

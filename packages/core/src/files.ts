@@ -150,24 +150,3 @@ export async function writeScanDir(dir: string, report: ScanReport): Promise<Fil
   );
   return digests;
 }
-
-/** `path` under the report prefix, however the prefix was written ("orgmfa", "/orgmfa/", "" for the root). */
-export function keyUnder(prefix: string, path: string): string {
-  const base = prefix.replace(/^\/+|\/+$/g, "");
-  return `${base ? `${base}/` : ""}${path}`;
-}
-
-/** `scans/<yyyy>/<mm>/<dd>/<scanId>/` under a prefix (the UTC day the scan started). */
-export function scanKeyPrefix(prefix: string, report: Pick<ScanReport, "scanId" | "startedAt">): string {
-  const d = new Date(report.startedAt);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return keyUnder(
-    prefix,
-    `scans/${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${report.scanId}/`,
-  );
-}
-
-/** `<prefix>/latest/`. */
-export function latestKeyPrefix(prefix: string): string {
-  return keyUnder(prefix, "latest/");
-}

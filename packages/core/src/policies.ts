@@ -1,4 +1,4 @@
-import { keyUnder } from "./files";
+import { keyUnder, runFilePattern, stateFilePattern, TOP_FOLDERS } from "./layout";
 
 /**
  * The central identities' permissions, written once: the CDK app attaches exactly these statements to
@@ -7,8 +7,7 @@ import { keyUnder } from "./files";
  * emulated test runs under the policy that is deployed (values here are plain strings; the CDK app
  * passes its tokens).
  *
- * What each function touches in the report bucket (keys of `runKeys` in apps/functions, under the
- * prefix):
+ * What each function touches in the report bucket (the layout of `layout.ts`, under the prefix):
  *
  * | key                                       | Discover / Owners | ScanBatch | Publish | Enforce |
  * |-------------------------------------------|-------------------|-----------|---------|---------|
@@ -65,7 +64,7 @@ export const scanConfigKey = (prefix: string) => keyUnder(prefix, "config/scan-c
  * The one key pattern the workflow's role may read (s3:GetObject): each run's targets, which the
  * Distributed Map's ItemReader reads as the state machine's role — not the bucket.
  */
-export const itemReaderKeyPattern = (prefix: string) => under(prefix, "runs/*/targets.json");
+export const itemReaderKeyPattern = (prefix: string) => under(prefix, runFilePattern("targets"));
 const objects = (i: Pick<ScannerPolicyInput, "bucketArn" | "prefix">, ...keys: string[]) => {
   const arns = keys.map((k) => `${i.bucketArn}/${under(i.prefix, k)}`);
   return arns.length === 1 ? (arns[0] as string) : arns;
@@ -109,7 +108,7 @@ function listLatestReportStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "pr
     Effect: "Allow",
     Action: "s3:ListBucket",
     Resource: i.bucketArn,
-    Condition: { StringLike: { "s3:prefix": under(i.prefix, "latest/report.json") } },
+    Condition: { StringLike: { "s3:prefix": under(i.prefix, `${TOP_FOLDERS.latest}report.json`) } },
   };
 }
 
@@ -123,7 +122,7 @@ function writeReportsStatement(i: Pick<ScannerPolicyInput, "bucketArn" | "prefix
     Sid: "WriteReports",
     Effect: "Allow",
     Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
-    Resource: objects(i, "scans/*", "latest/*"),
+    Resource: objects(i, `${TOP_FOLDERS.scans}*`, `${TOP_FOLDERS.latest}*`),
   };
 }
 
@@ -166,13 +165,13 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
       Action: "s3:PutObject",
       Resource: objects(
         i,
-        "runs/*/context.json",
-        "runs/*/ledger.json",
-        "runs/*/targets.json",
-        "runs/*/previous-report.json",
-        "runs/*/owners.json",
-        "state/owner-tags.json",
-        "state/account-ous.json",
+        runFilePattern("context"),
+        runFilePattern("ledger"),
+        runFilePattern("targets"),
+        runFilePattern("previous"),
+        runFilePattern("owners"),
+        stateFilePattern("ownerTags"),
+        stateFilePattern("accountOus"),
       ),
     },
     {
@@ -182,10 +181,10 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
       Resource: objects(
         i,
         "config/scan-config.json",
-        "latest/report.json",
-        "runs/*/targets.json",
-        "state/owner-tags.json",
-        "state/pace.json",
+        `${TOP_FOLDERS.latest}report.json`,
+        runFilePattern("targets"),
+        stateFilePattern("ownerTags"),
+        stateFilePattern("pace"),
       ),
     },
     {
@@ -197,9 +196,9 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
         StringLike: {
           "s3:prefix": [
             under(i.prefix, "config/scan-config.json"),
-            under(i.prefix, "latest/report.json"),
-            under(i.prefix, "state/owner-tags.json"),
-            under(i.prefix, "state/pace.json"),
+            under(i.prefix, `${TOP_FOLDERS.latest}report.json`),
+            under(i.prefix, stateFilePattern("ownerTags")),
+            under(i.prefix, stateFilePattern("pace")),
           ],
         },
       },
@@ -216,8 +215,13 @@ export function discoverStatements(i: ScannerPolicyInput): IamStatement[] {
 export function scanBatchStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
     scannerAssumeStatement(i),
-    { Sid: "ReadRunContext", Effect: "Allow", Action: "s3:GetObject", Resource: objects(i, "runs/*/context.json") },
-    { Sid: "WriteAccountResults", Effect: "Allow", Action: "s3:PutObject", Resource: objects(i, "runs/*/results/*") },
+    { Sid: "ReadRunContext", Effect: "Allow", Action: "s3:GetObject", Resource: objects(i, runFilePattern("context")) },
+    {
+      Sid: "WriteAccountResults",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: objects(i, runFilePattern("results")),
+    },
     reportKeyStatement(i),
   ];
 }
@@ -235,11 +239,11 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Action: "s3:GetObject",
       Resource: objects(
         i,
-        "runs/*/context.json",
-        "runs/*/ledger.json",
-        "runs/*/owners.json",
-        "runs/*/results/*",
-        "runs/*/previous-report.json",
+        runFilePattern("context"),
+        runFilePattern("ledger"),
+        runFilePattern("owners"),
+        runFilePattern("results"),
+        runFilePattern("previous"),
       ),
     },
     {
@@ -248,7 +252,9 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Action: "s3:ListBucket",
       Resource: i.bucketArn,
       Condition: {
-        StringLike: { "s3:prefix": [under(i.prefix, "runs/*/results/*"), under(i.prefix, "runs/*/owners.json")] },
+        StringLike: {
+          "s3:prefix": [under(i.prefix, runFilePattern("results")), under(i.prefix, runFilePattern("owners"))],
+        },
       },
     },
     writeReportsStatement(i),
@@ -262,7 +268,7 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Sid: "LockScanFiles",
       Effect: "Allow",
       Action: "s3:PutObjectRetention",
-      Resource: objects(i, "scans/*"),
+      Resource: objects(i, `${TOP_FOLDERS.scans}*`),
     },
     {
       // For the quarantine sweep after it: who the run found with a console password and no MFA; and
@@ -270,14 +276,14 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Sid: "WriteConsoleUsersWithoutMfaAndPace",
       Effect: "Allow",
       Action: "s3:PutObject",
-      Resource: objects(i, "runs/*/console-without-mfa.json", "state/pace.json"),
+      Resource: objects(i, runFilePattern("withoutMfa"), stateFilePattern("pace")),
     },
     {
       // latest/ is a server-side copy of the scan just stored: CopyObject reads its source.
       Sid: "CopyStoredScanToLatest",
       Effect: "Allow",
       Action: "s3:GetObject",
-      Resource: objects(i, "scans/*"),
+      Resource: objects(i, `${TOP_FOLDERS.scans}*`),
     },
     reportKeyStatement(i),
     ...digestAndOwnHubStatements(i),
@@ -306,10 +312,10 @@ export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: st
       Resource: objects(
         i,
         "config/scan-config.json",
-        "state/account-ous.json",
-        "runs/*/context.json",
-        "runs/*/ledger.json",
-        "runs/*/console-without-mfa.json",
+        stateFilePattern("accountOus"),
+        runFilePattern("context"),
+        runFilePattern("ledger"),
+        runFilePattern("withoutMfa"),
       ),
     },
     {
@@ -317,13 +323,13 @@ export function enforceStatements(i: ScannerPolicyInput & { enforcerRoleName: st
       Effect: "Allow",
       Action: "s3:ListBucket",
       Resource: i.bucketArn,
-      Condition: { StringLike: { "s3:prefix": under(i.prefix, "state/account-ous.json") } },
+      Condition: { StringLike: { "s3:prefix": under(i.prefix, stateFilePattern("accountOus")) } },
     },
     {
       Sid: "WriteTheSweepsAndTheEventsRecords",
       Effect: "Allow",
       Action: "s3:PutObject",
-      Resource: objects(i, "runs/*/quarantine.json", "quarantine/*"),
+      Resource: objects(i, runFilePattern("quarantine"), `${TOP_FOLDERS.quarantine}*`),
     },
     { Sid: "AnnounceChanges", Effect: "Allow", Action: "sns:Publish", Resource: i.topicArn },
     reportKeyStatement(i),

@@ -32,7 +32,14 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-organizations";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { OPERATOR_POLICY_NAME, operatorStatements, scannerAssumeStatement } from "@orgmfa/core";
+import {
+  DEFAULT_AUDIT_ROLE_NAME,
+  DEFAULT_ENFORCER_ROLE_NAME,
+  DEFAULT_SCANNER_ROLE_NAME,
+  OPERATOR_POLICY_NAME,
+  operatorStatements,
+  scannerAssumeStatement,
+} from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { EmulatedRootState, Emulator } from "./server";
 
@@ -81,6 +88,14 @@ export interface OrgSpec {
    */
   quarantine?: boolean;
   /**
+   * With `quarantine`: the member StackSet also gets CentralEventBusArn (the scanner account's
+   * {@link IAM_EVENT_BUS_NAME} bus), so its instances — in us-east-1, {@link REGION} — forward IAM's
+   * events there and have the forwarding dead-letter queue ({@link FORWARDING_DLQ_NAME}). The
+   * management account's stack does not: as when the deployment's region is not us-east-1 (the
+   * management stack is a single stack in that region), its account has no such queue.
+   */
+  forwardIamEvents?: boolean;
+  /**
    * Deploy the member template with OperatorRoleName set to this (the StackSet and the management
    * account's stack), and create that role in the scanner account as IAM Identity Center creates a
    * permission set's role — `role/aws-reserved/sso.amazonaws.com/<region>/<name>`, trusting the
@@ -105,20 +120,25 @@ export interface SeededOrg {
   ous: Record<string, string>;
 }
 
+/** The central event bus the member accounts forward IAM's events to (the CDK app's, a fixed name). */
+export const IAM_EVENT_BUS_NAME = "orgmfa-iam-events";
+/** The member template's forwarding dead-letter queue (its fixed QueueName, in us-east-1 only). */
+export const FORWARDING_DLQ_NAME = "orgmfa-forward-iam-events-dlq";
+
 /** The deployed Enforce function's role (the member template's CentralEnforcerRoleName default). */
 export const ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
 /** The member template's enforcer role (EnforcerRoleName's default). */
-export const MEMBER_ENFORCER_ROLE_NAME = "OrgMfaQuarantineRole";
+export const MEMBER_ENFORCER_ROLE_NAME = DEFAULT_ENFORCER_ROLE_NAME;
 
 /** The scanner role: the identity the member audit roles trust (the deployed ScanBatch function's). */
-export const SCANNER_ROLE_NAME = "OrgMfaScanner";
+export const SCANNER_ROLE_NAME = DEFAULT_SCANNER_ROLE_NAME;
 /** The deployed Discover function's role (trusted by the management account's audit role only). */
 export const DISCOVER_ROLE_NAME = "OrgMfaDiscover";
 /** The deployed Publish function's role. */
 export const PUBLISH_ROLE_NAME = "OrgMfaPublish";
 /** The policy `seedOrganization` gives the scanner role: assuming the audit roles. */
 export const SCANNER_ASSUME_POLICY_NAME = "OrgMfaScannerAssumeAuditRoles";
-export const AUDIT_ROLE_NAME = "OrgMfaAuditRole";
+export const AUDIT_ROLE_NAME = DEFAULT_AUDIT_ROLE_NAME;
 /**
  * A person's role (OrgSpec.operatorRoleName): an IAM Identity Center permission set `OrgMfaOperator`'s
  * role as Identity Center names it, AWSReservedSSO_<permission set>_<unique suffix>.
@@ -361,7 +381,12 @@ export async function seedOrganization(
       PermissionModel: "SERVICE_MANAGED",
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params(quarantineParams),
+      Parameters: params({
+        ...quarantineParams,
+        ...(spec.quarantine && spec.forwardIamEvents
+          ? { CentralEventBusArn: `arn:aws:events:${REGION}:${scannerAccountId}:event-bus/${IAM_EVENT_BUS_NAME}` }
+          : {}),
+      }),
     }),
   );
   await cfn.send(
