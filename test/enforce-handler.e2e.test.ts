@@ -8,6 +8,7 @@ import {
   RemoveUserFromGroupCommand,
 } from "@aws-sdk/client-iam";
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { runWorkflowLocally } from "@orgmfa/aws";
 import type { AccountTarget } from "@orgmfa/core";
 import {
   accountAdminCredentials,
@@ -260,18 +261,29 @@ describe("the Enforce handler, fed IAM's CloudTrail events (emulator, IAM enforc
       }
     };
     const discover = (await import("@orgmfa/functions/discover")).handler;
+    const owners = (await import("@orgmfa/functions/owners")).handler;
     const scanBatch = (await import("@orgmfa/functions/scan-batch")).handler;
     const publish = (await import("@orgmfa/functions/publish")).handler;
-    const ref = await as(creds.discover, () => discover({}));
-    const items = await emu.unenforced(async () => {
-      const reader = new DeliveryReader(emu.endpoint, delivery, org);
-      return JSON.parse((await reader.object(ref.targetsKey)).body.toString()) as AccountTarget[];
-    });
-    await as(creds.scanBatch, () =>
-      scanBatch({ Items: items, BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey } }),
+    // The deployed workflow with the quarantine: Discover → (ScanBatch ‖ Owners) → Publish → QuarantineSweep.
+    const run = await runWorkflowLocally(
+      {
+        discover: (event) => as(creds.discover, () => discover(event)),
+        items: (ref) =>
+          emu.unenforced(async () => {
+            const reader = new DeliveryReader(emu.endpoint, delivery, org);
+            return JSON.parse((await reader.object(ref.targetsKey)).body.toString()) as AccountTarget[];
+          }),
+        scanBatch: (event) => as(creds.scanBatch, () => scanBatch(event)),
+        owners: (input) => as(creds.discover, () => owners(input)),
+        publish: (event) => as(creds.publish, () => publish(event)),
+        sweep: (event) => as(enforceRole, () => handler(event)),
+      },
+      {},
+      { batchSize: 10, maxConcurrency: 1 },
     );
-    await as(creds.publish, () => publish(ref));
-    const summary = await as(enforceRole, () => handler({ sweep: ref }));
+    const ref = run.ref as RunRef;
+    expect(run.mapError).toBeNull();
+    const summary = run.sweep as Awaited<ReturnType<typeof handler>>;
     swept = ref;
 
     const inGroup = (name: string) =>
