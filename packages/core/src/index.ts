@@ -21,6 +21,7 @@ export * from "./names";
 export * from "./ocsf";
 export * from "./policies";
 export * from "./quarantine";
+export * from "./report-model";
 export * from "./report-schema";
 export * from "./root";
 export * from "./types";

@@ -3,6 +3,12 @@ import { Ajv, type ValidateFunction } from "ajv";
 import schema from "../schema/report.schema.json" with { type: "json" };
 import type { ScanReport } from "./types";
 
+// The report's shape is written once, in zod (report-model.ts); schema/report.schema.json is emitted from
+// it (`npm run schema:report`, checked by report-model.test.ts). Reports are validated at run time against
+// that emitted file with ajv: on a report of 700 accounts × 40 users ajv takes ~13 ms where zod's
+// safeParse takes ~65 ms, and the file costs nothing to load where emitting it from zod costs ~35 ms.
+
+/** The published JSON Schema of report.json (emitted from the zod model in report-model.ts). */
 export { schema as reportSchema };
 
 let compiled: ValidateFunction | undefined;

@@ -1,8 +1,23 @@
 /** Domain types shared by every phase. Plain data: serialisable, no classes, no SDK types. */
+import type { z } from "zod";
+import type {
+  collectionSchema,
+  exemptionSchema,
+  failureReasonSchema,
+  findingSchema,
+  findingStatusSchema,
+  mfaDeviceSchema,
+  reportAccountSchema,
+  reportRunSchema,
+  reportUserSchema,
+  rootCredentialsSchema,
+  rootMfaSchema,
+  scanReportSchema,
+  skipReasonSchema,
+  userFactsSchema,
+} from "./report-model";
 
 export const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
 export const CHECK_IDS = [
   "ROOT_NO_MFA",
   "ROOT_VIRTUAL_MFA",
@@ -12,44 +27,15 @@ export const CHECK_IDS = [
   "USER_MFA_NOT_PHISHING_RESISTANT",
   "ACCOUNT_NOT_AUDITED",
 ] as const;
+export type Severity = (typeof SEVERITIES)[number];
 export type CheckId = (typeof CHECK_IDS)[number];
+export type MfaDevice = z.output<typeof mfaDeviceSchema>;
+export type DeviceType = MfaDevice["type"];
+/** One IAM user as the collector established it (derived from the report's user: see report-model). */
+export type UserFacts = z.output<typeof userFactsSchema>;
 
-export type DeviceType = "VIRTUAL" | "HARDWARE" | "FIDO" | "SMS";
-
-export interface MfaDevice {
-  serialNumber: string;
-  type: DeviceType;
-  /** When the device was enabled for the user; null when the source does not say. */
-  enabledAt: string | null;
-}
-
-/** One IAM user as the collector established it. */
-export interface UserFacts {
-  userName: string;
-  arn: string;
-  createdAt: string;
-  consoleAccess: boolean;
-  passwordLastUsed: string | null;
-  activeAccessKeys: number;
-  mfaDevices: MfaDevice[];
-  /** True when this record was confirmed with live IAM calls rather than the credential report. */
-  verifiedLive: boolean;
-  /**
-   * Whether `mfaDevices` is every device the user has (a live `ListMFADevices`), or only the live
-   * virtual devices that prove the user has MFA (a FIDO key or SMS device beside them is not listed).
-   */
-  mfaDevicesComplete: boolean;
-  /** When the verdict's facts were true: the credential report's GeneratedTime, or the live read. */
-  verdictAsOf: string | null;
-  /**
-   * MFA is on (a fresh credential report says so) though no device is listed: not a virtual device,
-   * and listing it would cost a call the verdict does not need (`--complete-inventory` lists it).
-   */
-  mfaActive?: boolean;
-}
-
-export type RootCredentials = "PRESENT" | "ABSENT" | "UNKNOWN";
-export type RootMfa = "HARDWARE" | "FIDO" | "VIRTUAL" | "NONE" | "UNKNOWN";
+export type RootCredentials = z.output<typeof rootCredentialsSchema>;
+export type RootMfa = z.output<typeof rootMfaSchema>;
 
 /** The root user's state and where each part of it came from. */
 export interface RootFacts {
@@ -74,14 +60,8 @@ export interface RootFacts {
   source: "GetAccountSummary" | "CredentialReport" | null;
 }
 
-export type SkipReason = "SUSPENDED" | "EXCLUDED";
-export type FailureReason =
-  | "ASSUME_ROLE_DENIED"
-  | "STS_REGION_DISABLED"
-  | "CREDENTIAL_REPORT_UNAVAILABLE"
-  | "THROTTLED"
-  | "TIMEOUT"
-  | "ERROR";
+export type SkipReason = z.output<typeof skipReasonSchema>;
+export type FailureReason = z.output<typeof failureReasonSchema>;
 
 /** An account the organization lists, as discovery saw it. */
 export interface AccountTarget {
@@ -104,7 +84,7 @@ export interface AccountFacts {
   partition: string;
   credentialReportGeneratedAt: string | null;
   /** How the user records were obtained. */
-  collection: "REPORT_CONFIRMED_LIVE" | "FULLY_LIVE";
+  collection: z.output<typeof collectionSchema>;
   /** Human-readable notes that end up in the evidence (fallbacks taken, and why). */
   notes: string[];
   users: UserFacts[];
@@ -120,14 +100,7 @@ export interface AccountFailure {
 
 export type AccountOutcome = AccountFacts | AccountFailure;
 
-export interface Exemption {
-  account: string;
-  principal: string;
-  checks: CheckId[] | "*";
-  reason: string;
-  /** ISO date or date-time. The exemption applies up to and including this instant. */
-  expires: string;
-}
+export type Exemption = z.output<typeof exemptionSchema>;
 
 /** Policy for evaluation: which checks run, their severities, exemptions. */
 export interface Policy {
@@ -140,102 +113,17 @@ export interface Policy {
   rootCredentialsManagement: boolean | null;
 }
 
-export type FindingStatus = "OPEN" | "EXEMPTED";
-
-export interface Finding {
-  id: string;
-  checkId: CheckId;
-  severity: Severity;
-  accountId: string;
-  accountName: string;
-  principalArn: string | null;
-  userName: string | null;
-  title: string;
-  status: FindingStatus;
-  exemption: { reason: string; expires: string } | null;
-  evidence: Record<string, unknown>;
-}
-
+// The report and its parts: inferred from report-model.ts, the one source of their shape (the
+// published JSON Schema is emitted from it too).
+export type FindingStatus = z.output<typeof findingStatusSchema>;
+export type Finding = z.output<typeof findingSchema>;
 /** Where a user's verdict came from. */
-export type VerdictSource = "CREDENTIAL_REPORT" | "LIVE";
-
-export interface ReportUser {
-  userName: string;
-  arn: string;
-  createdAt: string;
-  consoleAccess: boolean;
-  passwordLastUsed: string | null;
-  activeAccessKeys: number;
-  mfaDevices: MfaDevice[];
-  verifiedLive: boolean;
-  /** Added in 0.2 (optional in reports written before). */
-  verdictSource?: VerdictSource;
-  verdictAsOf?: string | null;
-  mfaDevicesComplete?: boolean;
-  /** MFA is on though `mfaDevices` lists no device (see `mfaDevicesComplete`). */
-  mfaActive?: boolean;
-}
-
-export interface ReportAccount {
-  accountId: string;
-  accountName: string;
-  ouPath: string;
-  owner: string | null;
-  status: "AUDITED" | "FAILED" | "SKIPPED";
-  reason: SkipReason | FailureReason | null;
-  error: { code: string; message: string } | null;
-  credentialReportGeneratedAt: string | null;
-  /**
-   * `devicesComplete`: whether `mfa` was judged from every device root has (false through a member
-   * role, which sees root's virtual devices only). Absent in reports written before it existed.
-   */
-  root: { credentials: RootCredentials; mfa: RootMfa; devicesComplete?: boolean } | null;
-  users: ReportUser[];
-  /** How the users were collected, and notes such as the fully-live fallback (audited accounts). */
-  collection?: AccountFacts["collection"] | null;
-  notes?: string[];
-}
-
+export type VerdictSource = NonNullable<ReportUser["verdictSource"]>;
+export type ReportUser = z.output<typeof reportUserSchema>;
+export type ReportAccount = z.output<typeof reportAccountSchema>;
 /** Who ran the scan, where, with what scope and config: what an auditor needs to sign it off. */
-export interface ReportRun {
-  /** The scanning identity (GetCallerIdentity ARN); null when not known. */
-  callerArn: string | null;
-  region: string | null;
-  /** The account and OU filters in force (empty lists: none). */
-  filters: { accounts: string[]; excludeAccounts: string[]; ous: string[]; excludeOus: string[] };
-  /** SHA-256 of the config the scan ran with (the file's bytes, or the workflow input's JSON). */
-  configSha256: string | null;
-  /** Whether every user's devices were listed (`--complete-inventory`). */
-  completeInventory: boolean;
-}
-
-export interface ScanReport {
-  schemaVersion: "1";
-  tool: { name: "orgmfa"; version: string };
-  scanId: string;
-  startedAt: string;
-  finishedAt: string;
-  organizationId: string | null;
-  partition: string;
-  summary: {
-    accounts: { listed: number; inScope: number; audited: number; failed: number; skipped: number };
-    coverage: number;
-    /** `withoutMfa`: IAM and root users without MFA, exempted included (see `headline`). */
-    users: { total: number; console: number; withoutMfa: number };
-    findings: { open: number; exempted: number; bySeverity: Record<Severity, number> };
-  };
-  accounts: ReportAccount[];
-  findings: Finding[];
-  changes: null | { previousScanId: string; new: string[]; resolved: string[] };
-  /** Suspicious but valid settings the scan ran with (printed on stderr too). */
-  warnings?: Array<{ field: string; message: string }>;
-  /** Who, where, scope and config (added in 0.2). */
-  run?: ReportRun;
-  /** Every check with its switch, severity and related controls, as this scan ran them. */
-  checks?: Array<{ id: CheckId; enabled: boolean; severity: Severity; controls: string[] }>;
-  /** The configured exemptions, with whether each was in force when the scan finished. */
-  exemptions?: Array<Exemption & { status: "ACTIVE" | "EXPIRED" }>;
-}
+export type ReportRun = z.output<typeof reportRunSchema>;
+export type ScanReport = z.output<typeof scanReportSchema>;
 
 /** Time comes from here, so reports and tests are deterministic. */
 export interface Clock {
