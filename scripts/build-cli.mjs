@@ -7,11 +7,12 @@
 // apps/cli/dist/
 //   orgmfa.mjs, <command>-<hash>.mjs, chunk-<hash>.mjs (+ .map)   the bundle, code-split per command
 //   files/<repository path>                                      every file our sources read at run time
+//                                                                (a directory they name: copied whole)
 //
 // Nothing is left from an earlier build: each build is written to a new directory that then replaces
 // dist/ (a CLI already running from dist/ keeps finding its chunks: unchanged sources give the same
 // chunk names).
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -26,9 +27,11 @@ const toPosix = (p) => p.split(path.sep).join("/");
 /** Repository-relative paths of the files our sources read at run time, copied into dist/files/. */
 const assets = new Set();
 
-// Our sources find files beside them with `new URL("../python/x.py", import.meta.url)`. In each of our
-// source files import.meta.url becomes the URL that file would have under dist/files/ (relative to the
-// bundle's own URL), and every file it points at is copied there, at the same repository path: the
+// Our sources find files beside them with `new URL("../../../stacksets/x.yaml", import.meta.url)`, and
+// whole directories with `new URL("../python/", import.meta.url)` (the emulator's Python entry and its
+// package of moto patches, which Python finds beside the entry). In each of our source files
+// import.meta.url becomes the URL that file would have under dist/files/ (relative to the bundle's own
+// URL), and every file or directory it points at is copied there, at the same repository path: the
 // lookup works wherever dist/ is — in the checkout or in an installed tarball. Any other use of
 // import.meta.url in our sources fails the build, so no run-time file can be missed.
 const sourceFileUrls = {
@@ -66,11 +69,19 @@ const sourceFileUrls = {
   },
 };
 
-/** Copies an asset into dist/files/; a package.json (read for the version) keeps only name and version. */
+/**
+ * Copies an asset into dist/files/: a directory whole (without Python's bytecode caches, which Python
+ * writes beside the sources it imports); a package.json (read for the version) keeps only name and version.
+ */
 async function copyAsset(asset) {
   const from = path.join(root, asset);
   const to = path.join(staging, "files", asset);
   await mkdir(path.dirname(to), { recursive: true });
+  if ((await stat(from)).isDirectory()) {
+    const cache = (src) => path.basename(src) === "__pycache__" || src.endsWith(".pyc");
+    await cp(from, to, { recursive: true, filter: (src) => !cache(src) });
+    return;
+  }
   if (path.basename(asset) === "package.json") {
     const { name, version } = JSON.parse(await readFile(from, "utf8"));
     await writeFile(to, `${JSON.stringify({ name, version }, null, 2)}\n`);

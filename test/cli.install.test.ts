@@ -74,6 +74,7 @@ describe("the packed tarball, installed with npm install -g", () => {
     expect(existsSync(path.join(installed, "node_modules/@cloud-copilot/iam-simulate"))).toBe(false);
     for (const f of [
       "dist/files/packages/emulator/python/moto_server.py",
+      "dist/files/packages/emulator/python/orgmfa_moto/__init__.py",
       "dist/files/stacksets/member-audit-role.yaml",
     ])
       expect(existsSync(path.join(installed, f)), f).toBe(true);

@@ -34,10 +34,10 @@ import {
   scanConfigKey,
 } from "@orgmfa/core";
 import type { AwsCredentialIdentity } from "@smithy/types";
+import { accountAdminCredentials } from "./credentials";
 import {
   ADMIN,
   AUDIT_ROLE_NAME,
-  accountAdminCredentials,
   DISCOVER_ROLE_NAME,
   ENFORCER_ROLE_NAME,
   MEMBER_ENFORCER_ROLE_NAME,
@@ -46,7 +46,7 @@ import {
   SCANNER_ASSUME_POLICY_NAME,
   SCANNER_ROLE_NAME,
   type SeededOrg,
-} from "./seed";
+} from "./org-spec";
 
 /** Where a scan's deliverables go in the emulated security-tooling account. */
 export interface SeededDelivery {
