@@ -11,6 +11,8 @@ export default defineConfig({
       { test: { name: "core", include: ["packages/core/test/**/*.test.ts"], env } },
       { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000, env } },
       { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000, env } },
+      // The CLI's wiring in-process through main(argv, io), no emulator: milliseconds each.
+      { test: { name: "cli", include: ["apps/cli/test/**/*.test.ts"], env } },
       {
         test: {
           name: "infra",

@@ -1,6 +1,5 @@
 import { CHECK_DEFAULTS, CHECK_IDS, CHECK_INFO, type CheckId } from "@orgmfa/core";
 import Table from "cli-table3";
-import { UsageError } from "./errors";
 
 /** Every check, as `orgmfa checks` lists it. */
 export function checkList(): Array<{
@@ -21,11 +20,10 @@ export function checkList(): Array<{
   }));
 }
 
-/** `orgmfa checks [--format table|json]`. */
-export function renderChecks(format: string, width = 120): string {
+/** `orgmfa checks [--format table|json]`: the table fits `width` columns. */
+export function renderChecks(format: "table" | "json", width = 120): string {
   const list = checkList();
   if (format === "json") return `${JSON.stringify(list, null, 2)}\n`;
-  if (format !== "table") throw new UsageError(`--format: "${format}" must be table or json`);
   // A text column is never narrower than its longest word: a check id or an option one must type is
   // wrapped whole onto its own line, never cut to "USER_MFA_NOT_PHISHING_RE…".
   const longest = (texts: string[]) => Math.max(...texts.flatMap((t) => t.split(/\s+/)).map((w) => w.length)) + 2;
@@ -44,17 +42,4 @@ export function renderChecks(format: string, width = 120): string {
   });
   for (const c of list) t.push([c.id, c.severity, c.relatedControls.join(", ") || "—", c.description, c.needs]);
   return `${t.toString()}\n`;
-}
-
-/**
- * Parses `--checks` / `--exclude-checks` values (case-insensitive check ids).
- * @throws UsageError naming the flag and the unknown id.
- */
-export function parseCheckIds(flag: string, ids: readonly string[]): CheckId[] {
-  return ids.map((raw) => {
-    const id = raw.toUpperCase();
-    if (!(CHECK_IDS as readonly string[]).includes(id))
-      throw new UsageError(`${flag}: "${raw}" is not a check. Checks: ${CHECK_IDS.join(", ")} (see orgmfa checks).`);
-    return id as CheckId;
-  });
 }

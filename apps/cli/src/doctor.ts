@@ -1,5 +1,4 @@
 import {
-  DiscoveryError,
   type DoctorCheck,
   discoverOrganization,
   discoveryFilters,
@@ -8,28 +7,19 @@ import {
   doctorPrerequisites,
 } from "@orgmfa/aws";
 import { EXIT } from "@orgmfa/core";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import Table from "cli-table3";
 import pc from "picocolors";
-import { UsageError } from "./errors";
-import { colorFor, type Io, sinks } from "./io";
+import { loadConfig, scopeOf } from "./config";
+import { type ContextIo, withCommandContext } from "./context";
+import type { IdentityAndScopeFlags } from "./flags";
+import { colorFor, sinks } from "./io";
 import { DEFAULT_S3_PREFIX } from "./options";
-import {
-  callerOf,
-  checkEndpointEnv,
-  discoveryProblem,
-  type IdentityAndScopeFlags,
-  loadConfig,
-  poolOf,
-  regionOf,
-  type ScanFlags,
-  scopeOf,
-  validateFlags,
-} from "./scan";
 
-export interface DoctorFlags
-  extends IdentityAndScopeFlags,
-    Pick<ScanFlags, "s3Bucket" | "s3Prefix" | "snsTopicArn" | "securityHub"> {
+export interface DoctorFlags extends IdentityAndScopeFlags {
+  s3Bucket?: string;
+  s3Prefix?: string;
+  snsTopicArn?: string;
+  securityHub?: boolean;
   format?: "table" | "json";
   color?: boolean;
   /**
@@ -44,11 +34,6 @@ export interface DoctorFlags
 const DEPLOYED_MAP_CONCURRENCY = 20;
 const DEPLOYED_ACCOUNT_CONCURRENCY = 10;
 
-export interface DoctorIo extends Io {
-  /** Base credentials (tests); otherwise the standard chain. */
-  credentials?: AwsCredentialIdentityProvider;
-}
-
 /**
  * `orgmfa doctor`: a pre-flight before and after rolling out the member StackSet. Credentials,
  * region, Organizations access, then every in-scope account (the audit role, each IAM read the scan
@@ -58,32 +43,25 @@ export interface DoctorIo extends Io {
  * Exit 0 when there is none; 4 when an account has one (it would not be audited or not delivered
  * to); 1 when only the bucket or topic has one; 2 for bad input, credentials or Organizations access.
  */
-export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promise<number> {
+export async function runDoctorCommand(flags: DoctorFlags, io: ContextIo): Promise<number> {
   const { out } = sinks(io);
-  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 });
-  checkEndpointEnv();
   const config = flags.config ? loadConfig(flags.config).config : {};
-  const region = await regionOf(flags);
-  const pool = poolOf(flags, region, io.credentials);
-  try {
+  return withCommandContext(flags, io, async ({ region, pool, caller: callerOf }) => {
     const checks: DoctorCheck[] = [];
     const global = (check: string, detail: string) =>
       checks.push({ check, accountId: null, accountName: null, ok: true, detail, fix: null });
-    const caller = await callerOf(pool, flags, region);
+    const caller = await callerOf();
     global("credentials", caller.arn);
     global("region", region);
-    let targets: Awaited<ReturnType<typeof discoverOrganization>>["targets"];
-    try {
-      const d = await discoverOrganization(pool.organizations(), discoveryFilters(config, scopeOf(flags)));
-      targets = d.targets;
-      global(
-        "Organizations",
-        `${d.organizationId}: ${targets.length} accounts listed, ${targets.filter((t) => t.skip === null).length} in scope`,
-      );
-    } catch (e) {
-      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
-      throw e;
-    }
+    // Organizations that cannot be read or a scope left empty end the command: the context says why (exit 2).
+    const { organizationId, targets } = await discoverOrganization(
+      pool.organizations(),
+      discoveryFilters(config, scopeOf(flags)),
+    );
+    global(
+      "Organizations",
+      `${organizationId}: ${targets.length} accounts listed, ${targets.filter((t) => t.skip === null).length} in scope`,
+    );
     checks.push(
       ...(await doctorAccounts(pool, targets, {
         concurrency: flags.concurrency,
@@ -118,9 +96,7 @@ export async function runDoctorCommand(flags: DoctorFlags, io: DoctorIo): Promis
       );
     if (gaps.some((g) => g.accountId !== null)) return EXIT.INCOMPLETE;
     return gaps.length ? EXIT.ERROR : EXIT.OK;
-  } finally {
-    pool.destroy();
-  }
+  });
 }
 
 /**

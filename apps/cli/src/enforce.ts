@@ -1,7 +1,5 @@
 import {
   type AppliedDecision,
-  ClientPool,
-  DiscoveryError,
   decisionOutcome,
   runScan,
   type SweepAccount,
@@ -17,37 +15,24 @@ import {
   plural,
   usersWithoutMfa,
 } from "@orgmfa/core";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import Table from "cli-table3";
 import pc from "picocolors";
-import { UsageError } from "./errors";
-import { colorFor, type Io, makeLog, sinks } from "./io";
-import {
-  callerOf,
-  checkEndpointEnv,
-  configWarningLine,
-  discoveryProblem,
-  type IdentityAndScopeFlags,
-  loadConfig,
-  poolOf,
-  regionOf,
-  type ScanFlags,
-  scopeOf,
-  validateFlags,
-} from "./scan";
+import { configWarningLine, loadConfig, scopeOf } from "./config";
+import { type ContextIo, withCommandContext } from "./context";
+import type { IdentityAndScopeFlags } from "./flags";
+import { colorFor, type LogLevel, makeLog, sinks } from "./io";
 import { VERSION } from "./version";
 
-export interface EnforceFlags extends IdentityAndScopeFlags, Pick<ScanFlags, "logLevel" | "quiet"> {
+export interface EnforceFlags extends IdentityAndScopeFlags {
+  /** @default "warn" ("error" with --quiet) */
+  logLevel?: LogLevel;
+  quiet?: boolean;
   /** Make the changes; without it, only the plan. */
   apply: boolean;
   /** The member enforcer role; else the config's `quarantine.roleName`, else OrgMfaQuarantineRole. */
   enforcerRoleName?: string;
   format?: "table" | "json";
   color?: boolean;
-}
-
-export interface EnforceIo extends Io {
-  credentials?: AwsCredentialIdentityProvider;
 }
 
 /** What `orgmfa enforce` prints with `--format json`. */
@@ -70,48 +55,35 @@ export interface EnforcePlan {
  * Exit 0: nothing left to do; 3: changes pending (dry run, `notify`); 4: an in-scope account not
  * reconciled or a change that failed; 2: bad input; 1: anything else.
  */
-export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Promise<number> {
+export async function runEnforceCommand(flags: EnforceFlags, io: ContextIo): Promise<number> {
   const { out, err } = sinks(io);
   const log = makeLog(err, flags.logLevel ?? (flags.quiet ? "error" : "warn"));
-  validateFlags({ ...flags, concurrency: flags.concurrency ?? 8 });
-  checkEndpointEnv();
   const loaded: { config: OrgMfaConfig; sha256: string | null } = flags.config
     ? loadConfig(flags.config)
     : { config: {}, sha256: null };
   const config = loaded.config;
-  const region = await regionOf(flags);
-  const pool = poolOf(flags, region, io.credentials);
-  const enforcers = new ClientPool({
-    region,
-    roleName: flags.enforcerRoleName ?? config.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE,
-    profile: flags.profile,
-    baseCredentials: io.credentials,
-  });
-  try {
-    const caller = await callerOf(pool, flags, region);
+  return withCommandContext(flags, io, async ({ pool, poolFor, caller: callerOf }) => {
+    const enforcers = poolFor(flags.enforcerRoleName ?? config.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE);
+    const caller = await callerOf();
     if (!config.quarantine)
       log.warn(
         `${flags.config ? `--config ${flags.config}` : "no --config"}: no "quarantine" section, so quarantine is off everywhere; the sweep only releases whoever is still quarantined.`,
       );
     let targets: AccountTarget[] = [];
-    let report: Awaited<ReturnType<typeof runScan>>;
-    try {
-      report = await runScan({
-        pool,
-        config,
-        filters: scopeOf(flags),
-        concurrency: flags.concurrency,
-        toolVersion: VERSION,
-        run: { callerArn: caller.arn, configSha256: loaded.sha256 },
-        onDiscovered: (d) => {
-          targets = d.targets;
-        },
-        onWarning: (w) => log.warn(configWarningLine(flags, w)),
-      });
-    } catch (e) {
-      if (e instanceof DiscoveryError) throw new UsageError(discoveryProblem(e, flags, caller.arn));
-      throw e;
-    }
+    // Organizations that cannot be read, a scope left empty or this identity's credentials failing part-way
+    // end the command: the context says why (exit 2).
+    const report = await runScan({
+      pool,
+      config,
+      filters: scopeOf(flags),
+      concurrency: flags.concurrency,
+      toolVersion: VERSION,
+      run: { callerArn: caller.arn, configSha256: loaded.sha256 },
+      onDiscovered: (d) => {
+        targets = d.targets;
+      },
+      onWarning: (w) => log.warn(configWarningLine(flags, w)),
+    });
     // Who the scan found with a console password and no MFA, by audited account (exempted or not: the sweep decides).
     const found = usersWithoutMfa(report).console;
     const sweep = await sweepQuarantine(
@@ -159,10 +131,7 @@ export async function runEnforceCommand(flags: EnforceFlags, io: EnforceIo): Pro
     const s = plan.summary;
     if (s.accountsNotReconciled > 0 || s.failed > 0) return EXIT.INCOMPLETE;
     return s.pending > 0 ? EXIT.FINDINGS : EXIT.OK;
-  } finally {
-    enforcers.destroy();
-    pool.destroy();
-  }
+  });
 }
 
 /** The plan as a table: every change made, planned or failed (users already right are only counted). */

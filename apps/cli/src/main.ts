@@ -1,52 +1,43 @@
-import { EXIT, type FailOn, SEVERITIES } from "@orgmfa/core";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_AUDIT_ROLE_NAME, EXIT } from "@orgmfa/core";
+import { Command, CommanderError, Option } from "commander";
+import {
+  accountIds,
+  checkCombinations,
+  checkIds,
+  duration,
+  externalId,
+  FAIL_ON,
+  failOn,
+  format,
+  levelOf,
+  logLevel,
+  orgRoleArn,
+  ouRefs,
+  profile,
+  region,
+  roleName,
+  s3Bucket,
+  s3Prefix,
+  scanningAccount,
+  snsTopicArn,
+  wholeNumber,
+} from "./flags";
 import { type Io, LOG_LEVELS, type LogLevel, sinks } from "./io";
-import { DEFAULT_S3_PREFIX, FORMATS, type Format } from "./options";
+import { DEFAULT_S3_PREFIX, FORMATS } from "./options";
 import { VERSION } from "./version";
 
-// Commands are loaded when they run (their code pulls in the AWS SDK): `--version`, `--help` and a
-// usage error start in a fraction of the time.
+// Only what --version, --help and a usage error need is imported here. Each command's module is
+// imported when the command runs (its code pulls in the AWS SDK), so those start in a fraction of the
+// time: keep it so (scripts/build-cli.mjs splits the bundle at those imports).
+
 /** Errors whose message is the whole story for the user: exit 2, no trace. */
 const USAGE_ERRORS = new Set(["UsageError", "ConfigError", "EmulatorNotFoundError"]);
 
 export type { Io } from "./io";
 
-/** A comma-separated list; an empty one (`--accounts ""`, `--accounts ,`) is refused by the command. */
-const list = (v: string): string[] =>
-  v
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-const int = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v.trim())) throw new InvalidArgumentError(`${flag} takes a whole number, not "${v}"`);
-  return Number(v);
-};
-/** `5m`, `300s`, `1h`, `1500ms` or a bare number of seconds, as milliseconds. */
-const duration = (flag: string) => (v: string) => {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError(`${flag}: "${v}" is not a duration such as 5m, 300s or 0`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Number(m[1]) * unit;
-};
-const FAIL_ON = [...SEVERITIES, "none"] as const;
-/** `--fail-on`: any severity or none, in any case. */
-const failOn = (v: string): FailOn => {
-  const up = v.trim().toUpperCase();
-  if (up === "NONE") return "none";
-  if ((SEVERITIES as readonly string[]).includes(up)) return up as FailOn;
-  throw new InvalidArgumentError(`--fail-on: "${v}" must be one of ${FAIL_ON.join(", ")} (any case)`);
-};
-const format = (allowed: readonly string[]) => (v: string) => {
-  const f = v.trim().toLowerCase();
-  if (!allowed.includes(f)) throw new InvalidArgumentError(`--format: "${v}" must be one of ${allowed.join(", ")}`);
-  return f;
-};
-const logLevel = (v: string): LogLevel => {
-  const l = v.trim().toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(l))
-    throw new InvalidArgumentError(`--log-level: "${v}" must be one of ${LOG_LEVELS.join(", ")}`);
-  return l as LogLevel;
-};
+/** --concurrency of scan, doctor and enforce. */
+const concurrency = wholeNumber("--concurrency", 1, 256);
+const tableOrJson = format(["table", "json"] as const);
 
 /** `--format` and `--output` of `scan` and `report`: the same values, the same inference. */
 const formatOption = () =>
@@ -56,17 +47,16 @@ const formatOption = () =>
   ).argParser(format(FORMATS));
 const outputOption = () => new Option("--output <file>", "write the format to this file ('-' for stdout)");
 
-/** The log level the flags ask for: --log-level, else --debug / --verbose / --quiet, else warn. */
-function levelOf(o: { logLevel?: LogLevel; debug?: boolean; verbose?: boolean; quiet?: boolean }): LogLevel {
-  return o.logLevel ?? (o.debug ? "debug" : o.verbose ? "info" : o.quiet ? "error" : "warn");
-}
-
 interface Result {
   code: number;
   logLevel: LogLevel;
 }
 
-/** Builds the `orgmfa` program; every action sets `result.code`. */
+/**
+ * Builds the `orgmfa` program; every action sets `result.code`. Every option with a value is parsed
+ * and validated by its parser from flags.ts, and the rules between flags (checkCombinations) run
+ * before any action: a command receives its flags checked and typed.
+ */
 export function program(io: Io, result: Result): Command {
   const { err } = sinks(io);
   const cmd = new Command("orgmfa")
@@ -78,24 +68,43 @@ export function program(io: Io, result: Result): Command {
     .addHelpText(
       "after",
       "\nExit codes: 0 all clear, 3 open findings at or above --fail-on, 4 an in-scope account not audited, 2 usage or configuration error, 1 anything else.",
-    );
+    )
+    .hook("preAction", (_program, action) => checkCombinations(action.opts()));
 
-  /** The scanning identity and the scope: the same flags, meaning the same, for scan and doctor. */
+  /** The scanning identity's flags: every command that calls AWS takes them. */
+  const identity = {
+    profile: () => new Option("--profile <name>", "AWS named profile for the scanning identity").argParser(profile),
+    region: () =>
+      new Option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)").argParser(
+        region,
+      ),
+    orgRoleArn: () =>
+      new Option(
+        "--org-role-arn <arn>",
+        "role assumed for Organizations discovery (the management account's audit role)",
+      ).argParser(orgRoleArn),
+  };
+
+  /** The scanning identity, the audit role and the scope: the same flags, meaning the same, for scan, doctor and enforce. */
   const withIdentityAndScope = (c: Command) =>
     c
-      .option("--profile <name>", "AWS named profile for the scanning identity")
-      .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
-      .option("--role-name <name>", "audit role assumed in every member account", "OrgMfaAuditRole")
-      .option("--external-id <id>", "external id for the audit role's AssumeRole")
-      .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
-      .option("--accounts <ids>", "only these account ids (comma-separated)", list)
-      .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", list)
+      .addOption(identity.profile())
+      .addOption(identity.region())
+      .option("--role-name <name>", "audit role assumed in every member account", roleName, DEFAULT_AUDIT_ROLE_NAME)
+      .option("--external-id <id>", "external id for the audit role's AssumeRole", externalId)
+      .addOption(identity.orgRoleArn())
+      .option("--accounts <ids>", "only these account ids (comma-separated)", accountIds("--accounts"))
+      .option("--exclude-accounts <ids>", "skip these account ids (comma-separated)", accountIds("--exclude-accounts"))
       .option(
         "--ou <ous>",
         "only accounts under these OUs, nested OUs included: ids, paths (Root/Workloads/Prod) or names, comma-separated (orgmfa ous lists them)",
-        list,
+        ouRefs("--ou", "an OU id (ou-xxxx-xxxxxxxx), root id (r-xxxx), path (Root/Workloads/Prod) or name"),
       )
-      .option("--exclude-ou <ous>", "skip accounts under these OUs: ids, paths or names (comma-separated)", list);
+      .option(
+        "--exclude-ou <ous>",
+        "skip accounts under these OUs: ids, paths or names (comma-separated)",
+        ouRefs("--exclude-ou", "an OU id (ou-xxxx-xxxxxxxx), root id (r-xxxx), path or name"),
+      );
 
   const withLogging = (c: Command) =>
     c
@@ -104,32 +113,39 @@ export function program(io: Io, result: Result): Command {
       .option("--debug", "same as --log-level debug (also prints stack traces)")
       .option("--quiet", "only errors on stderr (no progress, no warnings)", false);
 
+  const tableOrJsonOption = (what = "table or json") =>
+    new Option("--format <format>", what).argParser(tableOrJson).default("table");
+
   withLogging(
     withIdentityAndScope(
       cmd
         .command("scan")
         .description("Scan every account of the organization and report IAM users and root users without MFA."),
     )
-      .option("--checks <ids>", "run only these checks (comma-separated; see orgmfa checks)", list)
-      .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", list)
-      .option("--concurrency <n>", "accounts scanned at once", int("--concurrency"), 8)
+      .option("--checks <ids>", "run only these checks (comma-separated; see orgmfa checks)", checkIds("--checks"))
+      .option("--exclude-checks <ids>", "do not run these checks (comma-separated)", checkIds("--exclude-checks"))
+      .option("--concurrency <n>", "accounts scanned at once", concurrency, 8)
       .option(
         "--per-account-concurrency <n>",
         "IAM calls in flight at once within one account (its live confirmations; default 4)",
-        int("--per-account-concurrency"),
+        wholeNumber("--per-account-concurrency", 1, 32, " (IAM throttles an account beyond a few calls at once)"),
       )
       .option("--config <file>", "JSON config: checks, severities, exemptions, owner tag")
       .addOption(formatOption())
       .addOption(outputOption())
       .option("--out-dir <dir>", "write report.json, the CSV files, report.html and manifest.json here")
-      .option("--s3-bucket <bucket>", "store the report files in this bucket (and read the previous scan from it)")
-      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
+      .option(
+        "--s3-bucket <bucket>",
+        "store the report files in this bucket (and read the previous scan from it)",
+        s3Bucket,
+      )
+      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`, s3Prefix)
       .option(
         "--security-hub",
         "import findings into Security Hub in each member account, archiving resolved ones",
         false,
       )
-      .option("--sns-topic-arn <arn>", "publish the scan digest to this SNS topic")
+      .option("--sns-topic-arn <arn>", "publish the scan digest to this SNS topic", snsTopicArn)
       .addOption(
         new Option("--fail-on <severity>", `exit 3 when an open finding is at or above: ${FAIL_ON.join(", ")}`)
           .argParser(failOn)
@@ -151,14 +167,7 @@ export function program(io: Io, result: Result): Command {
     result.logLevel = levelOf(o);
     const { runScanCommand } = await import("./scan");
     const { exitCode } = await runScanCommand(
-      {
-        ...o,
-        format: o.format as Format | undefined,
-        failOn: o.failOn as FailOn,
-        logLevel: result.logLevel,
-        quiet: o.quiet === true,
-        color: o.color !== false,
-      },
+      { ...o, logLevel: result.logLevel, quiet: o.quiet === true, color: o.color !== false },
       io,
     );
     result.code = exitCode;
@@ -173,10 +182,12 @@ export function program(io: Io, result: Result): Command {
     .option(
       "--region <region>",
       "the region the scan ran in, for --format asff and ocsf (default: the one the report records)",
+      region,
     )
     .option(
       "--scanning-account <id>",
       "for --format asff: the account orgmfa scans from (default: the one the report records)",
+      scanningAccount,
     )
     .addOption(
       new Option("--fail-on <severity>", "exit 3 when an open finding is at or above (default: none)").argParser(
@@ -187,17 +198,13 @@ export function program(io: Io, result: Result): Command {
     .option("--no-color", "no colors in the table")
     .action(async (file: string, o) => {
       const { runReportCommand } = await import("./report");
-      result.code = await runReportCommand(
-        file,
-        { ...o, format: o.format as Format | undefined, color: o.color !== false },
-        io,
-      );
+      result.code = await runReportCommand(file, { ...o, color: o.color !== false }, io);
     });
 
   cmd
     .command("checks")
     .description("List every check: id, default severity, related controls, what it needs.")
-    .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+    .addOption(tableOrJsonOption())
     // The table has no colours; the flag is accepted as every other command accepts it.
     .option("--no-color", "no colors (the checks table has none)")
     .action(async (o) => {
@@ -209,10 +216,10 @@ export function program(io: Io, result: Result): Command {
   cmd
     .command("ous")
     .description("List the organization's root and OUs with their ids and paths (what --ou and --exclude-ou take).")
-    .option("--profile <name>", "AWS named profile for the scanning identity")
-    .option("--region <region>", "AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
-    .option("--org-role-arn <arn>", "role assumed for Organizations discovery (the management account's audit role)")
-    .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+    .addOption(identity.profile())
+    .addOption(identity.region())
+    .addOption(identity.orgRoleArn())
+    .addOption(tableOrJsonOption())
     .option("--no-color", "no colors (the table has none)")
     .action(async (o) => {
       const { runOusCommand } = await import("./ous");
@@ -228,12 +235,12 @@ export function program(io: Io, result: Result): Command {
         ),
     )
       .option("--config <file>", "JSON config (its scope: accounts, OUs)")
-      .option("--concurrency <n>", "accounts checked at once", int("--concurrency"), 8)
+      .option("--concurrency <n>", "accounts checked at once", concurrency, 8)
       .option("--security-hub", "also check that Security Hub is enabled and readable in every account", false)
-      .option("--s3-bucket <bucket>", "check that the report bucket can be reached")
-      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`)
-      .option("--sns-topic-arn <arn>", "check that the digest topic exists")
-      .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+      .option("--s3-bucket <bucket>", "check that the report bucket can be reached", s3Bucket)
+      .option("--s3-prefix <prefix>", `key prefix in the bucket (default "${DEFAULT_S3_PREFIX}")`, s3Prefix)
+      .option("--sns-topic-arn <arn>", "check that the digest topic exists", snsTopicArn)
+      .addOption(tableOrJsonOption())
       .option("--no-color", "no colors in the table"),
   ).action(async (o) => {
     result.logLevel = levelOf(o);
@@ -250,18 +257,18 @@ export function program(io: Io, result: Result): Command {
         ),
     )
       .option("--config <file>", "JSON config: quarantine (mode by OU or account, grace), exemptions, scope")
-      .option("--concurrency <n>", "accounts scanned and reconciled at once", int("--concurrency"), 8)
+      .option("--concurrency <n>", "accounts scanned and reconciled at once", concurrency, 8)
       .option("--apply", "make the changes (without it nothing changes: the plan is printed)", false)
       .option(
         "--enforcer-role-name <name>",
         "the member enforcer role (default: the config's quarantine.roleName, else OrgMfaQuarantineRole)",
       )
-      .addOption(new Option("--format <format>", "table or json").argParser(format(["table", "json"])).default("table"))
+      .addOption(tableOrJsonOption())
       .option("--no-color", "no colors in the table"),
   ).action(async (o) => {
     result.logLevel = levelOf(o);
     const { runEnforceCommand } = await import("./enforce");
-    result.code = await runEnforceCommand({ ...o, logLevel: levelOf(o), color: o.color !== false }, io);
+    result.code = await runEnforceCommand({ ...o, logLevel: result.logLevel, color: o.color !== false }, io);
   });
 
   cmd
