@@ -1,4 +1,4 @@
-import { DEFAULT_AUDIT_ROLE_NAME, EXIT } from "@orgmfa/core";
+import { DEFAULT_AUDIT_ROLE_NAME, EXIT, OrgMfaError } from "@orgmfa/core";
 import { Command, CommanderError, Option } from "commander";
 import {
   accountIds,
@@ -29,9 +29,6 @@ import { VERSION } from "./version";
 // Only what --version, --help and a usage error need is imported here. Each command's module is
 // imported when the command runs (its code pulls in the AWS SDK), so those start in a fraction of the
 // time: keep it so (scripts/build-cli.mjs splits the bundle at those imports).
-
-/** Errors whose message is the whole story for the user: exit 2, no trace. */
-const USAGE_ERRORS = new Set(["UsageError", "ConfigError", "EmulatorNotFoundError"]);
 
 export type { Io } from "./io";
 
@@ -307,9 +304,11 @@ export async function main(
     return result.code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    if (e instanceof Error && USAGE_ERRORS.has(e.name)) {
+    // An orgmfa error carries its kind: a usage, input or environment error's message is the whole
+    // story for the person (its exit code, no trace); any other error is a failed run.
+    if (e instanceof OrgMfaError && e.isPersonFacing) {
       err.write(`orgmfa: ${e.message}\n`);
-      return EXIT.USAGE;
+      return e.exitCode;
     }
     const error = e as Error;
     err.write(`orgmfa: ${error?.message ?? String(e)}\n`);

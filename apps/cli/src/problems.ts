@@ -66,7 +66,7 @@ export function discoveryProblem(
     };
     return emptyScopeMessage(e.scope, (k) => flagOf[k]);
   }
-  if (e.kind === "usage") return e.message;
+  if (e.problem === "usage") return e.message;
   const cause = e.cause ? `${errorCode(e.cause)}: ${errorMessage(e.cause)}` : e.message;
   if (e.cause && isCallerCredentialsError(e.cause))
     return `Cannot read the organization: STS refused the credentials orgmfa runs as (${caller}) with ${cause}. They expired or are no longer valid; refresh them (e.g. aws sso login, or new temporary credentials) and run the scan again.`;

@@ -7,18 +7,15 @@ import {
   reportRun,
   storeScan,
 } from "@orgmfa/aws";
-import { buildReport, parseConfig, policyFromConfig, snsSubject } from "@orgmfa/core";
+import { buildReport, OrgMfaError, parseConfig, policyFromConfig, snsSubject } from "@orgmfa/core";
 
 export { type DiscoveryFailedEvent, isDiscoveryFailed } from "@orgmfa/aws";
 
 import type { Settings } from "./runtime";
 
 /** Thrown by Publish after reporting a failed discovery: the execution fails, and the RunFailed alarm fires. */
-export class DiscoveryFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DiscoveryFailedError";
-  }
+export class DiscoveryFailedError extends OrgMfaError {
+  readonly kind = "aws";
 }
 
 /** Step Functions' error and cause, in one line a person can read (a Lambda error's cause is its JSON). */

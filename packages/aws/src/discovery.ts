@@ -7,7 +7,7 @@ import {
   paginateListOrganizationalUnitsForParent,
   paginateListRoots,
 } from "@aws-sdk/client-organizations";
-import { type AccountTarget, isOuOrRootId } from "@orgmfa/core";
+import { type AccountTarget, isOuOrRootId, OrgMfaError } from "@orgmfa/core";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "./errors";
 
@@ -81,14 +81,18 @@ export function resolveOu(ref: string, nodes: ReadonlyMap<string, { path: string
 }
 
 /** Discovery could not list the organization, or a filter names something the organization lacks. */
-export class DiscoveryError extends Error {
+export class DiscoveryError extends OrgMfaError {
+  readonly kind = "aws";
+  /**
+   * @param problem `usage`: the request cannot work as given (an account not in the organization, no
+   *   account in scope); `access`: the organization could not be read with these credentials.
+   */
   constructor(
     message: string,
-    readonly kind: "usage" | "access",
+    readonly problem: "usage" | "access",
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = "DiscoveryError";
   }
 }
 
@@ -107,7 +111,6 @@ export interface EmptyScope {
 export class EmptyScopeError extends DiscoveryError {
   constructor(readonly scope: EmptyScope) {
     super(emptyScopeMessage(scope), "usage");
-    this.name = "EmptyScopeError";
   }
 }
 

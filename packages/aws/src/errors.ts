@@ -1,4 +1,5 @@
 import type { FailureReason } from "@orgmfa/core";
+import { OrgMfaError } from "@orgmfa/core";
 
 /** The SDK error names that mean "slow down", after the SDK's own retries gave up. */
 const THROTTLING = new Set([
@@ -31,7 +32,8 @@ const CALLER_CREDENTIALS = new Set([
 ]);
 
 /** A failure of one account's job, with its coverage-ledger reason. The SDK error is kept as `cause`. */
-export class AccountJobError extends Error {
+export class AccountJobError extends OrgMfaError {
+  readonly kind = "account";
   constructor(
     readonly reason: FailureReason,
     readonly code: string,
@@ -39,7 +41,6 @@ export class AccountJobError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = "AccountJobError";
   }
 }
 
@@ -60,14 +61,14 @@ export function errorMessage(e: unknown): string {
  * The scan's own credentials were refused while assuming a member role: a scan-level problem (exit 2),
  * said once, instead of one ASSUME_ROLE_DENIED per account.
  */
-export class ScannerCredentialsError extends Error {
+export class ScannerCredentialsError extends OrgMfaError {
+  readonly kind = "environment";
   constructor(
     readonly code: string,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = "ScannerCredentialsError";
   }
 }
 

@@ -18,6 +18,7 @@ import {
   type DecideOptions,
   decideQuarantine,
   type Exemption,
+  OrgMfaError,
   type QuarantineConfig,
   type QuarantineDecision,
   type QuarantineMode,
@@ -107,13 +108,13 @@ export async function quarantinedUsers(iam: IAMClient, t: QuarantineTarget): Pro
 }
 
 /** The account has no quarantine group (EnableQuarantine is not "true" in its member stack). */
-export class QuarantineNotDeployedError extends Error {
+export class QuarantineNotDeployedError extends OrgMfaError {
+  readonly kind = "account";
   constructor(t: QuarantineTarget, cause?: unknown) {
     super(
       `account ${t.accountId} has no quarantine group ${t.groupName}: deploy the member template there with EnableQuarantine=true`,
       { cause },
     );
-    this.name = "QuarantineNotDeployedError";
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RULES } from "./checks";
+import { OrgMfaError } from "./errors";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
 import { ACCOUNT_ID_PATTERN, OU_OR_ROOT_ID_PATTERN } from "./names";
 import { QUARANTINE_MODES, type QuarantineMode } from "./quarantine";
@@ -178,11 +179,8 @@ export const configSchema = z
 
 export type OrgMfaConfig = z.infer<typeof configSchema>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
+export class ConfigError extends OrgMfaError {
+  readonly kind = "input";
 }
 
 /**

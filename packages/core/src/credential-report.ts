@@ -1,4 +1,5 @@
 import { csvParseRows } from "d3-dsv";
+import { OrgMfaError } from "./errors";
 
 /** The root user's row in an IAM credential report. */
 export const ROOT_ROW_USER = "<root_account>";
@@ -24,11 +25,8 @@ export interface ParsedCredentialReport {
   root: CredentialReportRow | null;
 }
 
-export class CredentialReportFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CredentialReportFormatError";
-  }
+export class CredentialReportFormatError extends OrgMfaError {
+  readonly kind = "account";
 }
 
 const NO_VALUE = new Set(["", "n/a", "not_supported", "no_information"]);

@@ -8,6 +8,7 @@ export * from "./credential-report";
 export * from "./csv";
 export * from "./devices";
 export * from "./digest";
+export * from "./errors";
 export * from "./evaluate";
 export * from "./exemptions";
 export * from "./exit-code";

@@ -1,6 +1,7 @@
 import { JSONParser } from "@streamparser/json";
 import { Ajv, type ValidateFunction } from "ajv";
 import schema from "../schema/report.schema.json" with { type: "json" };
+import { OrgMfaError } from "./errors";
 import type { ScanReport } from "./types";
 
 // The report's shape is written once, in zod (report-model.ts); schema/report.schema.json is emitted from
@@ -16,10 +17,10 @@ let compiled: ValidateFunction | undefined;
 const validator = (): ValidateFunction =>
   (compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema));
 
-export class ReportSchemaError extends Error {
+export class ReportSchemaError extends OrgMfaError {
+  readonly kind = "input";
   constructor(readonly problems: string[]) {
     super(`report does not match the orgmfa report schema:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.name = "ReportSchemaError";
   }
 }
 

@@ -2,36 +2,34 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { OrgMfaError } from "@orgmfa/core";
 
 /** The one moto version the emulator's patches (python/orgmfa_moto) are written and tested for. */
 export const MOTO_VERSION = "5.2.1";
 /** How to install the emulator, for every message that says it is missing. */
 export const MOTO_INSTALL_HINT = `Install the moto AWS emulator with: pip install "moto[server]==${MOTO_VERSION}"  (it provides moto_server; where the system Python refuses pip (PEP 668, e.g. Debian), use pipx install "moto[server]==${MOTO_VERSION}" or a virtual environment)`;
 
-export class EmulatorNotFoundError extends Error {
+export class EmulatorNotFoundError extends OrgMfaError {
+  readonly kind = "environment";
   constructor() {
     super(
       `The moto AWS emulator was not found (no moto_server on PATH, and python3 cannot import moto.server).\n${MOTO_INSTALL_HINT}`,
     );
-    this.name = "EmulatorNotFoundError";
   }
 }
 
 /** moto is installed, but not the version the emulator is written for. */
-export class EmulatorVersionError extends Error {
+export class EmulatorVersionError extends OrgMfaError {
+  readonly kind = "environment";
   constructor(found: string, python: string) {
     super(
       `The moto AWS emulator ${found} was found (${python}), but orgmfa's emulator patches moto ${MOTO_VERSION} exactly.\n${MOTO_INSTALL_HINT}`,
     );
-    this.name = "EmulatorVersionError";
   }
 }
 
-export class EmulatorStartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EmulatorStartError";
-  }
+export class EmulatorStartError extends OrgMfaError {
+  readonly kind = "environment";
 }
 
 /**

@@ -5,17 +5,22 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { type OrgMfaConfig, parseConfigText, type RunFile, runKeys, type StateFile, stateKey } from "@orgmfa/core";
+import {
+  type OrgMfaConfig,
+  OrgMfaError,
+  parseConfigText,
+  type RunFile,
+  runKeys,
+  type StateFile,
+  stateKey,
+} from "@orgmfa/core";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "../errors";
 import type { AccountResult, KeptObjects, KeptStateStore, RunObjects, RunStateStore, RunStates } from "./run-state";
 
 /** The deployed scan configuration cannot be used; the message names the object and what to do. */
-export class ScanConfigError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ScanConfigError";
-  }
+export class ScanConfigError extends OrgMfaError {
+  readonly kind = "input";
 }
 
 const SCAN_CONFIG_FIX =
