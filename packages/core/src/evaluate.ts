@@ -1,7 +1,7 @@
 import { type FindingDraft, RULES } from "./checks";
 import { findExemption } from "./exemptions";
 import { findingId, principalOf } from "./finding-id";
-import type { AccountOutcome, AccountTarget, Finding, Policy } from "./types";
+import type { AccountOutcome, AccountTarget, CheckId, Finding, Policy } from "./types";
 
 /**
  * Evaluates one account: every enabled rule, then severities and exemptions from the policy.
@@ -12,7 +12,7 @@ export function evaluateAccount(target: AccountTarget, outcome: AccountOutcome, 
   for (const rule of RULES) {
     const check = policy.checks[rule.checkId];
     if (!check.enabled) continue;
-    let drafts: FindingDraft[];
+    let drafts: FindingDraft<CheckId>[];
     try {
       drafts = rule.evaluate({ outcome, target, policy });
     } catch (e) {

@@ -1,5 +1,6 @@
 /** Domain types shared by every phase. Plain data: serialisable, no classes, no SDK types. */
 import type { z } from "zod";
+import { RULES } from "./checks";
 import type {
   collectionSchema,
   exemptionSchema,
@@ -18,17 +19,10 @@ import type {
 } from "./report-model";
 
 export const SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] as const;
-export const CHECK_IDS = [
-  "ROOT_NO_MFA",
-  "ROOT_VIRTUAL_MFA",
-  "USER_CONSOLE_NO_MFA",
-  "USER_API_NO_MFA",
-  "USER_NO_MFA_NO_CREDENTIALS",
-  "USER_MFA_NOT_PHISHING_RESISTANT",
-  "ACCOUNT_NOT_AUDITED",
-] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export type CheckId = (typeof CHECK_IDS)[number];
+/** A check's id: one of the rules' (checks/index.ts), in report order. */
+export type CheckId = (typeof RULES)[number]["checkId"];
+export const CHECK_IDS = RULES.map((r) => r.checkId) as unknown as readonly [CheckId, ...CheckId[]];
 export type MfaDevice = z.output<typeof mfaDeviceSchema>;
 export type DeviceType = MfaDevice["type"];
 /** One IAM user as the collector established it (derived from the report's user: see report-model). */

@@ -1,4 +1,4 @@
-import { label, type Rule } from "./rule";
+import { defineRule, label } from "./rule";
 
 const WHAT_TO_DO: Record<string, string> = {
   ASSUME_ROLE_DENIED:
@@ -13,7 +13,7 @@ const WHAT_TO_DO: Record<string, string> = {
 };
 
 /** ACCOUNT_NOT_AUDITED: an in-scope account could not be scanned (coverage). */
-export const accountNotAudited: Rule = {
+export const accountNotAudited = defineRule({
   checkId: "ACCOUNT_NOT_AUDITED",
   severity: "HIGH",
   enabledByDefault: true,
@@ -44,4 +44,4 @@ export const accountNotAudited: Rule = {
       },
     ];
   },
-};
+});

@@ -1,7 +1,8 @@
 import { type RootBasis, rootIsJudged } from "../root";
-import type { Policy, RootFacts } from "../types";
+import type { RootFacts } from "../types";
+import type { RulePolicy } from "./rule";
 
-export function rootEvidence(root: RootFacts, policy: Policy, failClosed: boolean): Record<string, unknown> {
+export function rootEvidence(root: RootFacts, policy: RulePolicy, failClosed: boolean): Record<string, unknown> {
   const basis: RootBasis | null = rootIsJudged(root).basis;
   const evidence: Record<string, unknown> = {
     credentials: root.credentials,

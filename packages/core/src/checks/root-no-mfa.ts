@@ -1,9 +1,9 @@
 import { rootIsJudged } from "../root";
 import { rootEvidence } from "./root-evidence";
-import { label, ROOT_MFA_DOC, type Rule } from "./rule";
+import { defineRule, label, ROOT_MFA_DOC } from "./rule";
 
 /** ROOT_NO_MFA: root has credentials and no MFA device (Security Hub IAM.9). */
-export const rootNoMfa: Rule = {
+export const rootNoMfa = defineRule({
   checkId: "ROOT_NO_MFA",
   severity: "CRITICAL",
   enabledByDefault: true,
@@ -32,4 +32,4 @@ export const rootNoMfa: Rule = {
       },
     ];
   },
-};
+});

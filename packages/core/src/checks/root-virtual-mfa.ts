@@ -1,9 +1,9 @@
 import { rootIsJudged } from "../root";
 import { rootEvidence } from "./root-evidence";
-import { label, ROOT_MFA_DOC, type Rule } from "./rule";
+import { defineRule, label, ROOT_MFA_DOC } from "./rule";
 
 /** ROOT_VIRTUAL_MFA: root has credentials and at least one virtual MFA device (Security Hub IAM.6). */
-export const rootVirtualMfa: Rule = {
+export const rootVirtualMfa = defineRule({
   checkId: "ROOT_VIRTUAL_MFA",
   severity: "CRITICAL",
   enabledByDefault: true,
@@ -33,4 +33,4 @@ export const rootVirtualMfa: Rule = {
       },
     ];
   },
-};
+});

@@ -1,8 +1,8 @@
-import type { AccountOutcome, AccountTarget, CheckId, Policy, Severity, UserFacts } from "../types";
+import type { AccountOutcome, AccountTarget, CheckId, Severity, UserFacts } from "../types";
 
 /** What a rule says about one principal; evaluation adds id, severity, status and account. */
-export interface FindingDraft {
-  checkId: CheckId;
+export interface FindingDraft<Id extends string = string> {
+  checkId: Id;
   principalArn: string | null;
   userName: string | null;
   title: string;
@@ -12,7 +12,15 @@ export interface FindingDraft {
 export interface RuleContext {
   outcome: AccountOutcome;
   target: AccountTarget;
-  policy: Policy;
+  /** What of the policy a rule may read (not the checks' settings: evaluation applies those). */
+  policy: RulePolicy;
+}
+
+/** The part of `Policy` rules read: apart from it, so that the check ids can be derived from the rules. */
+export interface RulePolicy {
+  requirePhishingResistantMfa: boolean;
+  completeInventory: boolean;
+  rootCredentialsManagement: boolean | null;
 }
 
 /** Whom a check's findings are about. */
@@ -25,8 +33,8 @@ export type HeadlineGroup = "withoutMfa" | "weakMfa" | "noCredential" | "notAudi
  * One check, whole: its definition and its rule, in one file (like a lint rule). Everything else —
  * the rule list, the config defaults, `orgmfa checks`, the renderers — reads it from here.
  */
-export interface Rule {
-  checkId: CheckId;
+export interface Rule<Id extends string = CheckId> {
+  checkId: Id;
   /** Default severity (configurable per check). */
   severity: Severity;
   /** Whether it runs unless the config says otherwise. */
@@ -48,7 +56,15 @@ export interface Rule {
   asffType: string;
   /** What the check needs to run: the facts it reads, and any setting that turns it on. */
   needs: string;
-  evaluate(ctx: RuleContext): FindingDraft[];
+  evaluate(ctx: RuleContext): FindingDraft<Id>[];
+}
+
+/**
+ * A check's definition, its id kept as the literal it is: the check ids (`CHECK_IDS`, the `CheckId`
+ * type, the report schema's enum) are derived from the rules, not listed beside them.
+ */
+export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {
+  return rule;
 }
 
 export const IAM_MFA_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_enable.html";

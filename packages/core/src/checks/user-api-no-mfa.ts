@@ -1,10 +1,10 @@
-import { hasMfa, IAM_MFA_DOC, type Rule, userEvidence } from "./rule";
+import { defineRule, hasMfa, IAM_MFA_DOC, userEvidence } from "./rule";
 
 /**
  * USER_API_NO_MFA: an IAM user without a console password, with at least one active access key
  * and no enabled MFA device (IAM.19). Console users are USER_CONSOLE_NO_MFA's, never both.
  */
-export const userApiNoMfa: Rule = {
+export const userApiNoMfa = defineRule({
   checkId: "USER_API_NO_MFA",
   severity: "MEDIUM",
   enabledByDefault: true,
@@ -30,4 +30,4 @@ export const userApiNoMfa: Rule = {
         evidence: userEvidence(u),
       }));
   },
-};
+});

@@ -1,7 +1,7 @@
-import { hasMfa, IAM_MFA_DOC, type Rule, userEvidence } from "./rule";
+import { defineRule, hasMfa, IAM_MFA_DOC, userEvidence } from "./rule";
 
 /** USER_CONSOLE_NO_MFA: an IAM user with a console password and no enabled MFA device (IAM.5). */
-export const userConsoleNoMfa: Rule = {
+export const userConsoleNoMfa = defineRule({
   checkId: "USER_CONSOLE_NO_MFA",
   severity: "HIGH",
   enabledByDefault: true,
@@ -28,4 +28,4 @@ export const userConsoleNoMfa: Rule = {
         evidence: userEvidence(u),
       }));
   },
-};
+});

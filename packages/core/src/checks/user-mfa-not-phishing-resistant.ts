@@ -1,7 +1,7 @@
 import { isPhishingResistant } from "../devices";
 import { rootIsJudged } from "../root";
 import type { MfaDevice } from "../types";
-import { type FindingDraft, hasActiveCredential, hasMfa, IAM_MFA_DOC, label, type Rule, userEvidence } from "./rule";
+import { defineRule, type FindingDraft, hasActiveCredential, hasMfa, IAM_MFA_DOC, label, userEvidence } from "./rule";
 
 const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) => isPhishingResistant(d.type));
 
@@ -14,7 +14,7 @@ const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) =
  * devices, so root with a virtual device and a passkey must not be told it has no phishing-resistant
  * device.
  */
-export const userMfaNotPhishingResistant: Rule = {
+export const userMfaNotPhishingResistant = defineRule({
   checkId: "USER_MFA_NOT_PHISHING_RESISTANT",
   severity: "MEDIUM",
   enabledByDefault: false,
@@ -29,7 +29,7 @@ export const userMfaNotPhishingResistant: Rule = {
   needs: `off by default: --checks USER_MFA_NOT_PHISHING_RESISTANT or config checks.USER_MFA_NOT_PHISHING_RESISTANT.enabled (or "requirePhishingResistantMfa": true); then iam:ListMFADevices for every user`,
   evaluate({ outcome, target }) {
     if (outcome.kind !== "facts") return [];
-    const drafts: FindingDraft[] = outcome.users
+    const drafts: FindingDraft<"USER_MFA_NOT_PHISHING_RESISTANT">[] = outcome.users
       .filter((u) => hasActiveCredential(u) && hasMfa(u) && weak(u.mfaDevices))
       .map((u) => ({
         checkId: "USER_MFA_NOT_PHISHING_RESISTANT" as const,
@@ -55,4 +55,4 @@ export const userMfaNotPhishingResistant: Rule = {
     }
     return drafts;
   },
-};
+});

@@ -1,4 +1,4 @@
-import { hasActiveCredential, hasMfa, IAM_MFA_DOC, type Rule, userEvidence } from "./rule";
+import { defineRule, hasActiveCredential, hasMfa, IAM_MFA_DOC, userEvidence } from "./rule";
 
 /**
  * USER_NO_MFA_NO_CREDENTIALS: an IAM user with no console password, no active access key and no
@@ -6,7 +6,7 @@ import { hasActiveCredential, hasMfa, IAM_MFA_DOC, type Rule, userEvidence } fro
  * Security Hub's IAM.19 (AWS Config `iam-user-mfa-enabled`) counts the user as NON_COMPLIANT: this
  * check makes orgmfa's IAM.19 verdict the same as AWS's, at a low severity.
  */
-export const userNoMfaNoCredentials: Rule = {
+export const userNoMfaNoCredentials = defineRule({
   checkId: "USER_NO_MFA_NO_CREDENTIALS",
   severity: "LOW",
   enabledByDefault: true,
@@ -33,4 +33,4 @@ export const userNoMfaNoCredentials: Rule = {
         evidence: userEvidence(u),
       }));
   },
-};
+});
