@@ -47,7 +47,7 @@ import {
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-// The emulator must refuse what AWS refuses and answer what AWS answers (TESTING.md: "at least as
+// The emulator must refuse what AWS refuses and answer what AWS answers (the project's testing rule: "at least as
 // strict as AWS"): cross-account trust policies, condition keys that are absent, the credential
 // report's snapshot and errors, who may call organization-level IAM APIs, FIDO registration.
 

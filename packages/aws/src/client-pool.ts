@@ -115,7 +115,7 @@ export function partitionOfRegion(region: string): string {
 }
 
 /**
- * The one place SDK clients are made (STYLE.md 1–2): credentials per account through STS
+ * The one place SDK clients are made: credentials per account through STS
  * AssumeRole, one cached client per (service, account), the SDK's adaptive retry and explicit
  * HTTP timeouts. Logic receives clients from here and never calls `new XClient`.
  */

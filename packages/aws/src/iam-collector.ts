@@ -330,7 +330,7 @@ function fallbackFailure(report: ReportResult, e: unknown): unknown {
 }
 
 /**
- * Collects one account's IAM facts with the live-verdict algorithm of CHECKS.md: the credential
+ * Collects one account's IAM facts with the live-verdict algorithm of docs/checks.md: the credential
  * report as a pre-filter, confirmed live where it cannot be trusted; fully live when the report
  * cannot be had. Throws an {@link AccountJobError} (or an SDK error) when the account cannot be
  * collected; it never yields "no users" for an account it could not read.

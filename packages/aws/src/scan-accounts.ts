@@ -21,7 +21,7 @@ export interface ScanAccountsOptions {
 
 /**
  * Scans one account: assume the audit role, collect its facts. Always returns a value; a failure
- * becomes a coded {@link AccountFailure} (STYLE.md 6), never an exception past the job — except when
+ * becomes a coded {@link AccountFailure}, never an exception past the job — except when
  * STS refuses the scanner's *own* credentials ({@link ScannerCredentialsError}): that is no account's
  * failure, and every account would fail the same way.
  */

@@ -134,7 +134,7 @@ async function importAll(
 }
 
 /**
- * Brings every hub up to date with one scan (CONTRACT.md "Security Hub"): each finding imported in
+ * Brings every hub up to date with one scan (docs/delivery.md, "Security Hub"): each finding imported in
  * the account it belongs to (ACCOUNT_NOT_AUDITED ones in the scanning account); orgmfa findings
  * active there but absent from this scan re-imported as PASSED + ARCHIVED — only for checks that
  * ran and accounts AUDITED in this scan. Every import, new finding or update, sends severity and

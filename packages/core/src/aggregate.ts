@@ -168,7 +168,7 @@ export function diffReports(
 }
 
 /**
- * Aggregates every account into the report of CONTRACT.md: the coverage ledger (each listed account
+ * Aggregates every account into the report (report-model.ts, docs/checks.md): the coverage ledger (each listed account
  * exactly once), the findings, the summary, and the changes since `previous`.
  */
 export function buildReport(input: BuildReportInput): ScanReport {

@@ -195,7 +195,7 @@ export function asffFindings(report: ScanReport, ctx: AsffContext): AsffFinding[
 }
 
 /**
- * Which findings already in one account's Security Hub this scan resolves, following CONTRACT.md:
+ * Which findings already in one account's Security Hub this scan resolves, following docs/delivery.md:
  * only active findings whose `GeneratorId` starts with `orgmfa/`, absent from this scan, for a check
  * that ran, about an account AUDITED in this scan. Anything else (another product's finding, a
  * failed or skipped account's finding, a disabled check's) is left exactly as it is.

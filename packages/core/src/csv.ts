@@ -2,7 +2,7 @@ import { stringify } from "csv-stringify/sync";
 import type { ScanReport } from "./types";
 
 /**
- * Neutralises a cell that a spreadsheet would evaluate as a formula (CONTRACT.md): one starting
+ * Neutralises a cell that a spreadsheet would evaluate as a formula (docs/delivery.md): one starting
  * with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`.
  */
 export function safeCell(value: unknown): string {

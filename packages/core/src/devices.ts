@@ -1,7 +1,7 @@
 import type { DeviceType, MfaDevice } from "./types";
 
 /**
- * Classifies an MFA device by its serial number (CHECKS.md "Device classification").
+ * Classifies an MFA device by its serial number (docs/checks.md).
  *
  * @example classifyDevice("arn:aws:iam::111122223333:u2f/user/alice/key-ABC") // "FIDO"
  */

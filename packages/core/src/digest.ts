@@ -230,7 +230,7 @@ function severityCounts(fs: readonly Finding[]): string {
 }
 
 /**
- * The scan digest for SNS (CONTRACT.md): an ASCII subject under 100 characters with the headline
+ * The scan digest for SNS (docs/delivery.md): an ASCII subject under 100 characters with the headline
  * numbers and a plain-text body that never exceeds `maxBytes` — long lists end in "… and N more",
  * and the lists shrink further when a body would still be too large.
  */

@@ -2,7 +2,7 @@ import { type ScanReport, SEVERITIES, type Severity } from "./types";
 
 export type FailOn = Severity | "none";
 
-/** Exit codes of CONTRACT.md. */
+/** The exit codes of docs/usage.md. */
 export const EXIT = { OK: 0, ERROR: 1, USAGE: 2, FINDINGS: 3, INCOMPLETE: 4 } as const;
 
 /**

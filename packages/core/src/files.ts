@@ -38,7 +38,7 @@ export function* reportJsonChunks(report: ScanReport): Generator<string> {
 /** The auditor files of one scan besides `manifest.json`, in the order they are written. */
 export const REPORT_FILE_NAMES = ["report.json", "findings.csv", "accounts.csv", "users.csv", "report.html"] as const;
 
-/** The auditor files of one scan (CONTRACT.md), by file name, without the manifest: each as pieces. */
+/** The auditor files of one scan (docs/delivery.md), by file name, without the manifest: each as pieces. */
 export function reportFileChunks(report: ScanReport): Record<string, () => Iterable<string>> {
   return {
     "report.json": () => reportJsonChunks(report),
@@ -49,7 +49,7 @@ export function reportFileChunks(report: ScanReport): Record<string, () => Itera
   };
 }
 
-/** The auditor files of one scan (CONTRACT.md), by file name, without the manifest. */
+/** The auditor files of one scan (docs/delivery.md), by file name, without the manifest. */
 export function reportFiles(report: ScanReport): Record<string, string> {
   return Object.fromEntries(
     Object.entries(reportFileChunks(report)).map(([name, chunks]) => [name, [...chunks()].join("")]),

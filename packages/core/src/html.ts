@@ -449,7 +449,7 @@ tr,figure,.card,.facts dd,#checks{break-inside:avoid}.legend,tr.group{break-afte
 `;
 
 /**
- * `report.html`: one self-contained page for auditors (CONTRACT.md). No script and no network
+ * `report.html`: one self-contained page for auditors (docs/delivery.md). No script and no network
  * fetch (a Content-Security-Policy forbids both); every organization-supplied string is escaped.
  * First the facts of the scan (who ran it, where, scope and filters, config SHA-256), the headline
  * figures and inline SVG charts; then the findings, the exemptions in force (with the config warnings

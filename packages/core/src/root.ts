@@ -26,7 +26,7 @@ function credentialsOf(parts: (boolean | null)[]): RootCredentials {
 
 /**
  * Root state from the live source (`GetAccountSummary`), falling back to the credential report's
- * `<root_account>` row for anything the summary does not say, per CHECKS.md.
+ * `<root_account>` row for anything the summary does not say, per docs/checks.md.
  */
 export function rootFacts(input: {
   arn: string;

@@ -1,6 +1,6 @@
 import type { OrgSpec } from "./org-spec";
 
-/** The emulated organization of `orgmfa demo`: every case of CHECKS.md. */
+/** The emulated organization of `orgmfa demo`: every case of docs/checks.md. */
 export const DEMO_ORG: OrgSpec = {
   stackSetOus: ["Security", "Workloads/Prod", "Workloads/Dev", "Sandbox"],
   scannerAccount: "security-tooling",

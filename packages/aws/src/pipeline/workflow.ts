@@ -54,7 +54,7 @@ export const OWNERS_MAX_ROUNDS = 4;
 
 /**
  * The workflow's input. The schedule's is `{}`: the scan configuration is the object the CDK app
- * stores in the report bucket. `config` (CONTRACT.md's config file) overrides it.
+ * stores in the report bucket. `config` (the config file of docs/usage.md) overrides it.
  */
 export interface DiscoverEvent {
   config?: unknown;
