@@ -9,16 +9,16 @@ import {
   type RunRef,
   runPolicy,
 } from "@orgmfa/aws";
-import { paceOf, sha256Hex } from "@orgmfa/core";
+import { OrgMfaError, paceOf, sha256Hex } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { publishDiscoveryFailure } from "./discovery-failed";
 import { bucketOf } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
 
-export class DeliveryError extends Error {
+export class DeliveryError extends OrgMfaError {
+  readonly kind = "delivery";
   constructor(readonly problems: Array<{ target: string; message: string }>) {
     super(`delivery failed: ${problems.map((p) => `${p.target}: ${p.message}`).join("; ")}`);
-    this.name = "DeliveryError";
   }
 }
 
@@ -77,12 +77,10 @@ export async function handler(event: RunRef | DiscoveryFailedEvent, context?: Co
           kmsKeyId: s.KMS_KEY_ID,
           ...(retention ? { retention } : {}),
         },
-        ...(s.SECURITY_HUB === "true"
+        ...(s.SECURITY_HUB
           ? { securityHub: { region: s.AWS_REGION, scanningAccountId, hubs: [scanningAccountId] } }
           : {}),
-        ...(s.DIGEST_TOPIC_ARN
-          ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT === "true" } }
-          : {}),
+        ...(s.DIGEST_TOPIC_ARN ? { sns: { topicArn: s.DIGEST_TOPIC_ARN, perAccountMessages: s.SNS_PER_ACCOUNT } } : {}),
       },
       { policy: runPolicy(run), earlierProblems: undelivered },
     );

@@ -19,7 +19,7 @@ export async function handler(event: ScanBatchEvent, context?: Context): Promise
   try {
     const state = bucketOf(s, pool, event.BatchInput.bucket).states.run(event.BatchInput.scanId);
     const run = await state.get("context");
-    const scanningAccountId = s.SECURITY_HUB === "true" ? (await pool.whoAmI()).account : null;
+    const scanningAccountId = s.SECURITY_HUB ? (await pool.whoAmI()).account : null;
     const r = await scanPhase({
       pool,
       state,

@@ -1,6 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, configSchema, parseJsonWith, parseWith } from "@orgmfa/core";
+import {
+  ACCOUNT_ID_PATTERN,
+  ConfigError,
+  configSchema,
+  DEFAULT_AUDIT_ROLE_NAME,
+  DEFAULT_SCANNER_ROLE_NAME,
+  OU_OR_ROOT_ID_PATTERN,
+  parseJsonWith,
+  parseWith,
+  ROLE_NAME_PATTERN,
+} from "@orgmfa/core";
 import { z } from "zod";
 
 /** OUs one StackSet deployment target may name (CreateStackInstances, CloudFormation API reference). */
@@ -20,11 +30,10 @@ export const LAMBDA_LIMIT_MINUTES = 15;
  */
 export const DISCOVER_LIMIT_MINUTES = 10;
 
-const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit account id");
-const ouOrRoot = z
-  .string()
-  .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, "must be an OU id (ou-…) or the root id (r-…)");
-const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "must be an IAM role name");
+// The shapes of AWS's identifiers, from the one names module (packages/core/src/names.ts).
+const accountId = z.string().regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id");
+const ouOrRoot = z.string().regex(OU_OR_ROOT_ID_PATTERN, "must be an OU id (ou-…) or the root id (r-…)");
+const roleName = z.string().regex(ROLE_NAME_PATTERN, "must be an IAM role name");
 
 /** The deployment configuration: one typed, validated source for both stacks. */
 export const deploymentSchema = z
@@ -94,9 +103,9 @@ export const deploymentSchema = z
     digestEmail: z.email("must be an e-mail address").optional(),
     securityHub: z.boolean().default(true),
     snsPerAccountMessages: z.boolean().default(false),
-    auditRoleName: roleName.default("OrgMfaAuditRole"),
+    auditRoleName: roleName.default(DEFAULT_AUDIT_ROLE_NAME),
     /** The ScanBatch function's role: the one the member audit roles trust (by this name). */
-    scannerRoleName: roleName.default("OrgMfaScanner"),
+    scannerRoleName: roleName.default(DEFAULT_SCANNER_ROLE_NAME),
     /** The Discover function's role: trusted by the management account's audit role only. */
     discoverRoleName: roleName.default("OrgMfaDiscover"),
     /**

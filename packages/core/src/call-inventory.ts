@@ -16,8 +16,8 @@ import { QUARANTINE_IAM_EVENTS } from "./quarantine";
  * `scanKeyPrefix`, `latestKeyPrefix`, `REPORT_FILE_NAMES`) and the run-state layout of the functions
  * (`runKeys` and its siblings in apps/functions/src/run-store.ts), passed in as {@link RunStateLayout}.
  * The statements that grant these calls are written once in ./policies.ts (the functions' roles), in
- * apps/infra/lib/central-stack.ts (the service-facing resources) and in stacksets/member-audit-role.yaml
- * (the member roles); this module does not restate them.
+ * the CDK app's constructs, apps/infra/lib/constructs/ (the service-facing resources), and in
+ * stacksets/member-audit-role.yaml (the member roles); this module does not restate them.
  */
 
 /** A central role, by the function or the service that runs as it. */
@@ -153,9 +153,24 @@ const F = {
   sns: "packages/aws/src/sns-notifier.ts",
   quarantine: "packages/aws/src/quarantine.ts",
   forwarding: "packages/aws/src/forwarding.ts",
-  stack: "apps/infra/lib/central-stack.ts",
+  reportStore: "apps/infra/lib/constructs/report-store.ts",
+  scanFunction: "apps/infra/lib/constructs/scan-function.ts",
+  scanWorkflow: "apps/infra/lib/constructs/scan-workflow.ts",
+  alarms: "apps/infra/lib/constructs/alarms.ts",
+  quarantineEvents: "apps/infra/lib/constructs/quarantine-events.ts",
   member: "stacksets/member-audit-role.yaml",
 } as const;
+
+/** The construct that makes each central role (and so the service principal it trusts). */
+const ROLE_SOURCE: Record<CentralRoleId, string> = {
+  discover: F.scanFunction,
+  scanBatch: F.scanFunction,
+  publish: F.scanFunction,
+  enforce: F.scanFunction,
+  scanConfigWriter: F.reportStore,
+  workflow: F.scanWorkflow,
+  scheduler: F.scanWorkflow,
+};
 
 const central = (role: CentralRoleId): CallPrincipal => ({ kind: "central-role", role });
 const service = (name: string): CallPrincipal => ({ kind: "service", service: name });
@@ -323,7 +338,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resourceAccount: roleArnOf.kind === "member-role" ? roleArnOf.account : scanner,
       context,
       what,
-      source: roleArnOf.kind === "member-role" ? F.member : F.stack,
+      source: roleArnOf.kind === "central-role" ? ROLE_SOURCE[roleArnOf.role] : F.member,
       ...(quarantine ? { quarantine } : {}),
     });
 
@@ -344,7 +359,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         resource: stream,
         resourceAccount: scanner,
         what: `${what}: its logs`,
-        source: F.stack,
+        source: ROLE_SOURCE[role],
         ...q,
       });
     if (traced)
@@ -355,7 +370,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
           resource: "*",
           resourceAccount: scanner,
           what: `${what}: active tracing`,
-          source: F.stack,
+          source: ROLE_SOURCE[role],
           ...q,
         });
     serviceAssumes("lambda.amazonaws.com", central(role), `Lambda runs ${what} as its role`, {}, quarantine);
@@ -802,8 +817,8 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         resourceAccount: scanner,
         context: rule,
         what: "the IAM-event rule invokes Enforce",
-        source: F.stack,
-        code: "new eventsTargets.LambdaFunction(enforceFn",
+        source: F.quarantineEvents,
+        code: "new eventsTargets.LambdaFunction(props.enforce",
         quarantine: true,
       });
     add({
@@ -813,7 +828,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resourceAccount: scanner,
       context: rule,
       what: "EventBridge keeps an IAM event Enforce did not take in its dead-letter queue",
-      source: F.stack,
+      source: F.quarantineEvents,
       code: "deadLetterQueue: undelivered",
       quarantine: true,
     });
@@ -824,13 +839,20 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         action,
         sqsKms,
         "EventBridge encrypts the dead letter (SSE-KMS queue)",
-        F.stack,
+        F.quarantineEvents,
         true,
       );
   }
 
   // ── The scan configuration object, written at deploy time (AwsCustomResource) ─────────────────────
-  s3("scanConfigWriter", "put", cfg, "the deployment writes the scan configuration", F.stack, "onCreate: putConfig");
+  s3(
+    "scanConfigWriter",
+    "put",
+    cfg,
+    "the deployment writes the scan configuration",
+    F.reportStore,
+    "onCreate: putConfig",
+  );
   // CDK's AwsCustomResource function: not traced.
   lambdaRuntime("scanConfigWriter", d.scanConfigWriterLogGroupArn, "the scan-configuration writer", false, false);
 
@@ -842,7 +864,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resourceAccount: scanner,
     context: { "aws:SourceArn": bucket, "aws:SourceAccount": scanner },
     what: "S3 writes the report bucket's server access logs (SSE-S3)",
-    source: F.stack,
+    source: F.reportStore,
     code: "serverAccessLogsBucket: accessLogs",
   });
 
@@ -875,7 +897,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         resource: arn,
         resourceAccount: scanner,
         what: `the workflow's ${state} state invokes its function`,
-        source: F.stack,
+        source: F.scanWorkflow,
         code: `invoke(W.${state}.state`,
         ...(quarantine ? { quarantine } : {}),
       });
@@ -885,10 +907,10 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resource: object(run.targets),
     resourceAccount: scanner,
     what: "the Distributed Map's ItemReader reads the targets",
-    source: F.stack,
+    source: F.scanWorkflow,
     code: "itemReader: new TargetsItemReader(",
   });
-  key(wf, "kms:Decrypt", s3Kms, "the ItemReader reads the SSE-KMS targets object", F.stack);
+  key(wf, "kms:Decrypt", s3Kms, "the ItemReader reads the SSE-KMS targets object", F.scanWorkflow);
   const smName = d.stateMachineArn.split(":").pop() ?? "";
   const execution = `arn:${p}:states:${d.region}:${scanner}:execution:${smName}`;
   add({
@@ -897,7 +919,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resource: d.stateMachineArn,
     resourceAccount: scanner,
     what: "the Distributed Map starts its child executions",
-    source: F.stack,
+    source: F.scanWorkflow,
     code: "new sfn.DistributedMap",
   });
   for (const action of ["states:DescribeExecution", "states:StopExecution"])
@@ -907,7 +929,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resource: `${execution}:0f1e2d3c`,
       resourceAccount: scanner,
       what: "the Distributed Map follows and stops its child executions",
-      source: F.stack,
+      source: F.scanWorkflow,
       code: "new sfn.DistributedMap",
     });
   add({
@@ -916,7 +938,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resource: `${execution}/${d.mapLabel}:0f1e2d3c`,
     resourceAccount: scanner,
     what: "a redriven run redrives its Map Run",
-    source: F.stack,
+    source: F.scanWorkflow,
     code: "label: W.map.state",
   });
   // Step Functions delivers its execution logs as a vended log delivery to the (encrypted) log group.
@@ -936,7 +958,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resource: "*",
       resourceAccount: scanner,
       what: "the workflow delivers its logs",
-      source: F.stack,
+      source: F.scanWorkflow,
       code: "level: sfn.LogLevel.ALL",
     });
   for (const action of [
@@ -951,7 +973,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resource: "*",
       resourceAccount: scanner,
       what: "the workflow's tracing",
-      source: F.stack,
+      source: F.scanWorkflow,
       code: "tracingEnabled: true",
     });
 
@@ -967,7 +989,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resource: d.stateMachineArn,
     resourceAccount: scanner,
     what: "the schedule starts the workflow",
-    source: F.stack,
+    source: F.scanWorkflow,
     code: "new StepFunctionsStartExecution(this.stateMachine",
   });
   add({
@@ -976,12 +998,12 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
     resource: d.scheduleDlqArn,
     resourceAccount: scanner,
     what: "the schedule keeps a start it could not make in its dead-letter queue",
-    source: F.stack,
+    source: F.scanWorkflow,
     code: "deadLetterQueue: scheduleDlq",
   });
   const schedKms = kmsVia("sqs", { "kms:EncryptionContext:aws:sqs:arn": d.scheduleDlqArn });
   for (const action of ["kms:GenerateDataKey", "kms:Decrypt"] as const)
-    key(sched, action, schedKms, "the schedule's dead letter, encrypted by SQS with the stack's key", F.stack);
+    key(sched, action, schedKms, "the schedule's dead letter, encrypted by SQS with the stack's key", F.scanWorkflow);
 
   // ── Alarms → the encrypted digest topic (CloudWatch) ──────────────────────────────────────────────
   for (const alarm of d.alarmArns) {
@@ -994,8 +1016,8 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
       resourceAccount: scanner,
       context: ctx,
       what: `the alarm ${name} notifies the digest topic`,
-      source: F.stack,
-      code: "new SnsAction(this.topic)",
+      source: F.alarms,
+      code: "new SnsAction(props.topic)",
     });
     for (const action of ["kms:GenerateDataKey", "kms:Decrypt"] as const)
       key(
@@ -1007,7 +1029,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
           "kms:EncryptionContext:aws:sns:topicArn": d.topicArn,
         },
         `the alarm ${name} notifies the encrypted topic`,
-        F.stack,
+        F.alarms,
       );
   }
 
@@ -1024,7 +1046,7 @@ export function callInventory(d: DeploymentFacts): InventoryCall[] {
         action,
         { "kms:EncryptionContext:aws:logs:arn": group },
         `CloudWatch Logs encrypts ${group.split(":").pop()}`,
-        F.stack,
+        F.reportStore,
       );
 
   return calls;
