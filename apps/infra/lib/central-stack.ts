@@ -212,8 +212,9 @@ export class CentralStack extends Stack {
     );
     discoverFn.node.addDependency(this.scanConfigWriter); // the object is there before any run can start
     // Owners reads the organization as Discover does (the management account's audit role trusts that
-    // one role); it waits on Organizations' rate, not on CPU or memory.
-    const ownersFn = fn("owners", this.discoverRole, {}, { memorySize: 256 });
+    // one role); it waits on Organizations' rate, not on CPU. 512 MB: the pipeline bench measured a peak
+    // of ~150 MB at 10,000 accounts (the SDK and the owner-tag cache), within half of it as every phase.
+    const ownersFn = fn("owners", this.discoverRole, {}, { memorySize: 512 });
     const scanBatchFn = fn("scan-batch", this.scannerRole, {});
     // Publish locks each scan's files (S3 Object Lock, GOVERNANCE) for evidenceRetentionDays.
     const publishFn = fn("publish", this.publishRole, { EVIDENCE_RETENTION_DAYS: c.evidenceRetentionDays });

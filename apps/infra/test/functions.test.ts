@@ -48,7 +48,7 @@ describe("CentralStack and ManagementAccountStack", () => {
     // The management account's audit role trusts Discover's role by name: Owners runs as it.
     const owners = Object.entries(fns).find(([id]) => /^owners[A-F0-9]{8}$/.test(id))?.[1];
     expect(owners?.Properties.Role["Fn::GetAtt"][0]).toBe(functionRoles().discover);
-    expect(owners?.Properties).toMatchObject({ Timeout: 900, MemorySize: 256 });
+    expect(owners?.Properties).toMatchObject({ Timeout: 900, MemorySize: 512 });
   });
 
   it("gives each function an environment its handler reads back through the settings contract", () => {
