@@ -5,6 +5,8 @@ import {
   ConfigError,
   configSchema,
   DEFAULT_AUDIT_ROLE_NAME,
+  DEFAULT_CENTRAL_ENFORCER_ROLE_NAME,
+  DEFAULT_DISCOVER_ROLE_NAME,
   DEFAULT_SCANNER_ROLE_NAME,
   OU_OR_ROOT_ID_PATTERN,
   parseJsonWith,
@@ -107,7 +109,7 @@ export const deploymentSchema = z
     /** The ScanBatch function's role: the one the member audit roles trust (by this name). */
     scannerRoleName: roleName.default(DEFAULT_SCANNER_ROLE_NAME),
     /** The Discover function's role: trusted by the management account's audit role only. */
-    discoverRoleName: roleName.default("OrgMfaDiscover"),
+    discoverRoleName: roleName.default(DEFAULT_DISCOVER_ROLE_NAME),
     /**
      * The role people assume in this (the scanning) account to run `orgmfa doctor` and `orgmfa scan`:
      * an IAM role, or an IAM Identity Center permission set's role named by its role name
@@ -129,7 +131,7 @@ export const deploymentSchema = z
      */
     enforceReservedConcurrency: z.number().int().min(1).max(100).default(5),
     /** The Enforce function's role: the one the member enforcer roles trust (CentralEnforcerRoleName). */
-    enforcerRoleName: roleName.default("OrgMfaEnforcer"),
+    enforcerRoleName: roleName.default(DEFAULT_CENTRAL_ENFORCER_ROLE_NAME),
     /** A role people run `orgmfa enforce` as, also trusted by the member enforcer roles (optional). */
     enforcerOperatorRoleName: roleName.optional(),
     /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */

@@ -10,6 +10,12 @@ export const DEFAULT_AUDIT_ROLE_NAME = "OrgMfaAuditRole";
 export const DEFAULT_ENFORCER_ROLE_NAME = "OrgMfaQuarantineRole";
 /** The central role that reads the accounts (ScanBatch's), which the member template trusts by name. */
 export const DEFAULT_SCANNER_ROLE_NAME = "OrgMfaScanner";
+/** The central role of Discover and Owners, which the management account's audit role trusts by name. */
+export const DEFAULT_DISCOVER_ROLE_NAME = "OrgMfaDiscover";
+/** The central role of Publish. */
+export const DEFAULT_PUBLISH_ROLE_NAME = "OrgMfaPublish";
+/** The central role of Enforce, which the member enforcer roles trust by name (CentralEnforcerRoleName). */
+export const DEFAULT_CENTRAL_ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
 
 /** An IAM role name (IAM API Reference, CreateRole: `[\w+=,.@-]+`, 1 to 64 characters). */
 export const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;

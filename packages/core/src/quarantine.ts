@@ -1,5 +1,5 @@
 import { findExemption } from "./exemptions";
-import { DEFAULT_ENFORCER_ROLE_NAME } from "./names";
+import { DEFAULT_CENTRAL_ENFORCER_ROLE_NAME, DEFAULT_ENFORCER_ROLE_NAME } from "./names";
 import type { Exemption, ScanReport } from "./types";
 
 /**
@@ -34,7 +34,7 @@ export const DEFAULT_QUARANTINE_GROUP = "OrgMfaQuarantine";
 /** The member template's enforcer role (EnforcerRoleName), which `orgmfa enforce` assumes in each account. */
 export const DEFAULT_ENFORCER_ROLE = DEFAULT_ENFORCER_ROLE_NAME;
 /** The central identity the member enforcer roles trust (CentralEnforcerRoleName). */
-export const CENTRAL_ENFORCER_ROLE = "OrgMfaEnforcer";
+export const CENTRAL_ENFORCER_ROLE = DEFAULT_CENTRAL_ENFORCER_ROLE_NAME;
 /** The managed policy the member template creates beside the group (attached directly when the group cannot be joined). */
 export const quarantinePolicyName = (groupName: string) => `${groupName}Policy`;
 

@@ -1,4 +1,11 @@
-import { DEFAULT_AUDIT_ROLE_NAME, DEFAULT_ENFORCER_ROLE_NAME, DEFAULT_SCANNER_ROLE_NAME } from "@orgmfa/core";
+import {
+  DEFAULT_AUDIT_ROLE_NAME,
+  DEFAULT_CENTRAL_ENFORCER_ROLE_NAME,
+  DEFAULT_DISCOVER_ROLE_NAME,
+  DEFAULT_ENFORCER_ROLE_NAME,
+  DEFAULT_PUBLISH_ROLE_NAME,
+  DEFAULT_SCANNER_ROLE_NAME,
+} from "@orgmfa/core";
 import type { EmulatedRootState } from "./server";
 
 // What an emulated organization is made of (OrgSpec), what seeding it gives back (SeededOrg), and the
@@ -82,16 +89,16 @@ export const IAM_EVENT_BUS_NAME = "orgmfa-iam-events";
 export const FORWARDING_DLQ_NAME = "orgmfa-forward-iam-events-dlq";
 
 /** The deployed Enforce function's role (the member template's CentralEnforcerRoleName default). */
-export const ENFORCER_ROLE_NAME = "OrgMfaEnforcer";
+export const ENFORCER_ROLE_NAME = DEFAULT_CENTRAL_ENFORCER_ROLE_NAME;
 /** The member template's enforcer role (EnforcerRoleName's default). */
 export const MEMBER_ENFORCER_ROLE_NAME = DEFAULT_ENFORCER_ROLE_NAME;
 
 /** The scanner role: the identity the member audit roles trust (the deployed ScanBatch function's). */
 export const SCANNER_ROLE_NAME = DEFAULT_SCANNER_ROLE_NAME;
 /** The deployed Discover function's role (trusted by the management account's audit role only). */
-export const DISCOVER_ROLE_NAME = "OrgMfaDiscover";
+export const DISCOVER_ROLE_NAME = DEFAULT_DISCOVER_ROLE_NAME;
 /** The deployed Publish function's role. */
-export const PUBLISH_ROLE_NAME = "OrgMfaPublish";
+export const PUBLISH_ROLE_NAME = DEFAULT_PUBLISH_ROLE_NAME;
 /** The policy `seedOrganization` gives the scanner role: assuming the audit roles. */
 export const SCANNER_ASSUME_POLICY_NAME = "OrgMfaScannerAssumeAuditRoles";
 export const AUDIT_ROLE_NAME = DEFAULT_AUDIT_ROLE_NAME;
