@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: "core", include: ["packages/core/test/**/*.test.ts"], env } },
+      { test: { name: "render", include: ["packages/render/test/**/*.test.ts"], env } },
+      { test: { name: "contract", include: ["packages/contract/test/**/*.test.ts"], env } },
       { test: { name: "aws", include: ["packages/aws/test/**/*.test.ts"], testTimeout: 60_000, env } },
       { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000, env } },
       // The CLI's wiring in-process through main(argv, io), no emulator: milliseconds each.

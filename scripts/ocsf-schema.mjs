@@ -321,7 +321,7 @@ classSchema.definitions = Object.fromEntries(
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out =
-  args.out ?? path.join(root, "packages/core/schema/ocsf", `${version}-${args.class}-${profileTag}.schema.json`);
+  args.out ?? path.join(root, "packages/render/schema/ocsf", `${version}-${args.class}-${profileTag}.schema.json`);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(classSchema, null, 2)}\n`);
 console.log(

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { CHECK_DEFAULTS, type CheckId, CUSTOMER_OWNED_ASFF_FIELDS } from "@orgmfa/core";
+import { CHECK_DEFAULTS, type CheckId } from "@orgmfa/core";
 import { findMoto } from "@orgmfa/emulator";
+import { CUSTOMER_OWNED_ASFF_FIELDS } from "@orgmfa/render";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
 import { runInProcess } from "./in-process";

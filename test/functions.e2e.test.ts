@@ -15,7 +15,8 @@ import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-s
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { type RunRef, runWorkflowLocally, type ScanBatchOutput } from "@orgmfa/aws";
-import { type AccountTarget, type ScanPace, type ScanReport, verdictSentence } from "@orgmfa/core";
+import type { ScanPace } from "@orgmfa/contract";
+import { type AccountTarget, type ScanReport, verdictSentence } from "@orgmfa/core";
 import {
   accountAdminCredentials,
   DEMO_ORG,
@@ -38,7 +39,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, runCli, scannerEnv } from "./helpers";
 
 // The three Lambda handlers, invoked in this process exactly as Step Functions invokes them, each as
-// its own role (the deployed roles' statements, from packages/core/src/policies.ts) with IAM
+// its own role (the deployed roles' statements, from packages/contract/src/policies.ts) with IAM
 // enforcement on. The environment is what the CDK app sets.
 let emu: Emulator;
 let org: SeededOrg;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { OCSF_VERSION } from "@orgmfa/core";
+import { OCSF_VERSION } from "@orgmfa/render";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmulatedOrg, startEmulatedOrg } from "./emulated-org";
@@ -9,7 +9,7 @@ import { runInProcess } from "./in-process";
 // OCSF schema of the version we emit, compiled from github.com/ocsf/ocsf-schema (scripts/ocsf-schema.mjs).
 const schema = JSON.parse(
   readFileSync(
-    new URL(`../packages/core/schema/ocsf/${OCSF_VERSION}-compliance_finding-cloud.schema.json`, import.meta.url),
+    new URL(`../packages/render/schema/ocsf/${OCSF_VERSION}-compliance_finding-cloud.schema.json`, import.meta.url),
     "utf8",
   ),
 );

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { operatorStatements } from "@orgmfa/core";
+import { operatorStatements } from "@orgmfa/contract";
 import { describe, expect, it } from "vitest";
 
 // What the README tells a newcomer must be true of the code: the policy it prints is the one the

@@ -17,7 +17,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { DoctorCheck } from "@orgmfa/aws";
-import { operatorStatements, type ScanReport } from "@orgmfa/core";
+import { operatorStatements } from "@orgmfa/contract";
+import type { ScanReport } from "@orgmfa/core";
 import {
   ADMIN,
   AUDIT_ROLE_NAME,

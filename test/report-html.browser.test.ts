@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { renderHtml, type ScanReport } from "@orgmfa/core";
+import type { ScanReport } from "@orgmfa/core";
 import { type Emulator, type OrgSpec, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
+import { renderHtml } from "@orgmfa/render";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, scannerEnv } from "./helpers";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { DiscoveryFilters } from "@orgmfa/aws";
-import { CHECK_IDS, type CheckId, ConfigError, type OrgMfaConfig, parseConfigText, sha256Hex } from "@orgmfa/core";
+import { CHECK_IDS, type CheckId, ConfigError, type OrgMfaConfig, parseConfigText } from "@orgmfa/core";
+import { sha256Hex } from "@orgmfa/render";
 import type { ScopeFlags } from "./flags";
 
 // What a command runs with besides its flags: the --config file, and what the flags change in it

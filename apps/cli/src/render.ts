@@ -1,15 +1,12 @@
+import { headlineText, principalLabel, type ScanReport, verdictSentence } from "@orgmfa/core";
 import {
   type AsffContext,
   asffFindings,
   findingsCsvChunks,
-  headlineText,
   htmlChunks,
-  principalLabel,
   renderOcsf,
   reportJsonChunks,
-  type ScanReport,
-  verdictSentence,
-} from "@orgmfa/core";
+} from "@orgmfa/render";
 import Table from "cli-table3";
 import pc from "picocolors";
 

@@ -28,9 +28,8 @@ import {
   ReportSchemaError,
   readPreviousScan,
   type ScanReport,
-  sha256Hex,
-  writeScanDir,
 } from "@orgmfa/core";
+import { sha256Hex, writeScanDir } from "@orgmfa/render";
 import { applyCheckFlags, configWarningLine, loadConfig, scopeOf } from "./config";
 import { type ContextIo, withCommandContext } from "./context";
 import { UsageError } from "./errors";

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type AccountTarget, buildReport, policyFromConfig, reportJsonChunks } from "@orgmfa/core";
+import { type AccountTarget, buildReport, policyFromConfig } from "@orgmfa/core";
+import { reportJsonChunks } from "@orgmfa/render";
 import { describe, expect, it } from "vitest";
 import { orgmfa, TRACE } from "./run";
 

@@ -1,5 +1,6 @@
 import { type DiscoverEvent, discoverPhase, errorMessage, type RunRef } from "@orgmfa/aws";
-import { latestKeyPrefix, mapConcurrency, type OrgMfaConfig, parseConfig, runKeys, type ScanPace } from "@orgmfa/core";
+import { latestKeyPrefix, mapConcurrency, runKeys, type ScanPace } from "@orgmfa/contract";
+import { type OrgMfaConfig, parseConfig } from "@orgmfa/core";
 import type { Context } from "aws-lambda";
 import { bucketOf, type RunContext } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";

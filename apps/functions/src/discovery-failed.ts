@@ -7,7 +7,8 @@ import {
   reportRun,
   storeScan,
 } from "@orgmfa/aws";
-import { buildReport, OrgMfaError, parseConfig, policyFromConfig, snsSubject } from "@orgmfa/core";
+import { buildReport, OrgMfaError, parseConfig, policyFromConfig } from "@orgmfa/core";
+import { snsSubject } from "@orgmfa/render";
 
 export { type DiscoveryFailedEvent, isDiscoveryFailed } from "@orgmfa/aws";
 

@@ -20,9 +20,9 @@ import {
   type OrgMfaConfig,
   QUARANTINE_IAM_EVENTS,
   quarantineModeFor,
-  snsSubject,
   type usersWithoutMfa,
 } from "@orgmfa/core";
+import { snsSubject } from "@orgmfa/render";
 import type { Context } from "aws-lambda";
 import { accountOusKey, quarantineRecordKey, type RunContext, type RunRef, RunStore, runKeys } from "./run-store";
 import { logger, metrics, poolFor, type Settings, settings } from "./runtime";

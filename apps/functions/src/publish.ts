@@ -9,7 +9,9 @@ import {
   type RunRef,
   runPolicy,
 } from "@orgmfa/aws";
-import { OrgMfaError, paceOf, sha256Hex } from "@orgmfa/core";
+import { paceOf } from "@orgmfa/contract";
+import { OrgMfaError } from "@orgmfa/core";
+import { sha256Hex } from "@orgmfa/render";
 import type { Context } from "aws-lambda";
 import { publishDiscoveryFailure } from "./discovery-failed";
 import { bucketOf } from "./run-store";

@@ -1,10 +1,10 @@
 import { BucketStore, S3RunStates } from "@orgmfa/aws";
-import { runKeys as layoutRunKeys, stateKey } from "@orgmfa/core";
+import { runKeys as layoutRunKeys, stateKey } from "@orgmfa/contract";
 import type { Settings } from "./runtime";
 
 export type { AccountResult, RunContext, RunOwners, RunRef } from "@orgmfa/aws";
 export { BucketStore as RunStore, ScanConfigError } from "@orgmfa/aws";
-export { quarantineRecordKey } from "@orgmfa/core";
+export { quarantineRecordKey } from "@orgmfa/contract";
 
 /** The report bucket as the functions use it: its JSON objects, and the run state under the prefix. */
 export function bucketOf(s: Settings, pool: { s3(): import("@aws-sdk/client-s3").S3Client }, bucket = s.REPORT_BUCKET) {
@@ -12,7 +12,7 @@ export function bucketOf(s: Settings, pool: { s3(): import("@aws-sdk/client-s3")
   return { objects, states: new S3RunStates(objects, s.REPORT_PREFIX) };
 }
 
-/** The keys of one run's folder (the layout of packages/core/src/layout.ts). */
+/** The keys of one run's folder (the layout of packages/contract/src/layout.ts). */
 export const runKeys = (prefix: string, scanId: string) => {
   const keys = layoutRunKeys(prefix, scanId);
   return { ...keys, consoleWithoutMfa: keys.withoutMfa };

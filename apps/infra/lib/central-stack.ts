@@ -1,7 +1,6 @@
 import type { DeployedSettings } from "@orgmfa/aws/settings";
 import type { WorkflowFunction } from "@orgmfa/aws/workflow";
 import {
-  DEFAULT_ENFORCER_ROLE,
   discoverStatements,
   enforceStatements,
   OPERATOR_POLICY_NAME,
@@ -9,7 +8,8 @@ import {
   publishStatements,
   type ScannerPolicyInput,
   scanBatchStatements,
-} from "@orgmfa/core";
+} from "@orgmfa/contract";
+import { DEFAULT_ENFORCER_ROLE } from "@orgmfa/core";
 import { Aws, type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -91,7 +91,7 @@ export class CentralStack extends Stack {
     this.topic = this.digest.topic;
 
     // ── One role per function, each with exactly what its function does ──────────────────────────
-    // The statements are written once (packages/core/src/policies.ts); the emulator's roles get the
+    // The statements are written once (packages/contract/src/policies.ts); the emulator's roles get the
     // very same ones, so the emulated tests run under these policies.
     const policyInput: ScannerPolicyInput = {
       partition: Aws.PARTITION,

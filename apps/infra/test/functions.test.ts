@@ -1,5 +1,5 @@
 import { functionSettingsSchema, readFunctionSettings } from "@orgmfa/aws/settings";
-import { discoverStatements, publishStatements, scanBatchStatements } from "@orgmfa/core";
+import { discoverStatements, publishStatements, scanBatchStatements } from "@orgmfa/contract";
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIGURATIONS, config, functionRolesOf, type Statement, statementsIn, synthTemplates, text } from "./helpers";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { operatorStatements } from "@orgmfa/core";
+import { operatorStatements } from "@orgmfa/contract";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MEMBER_TEMPLATE } from "../lib/paths";

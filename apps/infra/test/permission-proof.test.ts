@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { callInventory, type InventoryCall } from "@orgmfa/core";
+import { callInventory, type InventoryCall } from "@orgmfa/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DeploymentConfig } from "../lib";
 import { REPO_ROOT } from "../lib/paths";
@@ -9,7 +9,7 @@ import { type Deployment, deployment, saved, synthesized, type Templates } from 
 import { describeCall, type Evaluated, evaluate, mutate, unusedGrants } from "./proof/evaluate";
 import { asArray } from "./proof/world";
 
-// The deployment's permissions, proven: every call of the call inventory (packages/core/src/call-inventory.ts)
+// The deployment's permissions, proven: every call of the call inventory (packages/contract/src/call-inventory.ts)
 // evaluated by a real IAM policy engine (@cloud-copilot/iam-simulate) against everything AWS evaluates for
 // it in the synthesized templates — the caller's identity policies, the resource's policy (bucket, topic,
 // queue, event bus, the Lambda function's permissions), the KMS key policy, and the role's trust policy for

@@ -1,5 +1,4 @@
-import type { FailureReason } from "@orgmfa/core";
-import { OrgMfaError } from "@orgmfa/core";
+import { type FailureReason, OrgMfaError } from "@orgmfa/core";
 
 /** The SDK error names that mean "slow down", after the SDK's own retries gave up. */
 const THROTTLING = new Set([

@@ -1,4 +1,5 @@
-import { accountMessages, buildDigest, type Clock, type Policy, type ScanReport, systemClock } from "@orgmfa/core";
+import { type Clock, type Policy, type ScanReport, systemClock } from "@orgmfa/core";
+import { accountMessages, buildDigest } from "@orgmfa/render";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
 import { type S3Target, type StoredScan, storeScan } from "./s3-store";

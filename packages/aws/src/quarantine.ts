@@ -25,11 +25,8 @@ import {
   type QuarantineUserState,
   quarantineModeFor,
   quarantinePolicyName,
-  SNS_MAX_BYTES,
-  section,
-  shrinkToFit,
-  snsSubject,
 } from "@orgmfa/core";
+import { SNS_MAX_BYTES, section, shrinkToFit, snsSubject } from "@orgmfa/render";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage, isNoSuchEntity } from "./errors";

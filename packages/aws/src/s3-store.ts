@@ -3,19 +3,9 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { CopyObjectCommand, GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import {
-  digested,
-  type FileDigest,
-  latestKeyPrefix,
-  manifestJson,
-  type PreviousScan,
-  REPORT_FILE_NAMES,
-  ReportSchemaError,
-  readPreviousScan,
-  reportFileChunks,
-  type ScanReport,
-  scanKeyPrefix,
-} from "@orgmfa/core";
+import { latestKeyPrefix, scanKeyPrefix } from "@orgmfa/contract";
+import { type PreviousScan, ReportSchemaError, readPreviousScan, type ScanReport } from "@orgmfa/core";
+import { digested, type FileDigest, manifestJson, REPORT_FILE_NAMES, reportFileChunks } from "@orgmfa/render";
 import { errorCode, errorMessage } from "./errors";
 
 export interface S3Target {

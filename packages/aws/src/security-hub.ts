@@ -8,22 +8,24 @@ import {
 import {
   type AccountEntry,
   type AccountTarget,
-  type AsffFinding,
-  archivedAsff,
   type BuildReportInput,
   buildReport,
   type Clock,
+  type Policy,
+  type ScanReport,
+  systemClock,
+} from "@orgmfa/core";
+import {
+  type AsffFinding,
+  archivedAsff,
   CONTENT_HASH_FIELD,
   defaultProductArn,
   findingsToArchive,
   GENERATOR_PREFIX,
   importAccount,
-  type Policy,
-  type ScanReport,
   type StoredAsffFinding,
-  systemClock,
   toAsff,
-} from "@orgmfa/core";
+} from "@orgmfa/render";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";

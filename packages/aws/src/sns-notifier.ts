@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { AccountMessage, Digest } from "@orgmfa/core";
+import type { AccountMessage, Digest } from "@orgmfa/render";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "./errors";
 

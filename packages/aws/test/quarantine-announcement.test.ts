@@ -1,4 +1,4 @@
-import { SNS_MAX_BYTES } from "@orgmfa/core";
+import { SNS_MAX_BYTES } from "@orgmfa/render";
 import { describe, expect, it } from "vitest";
 import { type AppliedDecision, type ForwardingBacklog, type SweepAccount, sweepAnnouncement } from "../src";
 

@@ -1,28 +1,160 @@
-export * from "./aggregate";
-export * from "./asff";
-export * from "./call-inventory";
-export * from "./catalog";
-export * from "./checks";
-export * from "./config";
-export * from "./credential-report";
-export * from "./csv";
-export * from "./devices";
-export * from "./digest";
-export * from "./errors";
-export * from "./evaluate";
-export * from "./exemptions";
-export * from "./exit-code";
-export * from "./files";
-export * from "./finding-id";
-export * from "./headline";
-export * from "./html";
-export * from "./layout";
-export * from "./map-concurrency";
-export * from "./names";
-export * from "./ocsf";
-export * from "./policies";
-export * from "./quarantine";
-export * from "./report-model";
-export * from "./report-schema";
-export * from "./root";
-export * from "./types";
+// The public names of @orgmfa/core, module by module (no export *).
+export {
+  type AccountEntry,
+  accountEntry,
+  type BuildReportInput,
+  buildReport,
+  diffReports,
+  withPackedUsers,
+} from "./aggregate";
+export { CHECK_INFO, type CheckInfo } from "./catalog";
+export {
+  defineRule,
+  type FindingDraft,
+  type HeadlineGroup,
+  hasActiveCredential,
+  hasMfa,
+  type PrincipalKind,
+  RULES,
+  type Rule,
+  type RuleContext,
+} from "./checks";
+export {
+  CHECK_DEFAULTS,
+  CHECK_PRINCIPALS,
+  ConfigError,
+  type ConfigWarning,
+  configSchema,
+  configWarnings,
+  type OrgMfaConfig,
+  parseConfig,
+  parseConfigText,
+  parseJsonWith,
+  parseWith,
+  policyFromConfig,
+} from "./config";
+export {
+  CredentialReportFormatError,
+  type CredentialReportRow,
+  type ParsedCredentialReport,
+  parseCredentialReport,
+  ROOT_ROW_USER,
+} from "./credential-report";
+export { classifyDevice, isPhishingResistant, toDevice } from "./devices";
+export { type ErrorKind, EXIT_CODE_OF, OrgMfaError } from "./errors";
+export { evaluateAccount } from "./evaluate";
+export {
+  type ExemptionSubject,
+  exemptionMatches,
+  expiringWithin,
+  expiryInstant,
+  findExemption,
+  isExpired,
+} from "./exemptions";
+export { EXIT, exitCodeFor, type FailOn } from "./exit-code";
+export { findingId, type Principal, parseFindingId, principalLabel, principalOf } from "./finding-id";
+export {
+  type Headline,
+  headline,
+  headlineText,
+  NO_MFA_CHECKS,
+  noMfaFindings,
+  plural,
+  unknownBecause,
+  verdictSentence,
+  withoutMfaFindings,
+  withoutMfaKnown,
+} from "./headline";
+export {
+  ACCOUNT_ID_PATTERN,
+  DEFAULT_AUDIT_ROLE_NAME,
+  DEFAULT_CENTRAL_ENFORCER_ROLE_NAME,
+  DEFAULT_DISCOVER_ROLE_NAME,
+  DEFAULT_ENFORCER_ROLE_NAME,
+  DEFAULT_PUBLISH_ROLE_NAME,
+  DEFAULT_SCANNER_ROLE_NAME,
+  isAccountId,
+  isOuOrRootId,
+  isRoleName,
+  OU_OR_ROOT_ID_PATTERN,
+  ROLE_NAME_PATTERN,
+} from "./names";
+export {
+  CENTRAL_ENFORCER_ROLE,
+  DEFAULT_ENFORCER_ROLE,
+  DEFAULT_QUARANTINE_GROUP,
+  type DecideOptions,
+  decideQuarantine,
+  MAX_GROUPS_PER_USER,
+  QUARANTINE_IAM_EVENTS,
+  QUARANTINE_MODES,
+  type QuarantineAction,
+  type QuarantineConfig,
+  type QuarantineDecision,
+  type QuarantineMode,
+  type QuarantineUserState,
+  quarantineModeFor,
+  quarantinePolicyName,
+  usersWithoutMfa,
+} from "./quarantine";
+export {
+  checkIdSchema,
+  collectionSchema,
+  exemptionSchema,
+  failureReasonSchema,
+  findingSchema,
+  findingStatusSchema,
+  mfaDeviceSchema,
+  REPORT_SCHEMA_ID,
+  reportAccountSchema,
+  reportJsonSchema,
+  reportJsonSchemaText,
+  reportRegistry,
+  reportRunSchema,
+  reportUserSchema,
+  rootCredentialsSchema,
+  rootMfaSchema,
+  scanReportSchema,
+  severitySchema,
+  skipReasonSchema,
+  userFactsSchema,
+} from "./report-model";
+export {
+  assertValidReport,
+  type PreviousScan,
+  parseReportJson,
+  ReportSchemaError,
+  readPreviousScan,
+  reportProblems,
+  reportSchema,
+} from "./report-schema";
+export { type AccountSummaryRoot, type RootBasis, rootArn, rootFacts, rootIsJudged, rootMfaKind } from "./root";
+export {
+  type AccountFacts,
+  type AccountFailure,
+  type AccountOutcome,
+  type AccountTarget,
+  CHECK_IDS,
+  type CheckId,
+  type Clock,
+  type DeviceType,
+  type Exemption,
+  type FailureReason,
+  type Finding,
+  type FindingStatus,
+  type MfaDevice,
+  type Policy,
+  type ReportAccount,
+  type ReportRun,
+  type ReportUser,
+  type RootCredentials,
+  type RootFacts,
+  type RootMfa,
+  type ScanReport,
+  SEVERITIES,
+  type Severity,
+  type SkipReason,
+  systemClock,
+  type UserFacts,
+  type VerdictSource,
+} from "./types";

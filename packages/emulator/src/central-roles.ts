@@ -5,7 +5,7 @@ import {
   type IAMClient,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { OPERATOR_POLICY_NAME, operatorStatements, scannerAssumeStatement } from "@orgmfa/core";
+import { OPERATOR_POLICY_NAME, operatorStatements, scannerAssumeStatement } from "@orgmfa/contract";
 import {
   AUDIT_ROLE_NAME,
   IDENTITY_CENTER_ROLE_PATH,

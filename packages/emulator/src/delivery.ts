@@ -32,7 +32,7 @@ import {
   type ScannerPolicyInput,
   scanBatchStatements,
   scanConfigKey,
-} from "@orgmfa/core";
+} from "@orgmfa/contract";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { accountAdminCredentials } from "./credentials";
 import {
@@ -71,7 +71,7 @@ export interface SeedDeliveryOptions {
   /** Key prefix of the reports. @default "orgmfa" */
   prefix?: string;
   /**
-   * Which identities the scanner account gets, with the very statements of packages/core/src/policies.ts:
+   * Which identities the scanner account gets, with the very statements of packages/contract/src/policies.ts:
    * - "cli": the scanner role is the identity `orgmfa scan` runs as, and may also deliver everywhere
    *   (`cliDeliveryStatements`);
    * - "workflow": as the CDK app deploys it, one role per function: the scanner role is ScanBatch's
@@ -98,7 +98,7 @@ function clients(endpoint: string, credentials: AwsCredentialIdentity) {
 /**
  * Creates the delivery side in the scanner's account, as the CDK app does in a real one: a KMS key,
  * the report bucket, the digest topic with an SQS subscription, and the policies of the identities
- * that use them (see {@link SeedDeliveryOptions.as}), written once in packages/core/src/policies.ts and
+ * that use them (see {@link SeedDeliveryOptions.as}), written once in packages/contract/src/policies.ts and
  * deployed by the CDK app.
  */
 export async function seedDelivery(

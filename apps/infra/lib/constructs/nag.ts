@@ -1,4 +1,4 @@
-import { runFilePattern, type ScannerPolicyInput, TOP_FOLDERS } from "@orgmfa/core";
+import { runFilePattern, type ScannerPolicyInput, TOP_FOLDERS } from "@orgmfa/contract";
 import { type CfnResource, Stack } from "aws-cdk-lib";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 
@@ -10,7 +10,7 @@ const endsWith = (pattern: string) => new RegExp(`/${literal(pattern)}$`);
 /**
  * Why a statement of a function's role names many resources, by the resource (as cdk-nag prints it).
  * A wildcard without a reason here fails synth: none is granted unexplained. The report bucket's
- * folders and key patterns are the layout's (packages/core/src/layout.ts).
+ * folders and key patterns are the layout's (packages/contract/src/layout.ts).
  */
 const WILDCARD_REASONS: Array<[RegExp, string]> = [
   [

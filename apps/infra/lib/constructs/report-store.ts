@@ -1,4 +1,5 @@
-import { keyUnder, type OrgMfaConfig, scanConfigKey, TOP_FOLDERS } from "@orgmfa/core";
+import { keyUnder, scanConfigKey, TOP_FOLDERS } from "@orgmfa/contract";
+import type { OrgMfaConfig } from "@orgmfa/core";
 import { Aws, Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";

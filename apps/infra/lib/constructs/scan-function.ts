@@ -1,7 +1,7 @@
 import path from "node:path";
 import { type DeployedSettings, functionEnvironment } from "@orgmfa/aws/settings";
 import type { WorkflowFunction } from "@orgmfa/aws/workflow";
-import type { IamStatement, ScannerPolicyInput } from "@orgmfa/core";
+import type { IamStatement, ScannerPolicyInput } from "@orgmfa/contract";
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -16,7 +16,7 @@ import { markAddedLevel } from "./logical-ids";
 import { nagView, wildcardReason } from "./nag";
 
 export interface FunctionRoleProps {
-  /** What the role may do: its statements of `packages/core/src/policies.ts`, made for this deployment. */
+  /** What the role may do: its statements of `packages/contract/src/policies.ts`, made for this deployment. */
   readonly statements: (input: ScannerPolicyInput) => IamStatement[];
   /** This deployment's values for the statements (partition, account, bucket, key, topic, organization…). */
   readonly policyInput: ScannerPolicyInput;

@@ -1,5 +1,5 @@
 import { SCAN_WORKFLOW } from "@orgmfa/aws/workflow";
-import { itemReaderKeyPattern } from "@orgmfa/core";
+import { itemReaderKeyPattern } from "@orgmfa/contract";
 import { Aws, type CfnElement, Duration, RemovalPolicy, Stack, TimeZone, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";

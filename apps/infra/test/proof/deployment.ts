@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { DeploymentFacts, RunStateLayout } from "@orgmfa/core";
+import type { DeploymentFacts, RunStateLayout } from "@orgmfa/contract";
 import { accountOusKey, ownerTagCacheKey, paceKey, quarantineRecordKey, runKeys } from "@orgmfa/functions/run-store";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";

@@ -1,5 +1,5 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { type CallPrincipal, type InventoryCall, principalName } from "@orgmfa/core";
+import { type CallPrincipal, type InventoryCall, principalName } from "@orgmfa/contract";
 import type { Doc, Json } from "./cloudformation";
 import type { Deployment } from "./deployment";
 import { asArray, type PolicyRef, type RoleFacts, templateStatement } from "./world";

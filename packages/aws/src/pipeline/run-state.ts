@@ -1,10 +1,8 @@
+import type { RunFile, ScanPace, StateFile } from "@orgmfa/contract";
 import {
   type AccountEntry,
   type AccountTarget,
   type OrgMfaConfig,
-  type RunFile,
-  type ScanPace,
-  type StateFile,
   type usersWithoutMfa,
   withPackedUsers,
 } from "@orgmfa/core";

@@ -5,15 +5,8 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import {
-  type OrgMfaConfig,
-  OrgMfaError,
-  parseConfigText,
-  type RunFile,
-  runKeys,
-  type StateFile,
-  stateKey,
-} from "@orgmfa/core";
+import { type RunFile, runKeys, type StateFile, stateKey } from "@orgmfa/contract";
+import { type OrgMfaConfig, OrgMfaError, parseConfigText } from "@orgmfa/core";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "../errors";
 import type { AccountResult, KeptObjects, KeptStateStore, RunObjects, RunStateStore, RunStates } from "./run-state";

@@ -3,9 +3,9 @@ import { createWriteStream } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ScanReport } from "@orgmfa/core";
 import { accountsCsvChunks, findingsCsvChunks, usersCsvChunks } from "./csv";
 import { htmlChunks } from "./html";
-import type { ScanReport } from "./types";
 
 /** The ledger and the findings: the report's long arrays, written an element at a time. */
 const LONG_ARRAYS = new Set(["accounts", "findings"]);

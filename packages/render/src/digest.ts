@@ -1,8 +1,19 @@
-import { expiringWithin, isExpired } from "./exemptions";
-import { parseFindingId, principalLabel } from "./finding-id";
-import { headline, headlineText, plural, withoutMfaKnown } from "./headline";
+import {
+  type Exemption,
+  expiringWithin,
+  type Finding,
+  headline,
+  headlineText,
+  isExpired,
+  parseFindingId,
+  plural,
+  principalLabel,
+  type ScanReport,
+  SEVERITIES,
+  type Severity,
+  withoutMfaKnown,
+} from "@orgmfa/core";
 import { accountOf, userOf } from "./report-index";
-import { type Exemption, type Finding, type ScanReport, SEVERITIES, type Severity } from "./types";
 
 /** SNS's limit for a whole message; the digest stays well inside it. */
 export const SNS_MAX_BYTES = 256 * 1024;

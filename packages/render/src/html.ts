@@ -1,18 +1,25 @@
-import escapeHtml from "escape-html";
-import { CHECK_INFO } from "./catalog";
-import { RULES } from "./checks";
-import { type ExemptionSubject, exemptionMatches, expiryInstant } from "./exemptions";
-import { principalLabel } from "./finding-id";
-import { headline, headlineText, plural, unknownBecause, verdictSentence, withoutMfaKnown } from "./headline";
 import {
+  CHECK_INFO,
   type CheckId,
+  type ExemptionSubject,
+  exemptionMatches,
+  expiryInstant,
   type Finding,
+  headline,
+  headlineText,
+  plural,
+  principalLabel,
   type ReportAccount,
   type ReportUser,
+  RULES,
   type ScanReport,
   SEVERITIES,
   type Severity,
-} from "./types";
+  unknownBecause,
+  verdictSentence,
+  withoutMfaKnown,
+} from "@orgmfa/core";
+import escapeHtml from "escape-html";
 
 /** Escapes text for HTML and SVG, attribute values included (`&`, `<`, `>`, `"`, `'`). */
 const h = (v: unknown): string => escapeHtml(v === null || v === undefined ? "" : String(v));

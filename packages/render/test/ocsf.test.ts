@@ -1,20 +1,12 @@
 import { readFileSync } from "node:fs";
+import { type AccountOutcome, type AccountTarget, CHECK_IDS, type Finding, type ScanReport } from "@orgmfa/core";
 import { Ajv, type ValidateFunction } from "ajv";
 import { describe, expect, it } from "vitest";
-import {
-  type AccountOutcome,
-  type AccountTarget,
-  CHECK_IDS,
-  type Finding,
-  OCSF_VERSION,
-  ocsfStandards,
-  renderOcsf,
-  type ScanReport,
-} from "../src";
-import { ACCOUNT, defaultPolicy, facts, reportAt, root, target, user, VIRTUAL } from "./fixtures";
+import { ACCOUNT, defaultPolicy, facts, reportAt, root, target, user, VIRTUAL } from "../../core/test/fixtures";
+import { OCSF_VERSION, ocsfStandards, renderOcsf } from "../src";
 
 // The OCSF schema of the version we emit, compiled from github.com/ocsf/ocsf-schema by
-// scripts/ocsf-schema.mjs (see packages/core/schema/ocsf/README.md): not our expectations of it.
+// scripts/ocsf-schema.mjs (see packages/render/schema/ocsf/README.md): not our expectations of it.
 const schema = JSON.parse(
   readFileSync(new URL(`../schema/ocsf/${OCSF_VERSION}-compliance_finding-cloud.schema.json`, import.meta.url), "utf8"),
 );

@@ -1,4 +1,4 @@
-import type { ScanReport } from "./types";
+import type { ScanReport } from "@orgmfa/core";
 
 /**
  * The report bucket's layout, in one place: the keys the run-state store and Publish write, the key

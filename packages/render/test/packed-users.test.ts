@@ -1,7 +1,8 @@
+import { accountEntry, buildReport } from "@orgmfa/core";
 import { describe, expect, it } from "vitest";
-import { accountEntry, buildReport, renderHtml, scanFiles } from "../src";
+import { defaultPolicy, FIDO, facts, NOW, target, user, VIRTUAL } from "../../core/test/fixtures";
+import { renderHtml, scanFiles } from "../src";
 import { userOf } from "../src/report-index";
-import { defaultPolicy, FIDO, facts, NOW, target, user, VIRTUAL } from "./fixtures";
 
 // A scan of thousands of accounts keeps each account's users deflated (withPackedUsers). Everything
 // that reads the report must see exactly what it would see with plain arrays.

@@ -1,7 +1,7 @@
-import { REPORT_FILE_NAMES } from "./files";
+import { QUARANTINE_IAM_EVENTS } from "@orgmfa/core";
+import { REPORT_FILE_NAMES } from "@orgmfa/render";
 import { latestKeyPrefix, scanKeyPrefix } from "./layout";
 import { scanConfigKey } from "./policies";
-import { QUARANTINE_IAM_EVENTS } from "./quarantine";
 
 /**
  * Every AWS call the deployment makes, by whom, on what, with the request context AWS sends — the one

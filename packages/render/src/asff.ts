@@ -1,17 +1,17 @@
 import { createHash } from "node:crypto";
-import { CHECK_INFO } from "./catalog";
-import { CHECK_DEFAULTS } from "./config";
-import { parseFindingId } from "./finding-id";
-import { accountOf, userOf } from "./report-index";
 import {
+  CHECK_DEFAULTS,
   CHECK_IDS,
+  CHECK_INFO,
   type CheckId,
   type Finding,
   type Policy,
+  parseFindingId,
   type ScanReport,
   SEVERITIES,
   type Severity,
-} from "./types";
+} from "@orgmfa/core";
+import { accountOf, userOf } from "./report-index";
 
 /**
  * ASFF fields that belong to Security Hub's customer: a finding provider never sends them ("Using

@@ -1,5 +1,5 @@
+import type { ScanReport } from "@orgmfa/core";
 import { stringify } from "csv-stringify/sync";
-import type { ScanReport } from "./types";
 
 /**
  * Neutralises a cell that a spreadsheet would evaluate as a formula (docs/delivery.md): one starting

@@ -1,18 +1,8 @@
+import { CHECK_DEFAULTS, CHECK_IDS, CHECK_INFO, type CheckId, type Finding, SEVERITIES } from "@orgmfa/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  archivedAsff,
-  CHECK_DEFAULTS,
-  CHECK_IDS,
-  CHECK_INFO,
-  type CheckId,
-  CUSTOMER_OWNED_ASFF_FIELDS,
-  type Finding,
-  SEVERITIES,
-  type StoredAsffFinding,
-  toAsff,
-} from "../src";
-import { ACCOUNT, facts, reportAt, target, user } from "./fixtures";
+import { ACCOUNT, facts, reportAt, target, user } from "../../core/test/fixtures";
+import { archivedAsff, CUSTOMER_OWNED_ASFF_FIELDS, type StoredAsffFinding, toAsff } from "../src";
 
 const ctx = { region: "us-east-1", scanningAccountId: "999999999999" };
 const report = reportAt([target()], new Map([[ACCOUNT, facts([user("u", { consoleAccess: true })])]]));

@@ -1,4 +1,4 @@
-import type { ReportAccount, ReportUser, ScanReport } from "./types";
+import type { ReportAccount, ReportUser, ScanReport } from "@orgmfa/core";
 
 interface Index {
   accounts: Map<string, ReportAccount>;

@@ -1,32 +1,34 @@
-import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { scanKeyPrefix } from "@orgmfa/contract";
 import {
   type AccountOutcome,
   type AccountTarget,
+  type Exemption,
+  policyFromConfig,
+  ReportSchemaError,
+  readPreviousScan,
+  type ScanReport,
+} from "@orgmfa/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { NOW, reportAt, root, user } from "../../core/test/fixtures";
+import {
   type AsffFinding,
   archivedAsff,
   asffFindings,
   buildDigest,
   buildManifest,
   digested,
-  type Exemption,
   type FileDigest,
   findingsToArchive,
   manifestJson,
-  policyFromConfig,
-  ReportSchemaError,
-  readPreviousScan,
   renderHtml,
   renderOcsf,
   reportJsonChunks,
-  type ScanReport,
   SNS_MAX_BYTES,
   scanFiles,
-  scanKeyPrefix,
   sha256Hex,
   usersCsv,
 } from "../src";
-import { NOW, reportAt, root, user } from "./fixtures";
 
 const HOSTILE = `<script>alert("x")</script> O'Brien & "Co"`;
 

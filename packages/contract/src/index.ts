@@ -1,0 +1,50 @@
+// The public names of @orgmfa/contract, module by module (no export *).
+export {
+  type CallPrincipal,
+  type CentralRoleId,
+  callInventory,
+  type DeploymentFacts,
+  INVENTORY_SAMPLES,
+  type InventoryCall,
+  type MemberRoleId,
+  principalName,
+  type RunStateLayout,
+} from "./call-inventory";
+export {
+  keyUnder,
+  latestKeyPrefix,
+  quarantineRecordKey,
+  RESULTS_FOLDER,
+  RUN_FILES,
+  type RunFile,
+  runFilePattern,
+  runKeys,
+  STATE_FILES,
+  type StateFile,
+  scanKeyPrefix,
+  stateFilePattern,
+  stateKey,
+  TOP_FOLDERS,
+} from "./layout";
+export {
+  type MapConcurrency,
+  type MapConcurrencyInput,
+  mapConcurrency,
+  paceOf,
+  type ScanPace,
+} from "./map-concurrency";
+export {
+  cliDeliveryStatements,
+  discoverStatements,
+  enforceStatements,
+  type IamStatement,
+  itemReaderKeyPattern,
+  OPERATOR_POLICY_NAME,
+  operatorStatements,
+  orgRoleAssumeStatement,
+  publishStatements,
+  type ScannerPolicyInput,
+  scanBatchStatements,
+  scanConfigKey,
+  scannerAssumeStatement,
+} from "./policies";
