@@ -22,16 +22,18 @@
  *   as Lambda does. Its peak RSS is the kernel's high-water mark of that process alone (VmHWM).
  * - Discover runs once with the schedule's input ({ config }, with ownerTag "owner"), with a context
  *   whose remaining time counts down from its timeout. Every function's timeout and memory are
- *   CentralStack's, synthesized (lib/deployed-limits.ts). Owners (256 MB, 15 minutes) runs
+ *   CentralStack's, synthesized (lib/deployed-limits.ts). Owners (512 MB, 15 minutes a round) runs
  *   beside the Map, as the Parallel state's other branch, with the owner-tag cache the runs before
- *   left in the bucket. The Map reads the targets object,
- *   cuts it into batches of `batchSize` (ItemBatcher) with BatchInput { bucket, scanId, contextKey },
- *   and runs them on as many containers as Discover's `mapConcurrency` says (MaxConcurrencyPath: the
- *   ceiling on the first run, then the fewest that end within the window at the last run's pace), each
- *   container taking the next batch when it is free. Publish runs with Discover's output; then Enforce
- *   with { sweep: <Discover's output, Publish's at `published`> } (the QuarantineSweep state), under the
- *   scan config's `quarantine` (enforce, one top-level OU notify, one off). Who ends up quarantined is
- *   checked against the truth.
+ *   left in the bucket. The states run as `runWorkflowLocally` (packages/aws/src/pipeline/workflow.ts,
+ *   the description the CDK app builds the state machine from) runs them, each invoking its function in
+ *   containers here: the Map reads the targets object, cuts it into batches of `batchSize` (ItemBatcher)
+ *   with BatchInput { bucket, scanId, contextKey }, and runs as many at once as Discover's
+ *   `mapConcurrency` says (MaxConcurrencyPath: the ceiling on the first run, then the fewest that end
+ *   within the window at the last run's pace), on warm containers, a new one started only when none is
+ *   free. Publish runs with Discover's output; then Enforce with { sweep: <Discover's output, Publish's
+ *   at `published`> } (the QuarantineSweep state), under the scan config's `quarantine` (enforce, one
+ *   top-level OU notify, one off). Who ends up quarantined, and which forwarding dead-letter queues the
+ *   sweep read, are checked against the truth.
  * - The organization is heavy-tailed (`--org uniform` for every account alike): most accounts ~20
  *   users, ~1% with 300–800, some failing (assume-role denied, IAM throttled beyond retries; those must
  *   be reported FAILED, and only those), some without the quarantine deployed.
@@ -52,19 +54,19 @@ import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { type PublishOutput, type RunRef, runWorkflowLocally, type WorkflowSteps } from "@orgmfa/aws";
+import { latestKeyPrefix } from "@orgmfa/contract";
 import {
+  type AccountTarget,
   DEFAULT_ENFORCER_ROLE,
   DEFAULT_QUARANTINE_GROUP,
-  latestKeyPrefix,
   parseReportJson,
   type QuarantineConfig,
   quarantineModeFor,
-  REPORT_FILE_NAMES,
   type ScanReport,
-  sha256Hex,
 } from "@orgmfa/core";
 import type { SweepSummary } from "@orgmfa/functions/enforce";
-import type { RunRef } from "@orgmfa/functions/run-store";
+import { REPORT_FILE_NAMES, sha256Hex } from "@orgmfa/render";
 import { build } from "esbuild";
 import { num, str } from "./lib/args";
 import { deployedLimits, WORKFLOW_FUNCTIONS } from "./lib/deployed-limits";
@@ -415,91 +417,137 @@ async function runWorkflow(n: number) {
   loopDelay.reset();
   const tStart = performance.now();
 
-  // Discover, with the schedule's input.
+  // The workflow as the state machine runs it (SCAN_WORKFLOW, run locally), each state's function in
+  // containers of its own: Discover (the schedule's input), the Distributed Map of ScanBatch (ItemReader
+  // on the targets object, ItemBatcher, the concurrency Discover derived) beside the rounds of Owners,
+  // then Publish, then the quarantine sweep. Each step records what the tables below report.
   const callsBefore = sim.stats().calls;
-  const discover = await single("discover", { config: { ownerTag: OWNER_TAG || undefined, quarantine: QUARANTINE } });
-  if (!discover.phase.ok) throw new Error(`Discover failed: ${discover.phase.error}`);
-  const discoverCalls = sim.stats().calls - callsBefore;
-  const ref = discover.value as RunRef;
-  const tDiscover = performance.now();
-  // The Map's MaxConcurrencyPath.
+  let discoverCalls = 0;
+  type Invoked = { phase: PhaseResult; value: unknown };
+  const rec: { discover?: Invoked; publish?: Invoked; sweep?: Invoked } = {};
+  let tDiscover = 0;
+  let tMap = 0;
+  let tParallel = 0;
+  let tagsBefore = 0;
+  let tags: ReturnType<typeof sim.operationTimes>;
+  let tagCalls = 0;
+  let maxBatchEventBytes = 0;
+  let batchCount = 0;
+  /** Each target's position in the targets object: a batch's number is its first item's. */
+  const itemIndex = new Map<AccountTarget, number>();
+  const ownerRounds: Array<{ phase: PhaseResult; value: OwnersSummary | null }> = [];
+  const invocations: Array<InvocationReport & { timedOut: boolean; batch: number; container: number }> = [];
+  const containers: Container[] = [];
+  const idle: Container[] = [];
+  let beforeSweep = sim.stats();
+  const steps: WorkflowSteps = {
+    discover: async (event) => {
+      const discover = await single("discover", event);
+      rec.discover = discover;
+      discoverCalls = sim.stats().calls - callsBefore;
+      if (!discover.phase.ok) throw new Error(`Discover failed: ${discover.phase.error}`);
+      tDiscover = performance.now();
+      const ref = discover.value as RunRef;
+      log(
+        `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope, Map concurrency ${ref.mapConcurrency ?? MAP_MAX_CONCURRENCY}`,
+      );
+      // The Parallel state starts: Owners beside the Map.
+      sim.resetOperationTimes();
+      tagsBefore = sim.stats().byOperation.ListTagsForResource ?? 0;
+      return ref;
+    },
+    items: async (ref) => {
+      const items = JSON.parse(sim.s3.object(BUCKET, ref.targetsKey)?.body.toString("utf8") ?? "null") as unknown[];
+      if (!Array.isArray(items)) throw new Error("the targets object is not a JSON array: the ItemReader would fail");
+      batchCount = Math.ceil(items.length / BATCH_SIZE);
+      const list = items as AccountTarget[];
+      for (const [i, t] of list.entries()) itemIndex.set(t, i);
+      return list;
+    },
+    scanBatch: async (event) => {
+      maxBatchEventBytes = Math.max(maxBatchEventBytes, Buffer.byteLength(JSON.stringify(event)));
+      const c = idle.pop() ?? (await Container.start("scan-batch"));
+      if (!containers.includes(c)) containers.push(c);
+      const r = await c.invoke(event);
+      const first = event.Items[0];
+      const batch = first ? Math.floor((itemIndex.get(first) ?? -BATCH_SIZE) / BATCH_SIZE) : -1;
+      invocations.push({ ...r, batch, container: containers.indexOf(c) });
+      tMap = performance.now();
+      if (invocations.length % Math.max(1, Math.floor(batchCount / 10)) === 0)
+        log(`run ${n}: ${invocations.length}/${batchCount} batches, ${secs(performance.now() - tDiscover)} s`);
+      // A container whose invocation timed out (or that died) is not used again: Lambda starts another.
+      if (!r.timedOut && !c.exited) idle.push(c);
+      if (!r.ok) throw new Error(`${r.error?.name}: ${r.error?.message}`);
+      return r.value;
+    },
+    owners: async (input) => {
+      const o = await single("owners", input);
+      const value = o.value as OwnersSummary | null;
+      ownerRounds.push({ phase: o.phase, value });
+      log(`run ${n}: Owners round ${ownerRounds.length} ${o.phase.seconds} s, ${JSON.stringify(value)}`);
+      if (!o.phase.ok) throw new Error(`Owners failed: ${o.phase.error}`);
+      return value;
+    },
+    publish: async (event) => {
+      tParallel = performance.now();
+      tags = sim.operationTimes("ListTagsForResource");
+      tagCalls = (sim.stats().byOperation.ListTagsForResource ?? 0) - tagsBefore;
+      await Promise.all(containers.map((c) => c.stop()));
+      if (invocations.length)
+        log(
+          `run ${n}: Map ${secs(tMap - tDiscover)} s, batch max ${secs(Math.max(...invocations.map((i) => i.ms)))} s, ${invocations.filter((i) => !i.ok).length} batches failed`,
+        );
+      const p = await single("publish", event);
+      rec.publish = p;
+      log(
+        `run ${n}: Publish ${p.phase.seconds} s, peak RSS ${p.phase.peakRssMb} MB${p.phase.ok ? "" : `, ${p.phase.error}`}`,
+      );
+      // Publish's failure is the execution's: the sweep does not run.
+      if (!p.phase.ok) throw new Error(`Publish failed: ${p.phase.error}`);
+      beforeSweep = sim.stats();
+      sim.resetOperationTimes();
+      return p.value as PublishOutput;
+    },
+    sweep: async (event) => {
+      rec.sweep = await single("enforce", event);
+      return rec.sweep.value;
+    },
+  };
+  // The Map's tolerated failures: the deployment's default (apps/infra/lib/config.ts).
+  const wf = await runWorkflowLocally(
+    steps,
+    { config: { ownerTag: OWNER_TAG || undefined, quarantine: QUARANTINE } },
+    { batchSize: BATCH_SIZE, maxConcurrency: MAP_MAX_CONCURRENCY, toleratedFailurePercentage: 10 },
+  ).catch((e: unknown) => {
+    // A failed Discover goes to Publish (which then fails the run): the cause is Discover's.
+    if (rec.discover && !rec.discover.phase.ok) throw new Error(`Discover failed: ${rec.discover.phase.error}`);
+    throw e;
+  });
+  if (wf.discoveryError) throw new Error(`Discover failed: ${wf.discoveryError.Cause}`);
+  const ref = wf.ref as RunRef;
   const mapConcurrency = ref.mapConcurrency ?? MAP_MAX_CONCURRENCY;
-  log(
-    `run ${n}: Discover ${discover.phase.seconds} s, peak RSS ${discover.phase.peakRssMb} MB, ${ref.inScope} in scope, Map concurrency ${mapConcurrency}`,
-  );
   const contextBytes = sim.s3.object(BUCKET, ref.contextKey)?.body.length ?? 0;
   const ledgerBytes = sim.s3.object(BUCKET, `${PREFIX}/runs/${ref.scanId}/ledger.json`)?.body.length ?? 0;
-
-  // The Parallel state: Owners beside the Map, with Discover's output.
-  sim.resetOperationTimes();
-  const tagsBefore = sim.stats().byOperation.ListTagsForResource ?? 0;
-  // Owners in rounds, as the workflow's MoreOwners choice runs it: again, given its answer, while it
-  // answers more. Each round is one invocation (its own timeout); the phase figures are the slowest round's.
-  const ownersRun = ref.ownerTag
-    ? (async () => {
-        const rounds: Array<{ phase: PhaseResult; value: OwnersSummary | null }> = [];
-        let input: unknown = ref;
-        for (;;) {
-          const o = await single("owners", input);
-          const value = o.value as OwnersSummary | null;
-          rounds.push({ phase: o.phase, value });
-          log(`run ${n}: Owners round ${rounds.length} ${o.phase.seconds} s, ${JSON.stringify(value)}`);
-          if (!o.phase.ok || !value?.more) break;
-          input = { ...ref, owners: value };
-        }
-        const slowest = rounds.reduce((a, b) => (b.phase.seconds > a.phase.seconds ? b : a));
-        const last = rounds.at(-1)?.value ?? null;
+  // Owners answers null without an owner tag: nothing to report then, unless it failed.
+  const owners = ownerRounds.some((r) => r.value !== null || !r.phase.ok)
+    ? (() => {
+        const slowest = ownerRounds.reduce((a, b) => (b.phase.seconds > a.phase.seconds ? b : a));
+        const last = ownerRounds.at(-1)?.value ?? null;
         return {
           phase: {
             ...slowest.phase,
-            ok: rounds.every((r) => r.phase.ok),
-            error: rounds.find((r) => !r.phase.ok)?.phase.error ?? null,
+            ok: ownerRounds.every((r) => r.phase.ok),
+            error: ownerRounds.find((r) => !r.phase.ok)?.phase.error ?? null,
           },
           value: last && {
             ...last,
-            read: rounds.reduce((sum, r) => sum + (r.value?.read ?? 0), 0),
-            rounds: rounds.length,
-            totalSeconds: secs(rounds.reduce((sum, r) => sum + r.phase.seconds * 1000, 0)),
+            read: ownerRounds.reduce((sum, r) => sum + (r.value?.read ?? 0), 0),
+            rounds: ownerRounds.length,
+            totalSeconds: secs(ownerRounds.reduce((sum, r) => sum + r.phase.seconds * 1000, 0)),
           },
         };
       })()
     : null;
-
-  // The Distributed Map: ItemReader on the targets object, ItemBatcher, MaxConcurrency.
-  const targetsBody = sim.s3.object(BUCKET, ref.targetsKey)?.body;
-  const items = JSON.parse(targetsBody?.toString("utf8") ?? "null") as unknown[];
-  if (!Array.isArray(items)) throw new Error("the targets object is not a JSON array: the ItemReader would fail");
-  const batches: Array<{ Items: unknown[]; BatchInput: { bucket: string; scanId: string; contextKey: string } }> = [];
-  for (let i = 0; i < items.length; i += BATCH_SIZE)
-    batches.push({
-      Items: items.slice(i, i + BATCH_SIZE),
-      BatchInput: { bucket: ref.bucket, scanId: ref.scanId, contextKey: ref.contextKey },
-    });
-  const maxBatchEventBytes = Math.max(...batches.map((b) => Buffer.byteLength(JSON.stringify(b))));
-  const queue = [...batches.entries()];
-  const invocations: Array<InvocationReport & { timedOut: boolean; batch: number; container: number }> = [];
-  const containers = await Promise.all(
-    Array.from({ length: Math.min(mapConcurrency, batches.length) }, () => Container.start("scan-batch")),
-  );
-  let done = 0;
-  await Promise.all(
-    containers.map(async (c, ci) => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const [batch, event] = next;
-        const r = await c.invoke(event);
-        invocations.push({ ...r, batch, container: ci });
-        if (++done % Math.max(1, Math.floor(batches.length / 10)) === 0)
-          log(`run ${n}: ${done}/${batches.length} batches, ${secs(performance.now() - tDiscover)} s`);
-        if (r.timedOut || c.exited) break;
-      }
-    }),
-  );
-  await Promise.all(containers.map((c) => c.stop()));
-  const tMap = performance.now();
-  const owners = await ownersRun;
-  const tParallel = performance.now();
-  const tags = sim.operationTimes("ListTagsForResource");
-  const tagCalls = (sim.stats().byOperation.ListTagsForResource ?? 0) - tagsBefore;
   const batchSeconds = invocations.map((i) => i.ms / 1000);
   const failedBatches = invocations.filter((i) => !i.ok);
   const mapLogs: LogCounts = { warn: 0, error: 0, examples: [] };
@@ -516,7 +564,7 @@ async function runWorkflow(n: number) {
     mapConcurrency,
     /** The pace Discover derived it from (the last run's), or null on the first run. */
     paceFrom: pace && pace.scanId !== ref.scanId ? pace : null,
-    batches: batches.length,
+    batches: batchCount,
     invocations: invocations.length,
     failed: failedBatches.length,
     failedExamples: failedBatches.slice(0, 3).map((i) => `batch ${i.batch}: ${i.error?.name}: ${i.error?.message}`),
@@ -543,28 +591,22 @@ async function runWorkflow(n: number) {
     maxEventBytes: maxBatchEventBytes,
     accountsScanned: invocations.reduce((s, i) => s + ((i.value as { scanned?: number })?.scanned ?? 0), 0),
     accountsFailed: invocations.reduce((s, i) => s + ((i.value as { failed?: number })?.failed ?? 0), 0),
+    /** The Map's failure (more failed batches than tolerated), caught as the state machine catches it. */
+    mapError: wf.mapError ? String((wf.mapError as Error).message ?? wf.mapError) : null,
     logs: mapLogs,
   };
   log(
-    `run ${n}: Map ${scanBatch.mapSeconds} s, batch max ${scanBatch.maxSeconds} s (p99 ${scanBatch.p99Seconds}), peak RSS ${scanBatch.peakRssMb} MB`,
+    `run ${n}: ScanBatch p99 ${scanBatch.p99Seconds} s, median ${scanBatch.medianSeconds} s, peak RSS ${scanBatch.peakRssMb} MB`,
   );
 
-  // Publish, with Discover's output (the Parallel state's result is discarded); its result goes to
-  // $.published, beside the run's reference (central-stack.ts, with quarantine).
-  const publish = await single("publish", ref);
-  log(
-    `run ${n}: Publish ${publish.phase.seconds} s, peak RSS ${publish.phase.peakRssMb} MB${publish.phase.ok ? "" : `, ${publish.phase.error}`}`,
-  );
-
-  // QuarantineSweep: Enforce with { sweep: <the state's whole input> }.
-  const beforeSweep = sim.stats();
-  sim.resetOperationTimes();
-  const sweepRun = await single("enforce", { sweep: { ...ref, published: publish.value } });
+  const { discover, publish, sweep: sweepRun } = rec;
+  if (!discover || !publish || !sweepRun) throw new Error("the workflow ended before Publish and the sweep");
   const sweepCalls = diffStats(beforeSweep, sim.stats());
   const tEnd = performance.now();
+  const sweepPhase = sweepRun.phase;
   const sweepSummary = sweepRun.value as SweepSummary | null;
   log(
-    `run ${n}: Sweep ${sweepRun.phase.seconds} s, peak RSS ${sweepRun.phase.peakRssMb} MB, ${sweepCalls.calls} calls, ${JSON.stringify(sweepSummary)}${sweepRun.phase.ok ? "" : `, ${sweepRun.phase.error}`}`,
+    `run ${n}: Sweep ${sweepPhase.seconds} s, peak RSS ${sweepPhase.peakRssMb} MB, ${sweepCalls.calls} calls, ${JSON.stringify(sweepSummary)}${sweepPhase.ok ? "" : `, ${sweepPhase.error}`}`,
   );
   const cpuSim = process.cpuUsage(cpuBefore);
 
@@ -696,9 +738,12 @@ async function runWorkflow(n: number) {
 /**
  * Who is quarantined after the sweep against the truth: in every account the report audited, the
  * console users without MFA where the account's mode is `enforce` and the quarantine is deployed;
- * nobody elsewhere (`notify` reports, `off` lets out, not deployed cannot be changed).
+ * nobody elsewhere (`notify` reports, `off` lets out, not deployed cannot be changed). And the
+ * forwarding dead-letter queues the sweep should have read: every audited account's where the mode is
+ * not `off` — empty where the quarantine (and so the queue) is deployed, unreadable elsewhere.
  */
 function checkQuarantine(report: ScanReport) {
+  const forwarding = { read: 0, unread: 0 };
   let expected = 0;
   let quarantined = 0;
   let wrong = 0;
@@ -708,6 +753,10 @@ function checkQuarantine(report: ScanReport) {
   for (const a of report.accounts) {
     const mode = quarantineModeFor(QUARANTINE, a.accountId, sim.ouPath(a.accountId));
     modes[mode]++;
+    if (a.status === "AUDITED" && mode !== "off") {
+      if (sim.quarantineDeployed(a.accountId) && sim.sqs.queueExists(a.accountId)) forwarding.read++;
+      else forwarding.unread++;
+    }
     if (!sim.quarantineDeployed(a.accountId)) notDeployed++;
     const want =
       a.status === "AUDITED" && mode === "enforce" && sim.quarantineDeployed(a.accountId)
@@ -725,7 +774,7 @@ function checkQuarantine(report: ScanReport) {
         examples.push(`${a.accountId} (${mode}): ${got.length} quarantined, expected ${want.length}`);
     }
   }
-  return { expected, quarantined, wrongAccounts: wrong, examples, accountsByMode: modes, notDeployed };
+  return { expected, quarantined, wrongAccounts: wrong, examples, accountsByMode: modes, notDeployed, forwarding };
 }
 
 type Run = Awaited<ReturnType<typeof runWorkflow>>;
@@ -842,6 +891,23 @@ const targets = [
         r.sweep.ok &&
         r.sweep.quarantine.wrongAccounts === 0 &&
         r.sweep.quarantine.expected === r.sweep.quarantine.quarantined,
+    ),
+  },
+  {
+    target:
+      "forwarding: every dead-letter queue the sweep could read is empty, and it could read every audited account's where the quarantine is deployed (mode not off)",
+    measured: runs
+      .map(
+        (r) =>
+          `run ${r.run}: ${JSON.stringify(r.sweep.summary?.forwarding ?? null)}, expected ${r.sweep.quarantine.forwarding.unread} unread of ${r.sweep.quarantine.forwarding.read + r.sweep.quarantine.forwarding.unread}`,
+      )
+      .join("; "),
+    met: runs.every(
+      (r) =>
+        r.sweep.summary?.forwarding?.eventsNotForwarded === 0 &&
+        r.sweep.summary.forwarding.accountsNotForwarding === 0 &&
+        r.sweep.summary.forwarding.accountsUnread === r.sweep.quarantine.forwarding.unread &&
+        (r.sweep.byOperation.GetQueueAttributes ?? 0) === r.sweep.quarantine.forwarding.read,
     ),
   },
   ...(OWNER_TAG
@@ -1041,7 +1107,7 @@ ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}
       .map(([op, k]) => `${op} ${k}`)
       .join(
         ", ",
-      )}), IAM throttled ${r.sweep.throttledIam}. Against the truth: ${r.sweep.quarantine.quarantined} users quarantined of ${r.sweep.quarantine.expected} expected, ${r.sweep.quarantine.wrongAccounts} accounts wrong${r.sweep.quarantine.examples.length ? ` (${r.sweep.quarantine.examples.join("; ")})` : ""}; accounts by mode: ${r.sweep.quarantine.accountsByMode.enforce} enforce, ${r.sweep.quarantine.accountsByMode.notify} notify, ${r.sweep.quarantine.accountsByMode.off} off; ${r.sweep.quarantine.notDeployed} without the quarantine deployed. Logged ${r.sweep.logs.warn} warnings, ${r.sweep.logs.error} errors.
+      )}), IAM throttled ${r.sweep.throttledIam}. Against the truth: ${r.sweep.quarantine.quarantined} users quarantined of ${r.sweep.quarantine.expected} expected, ${r.sweep.quarantine.wrongAccounts} accounts wrong${r.sweep.quarantine.examples.length ? ` (${r.sweep.quarantine.examples.join("; ")})` : ""}; accounts by mode: ${r.sweep.quarantine.accountsByMode.enforce} enforce, ${r.sweep.quarantine.accountsByMode.notify} notify, ${r.sweep.quarantine.accountsByMode.off} off; ${r.sweep.quarantine.notDeployed} without the quarantine deployed. Forwarding dead-letter queues: ${r.sweep.summary?.forwarding ? `${r.sweep.summary.forwarding.eventsNotForwarded} events not forwarded, ${r.sweep.summary.forwarding.accountsNotForwarding} accounts not forwarding, ${r.sweep.summary.forwarding.accountsUnread} accounts unread` : "no summary"} (expected ${r.sweep.quarantine.forwarding.read} read, all empty, and ${r.sweep.quarantine.forwarding.unread} unread). Logged ${r.sweep.logs.warn} warnings, ${r.sweep.logs.error} errors.
 - Security Hub: ${r.securityHub.importCalls} BatchImportFindings (${r.securityHub.findingsImported} findings imported, ${r.securityHub.findingsRefused} refused), ${r.securityHub.getFindingsCalls} GetFindings; throttled ${r.securityHub.throttled.GetFindings} GetFindings and ${r.securityHub.throttled.BatchImportFindings} imports; ${r.securityHub.activeInHubs} active findings across the hubs against ${r.securityHub.openInReport} open in the report (${r.securityHub.hubsMatchReport ? "equal" : "**different**"}).
 - SNS: digest "${r.sns.digestSubject}", ${r.sns.digestBytes} bytes (SNS: 262,144); ${r.sns.refused} messages refused.
 - Verdicts: ${r.verdicts.users} users compared with the simulation's truth (${r.verdicts.expectedUsers} expected), ${r.verdicts.wrong} wrong; ${r.verdicts.failedAsSimulated} of the ${r.verdicts.expectedFailed} accounts the simulation fails reported FAILED, ${r.verdicts.failedAccounts} other accounts not audited.
@@ -1054,10 +1120,10 @@ ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}
 
 ## The simulation
 
-- The organization (\`bench/lib/org-spec.ts\`, by a hash of the account index, the same every run): ${SHAPE.name}. Users in the benchmark's mix (15% console without MFA). An account that fails "assume-role denied" refuses every role (AccessDenied); one "throttled" answers every IAM request with \`Throttling\`, whatever the retries. Where the quarantine is not deployed the enforcer role cannot be assumed. Quarantine state (the group's members, the policy's users) is kept per account; GetUser, GetLoginProfile, ListMFADevices, ListGroupsForUser, ListAttachedUserPolicies, GetGroup, ListEntitiesForPolicy, AddUserToGroup, RemoveUserFromGroup, AttachUserPolicy and DetachUserPolicy answer as IAM does, under the same per-account IAM rate.
+- The organization (\`bench/lib/org-spec.ts\`, by a hash of the account index, the same every run): ${SHAPE.name}. Users in the benchmark's mix (15% console without MFA). An account that fails "assume-role denied" refuses every role (AccessDenied); one "throttled" answers every IAM request with \`Throttling\`, whatever the retries. Where the quarantine is not deployed the enforcer role cannot be assumed; where it is, the member stack's forwarding dead-letter queue (SQS, us-east-1) exists and is empty, and GetQueueAttributes answers as SQS does (JSON 1.0; \`QueueDoesNotExist\` with its query code where there is no queue). Quarantine state (the group's members, the policy's users) is kept per account; GetUser, GetLoginProfile, ListMFADevices, ListGroupsForUser, ListAttachedUserPolicies, GetGroup, ListEntitiesForPolicy, AddUserToGroup, RemoveUserFromGroup, AttachUserPolicy and DetachUserPolicy answer as IAM does, under the same per-account IAM rate.
 - Every request: ${LATENCY_MS} ms. Credential reports: ready ${REPORT_READY_MS} ms after GenerateCredentialReport. IAM: ${IAM_RATE} requests/s per account, bursts of ${IAM_RATE * 2} (AWS does not publish IAM's rate: an assumption). Organizations: ${ORG_RATE} requests/s for the organization, bursts of ${ORG_RATE * 2} (not published either, awsdocs/aws-organizations-docs#39: an assumption), answered with its \`TooManyRequestsException\`. Security Hub: GetFindings 3/s bursts of 6 (API reference, "throttling limits"), BatchImportFindings 10/s bursts of 30 (partner guide, "Guidelines for using the BatchImportFindings API"), per account, answered with 429 \`TooManyRequestsException\`.
 - The workflow is deployed to account ${scannerAccount} (a delegated administrator); Discover reads Organizations through the management account's audit role (ORG_ROLE_ARN), as the CDK app configures it. S3 writes must carry SSE-KMS with the deployment's key: ${s3.withoutKms} objects were written without it, ${s3.otherKmsKey} with another key. ${s3.multipartUploads} multipart uploads (${s3.parts} parts).
-- Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (the Map's containers are started at its start and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
+- Not simulated: Step Functions' own overhead between states and between Map items (tens of milliseconds each), Lambda's scaling of execution environments (a Map container is started when no warm one is free, and reused), KMS and S3 request rates (far above what the workflow sends), network throughput (loopback).
 
 ## Caveats
 

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ClientPool, runScan, tuneHeapForScan } from "@orgmfa/aws";
-import { writeScanDir } from "@orgmfa/core";
+import { writeScanDir } from "@orgmfa/render";
 import { num } from "./lib/args";
 import { checkAgainstSimulation, SimulatedAws } from "./lib/simulated-aws";
 

@@ -1,9 +1,13 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import type { HttpRequest, HttpResponse } from "@smithy/types";
 
 /**
  * What the simulated services of `simulated-aws.ts` share: the request each of them is handed (already
- * routed, its body collected and decoded), the answer each returns, the error that becomes a service's
- * own error document, and the token buckets that stand for AWS's request-rate quotas.
+ * routed, its body collected and decoded), the answer each returns, the interface each implements, the
+ * error that becomes a service's own error document (the query protocol's, which IAM, STS and SNS
+ * share, here), the token buckets that stand for AWS's request-rate quotas, and the conversions from
+ * and to the SDK's and Node's HTTP requests.
  */
 
 /** An AWS error as the service would answer it; each service renders it in its own protocol. */
@@ -24,6 +28,8 @@ export class SimError extends Error {
 export interface SimRequest {
   /** The signing name (`s3`, `securityhub`, `sns`, …). */
   service: string;
+  /** The Region the request was signed for (the endpoint it reached). */
+  region: string;
   method: string;
   /** The path, still percent-encoded, without the query. */
   path: string;
@@ -47,6 +53,39 @@ export interface SimAnswer {
   body: Buffer | string;
   /** A streaming payload (S3 GetObject): handed to an in-process SDK as a Node stream. */
   streaming?: boolean;
+}
+
+/**
+ * A simulated service: names the operation of a request (counted, and throttled by the composition,
+ * before it is answered), answers it, and renders an error in its own protocol.
+ */
+export interface SimService {
+  serve(req: SimRequest): { op: string; answer: () => SimAnswer };
+  error(e: SimError, requestId: string): SimAnswer;
+}
+
+/** A query-protocol answer (IAM, STS, SNS): `<{op}Response><{op}Result>…` with the request id. */
+export function queryAnswer(op: string, ns: string, result: string, requestId: string): SimAnswer {
+  return {
+    status: 200,
+    headers: { "content-type": "text/xml" },
+    body: `<${op}Response xmlns="${ns}"><${op}Result>${result}</${op}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${op}Response>`,
+  };
+}
+
+/** A query-protocol error document (`ns`: the namespace SNS puts on it; IAM and STS none here). */
+export function queryError(e: SimError, requestId: string, ns?: string): SimAnswer {
+  return {
+    status: e.status,
+    headers: { "content-type": "text/xml" },
+    body: `<ErrorResponse${ns ? ` xmlns="${ns}"` : ""}><Error><Type>${e.type}</Type><Code>${e.code}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
+}
+
+/** The signed request's form (query protocol), and its `Action`. */
+export function queryForm(req: SimRequest): { op: string; form: URLSearchParams } {
+  const form = new URLSearchParams(req.body.toString("utf8"));
+  return { op: form.get("Action") ?? "", form };
 }
 
 export const esc = (s: string): string =>
@@ -109,4 +148,74 @@ export function decodeAwsChunked(body: Buffer): { payload: Buffer; trailers: Rec
     if (i > 0) trailers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
   return { payload: Buffer.concat(parts), trailers };
+}
+
+/** A request as it arrived over HTTP (`sim-server.ts`). */
+export interface RawHttpRequest {
+  method: string;
+  /** Path and query, as on the request line. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A request as it arrived, before the composition has routed it and named its caller. */
+export type ArrivedRequest = Omit<SimRequest, "service" | "region" | "caller" | "now" | "requestId">;
+
+/** A request the SDK handed to the simulation in process (as its `requestHandler`). */
+export async function fromSdkRequest(request: HttpRequest): Promise<ArrivedRequest> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = String(v);
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(request.query ?? {}))
+    for (const x of Array.isArray(v) ? v : [v]) query.append(k, x ?? "");
+  return {
+    method: request.method,
+    path: request.path,
+    hostname: request.hostname,
+    query,
+    headers,
+    body: await bodyBytes(request.body),
+  };
+}
+
+/** An answer as the SDK's HTTP handler returns it. */
+export function toSdkResponse(answer: SimAnswer): HttpResponse {
+  const body = typeof answer.body === "string" ? Buffer.from(answer.body, "utf8") : answer.body;
+  return {
+    statusCode: answer.status,
+    reason: undefined,
+    headers: { "content-length": String(body.length), ...answer.headers },
+    body: answer.streaming ? Readable.from([body]) : new Uint8Array(body.buffer, body.byteOffset, body.length),
+  };
+}
+
+/** A request that arrived over HTTP. */
+export function fromRawRequest(raw: RawHttpRequest): ArrivedRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw.headers))
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : v;
+  const q = raw.url.indexOf("?");
+  return {
+    method: raw.method,
+    path: q < 0 ? raw.url : raw.url.slice(0, q),
+    hostname: (headers.host ?? "").replace(/:\d+$/, ""),
+    query: new URLSearchParams(q < 0 ? "" : raw.url.slice(q + 1)),
+    headers,
+    body: raw.body,
+  };
+}
+
+/** A request body as bytes, whatever form the SDK left it in (string, bytes, or a Node stream). */
+export async function bodyBytes(body: unknown): Promise<Buffer> {
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Uint8Array | string>)
+      chunks.push(typeof c === "string" ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    return Buffer.concat(chunks);
+  }
+  throw new Error(`the simulation cannot read a request body of type ${Object.prototype.toString.call(body)}`);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { esc, type SimAnswer, SimError, type SimRequest } from "./sim-wire";
+import { esc, queryError, queryForm, type SimAnswer, SimError, type SimRequest, type SimService } from "./sim-wire";
 
 /**
  * SNS Publish for the simulated AWS, over the query protocol (form-encoded request, XML answer), with
@@ -17,15 +17,15 @@ export interface SimSnsMessage {
 const SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/";
 const MAX_BYTES = 262_144;
 
-export class SimulatedSns {
+export class SimulatedSns implements SimService {
   readonly messages: SimSnsMessage[] = [];
   refused = 0;
   readonly refusedExamples: string[] = [];
 
   constructor(private readonly topics: readonly string[]) {}
 
-  serve(req: SimRequest, form: URLSearchParams): { op: string; answer: () => SimAnswer } {
-    const op = form.get("Action") ?? "";
+  serve(req: SimRequest): { op: string; answer: () => SimAnswer } {
+    const { op, form } = queryForm(req);
     return {
       op,
       answer: () => {
@@ -40,6 +40,11 @@ export class SimulatedSns {
         }
       },
     };
+  }
+
+  /** SNS's error document (query protocol, with SNS's namespace). */
+  error(e: SimError, requestId: string): SimAnswer {
+    return queryError(e, requestId, SNS_NS);
   }
 
   private answer(req: SimRequest, op: string, form: URLSearchParams): SimAnswer {

@@ -10,7 +10,9 @@ import {
 import { GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { Upload } from "@aws-sdk/lib-storage";
 import { ClientPool, discoverOrganization, publishReport, readOwnerTags, runScan } from "@orgmfa/aws";
-import { latestKeyPrefix, policyFromConfig, sha256Hex } from "@orgmfa/core";
+import { latestKeyPrefix } from "@orgmfa/contract";
+import { policyFromConfig } from "@orgmfa/core";
+import { sha256Hex } from "@orgmfa/render";
 import { isThrottlingError } from "@smithy/core/retry";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimServer } from "../lib/sim-server";
