@@ -1,52 +1,31 @@
-import http from "node:http";
-import type net from "node:net";
 import { AddUserToGroupCommand, ListUsersCommand } from "@aws-sdk/client-iam";
 import type { AccountTarget } from "@orgmfa/core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ClientPool, errorCode, ScannerCredentialsError, scanAccounts } from "../src";
+import { type Answer, assumed, loopbackAws } from "./loopback";
 
 // A loopback STS + IAM that answers with AWS's exact Query-protocol error documents, so the SDK's own
 // retry layer and error parsing run as they do against AWS (a mocked `send` would skip both).
-type Answer = { status: number; body: string };
 const error = (ns: "sts" | "iam", status: number, code: string, message: string): Answer => ({
   status,
   body: `<ErrorResponse xmlns="https://${ns}.amazonaws.com/doc/${ns === "sts" ? "2011-06-15" : "2010-05-08"}/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`,
-});
-const assumed = (roleArn: string): Answer => ({
-  status: 200,
-  body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>x</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>${roleArn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")}/orgmfa</Arn><AssumedRoleId>AROA:orgmfa</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
 });
 const listUsers: Answer = {
   status: 200,
   body: `<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListUsersResult><IsTruncated>false</IsTruncated><Users/></ListUsersResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListUsersResponse>`,
 };
 
-let server: http.Server;
-let endpoint: string;
 /** Requests seen, by action. */
 const seen = new Map<string, number>();
 /** How each action is answered: the n-th request of it (0-based) gets the answer. */
 let answer: (action: string, n: number, form: URLSearchParams) => Answer;
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
-      const action = form.get("Action") ?? "";
-      const n = seen.get(action) ?? 0;
-      seen.set(action, n + 1);
-      const a = answer(action, n, form);
-      res.writeHead(a.status, { "content-type": "text/xml" }).end(a.body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
+const aws = loopbackAws((_req, raw) => {
+  const form = new URLSearchParams(raw);
+  const action = form.get("Action") ?? "";
+  const n = seen.get(action) ?? 0;
+  seen.set(action, n + 1);
+  return answer(action, n, form);
 });
 beforeEach(() => {
   seen.clear();
@@ -57,7 +36,7 @@ beforeEach(() => {
 const poolOf = (maxAttempts = 10) =>
   new ClientPool({
     region: "us-east-1",
-    endpoint,
+    endpoint: aws.endpoint(),
     baseCredentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x" }),
     maxAttempts,
   });

@@ -1,16 +1,10 @@
-import http from "node:http";
-import type net from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ClientPool, FORWARDING_DLQ_NAME, readForwardingBacklog, readForwardingBacklogs } from "../src";
+import { type Answer, assumed, loopbackAws } from "./loopback";
 
 // A loopback STS (Query protocol, XML) and SQS (AWS JSON 1.0, as SDK v3 speaks it) answering with the
 // documents AWS answers, so the SDK's own error parsing runs as it does against AWS: the missing queue
 // is the SQS developer guide's own example ("Interpreting Amazon SQS JSON API responses").
-type Answer = { status: number; headers?: Record<string, string>; body: string };
-const assumed = (roleArn: string): Answer => ({
-  status: 200,
-  body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>x</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>${roleArn.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/")}/orgmfa</Arn><AssumedRoleId>AROA:orgmfa</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-});
 const assumeDenied = (roleArn: string): Answer => ({
   status: 403,
   body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::222222222222:assumed-role/OrgMfaEnforcer/x is not authorized to perform: sts:AssumeRole on resource: ${roleArn}</Message></Error><RequestId>r</RequestId></ErrorResponse>`,
@@ -29,35 +23,16 @@ const noSuchQueue = json(
   "AWS.SimpleQueueService.NonExistentQueue;Sender",
 );
 
-let server: http.Server;
-let endpoint: string;
 /** The SQS requests seen: target header and body. */
 let sqsRequests: Array<{ target: string; body: Record<string, unknown> }>;
 let answer: (service: "sts" | "sqs", form: URLSearchParams, body: Record<string, unknown>) => Answer;
 
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      const target = String(req.headers["x-amz-target"] ?? "");
-      const a = target.startsWith("AmazonSQS.")
-        ? (() => {
-            const body = JSON.parse(raw || "{}") as Record<string, unknown>;
-            sqsRequests.push({ target, body });
-            return answer("sqs", new URLSearchParams(), body);
-          })()
-        : answer("sts", new URLSearchParams(raw), {});
-      res.writeHead(a.status, { "content-type": "text/xml", ...a.headers }).end(a.body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
+const aws = loopbackAws((req, raw) => {
+  const target = String(req.headers["x-amz-target"] ?? "");
+  if (!target.startsWith("AmazonSQS.")) return answer("sts", new URLSearchParams(raw), {});
+  const body = JSON.parse(raw || "{}") as Record<string, unknown>;
+  sqsRequests.push({ target, body });
+  return answer("sqs", new URLSearchParams(), body);
 });
 beforeEach(() => {
   sqsRequests = [];
@@ -67,7 +42,7 @@ const pool = () =>
   new ClientPool({
     region: "eu-west-1",
     roleName: "OrgMfaQuarantineRole",
-    endpoint,
+    endpoint: aws.endpoint(),
     baseCredentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "x" }),
     maxAttempts: 1,
   });
