@@ -15,6 +15,8 @@ export default defineConfig({
       { test: { name: "bench", include: ["bench/test/**/*.test.ts"], testTimeout: 60_000, env } },
       // The CLI's wiring in-process through main(argv, io), no emulator: milliseconds each.
       { test: { name: "cli", include: ["apps/cli/test/**/*.test.ts"], env } },
+      // The handlers' own logic (event shapes, messages), in-process without AWS.
+      { test: { name: "functions", include: ["apps/functions/test/**/*.test.ts"], env } },
       {
         test: {
           name: "infra",
