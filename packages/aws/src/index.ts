@@ -1,16 +1,162 @@
-export * from "./client-pool";
-export * from "./discovery";
-export * from "./doctor";
-export * from "./errors";
-export * from "./forwarding";
-export * from "./heap";
-export * from "./iam-collector";
-export * from "./owners";
-export * from "./pipeline/index";
-export * from "./publish";
-export * from "./quarantine";
-export * from "./run-scan";
-export * from "./s3-store";
-export * from "./scan-accounts";
-export * from "./security-hub";
-export * from "./sns-notifier";
+export {
+  ClientPool,
+  type ClientPoolOptions,
+  IamRetryStrategy,
+  partitionOfRegion,
+  profileExists,
+  profileFiles,
+  resolveRegion,
+} from "./client-pool";
+export {
+  type Discovery,
+  DiscoveryError,
+  type DiscoveryFilters,
+  discoverOrganization,
+  type EmptyScope,
+  EmptyScopeError,
+  emptyScopeMessage,
+  type OrganizationUnit,
+  resolveOu,
+} from "./discovery";
+export {
+  type DoctorAccountOptions,
+  type DoctorCheck,
+  type DoctorPrerequisiteOptions,
+  doctorAccounts,
+  doctorDelivery,
+  doctorPrerequisites,
+  logsManagementWrites,
+} from "./doctor";
+export {
+  AccountJobError,
+  classifyFailure,
+  errorCode,
+  errorMessage,
+  isCallerCredentialsError,
+  isIamQuotaError,
+  isNoSuchEntity,
+  isThrottling,
+  ScannerCredentialsError,
+} from "./errors";
+export {
+  FORWARDING_DLQ_NAME,
+  FORWARDING_REGION,
+  type ForwardingBacklog,
+  type ForwardingSummary,
+  forwardingDlqUrl,
+  readForwardingBacklog,
+  readForwardingBacklogs,
+  summarizeForwarding,
+} from "./forwarding";
+export { SCAN_HEAP_GROWING_PERCENT, tuneHeapForScan } from "./heap";
+export {
+  type CollectOptions,
+  collectAccount,
+  DEFAULT_MAX_REPORT_AGE_MS,
+  DEFAULT_REPORT_CAPACITY_WAIT_MS,
+  DEFAULT_REPORT_WAIT_MS,
+} from "./iam-collector";
+export {
+  type OwnerTagCache,
+  type OwnerTags,
+  ownersUnreadWarnings,
+  ownerTagCacheFrom,
+  type ReadOwnerTagsOptions,
+  readOwnerTags,
+} from "./owners";
+export {
+  type AccountResult,
+  type AggregatePhaseInput,
+  type AggregatePhaseResult,
+  aggregatePhase,
+  BucketStore,
+  type DiscoverEvent,
+  type DiscoverPhaseInput,
+  type DiscoverPhaseResult,
+  type DiscoveryFailedEvent,
+  discoverPhase,
+  discoveryFilters,
+  isDiscoveryFailed,
+  type KeptObjects,
+  type KeptStateStore,
+  type LocalWorkflowOptions,
+  type LocalWorkflowRun,
+  MemoryRunStates,
+  newScanId,
+  OWNERS_MAX_ROUNDS,
+  type OwnersCounts,
+  type OwnersInput,
+  type OwnersOutput,
+  type OwnersPhaseInput,
+  ownersPhase,
+  type PublishOutput,
+  type RunContext,
+  type RunObjects,
+  type RunOwners,
+  type RunRef,
+  type RunStateStore,
+  type RunStates,
+  type RunWithoutMfa,
+  reportRun,
+  runPolicy,
+  runReportFields,
+  runWorkflowLocally,
+  S3RunStates,
+  SCAN_WORKFLOW,
+  type ScanBatchEvent,
+  type ScanBatchOutput,
+  ScanConfigError,
+  type ScanPhaseInput,
+  type ScanPhaseResult,
+  type SweepEvent,
+  scanPhase,
+  scanWarnings,
+  type WorkflowFunction,
+  type WorkflowSteps,
+  withPolicy,
+} from "./pipeline/index";
+export {
+  type DeliveryTarget,
+  type PublishOptions,
+  type PublishResult,
+  type PublishTargets,
+  publishReport,
+} from "./publish";
+export {
+  type AppliedDecision,
+  applyQuarantine,
+  decisionOutcome,
+  isApplied,
+  QuarantineNotDeployedError,
+  type QuarantineTarget,
+  quarantinedUsers,
+  quarantinePolicyArn,
+  readQuarantineState,
+  reconcileUser,
+  type SweepAccount,
+  type SweepOptions,
+  type SweepSummary,
+  summarizeSweep,
+  sweepAnnouncement,
+  sweepQuarantine,
+} from "./quarantine";
+export { type RunScanOptions, runScan } from "./run-scan";
+export {
+  loadLatestScan,
+  loadPreviousAt,
+  type S3Target,
+  type ScanFilesSource,
+  type StoredScan,
+  storeScan,
+} from "./s3-store";
+export { type ScanAccountsOptions, scanAccount, scanAccounts } from "./scan-accounts";
+export {
+  type HubSyncResult,
+  hubNote,
+  hubProblems,
+  type SecurityHubSyncOptions,
+  type SecurityHubSyncResult,
+  syncAccountHub,
+  syncSecurityHub,
+} from "./security-hub";
+export { publishAccountMessages, publishDigest } from "./sns-notifier";
