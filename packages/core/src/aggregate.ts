@@ -1,22 +1,14 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { CHECK_DEFAULTS } from "./config";
+import { CHECK_IDS } from "./checks";
+import { CHECK_DEFAULTS, type Policy } from "./config";
 import { evaluateAccount } from "./evaluate";
 import { isExpired } from "./exemptions";
+import type { AccountOutcome, AccountTarget } from "./facts";
 import { withoutMfaFindings } from "./headline";
+import type { Finding, ReportAccount, ReportRun, ScanReport } from "./report-model";
 import type { PreviousScan } from "./report-schema";
 import { rootMfaKind } from "./root";
-import {
-  type AccountOutcome,
-  type AccountTarget,
-  CHECK_IDS,
-  type Finding,
-  type Policy,
-  type ReportAccount,
-  type ReportRun,
-  type ScanReport,
-  SEVERITIES,
-  type Severity,
-} from "./types";
+import { SEVERITIES, type Severity } from "./severity";
 
 export interface BuildReportInput {
   scanId: string;

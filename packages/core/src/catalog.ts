@@ -1,5 +1,4 @@
-import { RULES } from "./checks";
-import type { CheckId } from "./types";
+import { type CheckId, RULES } from "./checks";
 
 /** What every check means to a person: a description, the fix, and its place in ASFF's taxonomy. */
 export interface CheckInfo {

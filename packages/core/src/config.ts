@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { RULES } from "./checks";
+import { CHECK_IDS, type CheckId, RULES } from "./checks";
 import { OrgMfaError } from "./errors";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
 import { ACCOUNT_ID_PATTERN, OU_OR_ROOT_ID_PATTERN } from "./names";
 import { QUARANTINE_MODES, type QuarantineMode } from "./quarantine";
-import { CHECK_IDS, type CheckId, type Policy, SEVERITIES, type Severity } from "./types";
+import type { Exemption } from "./report-model";
+import { SEVERITIES, type Severity } from "./severity";
 
 /** Default severity, switch and related controls of every check: a view of `checks/*.ts`. */
 export const CHECK_DEFAULTS: Record<CheckId, { severity: Severity; enabledByDefault: boolean; controls: string[] }> =
@@ -224,6 +225,17 @@ export function parseJsonWith<T extends z.ZodType>(schema: T, text: string, sour
 /** Parses config text (JSON). @throws ConfigError naming the file and the problem. */
 export function parseConfigText(text: string, source: string): OrgMfaConfig {
   return parseJsonWith(configSchema, text, source);
+}
+
+/** Policy for evaluation: which checks run, their severities, exemptions (built by {@link policyFromConfig}). */
+export interface Policy {
+  checks: Record<CheckId, { enabled: boolean; severity: Severity }>;
+  requirePhishingResistantMfa: boolean;
+  /** List every user's devices (config `completeInventory`, `--complete-inventory`). */
+  completeInventory: boolean;
+  exemptions: Exemption[];
+  /** Organization feature `RootCredentialsManagement`: true/false when known, null when unknown. */
+  rootCredentialsManagement: boolean | null;
 }
 
 /** The evaluation policy a config implies (defaults for everything it does not say). */

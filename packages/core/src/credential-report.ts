@@ -1,23 +1,9 @@
 import { csvParseRows } from "d3-dsv";
 import { OrgMfaError } from "./errors";
+import type { CredentialReportRow } from "./facts";
 
 /** The root user's row in an IAM credential report. */
 export const ROOT_ROW_USER = "<root_account>";
-
-/** One row of an IAM credential report, normalised. Unknown values are null. */
-export interface CredentialReportRow {
-  user: string;
-  arn: string;
-  createdAt: string | null;
-  /** true / false; null for `not_supported` or a missing column. */
-  passwordEnabled: boolean | null;
-  passwordLastUsed: string | null;
-  mfaActive: boolean | null;
-  /** Active access keys among `access_key_N_active`; null when no such column is present. */
-  activeAccessKeys: number | null;
-  /** Active signing certificates among `cert_N_active`; null when no such column is present. */
-  activeCertificates: number | null;
-}
 
 export interface ParsedCredentialReport {
   users: CredentialReportRow[];

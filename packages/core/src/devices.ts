@@ -1,4 +1,4 @@
-import type { DeviceType, MfaDevice } from "./types";
+import type { DeviceType, MfaDevice } from "./facts";
 
 /**
  * Classifies an MFA device by its serial number (docs/checks.md).

@@ -1,7 +1,9 @@
-import { type FindingDraft, RULES } from "./checks";
+import { type CheckId, type FindingDraft, RULES } from "./checks";
+import type { Policy } from "./config";
 import { findExemption } from "./exemptions";
+import type { AccountOutcome, AccountTarget } from "./facts";
 import { findingId, principalOf } from "./finding-id";
-import type { AccountOutcome, AccountTarget, CheckId, Finding, Policy } from "./types";
+import type { Finding } from "./report-model";
 
 /**
  * Evaluates one account: every enabled rule, then severities and exemptions from the policy.

@@ -1,6 +1,7 @@
 import picomatch from "picomatch";
+import type { CheckId } from "./checks";
 import type { Principal } from "./finding-id";
-import type { CheckId, Exemption } from "./types";
+import type { Exemption } from "./report-model";
 
 /** Whom a finding is about, for exemption matching. */
 export interface ExemptionSubject {

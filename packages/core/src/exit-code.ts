@@ -1,4 +1,5 @@
-import { type ScanReport, SEVERITIES, type Severity } from "./types";
+import type { ScanReport } from "./report-model";
+import { SEVERITIES, type Severity } from "./severity";
 
 export type FailOn = Severity | "none";
 

@@ -1,4 +1,5 @@
-import { CHECK_IDS, type CheckId, type Finding } from "./types";
+import { CHECK_IDS, type CheckId } from "./checks";
+import type { Finding } from "./report-model";
 
 /** Whom a finding is about. */
 export type Principal = { kind: "user"; userName: string } | { kind: "root" } | { kind: "account" };

@@ -1,5 +1,5 @@
-import { type HeadlineGroup, RULES } from "./checks";
-import type { CheckId, Finding, ScanReport } from "./types";
+import { type CheckId, type HeadlineGroup, RULES } from "./checks";
+import type { Finding, ScanReport } from "./report-model";
 
 const GROUP = new Map<CheckId, HeadlineGroup>(RULES.map((r) => [r.checkId, r.headline]));
 

@@ -9,6 +9,8 @@ export {
 } from "./aggregate";
 export { CHECK_INFO, type CheckInfo } from "./catalog";
 export {
+  CHECK_IDS,
+  type CheckId,
   defineRule,
   type FindingDraft,
   type HeadlineGroup,
@@ -19,6 +21,7 @@ export {
   type Rule,
   type RuleContext,
 } from "./checks";
+export { type Clock, systemClock } from "./clock";
 export {
   CHECK_DEFAULTS,
   CHECK_PRINCIPALS,
@@ -27,6 +30,7 @@ export {
   configSchema,
   configWarnings,
   type OrgMfaConfig,
+  type Policy,
   parseConfig,
   parseConfigText,
   parseJsonWith,
@@ -35,7 +39,6 @@ export {
 } from "./config";
 export {
   CredentialReportFormatError,
-  type CredentialReportRow,
   type ParsedCredentialReport,
   parseCredentialReport,
   ROOT_ROW_USER,
@@ -52,6 +55,31 @@ export {
   isExpired,
 } from "./exemptions";
 export { EXIT, exitCodeFor, type FailOn } from "./exit-code";
+export {
+  type AccountFacts,
+  type AccountFailure,
+  type AccountOutcome,
+  type AccountTarget,
+  type CredentialReportRow,
+  collectionSchema,
+  type DeviceType,
+  type FailureReason,
+  failureReasonSchema,
+  type MfaDevice,
+  mfaDeviceSchema,
+  type ReportUser,
+  type RootCredentials,
+  type RootFacts,
+  type RootMfa,
+  reportUserSchema,
+  rootCredentialsSchema,
+  rootMfaSchema,
+  type SkipReason,
+  skipReasonSchema,
+  type UserFacts,
+  userFactsSchema,
+  type VerdictSource,
+} from "./facts";
 export { findingId, type Principal, parseFindingId, principalLabel, principalOf } from "./finding-id";
 export {
   type Headline,
@@ -99,26 +127,24 @@ export {
 } from "./quarantine";
 export {
   checkIdSchema,
-  collectionSchema,
+  type Exemption,
   exemptionSchema,
-  failureReasonSchema,
+  type Finding,
+  type FindingStatus,
   findingSchema,
   findingStatusSchema,
-  mfaDeviceSchema,
   REPORT_SCHEMA_ID,
+  type ReportAccount,
+  type ReportRun,
   reportAccountSchema,
   reportJsonSchema,
   reportJsonSchemaText,
-  reportRegistry,
   reportRunSchema,
-  reportUserSchema,
-  rootCredentialsSchema,
-  rootMfaSchema,
+  type ScanReport,
   scanReportSchema,
   severitySchema,
-  skipReasonSchema,
-  userFactsSchema,
 } from "./report-model";
+export { reportRegistry } from "./report-registry";
 export {
   assertValidReport,
   type PreviousScan,
@@ -129,32 +155,4 @@ export {
   reportSchema,
 } from "./report-schema";
 export { type AccountSummaryRoot, type RootBasis, rootArn, rootFacts, rootIsJudged, rootMfaKind } from "./root";
-export {
-  type AccountFacts,
-  type AccountFailure,
-  type AccountOutcome,
-  type AccountTarget,
-  CHECK_IDS,
-  type CheckId,
-  type Clock,
-  type DeviceType,
-  type Exemption,
-  type FailureReason,
-  type Finding,
-  type FindingStatus,
-  type MfaDevice,
-  type Policy,
-  type ReportAccount,
-  type ReportRun,
-  type ReportUser,
-  type RootCredentials,
-  type RootFacts,
-  type RootMfa,
-  type ScanReport,
-  SEVERITIES,
-  type Severity,
-  type SkipReason,
-  systemClock,
-  type UserFacts,
-  type VerdictSource,
-} from "./types";
+export { SEVERITIES, type Severity } from "./severity";

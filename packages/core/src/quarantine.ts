@@ -1,6 +1,6 @@
 import { findExemption } from "./exemptions";
 import { DEFAULT_CENTRAL_ENFORCER_ROLE_NAME, DEFAULT_ENFORCER_ROLE_NAME } from "./names";
-import type { Exemption, ScanReport } from "./types";
+import type { Exemption, ScanReport } from "./report-model";
 
 /**
  * Quarantine: console users without MFA are put in a group whose policy denies everything but

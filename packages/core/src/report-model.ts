@@ -1,50 +1,30 @@
 /**
- * The report (`report.json`, `--format json`) written once, as zod schemas. Its TypeScript types
- * (`ScanReport`, `ReportAccount`, … in types.ts) are inferred from them, and the published JSON Schema,
+ * The report (`report.json`, `--format json`) written once, as zod schemas, with its TypeScript types
+ * (`ScanReport`, `ReportAccount`, …) inferred from them. The published JSON Schema,
  * packages/core/schema/report.schema.json, is emitted from them by `npm run schema:report`
  * (report-model.test.ts fails when the checked-in file differs from what these schemas emit).
+ *
+ * Its parts come from the layers below: the facts (facts.ts: users, devices, root, reasons) and the
+ * check ids, derived from the rules (checks/index.ts).
  *
  * What a type cannot say — an AUDITED account has no reason, an EXEMPTED finding has its exemption — is
  * a table of rules ({@link Rule}): zod checks them and the JSON Schema carries them as `if`/`then`, both
  * from the same table.
  */
 import { z } from "zod";
-// Plain constants, kept in types.ts: the CLI reads them at start-up without loading zod.
-import { CHECK_IDS, SEVERITIES } from "./types";
+import { CHECK_IDS } from "./checks";
+import {
+  collectionSchema,
+  FAILURE_REASONS,
+  reportUserSchema,
+  rootCredentialsSchema,
+  rootMfaSchema,
+  SKIP_REASONS,
+} from "./facts";
+import { count, isoTime, meta, reportRegistry } from "./report-registry";
+import { SEVERITIES } from "./severity";
 
 export const REPORT_SCHEMA_ID = "https://orgmfa.dev/schema/report-1.json";
-
-interface Meta {
-  /** Emitted under `definitions` with this name, and referenced from where it is used. */
-  id?: string;
-  title?: string;
-  description?: string;
-  /** The `if`/`then` rules of {@link withRules}. */
-  allOf?: unknown[];
-}
-
-/**
- * The names and descriptions of the report's parts, for the JSON Schema. Our own registry, not zod's
- * global one (shared through globalThis by every zod user in the process): the schema's `definitions`
- * are exactly the parts named here.
- */
-export const reportRegistry = z.registry<Meta>();
-
-/** `schema`, recorded with `meta` for the JSON Schema. */
-function meta<T extends z.ZodType>(schema: T, m: Meta): T {
-  reportRegistry.add(schema, m);
-  return schema;
-}
-
-const SKIP_REASONS = ["SUSPENDED", "EXCLUDED"] as const;
-const FAILURE_REASONS = [
-  "ASSUME_ROLE_DENIED",
-  "STS_REGION_DISABLED",
-  "CREDENTIAL_REPORT_UNAVAILABLE",
-  "THROTTLED",
-  "TIMEOUT",
-  "ERROR",
-] as const;
 
 // ── Cross-field rules ────────────────────────────────────────────────────────────────────────────
 
@@ -103,81 +83,10 @@ function withRules<S extends z.ZodObject>(id: string, shape: S, rules: Rule<keyo
 
 // ── Parts ────────────────────────────────────────────────────────────────────────────────────────
 
-const isoTime = meta(z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/), {
-  id: "isoTime",
-});
 const accountId = meta(z.string().regex(/^\d{12}$/), { id: "accountId" });
 export const severitySchema = meta(z.enum(SEVERITIES), { id: "severity" });
 export const checkIdSchema = meta(z.enum(CHECK_IDS), { id: "checkId" });
-const count = meta(z.int().min(0), { id: "count" });
 const accountError = meta(z.strictObject({ code: z.string(), message: z.string() }), { id: "error" });
-
-export const mfaDeviceSchema = meta(
-  z.strictObject({
-    serialNumber: z.string().min(1),
-    type: z.enum(["VIRTUAL", "HARDWARE", "FIDO", "SMS"]),
-    /** When the device was enabled for the user; null when the source does not say. */
-    enabledAt: isoTime.nullable(),
-  }),
-  { id: "device" },
-);
-
-/** One IAM user in the report. */
-export const reportUserSchema = meta(
-  z.strictObject({
-    userName: z.string().min(1),
-    arn: z.string().regex(/^arn:[a-z-]+:iam::\d{12}:user\//),
-    createdAt: isoTime,
-    consoleAccess: z.boolean(),
-    passwordLastUsed: isoTime.nullable(),
-    activeAccessKeys: count,
-    mfaDevices: z.array(mfaDeviceSchema).max(8),
-    /** True when this record was confirmed with live IAM calls rather than the credential report. */
-    verifiedLive: z.boolean(),
-    /** Added in 0.2, like the next three (optional in reports written before). */
-    verdictSource: meta(z.enum(["CREDENTIAL_REPORT", "LIVE"]), {
-      description: "Where the verdict came from.",
-    }).optional(),
-    /** When the verdict's facts were true: the credential report's GeneratedTime, or the live read. */
-    verdictAsOf: meta(isoTime.nullable(), { description: "When the verdict's facts were true." }).optional(),
-    /**
-     * Whether `mfaDevices` is every device the user has (a live `ListMFADevices`), or only the live
-     * virtual devices that prove the user has MFA (a FIDO key or SMS device beside them is not listed).
-     */
-    mfaDevicesComplete: meta(z.boolean(), {
-      description: "true: mfaDevices lists every device; false: only the live virtual devices that prove MFA.",
-    }).optional(),
-    /** MFA is on though `mfaDevices` lists no device (see `mfaDevicesComplete`); absent otherwise. */
-    mfaActive: meta(z.literal(true), {
-      description: "MFA is on though mfaDevices lists no device (not a virtual one; --complete-inventory lists it).",
-    }).optional(),
-  }),
-  { id: "user" },
-);
-
-/**
- * One IAM user as the collector established it: the report's user without `verdictSource` (the report
- * reads it from `verifiedLive`), with `verdictAsOf` and `mfaDevicesComplete` always known (optional in
- * the report only for reports written before them), and `mfaActive` possibly false (the report writes
- * it only when true and no device is listed).
- */
-export const userFactsSchema = reportUserSchema
-  .omit({ verdictSource: true })
-  .required({ verdictAsOf: true, mfaDevicesComplete: true })
-  .extend({
-    /**
-     * MFA is on (a fresh credential report says so) though no device is listed: not a virtual device,
-     * and listing it would cost a call the verdict does not need (`--complete-inventory` lists it).
-     */
-    mfaActive: z.boolean().optional(),
-  });
-
-export const rootCredentialsSchema = z.enum(["PRESENT", "ABSENT", "UNKNOWN"]);
-export const rootMfaSchema = z.enum(["HARDWARE", "FIDO", "VIRTUAL", "NONE", "UNKNOWN"]);
-export const skipReasonSchema = z.enum(SKIP_REASONS);
-export const failureReasonSchema = z.enum(FAILURE_REASONS);
-/** How an account's user records were obtained. */
-export const collectionSchema = z.enum(["REPORT_CONFIRMED_LIVE", "FULLY_LIVE"]);
 
 export const reportAccountSchema = withRules(
   "account",
@@ -327,6 +236,15 @@ export const scanReportSchema = meta(
   }),
   { title: "orgmfa scan report, schema version 1" },
 );
+
+// The report and its parts, as TypeScript: inferred from the schemas above, their one source.
+export type FindingStatus = z.output<typeof findingStatusSchema>;
+export type Finding = z.output<typeof findingSchema>;
+export type Exemption = z.output<typeof exemptionSchema>;
+export type ReportAccount = z.output<typeof reportAccountSchema>;
+/** Who ran the scan, where, with what scope and config: what an auditor needs to sign it off. */
+export type ReportRun = z.output<typeof reportRunSchema>;
+export type ScanReport = z.output<typeof scanReportSchema>;
 
 /** The published JSON Schema (draft-07) of the report, emitted from {@link scanReportSchema}. */
 export function reportJsonSchema(): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { JSONParser } from "@streamparser/json";
 import { Ajv, type ValidateFunction } from "ajv";
 import schema from "../schema/report.schema.json" with { type: "json" };
 import { OrgMfaError } from "./errors";
-import type { ScanReport } from "./types";
+import type { ScanReport } from "./report-model";
 
 // The report's shape is written once, in zod (report-model.ts); schema/report.schema.json is emitted from
 // it (`npm run schema:report`, checked by report-model.test.ts). Reports are validated at run time against

@@ -1,5 +1,4 @@
-import type { CredentialReportRow } from "./credential-report";
-import type { MfaDevice, RootCredentials, RootFacts, RootMfa } from "./types";
+import type { CredentialReportRow, MfaDevice, RootCredentials, RootFacts, RootMfa } from "./facts";
 
 /** The root user's ARN. Root is identified by this exact ARN, never by a name or substring. */
 export function rootArn(partition: string, accountId: string): string {

@@ -1,5 +1,5 @@
+import type { RootFacts } from "../facts";
 import { type RootBasis, rootIsJudged } from "../root";
-import type { RootFacts } from "../types";
 import type { RulePolicy } from "./rule";
 
 export function rootEvidence(root: RootFacts, policy: RulePolicy, failClosed: boolean): Record<string, unknown> {

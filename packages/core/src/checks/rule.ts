@@ -1,4 +1,5 @@
-import type { AccountOutcome, AccountTarget, CheckId, Severity, UserFacts } from "../types";
+import type { AccountOutcome, AccountTarget, UserFacts } from "../facts";
+import type { Severity } from "../severity";
 
 /** What a rule says about one principal; evaluation adds id, severity, status and account. */
 export interface FindingDraft<Id extends string = string> {
@@ -31,9 +32,10 @@ export type HeadlineGroup = "withoutMfa" | "weakMfa" | "noCredential" | "notAudi
 
 /**
  * One check, whole: its definition and its rule, in one file (like a lint rule). Everything else —
- * the rule list, the config defaults, `orgmfa checks`, the renderers — reads it from here.
+ * the rule list, the config defaults, `orgmfa checks`, the renderers — reads it from here. Its id is a
+ * parameter: the ids are derived from the rules (checks/index.ts, where `Rule` defaults it to `CheckId`).
  */
-export interface Rule<Id extends string = CheckId> {
+export interface RuleDefinition<Id extends string> {
   checkId: Id;
   /** Default severity (configurable per check). */
   severity: Severity;
@@ -63,7 +65,7 @@ export interface Rule<Id extends string = CheckId> {
  * A check's definition, its id kept as the literal it is: the check ids (`CHECK_IDS`, the `CheckId`
  * type, the report schema's enum) are derived from the rules, not listed beside them.
  */
-export function defineRule<const Id extends string>(rule: Rule<Id>): Rule<Id> {
+export function defineRule<const Id extends string>(rule: RuleDefinition<Id>): RuleDefinition<Id> {
   return rule;
 }
 

@@ -1,6 +1,6 @@
 import { isPhishingResistant } from "../devices";
+import type { MfaDevice } from "../facts";
 import { rootIsJudged } from "../root";
-import type { MfaDevice } from "../types";
 import { defineRule, type FindingDraft, hasActiveCredential, hasMfa, IAM_MFA_DOC, label, userEvidence } from "./rule";
 
 const weak = (devices: MfaDevice[]) => devices.length > 0 && !devices.some((d) => isPhishingResistant(d.type));
