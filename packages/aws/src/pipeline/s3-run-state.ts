@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { type RunFile, runKeys, type StateFile, stateKey } from "@orgmfa/contract";
-import { type OrgMfaConfig, OrgMfaError, parseConfigText } from "@orgmfa/core";
+import { type OrgMfaConfig, OrgMfaError, parseConfigText, withPackedUsers } from "@orgmfa/core";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "../errors";
 import type { AccountResult, KeptObjects, KeptStateStore, RunObjects, RunStateStore, RunStates } from "./run-state";
@@ -162,7 +162,12 @@ export class S3RunStates implements RunStates {
       get: <F extends RunFile>(file: F) => bucket.get<RunObjects[F]>(keys[file]),
       find: <F extends RunFile>(file: F) => bucket.find<RunObjects[F]>(keys[file]),
       putResult: (result) => bucket.put(keys.result(result.accountId), result),
-      results: (accountIds, onResult) => bucket.results(keys.results, accountIds, onResult),
+      // Each result's users are kept deflated as it is read (as the memory store keeps them): the
+      // aggregate phase holds every account's entry at once, 10,000 of them in Publish.
+      results: (accountIds, onResult) =>
+        bucket.results(keys.results, accountIds, (r) =>
+          onResult({ ...r, entry: { account: withPackedUsers(r.entry.account), findings: r.entry.findings } }),
+        ),
     };
   }
 
