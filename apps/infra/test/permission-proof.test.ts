@@ -9,7 +9,7 @@ import { type Deployment, deployment, saved, synthesized, type Templates } from 
 import { describeCall, type Evaluated, evaluate, mutate, unusedGrants } from "./proof/evaluate";
 import { asArray } from "./proof/world";
 
-// The deployment's permissions, proven: every call of the call inventory (packages/contract/src/call-inventory.ts)
+// The deployment's permissions, proven: every call of the call inventory (packages/contract/src/call-inventory/)
 // evaluated by a real IAM policy engine (@cloud-copilot/iam-simulate) against everything AWS evaluates for
 // it in the synthesized templates — the caller's identity policies, the resource's policy (bucket, topic,
 // queue, event bus, the Lambda function's permissions), the KMS key policy, and the role's trust policy for

@@ -9,7 +9,7 @@ export {
   type MemberRoleId,
   principalName,
   type RunStateLayout,
-} from "./call-inventory";
+} from "./call-inventory/index";
 export {
   keyUnder,
   latestKeyPrefix,
