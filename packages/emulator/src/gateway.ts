@@ -1,8 +1,8 @@
 import http from "node:http";
 import { buffer } from "node:stream/consumers";
 import { type Caller, motoControl } from "./control";
+import type { EmulatedRootState } from "./org-spec";
 import { allowed } from "./policy";
-import type { EmulatedRootState } from "./server";
 
 /** What the emulator's gateway keeps beside moto. */
 export interface GatewayState {

@@ -6,7 +6,6 @@ import {
   DEFAULT_PUBLISH_ROLE_NAME,
   DEFAULT_SCANNER_ROLE_NAME,
 } from "@orgmfa/core";
-import type { EmulatedRootState } from "./server";
 
 // What an emulated organization is made of (OrgSpec), what seeding it gives back (SeededOrg), and the
 // names and identities the seed and the tests share.
@@ -115,3 +114,10 @@ export const OPERATOR_ROLE_NAME = "AWSReservedSSO_OrgMfaOperator_0123456789abcde
 export const IDENTITY_CENTER_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
 export const REGION = "us-east-1";
 export const ADMIN = { accessKeyId: "testing", secretAccessKey: "testing" };
+
+/** What the emulator cannot say about root: the state an emulated account's root user is in (moto has no root credentials). */
+export interface EmulatedRootState {
+  password: boolean;
+  accessKeys: boolean;
+  mfa: boolean;
+}

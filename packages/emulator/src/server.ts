@@ -3,18 +3,13 @@ import type net from "node:net";
 import { motoControl } from "./control";
 import { type GatewayState, startGateway } from "./gateway";
 import { EmulatorNotFoundError, findMoto, startMoto } from "./moto";
-import type { UserSpec } from "./org-spec";
+import type { EmulatedRootState, UserSpec } from "./org-spec";
 
 // The emulator: moto's server (moto.ts: the Python process and its readiness) behind a loopback gateway
 // (gateway.ts: what AWS does that moto does not, with policy.ts's engine), driven through the control
 // calls (control.ts). Every patch of moto itself is in python/orgmfa_moto.
 
-/** What the emulator cannot say about root: the state an emulated account's root user is in. */
-export interface EmulatedRootState {
-  password: boolean;
-  accessKeys: boolean;
-  mfa: boolean;
-}
+export type { EmulatedRootState };
 
 export interface Emulator {
   /** The endpoint clients use (the gateway in front of moto). */
