@@ -360,6 +360,30 @@ describe("b: identity-policy conditions as IAM evaluates them", () => {
     await expect(list()).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
+  it("an operator the emulator does not evaluate never grants: its Allow does not apply, its Deny does", async () => {
+    const attach = (Statement: unknown[]) =>
+      emu.unenforced(() =>
+        prodAdmin.send(
+          new PutUserPolicyCommand({
+            UserName: "probe",
+            PolicyName: "unknown-operator",
+            PolicyDocument: policy(Statement),
+          }),
+        ),
+      );
+    const list = () => iamAs(probe).send(new ListMFADevicesCommand({ UserName: "probe" }));
+    const onlyFrom = { IpAddress: { "aws:SourceIp": "203.0.113.0/24" } };
+    await attach([{ Effect: "Allow", Action: "iam:ListMFADevices", Resource: "*", Condition: onlyFrom }]);
+    await expect(list()).rejects.toMatchObject({ name: "AccessDenied" });
+    await attach([
+      { Effect: "Allow", Action: "iam:ListMFADevices", Resource: "*" },
+      { Effect: "Deny", Action: "iam:ListMFADevices", Resource: "*", Condition: { NotIpAddress: onlyFrom.IpAddress } },
+    ]);
+    await expect(list()).rejects.toMatchObject({ name: "AccessDenied" });
+    await attach([{ Effect: "Allow", Action: "iam:ListMFADevices", Resource: "*" }]);
+    expect((await list()).MFADevices).toEqual([]);
+  });
+
   it("the member template's quarantine: a user without MFA reads only their own user, whatever else they may do", async () => {
     const quarantined = await emu.unenforced(async () => {
       await prodAdmin.send(new CreateUserCommand({ UserName: "quentin" }));

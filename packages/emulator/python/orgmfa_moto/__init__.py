@@ -15,8 +15,9 @@ Authorisation (IAM policy enforcement)
    whose key is absent from the request passed; made an Allow whose condition fails an explicit deny.
    AWS: String*, Arn*, Bool, Numeric*, Null, …IfExists and ForAnyValue/ForAllValues; a key absent from
    the request matches no positive operator, every negated one and any …IfExists; Null tests presence;
-   a statement whose condition does not hold does not apply. An operator not implemented here never
-   matches (stricter).
+   a statement whose condition does not hold does not apply. A statement whose operator is not
+   evaluated here (Date*, IpAddress, Binary*) is decided by its effect, never guessed: an Allow does
+   not apply and a Deny does, so the emulator is never more lenient than AWS.
    Source: IAM User Guide, "IAM JSON policy elements: Condition operators"
    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
    and "Policy evaluation logic"

@@ -51,8 +51,8 @@ def _param(data, name):
 
 # AWS's condition operators (IAM User Guide, "IAM JSON policy elements: Condition operators"): a key
 # absent from the request matches no positive operator, matches every negated one (…Not…), and any
-# …IfExists; Null tests presence. An operator not listed here never matches (stricter than moto,
-# which ignored it).
+# …IfExists; Null tests presence. An operator not listed here raises UnknownConditionOperator, and
+# its statement is decided by its effect (_aws_conditions).
 def _arn_like(pattern, actual):
     p, a = pattern.split(":", 5), actual.split(":", 5)
     return len(p) == len(a) == 6 and all(glob(x, y) for x, y in zip(p, a))
@@ -104,12 +104,19 @@ def _substitute(text, values):
     return None if missing else out
 
 
+class UnknownConditionOperator(Exception):
+    """An operator this emulator does not evaluate (Date*, IpAddress, Binary*, …): its statement is
+    decided by its effect, never by guessing the operator (see _aws_conditions)."""
+
+
 def _one_condition(operator, key, expected, values):
     qualifier = None
     if ":" in operator and operator.split(":", 1)[0] in ("ForAnyValue", "ForAllValues"):
         qualifier, operator = operator.split(":", 1)
     if_exists = operator.endswith("IfExists")
     base = operator[: -len("IfExists")] if if_exists else operator
+    if base != "Null" and _POSITIVE.get(_NEGATED.get(base, base)) is None:
+        raise UnknownConditionOperator(operator)
     present = key in values and values[key] is not None
     expected_values = expected if isinstance(expected, list) else [expected]
     if base == "Null":
@@ -121,9 +128,7 @@ def _one_condition(operator, key, expected, values):
     actual = values[key]
     actuals = actual if isinstance(actual, list) else [actual]
     negated = base in _NEGATED
-    test = _POSITIVE.get(_NEGATED.get(base, base))
-    if test is None:
-        return False
+    test = _POSITIVE[_NEGATED.get(base, base)]
     expected_values = [v for v in (_substitute(str(e), values) for e in expected_values) if v is not None]
 
     def matches(a):
@@ -150,11 +155,17 @@ def _aws_conditions(self, incoming_condition_values):
     if not conditions:
         return True
     values = _request_values(incoming_condition_values)
-    return all(
-        _one_condition(operator, key, expected, values)
-        for operator, by_key in conditions.items()
-        for key, expected in by_key.items()
-    )
+    try:
+        return all(
+            _one_condition(operator, key, expected, values)
+            for operator, by_key in conditions.items()
+            for key, expected in by_key.items()
+        )
+    except UnknownConditionOperator:
+        # Fail closed whatever the effect: an Allow whose condition cannot be evaluated does not
+        # apply, and a Deny whose condition cannot be evaluated does (the emulator never grants what
+        # AWS might refuse).
+        return self._statement.get("Effect") != "Allow"
 
 
 def _resource_matches(self, element, resource, values):
