@@ -51,9 +51,7 @@ export async function handler(event: RunRef | DiscoveryFailedEvent, context?: Co
       : { previous: null, warning: run.previousWarning ?? null };
     if (previous.warning) logger.warn(previous.warning);
     const caller = await pool.whoAmI();
-    if (run.config.ownerTag && !(await state.find("owners")))
-      logger.warn("no owners.json for this run: the Owners step did not finish");
-    const { report, undelivered, hubAccountsFailed, seconds } = await aggregatePhase({
+    const { report, undelivered, hubAccountsFailed, seconds, ownersMissing } = await aggregatePhase({
       state,
       run,
       toolVersion: s.ORGMFA_VERSION,
@@ -63,6 +61,7 @@ export async function handler(event: RunRef | DiscoveryFailedEvent, context?: Co
       configSha256: sha256Hex(JSON.stringify(run.config)),
       securityHubRegion: s.AWS_REGION,
     });
+    if (ownersMissing) logger.warn("no owners.json for this run: the Owners step did not finish");
     for (const w of report.warnings ?? []) logger.warn(`config ${w.field}: ${w.message}`);
     // Each scan's own files are locked (S3 Object Lock, GOVERNANCE) for the configured days; latest/ is not.
     const retention = s.EVIDENCE_RETENTION_DAYS

@@ -80,6 +80,8 @@ export interface AggregatePhaseResult {
   hubAccountsFailed: number;
   /** Seconds each account took in the scan phase (the pace the next run follows). */
   seconds: number[];
+  /** An owner tag is configured but the run has no owners (the owners phase did not finish). */
+  ownersMissing: boolean;
 }
 
 /**
@@ -142,5 +144,5 @@ export async function aggregatePhase(o: AggregatePhaseInput): Promise<AggregateP
     }),
   });
   await o.state.put("withoutMfa", usersWithoutMfa(report));
-  return { report, undelivered, hubAccountsFailed, seconds };
+  return { report, undelivered, hubAccountsFailed, seconds, ownersMissing: !!ownerTag && !owners };
 }
