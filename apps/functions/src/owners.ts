@@ -1,4 +1,4 @@
-import { OWNERS_MAX_ROUNDS, type OwnersInput, type OwnersOutput, ownersPhase } from "@orgmfa/aws";
+import { moreOwnerRounds, type OwnersInput, type OwnersOutput, ownersPhase } from "@orgmfa/aws";
 import type { Context } from "aws-lambda";
 import { bucketOf } from "./run-store";
 import { logger, metrics, poolFor, settings } from "./runtime";
@@ -46,8 +46,7 @@ export async function handler(event: OwnersInput, context?: Context): Promise<Ow
       onlyUnread: round > 1,
       onWarning: (m) => logger.warn(m),
     });
-    // Another round only if it can read something: this one read some tag, or it was the first.
-    const more = counts.unread > 0 && round < OWNERS_MAX_ROUNDS && (counts.read > 0 || round === 1);
+    const more = moreOwnerRounds(counts, round);
     const summary: OwnersSummary = { ...counts, round, more };
     logger.info("read owner tags", summary);
     if (!more) metrics.addMetric("OwnersUnread", "Count", counts.unread);

@@ -82,6 +82,7 @@ export {
   type LocalWorkflowOptions,
   type LocalWorkflowRun,
   MemoryRunStates,
+  moreOwnerRounds,
   newScanId,
   OWNERS_MAX_ROUNDS,
   type OwnersCounts,

@@ -12,7 +12,7 @@ export {
   discoveryFilters,
   newScanId,
 } from "./discover";
-export { type OwnersCounts, type OwnersPhaseInput, ownersPhase } from "./owners";
+export { moreOwnerRounds, type OwnersCounts, type OwnersPhaseInput, ownersPhase } from "./owners";
 export {
   type AccountResult,
   type KeptObjects,

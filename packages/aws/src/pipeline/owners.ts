@@ -2,6 +2,7 @@ import type { ClientPool } from "../client-pool";
 import { errorMessage } from "../errors";
 import { ownerTagCacheFrom, readOwnerTags } from "../owners";
 import type { RunOwners, RunStateStore, RunStates } from "./run-state";
+import { OWNERS_MAX_ROUNDS } from "./workflow";
 
 /** What the owners phase read: the counts of its `owners` object. */
 export type OwnersCounts = Omit<RunOwners, "owners">;
@@ -53,4 +54,12 @@ export async function ownersPhase(o: OwnersPhaseInput): Promise<OwnersCounts> {
   await o.state.put("owners", { ...counts, owners: Object.fromEntries(tags.owners) });
   await o.states.kept.put("ownerTags", tags.cache);
   return counts;
+}
+
+/**
+ * Whether the workflow runs another owners round: accounts never read remain, a round is left, and
+ * this round could read something (it read a tag, or it was the first).
+ */
+export function moreOwnerRounds(counts: Pick<OwnersCounts, "read" | "unread">, round: number): boolean {
+  return counts.unread > 0 && round < OWNERS_MAX_ROUNDS && (counts.read > 0 || round === 1);
 }
