@@ -3,11 +3,11 @@ import { CHECK_IDS } from "./checks";
 import { CHECK_DEFAULTS, type Policy } from "./config";
 import { evaluateAccount } from "./evaluate";
 import { isExpired } from "./exemptions";
-import type { AccountOutcome, AccountTarget } from "./facts";
+import type { AccountOutcome, AccountTarget, RootFacts } from "./facts";
 import { withoutMfaFindings } from "./headline";
 import type { Finding, ReportAccount, ReportRun, ScanReport } from "./report-model";
 import type { PreviousScan } from "./report-schema";
-import { rootMfaKind } from "./root";
+import { rootDevices, rootMfaKind } from "./root";
 import { SEVERITIES, type Severity } from "./severity";
 
 export interface BuildReportInput {
@@ -58,18 +58,30 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
       error: { code: "NoOutcome", message: "the scan produced no result for this account" },
     };
   }
-  if (outcome.kind === "failure") return { ...base, status: "FAILED", reason: outcome.reason, error: outcome.error };
+  if (outcome.kind === "failure") {
+    const failed = {
+      ...base,
+      status: "FAILED" as const,
+      reason: outcome.reason,
+      error: outcome.error,
+      ...(outcome.notes?.length ? { notes: outcome.notes } : {}),
+    };
+    if (!outcome.root) return failed;
+    // The member role failed; an sts:AssumeRoot session read root.
+    return {
+      ...failed,
+      root: reportRoot(outcome.root),
+      audited: { users: null, root: outcome.root.via ?? "MEMBER_ROLE" },
+    };
+  }
   return {
     ...base,
     status: "AUDITED",
     reason: null,
     error: null,
     credentialReportGeneratedAt: outcome.credentialReportGeneratedAt,
-    root: {
-      credentials: outcome.root.credentials,
-      mfa: rootMfaKind(outcome.root),
-      devicesComplete: outcome.root.devicesComplete === true,
-    },
+    root: reportRoot(outcome.root),
+    audited: { users: "MEMBER_ROLE", root: outcome.root.via ?? "MEMBER_ROLE" },
     users: outcome.users.map((u) => ({
       userName: u.userName,
       arn: u.arn,
@@ -86,6 +98,20 @@ function reportAccount(target: AccountTarget, outcome: AccountOutcome | undefine
     })),
     collection: outcome.collection,
     notes: outcome.notes,
+  };
+}
+
+/** Root as the report's ledger shows it. */
+function reportRoot(root: RootFacts): NonNullable<ReportAccount["root"]> {
+  return {
+    credentials: root.credentials,
+    mfa: rootMfaKind(root),
+    devicesComplete: root.devicesComplete === true,
+    via: root.via ?? "MEMBER_ROLE",
+    password: root.password,
+    activeAccessKeys: root.activeAccessKeys,
+    activeSigningCertificates: root.activeSigningCertificates,
+    devices: rootDevices(root),
   };
 }
 

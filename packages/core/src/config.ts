@@ -163,6 +163,12 @@ export const configSchema = z
     s3KmsKeyId: kmsKeyId.optional(),
     /** List every user's MFA devices (one ListMFADevices per user not otherwise confirmed live). */
     completeInventory: z.boolean().optional(),
+    /**
+     * Read member accounts' root users through sts:AssumeRoot sessions (task policy
+     * IAMAuditRootUserCredentials) where the organization has root sessions enabled: every root
+     * device, and a root verdict even where the audit role is missing (`--assume-root`). Read-only.
+     */
+    assumeRoot: z.boolean().optional(),
     /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
     snsPerAccountMessages: z.boolean().optional(),
     /** Quarantine of console users without MFA (`orgmfa enforce`, and the deployed workflow). */
@@ -236,10 +242,25 @@ export interface Policy {
   exemptions: Exemption[];
   /** Organization feature `RootCredentialsManagement`: true/false when known, null when unknown. */
   rootCredentialsManagement: boolean | null;
+  /** Organization feature `RootSessions`: true/false when known, null when unknown. */
+  rootSessions: boolean | null;
+  /** The organization's id and management account, when known. */
+  organization: { id: string; managementAccountId: string } | null;
+}
+
+/**
+ * What discovery established about the organization that the checks read: its id and management
+ * account, and IAM's centralized root access features (ListOrganizationsFeatures; null: unknown).
+ */
+export interface OrganizationFacts {
+  organizationId: string | null;
+  managementAccountId: string | null;
+  rootCredentialsManagement: boolean | null;
+  rootSessions: boolean | null;
 }
 
 /** The evaluation policy a config implies (defaults for everything it does not say). */
-export function policyFromConfig(config: OrgMfaConfig = {}, rootCredentialsManagement: boolean | null = null): Policy {
+export function policyFromConfig(config: OrgMfaConfig = {}, org: Partial<OrganizationFacts> = {}): Policy {
   const checks = {} as Policy["checks"];
   for (const id of CHECK_IDS) {
     const override = config.checks?.[id];
@@ -257,7 +278,12 @@ export function policyFromConfig(config: OrgMfaConfig = {}, rootCredentialsManag
     requirePhishingResistantMfa: phishing.enabled,
     completeInventory: config.completeInventory ?? false,
     exemptions: (config.exemptions ?? []).map((e) => ({ ...e })),
-    rootCredentialsManagement,
+    rootCredentialsManagement: org.rootCredentialsManagement ?? null,
+    rootSessions: org.rootSessions ?? null,
+    organization:
+      org.organizationId && org.managementAccountId
+        ? { id: org.organizationId, managementAccountId: org.managementAccountId }
+        : null,
   };
 }
 
@@ -288,10 +314,13 @@ function deadChecksWarning(e: { principal: string; checks: readonly CheckId[] })
   const dead = e.checks.filter((c) => !CHECK_PRINCIPALS[c].includes(kind));
   if (dead.length === 0) return null;
   const parts: string[] = [];
-  if (dead.includes("ACCOUNT_NOT_AUDITED")) {
-    parts.push('ACCOUNT_NOT_AUDITED is an account-level finding with no user, so only principal "*" exempts it');
+  const accountLevel = dead.filter((c) => CHECK_PRINCIPALS[c].includes("account"));
+  if (accountLevel.length > 0) {
+    parts.push(
+      `${listed(accountLevel)} ${verb(accountLevel, "is an account-level finding", "are account-level findings")} with no user, so only principal "*" exempts ${verb(accountLevel, "it", "them")}`,
+    );
   }
-  const other = dead.filter((c) => c !== "ACCOUNT_NOT_AUDITED");
+  const other = dead.filter((c) => !accountLevel.includes(c));
   if (other.length > 0) {
     parts.push(
       kind === "root"

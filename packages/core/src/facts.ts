@@ -26,6 +26,14 @@ export const mfaDeviceSchema = meta(
     type: z.enum(["VIRTUAL", "HARDWARE", "FIDO", "SMS"]),
     /** When the device was enabled for the user; null when the source does not say. */
     enabledAt: isoTime.nullable(),
+    /**
+     * A FIDO device's certifications as GetMFADevice returns them (e.g. `{"FIDO": "L1", "FIPS-140-3":
+     * "L2"}`; `{}`: none). Absent when they were not read (every non-FIDO device; FIDO devices unless
+     * device lists were complete). Added in 0.3.
+     */
+    certifications: meta(z.record(z.string(), z.string()), {
+      description: "A FIDO device's certifications (GetMFADevice): {} none; absent when not read.",
+    }).optional(),
   }),
   { id: "device" },
 );
@@ -82,6 +90,9 @@ export const userFactsSchema = reportUserSchema
 
 export const rootCredentialsSchema = z.enum(["PRESENT", "ABSENT", "UNKNOWN"]);
 export const rootMfaSchema = z.enum(["HARDWARE", "FIDO", "VIRTUAL", "NONE", "UNKNOWN"]);
+/** How root was read: the member audit role (root's virtual devices only) or an sts:AssumeRoot session (every device). */
+export const rootViaSchema = z.enum(["MEMBER_ROLE", "ASSUME_ROOT"]);
+export type RootVia = z.output<typeof rootViaSchema>;
 export const skipReasonSchema = z.enum(SKIP_REASONS);
 export const failureReasonSchema = z.enum(FAILURE_REASONS);
 /** How an account's user records were obtained. */
@@ -112,14 +123,21 @@ export interface RootFacts {
   /** Root's virtual devices, from `ListVirtualMFADevices` (matched by exact root ARN). */
   virtualDevices: MfaDevice[];
   /**
+   * Every device root has, when read through an sts:AssumeRoot session (`ListMFADevices` as root):
+   * set together with `devicesComplete: true`; absent through a member role.
+   */
+  devices?: MfaDevice[];
+  /** How root was read: through the member audit role, or an sts:AssumeRoot session. @default "MEMBER_ROLE" */
+  via?: RootVia;
+  /**
    * Whether root's device list is every device it has. A member role sees root's virtual devices only
    * (ListMFADevices without UserName lists the *caller's* devices; root's FIDO and hardware devices are
    * visible to root itself or an sts:AssumeRoot session), so through it the list is incomplete and no
    * verdict may rest on what is missing from it. @default false
    */
   devicesComplete?: boolean;
-  /** "GetAccountSummary" | "CredentialReport" | null (no source answered). */
-  source: "GetAccountSummary" | "CredentialReport" | null;
+  /** "GetAccountSummary" | "CredentialReport" | "AssumeRoot" | null (no source answered). */
+  source: "GetAccountSummary" | "CredentialReport" | "AssumeRoot" | null;
 }
 
 /** One row of an IAM credential report, normalised (credential-report.ts). Unknown values are null. */
@@ -173,6 +191,13 @@ export interface AccountFailure {
   accountId: string;
   reason: FailureReason;
   error: { code: string; message: string };
+  /**
+   * Root, read through an sts:AssumeRoot session though the member audit role failed: the account's
+   * users are not audited, its root is (and is judged).
+   */
+  root?: RootFacts;
+  /** Notes for the evidence (how root was read, or why it was not). */
+  notes?: string[];
 }
 
 export type AccountOutcome = AccountFacts | AccountFailure;

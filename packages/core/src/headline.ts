@@ -20,12 +20,21 @@ export const NO_MFA_CHECKS: ReadonlySet<CheckId> = new Set(
  *   (password, active access key, or for root a signing certificate) and no enabled MFA device —
  *   exempted ones included, because an exemption accepts the gap, it does not close it;
  * - **open findings** = users without MFA that are not exempted + principals whose MFA is too weak
- *   (virtual root MFA, not phishing-resistant) + accounts that could not be audited.
+ *   (virtual root MFA, not phishing-resistant) + accounts that could not be audited + centralized root
+ *   access findings (off in the organization; member root credentials left while it is on).
  */
 export interface Headline {
   /** `accounts`: accounts with at least one user without MFA. */
   withoutMfa: { total: number; iam: number; root: number; exempted: number; open: number; accounts: number };
-  openFindings: { total: number; withoutMfa: number; weakMfa: number; noCredential: number; notAudited: number };
+  openFindings: {
+    total: number;
+    withoutMfa: number;
+    weakMfa: number;
+    noCredential: number;
+    notAudited: number;
+    /** Centralized root access: off in the organization, or member root credentials left while it is on. */
+    rootAccess: number;
+  };
   exemptedFindings: number;
 }
 
@@ -60,6 +69,7 @@ export function headline(report: Pick<ScanReport, "findings">): Headline {
       weakMfa: count("weakMfa"),
       noCredential: count("noCredential"),
       notAudited: count("notAudited"),
+      rootAccess: count("rootAccess"),
     },
     exemptedFindings: report.findings.length - open.length,
   };
@@ -112,6 +122,7 @@ export function headlineText(report: Pick<ScanReport, "findings" | "summary">): 
       ? plural(o.noCredential, "user with no MFA and no credential yet", "users with no MFA and no credential yet")
       : "",
     o.notAudited ? plural(o.notAudited, "account not audited", "accounts not audited") : "",
+    o.rootAccess ? plural(o.rootAccess, "root access finding") : "",
   ].filter(Boolean);
   const findings = `${plural(o.total, "open finding")}${parts.length ? `: ${parts.join(", ")}` : ""}`;
   return { users, findings };

@@ -29,6 +29,7 @@ export {
   type ConfigWarning,
   configSchema,
   configWarnings,
+  type OrganizationFacts,
   type OrgMfaConfig,
   type Policy,
   parseConfig,
@@ -43,7 +44,16 @@ export {
   parseCredentialReport,
   ROOT_ROW_USER,
 } from "./credential-report";
-export { classifyDevice, isPhishingResistant, toDevice } from "./devices";
+export {
+  classifyDevice,
+  DEVICE_CLASS_INFO,
+  DEVICE_CLASSES,
+  type DeviceClass,
+  describeDevice,
+  deviceClass,
+  isPhishingResistant,
+  toDevice,
+} from "./devices";
 export { type ErrorKind, EXIT_CODE_OF, OrgMfaError } from "./errors";
 export { evaluateAccount } from "./evaluate";
 export {
@@ -71,9 +81,11 @@ export {
   type RootCredentials,
   type RootFacts,
   type RootMfa,
+  type RootVia,
   reportUserSchema,
   rootCredentialsSchema,
   rootMfaSchema,
+  rootViaSchema,
   type SkipReason,
   skipReasonSchema,
   type UserFacts,
@@ -154,5 +166,15 @@ export {
   reportProblems,
   reportSchema,
 } from "./report-schema";
-export { type AccountSummaryRoot, type RootBasis, rootArn, rootFacts, rootIsJudged, rootMfaKind } from "./root";
+export {
+  type AccountSummaryRoot,
+  type RootBasis,
+  rootArn,
+  rootDevices,
+  rootFacts,
+  rootFromSession,
+  rootIsJudged,
+  rootMfaKind,
+  rootOf,
+} from "./root";
 export { SEVERITIES, type Severity } from "./severity";

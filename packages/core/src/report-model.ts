@@ -16,9 +16,11 @@ import { CHECK_IDS } from "./checks";
 import {
   collectionSchema,
   FAILURE_REASONS,
+  mfaDeviceSchema,
   reportUserSchema,
   rootCredentialsSchema,
   rootMfaSchema,
+  rootViaSchema,
   SKIP_REASONS,
 } from "./facts";
 import { count, isoTime, meta, reportRegistry } from "./report-registry";
@@ -108,8 +110,30 @@ export const reportAccountSchema = withRules(
           description:
             "Whether mfa was judged from every device root has: false through a member role, which sees root's virtual devices only (HARDWARE then means 'MFA on, no virtual device listed').",
         }).optional(),
+        /** How root was read (added in 0.3). */
+        via: meta(rootViaSchema, {
+          description: "How root was read: MEMBER_ROLE (the audit role) or ASSUME_ROOT (an sts:AssumeRoot session).",
+        }).optional(),
+        /** Which credentials root has, where known (added in 0.3). */
+        password: z.boolean().nullable().optional(),
+        activeAccessKeys: z.boolean().nullable().optional(),
+        activeSigningCertificates: z.boolean().nullable().optional(),
+        /** Root's devices: every one through ASSUME_ROOT, the virtual ones through MEMBER_ROLE (added in 0.3). */
+        devices: z.array(mfaDeviceSchema).max(8).optional(),
       })
       .nullable(),
+    /**
+     * Which parts of the account were audited, and how (added in 0.3): its IAM users through the member
+     * audit role, its root through that role or an sts:AssumeRoot session. A FAILED account may still
+     * have its root audited (through AssumeRoot).
+     */
+    audited: meta(
+      z.strictObject({
+        users: z.enum(["MEMBER_ROLE"]).nullable(),
+        root: rootViaSchema.nullable(),
+      }),
+      { description: "Which parts of the account were audited and how: users and root (null: not audited)." },
+    ).optional(),
     users: z.array(reportUserSchema),
     /** How the users were collected (audited accounts). */
     collection: collectionSchema.nullable().optional(),

@@ -1,4 +1,4 @@
-import type { CredentialReportRow, MfaDevice, RootCredentials, RootFacts, RootMfa } from "./facts";
+import type { AccountOutcome, CredentialReportRow, MfaDevice, RootCredentials, RootFacts, RootMfa } from "./facts";
 
 /** The root user's ARN. Root is identified by this exact ARN, never by a name or substring. */
 export function rootArn(partition: string, accountId: string): string {
@@ -68,6 +68,49 @@ export function rootFacts(input: {
   };
 }
 
+/**
+ * Root as an sts:AssumeRoot session with the task policy `IAMAuditRootUserCredentials` reads it
+ * (docs/aws-semantics.md §3): its login profile (NoSuchEntity: no password), its access keys and
+ * signing certificates (active ones count), and every MFA device it has. Every part is known, so the
+ * device list is complete.
+ */
+export function rootFromSession(input: {
+  arn: string;
+  password: boolean;
+  activeAccessKeys: number;
+  activeSigningCertificates: number;
+  devices: MfaDevice[];
+}): RootFacts {
+  const keys = input.activeAccessKeys > 0;
+  const certs = input.activeSigningCertificates > 0;
+  return {
+    arn: input.arn,
+    credentials: credentialsOf([input.password, keys, certs]),
+    password: input.password,
+    activeAccessKeys: keys,
+    activeSigningCertificates: certs,
+    mfaEnabled: input.devices.length > 0,
+    virtualDevices: input.devices.filter((d) => d.type === "VIRTUAL"),
+    devices: input.devices,
+    devicesComplete: true,
+    via: "ASSUME_ROOT",
+    source: "AssumeRoot",
+  };
+}
+
+/** Every device of root that is known: all of them through AssumeRoot, the virtual ones through a member role. */
+export function rootDevices(root: RootFacts): MfaDevice[] {
+  return root.devices ?? root.virtualDevices;
+}
+
+/**
+ * The root facts of an account's outcome: an audited account's, or those an sts:AssumeRoot session
+ * read where the member audit role failed; null when root was not read.
+ */
+export function rootOf(outcome: AccountOutcome): RootFacts | null {
+  return outcome.kind === "facts" ? outcome.root : (outcome.root ?? null);
+}
+
 /** Why root is judged: its credentials are known, or only part of the evidence is there. */
 export type RootBasis = "credentials" | "failClosed" | "mfaEvidence";
 
@@ -95,11 +138,14 @@ export function rootIsJudged(root: RootFacts): { judged: boolean; failClosed: bo
 /**
  * The report's root `mfa` field. A member role can list root's virtual devices but not its
  * hardware or FIDO devices, so MFA that is on with no virtual device listed is reported as
- * `HARDWARE` (a non-virtual device, as Security Hub IAM.6 uses the word).
+ * `HARDWARE` (a non-virtual device, as Security Hub IAM.6 uses the word). Through an sts:AssumeRoot
+ * session the list is complete: `FIDO` when root has a FIDO device and no virtual one.
  */
 export function rootMfaKind(root: RootFacts): RootMfa {
   if (root.mfaEnabled === false) return "NONE";
   if (root.virtualDevices.length > 0) return "VIRTUAL";
+  // The whole list (AssumeRoot): FIDO where root has a FIDO device, HARDWARE for a hardware TOTP token.
+  if (root.devicesComplete && root.devices?.some((d) => d.type === "FIDO")) return "FIDO";
   if (root.mfaEnabled === true) return "HARDWARE";
   return "UNKNOWN";
 }

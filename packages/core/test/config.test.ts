@@ -317,10 +317,23 @@ describe("configWarnings", () => {
         error: { code: "AccessDenied", message: "x" },
       },
     ];
-    const policy = defaultPolicy({ requirePhishingResistantMfa: true });
+    // The organization's features off, and its management account is the target: the organization-level
+    // checks are raised; a member account's root credentials under centralized management, ROOT_CREDENTIALS_REMAIN.
+    const policy = {
+      ...defaultPolicy({ requirePhishingResistantMfa: true }),
+      rootCredentialsManagement: false,
+      rootSessions: false,
+      organization: { id: "o-abcdefghij", managementAccountId: ACCOUNT },
+    };
+    const member = {
+      ...policy,
+      rootCredentialsManagement: true,
+      organization: { id: "o-abcdefghij", managementAccountId: "999999999999" },
+    };
     const seen = new Set<string>();
-    for (const o of outcomes) {
-      for (const f of evaluateAccount(target(), o, policy, now)) {
+    for (const [o, p] of [...outcomes.map((o) => [o, policy] as const), [outcomes[1], member] as const]) {
+      if (!o) continue;
+      for (const f of evaluateAccount(target(), o, p, now)) {
         const kind = f.userName !== null ? "user" : f.principalArn !== null ? "root" : "account";
         expect(CHECK_PRINCIPALS[f.checkId]).toContain(kind);
         seen.add(`${f.checkId}:${kind}`);

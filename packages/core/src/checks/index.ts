@@ -1,4 +1,5 @@
 import { accountNotAudited } from "./account-not-audited";
+import { orgRootCredentialsManagementOff, orgRootSessionsOff, rootCredentialsRemain } from "./root-access";
 import { rootNoMfa } from "./root-no-mfa";
 import { rootVirtualMfa } from "./root-virtual-mfa";
 import type { RuleDefinition } from "./rule";
@@ -15,6 +16,9 @@ export const RULES = [
   userApiNoMfa,
   userNoMfaNoCredentials,
   userMfaNotPhishingResistant,
+  rootCredentialsRemain,
+  orgRootCredentialsManagementOff,
+  orgRootSessionsOff,
   accountNotAudited,
 ] as const;
 

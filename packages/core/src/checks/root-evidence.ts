@@ -1,5 +1,6 @@
+import { deviceClass } from "../devices";
 import type { RootFacts } from "../facts";
-import { type RootBasis, rootIsJudged } from "../root";
+import { type RootBasis, rootDevices, rootIsJudged } from "../root";
 import type { RulePolicy } from "./rule";
 
 export function rootEvidence(root: RootFacts, policy: RulePolicy, failClosed: boolean): Record<string, unknown> {
@@ -11,7 +12,10 @@ export function rootEvidence(root: RootFacts, policy: RulePolicy, failClosed: bo
     activeSigningCertificates: root.activeSigningCertificates,
     mfaEnabled: root.mfaEnabled,
     virtualDevices: root.virtualDevices.map((d) => d.serialNumber),
+    // Every device with its class where root was read through sts:AssumeRoot; the virtual ones otherwise.
+    devices: rootDevices(root).map((d) => ({ serialNumber: d.serialNumber, class: deviceClass(d) })),
     source: root.source,
+    via: root.via ?? "MEMBER_ROLE",
     devicesComplete: root.devicesComplete === true,
     recommendation:
       policy.rootCredentialsManagement === true

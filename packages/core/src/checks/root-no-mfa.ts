@@ -1,4 +1,4 @@
-import { rootIsJudged } from "../root";
+import { rootIsJudged, rootOf } from "../root";
 import { rootEvidence } from "./root-evidence";
 import { defineRule, label, ROOT_MFA_DOC } from "./rule";
 
@@ -7,7 +7,7 @@ export const rootNoMfa = defineRule({
   checkId: "ROOT_NO_MFA",
   severity: "CRITICAL",
   enabledByDefault: true,
-  controls: ["IAM.9", "IAM.6", "CIS 1.5", "CIS 1.6"],
+  controls: ["IAM.9", "IAM.6", "CIS v7.0 2.5", "CIS v7.0 2.6", "CIS v3.0 1.5", "CIS v3.0 1.6"],
   principals: ["root"],
   headline: "withoutMfa",
 
@@ -18,8 +18,8 @@ export const rootNoMfa = defineRule({
   asffType: "Software and Configuration Checks/AWS Security Best Practices/Root MFA",
   needs: "iam:GetAccountSummary (root credentials and MFA), the credential report's root row as fallback",
   evaluate({ outcome, target, policy }) {
-    if (outcome.kind !== "facts") return [];
-    const root = outcome.root;
+    const root = rootOf(outcome);
+    if (!root) return [];
     const { judged, failClosed } = rootIsJudged(root);
     if (!judged || root.mfaEnabled !== false) return [];
     return [

@@ -1,4 +1,5 @@
-import { rootIsJudged } from "../root";
+import { deviceClass } from "../devices";
+import { rootDevices, rootIsJudged, rootOf } from "../root";
 import { rootEvidence } from "./root-evidence";
 import { defineRule, label, ROOT_MFA_DOC } from "./rule";
 
@@ -7,7 +8,7 @@ export const rootVirtualMfa = defineRule({
   checkId: "ROOT_VIRTUAL_MFA",
   severity: "CRITICAL",
   enabledByDefault: true,
-  controls: ["IAM.6", "CIS 1.6"],
+  controls: ["IAM.6", "CIS v7.0 2.6", "CIS v3.0 1.6"],
   principals: ["root"],
   headline: "weakMfa",
 
@@ -18,11 +19,13 @@ export const rootVirtualMfa = defineRule({
   asffType: "Software and Configuration Checks/AWS Security Best Practices/Root Hardware MFA",
   needs: "iam:GetAccountSummary and iam:ListVirtualMFADevices (root's assigned virtual device)",
   evaluate({ outcome, target, policy }) {
-    if (outcome.kind !== "facts") return [];
-    const root = outcome.root;
+    const root = rootOf(outcome);
+    if (!root) return [];
     const { judged, failClosed } = rootIsJudged(root);
     if (!judged || root.mfaEnabled === false) return [];
-    if (!root.virtualDevices.some((d) => d.type === "VIRTUAL")) return [];
+    // An authenticator app among root's devices (Config's root-account-hardware-mfa-enabled: any
+    // virtual device permitted for root is NON_COMPLIANT), whatever else root has.
+    if (!rootDevices(root).some((d) => deviceClass(d) === "AUTHENTICATOR_APP")) return [];
     return [
       {
         checkId: "ROOT_VIRTUAL_MFA",

@@ -1,3 +1,4 @@
+import { deviceClass } from "../devices";
 import type { AccountOutcome, AccountTarget, UserFacts } from "../facts";
 import type { Severity } from "../severity";
 
@@ -21,14 +22,19 @@ export interface RuleContext {
 export interface RulePolicy {
   requirePhishingResistantMfa: boolean;
   completeInventory: boolean;
+  /** Organization feature `RootCredentialsManagement`: true/false when known, null when unknown. */
   rootCredentialsManagement: boolean | null;
+  /** Organization feature `RootSessions` (sts:AssumeRoot into member accounts): null when unknown. */
+  rootSessions: boolean | null;
+  /** The organization's management account and id, when known (organization-level findings are its). */
+  organization: { id: string; managementAccountId: string } | null;
 }
 
 /** Whom a check's findings are about. */
 export type PrincipalKind = "root" | "user" | "account";
 
 /** Which headline number a check's findings count in (see `headline`). */
-export type HeadlineGroup = "withoutMfa" | "weakMfa" | "noCredential" | "notAudited";
+export type HeadlineGroup = "withoutMfa" | "weakMfa" | "noCredential" | "notAudited" | "rootAccess";
 
 /**
  * One check, whole: its definition and its rule, in one file (like a lint rule). Everything else —
@@ -43,7 +49,8 @@ export interface RuleDefinition<Id extends string> {
   enabledByDefault: boolean;
   /**
    * Controls whose verdict this check reproduces: a principal this check flags is NON_COMPLIANT
-   * under each of them (Security Hub `IAM.n`, CIS AWS Foundations `CIS n.n`).
+   * under each of them: Security Hub `IAM.n`, and CIS AWS Foundations Benchmark `CIS v7.0 n.n` with the
+   * v3.0 id beside it where it differs (`CIS v3.0 n.n`), as auditors cite both today.
    */
   controls: readonly string[];
   /** Whom its findings are about. */
@@ -91,7 +98,7 @@ export function userEvidence(user: UserFacts): Record<string, unknown> {
     consoleAccess: user.consoleAccess,
     passwordLastUsed: user.passwordLastUsed,
     activeAccessKeys: user.activeAccessKeys,
-    mfaDevices: user.mfaDevices.map((d) => ({ serialNumber: d.serialNumber, type: d.type })),
+    mfaDevices: user.mfaDevices.map((d) => ({ serialNumber: d.serialNumber, type: d.type, class: deviceClass(d) })),
     verifiedLive: user.verifiedLive,
   };
 }

@@ -5,7 +5,7 @@ export const userConsoleNoMfa = defineRule({
   checkId: "USER_CONSOLE_NO_MFA",
   severity: "HIGH",
   enabledByDefault: true,
-  controls: ["IAM.5", "IAM.19", "CIS 1.10"],
+  controls: ["IAM.5", "IAM.19", "CIS v7.0 2.10", "CIS v3.0 1.10"],
   principals: ["user"],
   headline: "withoutMfa",
 
