@@ -52,6 +52,10 @@ export function motoControl(motoUrl: string) {
       (await lookup<Caller>(`/moto-api/orgmfa/caller?key=${encodeURIComponent(accessKeyId ?? "")}`)) as Caller,
     /** The role with this ARN, or null when it does not exist. */
     role: (roleArn: string) => lookup<RoleInfo>(`/moto-api/orgmfa/role?arn=${encodeURIComponent(roleArn)}`),
+    /** The organization an account belongs to, as IAM sees it (null: none). */
+    accountOrg: async (accountId: string) =>
+      (await lookup<{ org: OrgInfo | null }>(`/moto-api/orgmfa/account?id=${encodeURIComponent(accountId)}`))?.org ??
+      null,
     /** Stores an account's credential report as of now (IAM generating one), with the declared root state. */
     snapshotCredentialReport: async (accountId: string, root: unknown) => {
       const r = await fetch(`${motoUrl}/moto-api/orgmfa/credential-report`, {

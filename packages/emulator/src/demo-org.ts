@@ -5,6 +5,7 @@ export const DEMO_ORG: OrgSpec = {
   stackSetOus: ["Security", "Workloads/Prod", "Workloads/Dev", "Sandbox"],
   scannerAccount: "security-tooling",
   managementRoot: { password: true, accessKeys: false, mfa: true },
+  rootAudit: true,
   managementUsers: [{ name: "billing-admin", console: true, devices: ["fido"] }],
   accounts: [
     {

@@ -3,6 +3,7 @@ import { buffer } from "node:stream/consumers";
 import { type Caller, motoControl } from "./control";
 import type { EmulatedRootState } from "./org-spec";
 import { allowed } from "./policy";
+import { assumeRoot, type RootSession, rootDevicesOf, rootSessionIam, withRootVirtualDevices } from "./root-sessions";
 
 /** What the emulator's gateway keeps beside moto. */
 export interface GatewayState {
@@ -15,6 +16,8 @@ export interface GatewayState {
   reportGenerationMs: number;
   /** The account of each AssumeRole-issued key. */
   keyAccount: Map<string, string>;
+  /** The root sessions AssumeRoot opened, by access key (root-sessions.ts). */
+  rootSessions: Map<string, RootSession>;
 }
 
 const REQUEST_ID = "00000000-0000-0000-0000-000000000000";
@@ -75,6 +78,9 @@ function accessKeyOf(req: http.IncomingMessage): string | null {
  *   aws:PrincipalAccount, sts:ExternalId…) and the caller's identity policy (aws:ResourceOrgID…), by a
  *   real policy engine; moto looked the role up in the caller's account (so it never judged another
  *   account's trust policy). A role that does not exist is refused whether enforcement is on or off.
+ * - STS AssumeRoot opens root sessions as AWS does, and IAM requests signed by one are answered from
+ *   the account's declared root state, within the task policy (root-sessions.ts);
+ * - ListVirtualMFADevices lists root's declared virtual devices (moto has no root devices);
  * - GetAccountSummary reports the root credential state declared for an account
  *   (moto always says root has no MFA and omits AccountPasswordPresent);
  * - IAM ListOrganizationsFeatures answers (moto does not implement it) only the organization's
@@ -100,6 +106,24 @@ export function startGateway(motoUrl: string, state: GatewayState, secret: strin
         ? new URLSearchParams(body.toString("utf8"))
         : null;
       const action = form?.get("Action");
+      const rootSession = state.rootSessions.get(accessKeyOf(req) ?? "");
+      if (rootSession && form && action) {
+        const root = state.roots.get(rootSession.account) ?? { password: false, accessKeys: false, mfa: false };
+        const answer = rootSessionIam(action, form, rootSession, root);
+        send(res, answer.status, answer.xml);
+        return;
+      }
+      if (action === "AssumeRoot" && form) {
+        const answer = await assumeRoot(
+          form,
+          await callerOf(req),
+          { enabled: state.features, iamTrustedAccess: state.iamTrustedAccess },
+          control,
+          state.rootSessions,
+        );
+        send(res, answer.status, answer.xml);
+        return;
+      }
       if (action === "ListOrganizationsFeatures") {
         const caller = await callerOf(req);
         if (caller.enforced && !caller.known) {
@@ -205,7 +229,11 @@ export function startGateway(motoUrl: string, state: GatewayState, secret: strin
       if (action === "GetAccountSummary" && ok) {
         const key = accessKeyOf(req);
         const root = key ? state.roots.get(state.keyAccount.get(key) ?? "") : undefined;
-        if (root) payload = Buffer.from(patchSummary(payload.toString("utf8"), root));
+        if (root) payload = Buffer.from(patchSummary(payload.toString("utf8"), root, account));
+      }
+      if (action === "ListVirtualMFADevices" && ok && form) {
+        const root = state.roots.get(account);
+        if (root) payload = Buffer.from(withRootVirtualDevices(payload.toString("utf8"), form, account, root));
       }
       const headers = { ...upstream.headers };
       delete headers["content-length"];
@@ -249,7 +277,7 @@ function organizationsFeaturesRefusal(caller: Caller, state: GatewayState): { co
   return null;
 }
 
-function patchSummary(xml: string, s: EmulatedRootState): string {
+function patchSummary(xml: string, s: EmulatedRootState, account: string): string {
   const set = (doc: string, key: string, value: number) => {
     const re = new RegExp(`<entry>\\s*<key>${key}</key>\\s*<value>\\d+</value>\\s*</entry>`);
     const entry = `<entry><key>${key}</key><value>${value}</value></entry>`;
@@ -257,6 +285,6 @@ function patchSummary(xml: string, s: EmulatedRootState): string {
   };
   let out = set(xml, "AccountPasswordPresent", s.password ? 1 : 0);
   out = set(out, "AccountAccessKeysPresent", s.accessKeys ? 1 : 0);
-  out = set(out, "AccountSigningCertificatesPresent", 0);
-  return set(out, "AccountMFAEnabled", s.mfa ? 1 : 0);
+  out = set(out, "AccountSigningCertificatesPresent", s.signingCertificates ? 1 : 0);
+  return set(out, "AccountMFAEnabled", rootDevicesOf(account, s).length > 0 ? 1 : 0);
 }

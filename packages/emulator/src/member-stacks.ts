@@ -64,7 +64,11 @@ export async function deployMemberStacks(
       StackName: "orgmfa-management",
       TemplateBody: template,
       Capabilities: ["CAPABILITY_NAMED_IAM"],
-      Parameters: params({ EnableOrganizationsRead: "true", ...quarantineParams }),
+      Parameters: params({
+        EnableOrganizationsRead: "true",
+        ...(spec.rootAudit ? { EnableRootAudit: "true" } : {}),
+        ...quarantineParams,
+      }),
     }),
   );
 }

@@ -43,6 +43,8 @@ export interface OrgSpec {
   accounts: AccountSpec[];
   managementUsers?: UserSpec[];
   managementRoot?: EmulatedRootState;
+  /** Deploy the management account's stack with EnableRootAudit=true (sts:AssumeRoot with the audit task policy). */
+  rootAudit?: boolean;
   /**
    * Deploy the member template with EnableQuarantine=true (the quarantine group, its policy and the
    * enforcer role), trusting the scanner role as the enforcer's operator (the CLI), which may then
@@ -120,4 +122,12 @@ export interface EmulatedRootState {
   password: boolean;
   accessKeys: boolean;
   mfa: boolean;
+  /** An active signing certificate. @default false */
+  signingCertificates?: boolean;
+  /**
+   * Root's MFA devices by serial: `arn:…:mfa/…` virtual (listed by ListVirtualMFADevices to any
+   * reader), `arn:…:u2f/root/…` a security key or passkey, a plain serial a hardware TOTP token (both
+   * seen only by root itself or an sts:AssumeRoot session). @default one hardware token when `mfa`, none otherwise
+   */
+  devices?: string[];
 }

@@ -58,7 +58,12 @@ export interface Emulator {
    * Registers a FIDO security key or passkey (serial `arn:…:u2f/…`) for an existing user, as the console
    * does: IAM's EnableMFADevice API refuses FIDO serials.
    */
-  registerFidoDevice(accountId: string, userName: string, serialNumber: string): Promise<void>;
+  registerFidoDevice(
+    accountId: string,
+    userName: string,
+    serialNumber: string,
+    certifications?: Record<string, string>,
+  ): Promise<void>;
   /** Clears all emulated state. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -89,6 +94,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     generated: new Map(),
     reportGenerationMs: 100,
     keyAccount: new Map(),
+    rootSessions: new Map(),
   };
   const gateway = await startGateway(motoEndpoint, state, secret);
   const endpoint = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
@@ -123,8 +129,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     createUsers: async (accountId, users) => {
       if (users.length) await post("/moto-api/orgmfa/iam-users", JSON.stringify({ accountId, users }));
     },
-    registerFidoDevice: async (accountId, userName, serialNumber) => {
-      await post("/moto-api/orgmfa/fido-device", JSON.stringify({ accountId, userName, serialNumber }));
+    registerFidoDevice: async (accountId, userName, serialNumber, certifications) => {
+      await post(
+        "/moto-api/orgmfa/fido-device",
+        JSON.stringify({ accountId, userName, serialNumber, ...(certifications ? { certifications } : {}) }),
+      );
     },
     setRootState: (accountId, root) => {
       state.roots.set(accountId, root);
@@ -137,6 +146,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       state.reportAges.clear();
       state.generated.clear();
       state.keyAccount.clear();
+      state.rootSessions.clear();
       state.features = [];
       state.iamTrustedAccess = true;
       await post("/moto-api/reset");

@@ -12,7 +12,8 @@ The gateway (packages/emulator/src/gateway.ts) and the Emulator's control calls 
   there (securityhub); answers {"disabled": [...]}.
 - POST /moto-api/orgmfa/credential-report {"accountId", "root"}: the account's credential report as of
   now (credential_report); answers {"rows": n}.
-- POST /moto-api/orgmfa/fido-device {"accountId", "userName", "serialNumber"}: a console registration of
+- GET  /moto-api/orgmfa/account?id=<account id>: the account's organization as IAM sees it (or null).
+- POST /moto-api/orgmfa/fido-device {"accountId", "userName", "serialNumber", "certifications"?}: a console registration of
   a FIDO security key or passkey (iam_devices); 400 naming the mistake.
 - POST /moto-api/orgmfa/iam-users {"accountId", "users": [UserSpec of packages/emulator seed]}: creates
   those users in one request, through the same backend calls as the IAM API's CreateUser,
@@ -61,6 +62,12 @@ def _role(request, full_url, headers):
             }
         ),
     )
+
+
+def _account(request, full_url, headers):
+    """An account's organization as IAM sees it (null: none)."""
+    account = (parse_qs(urlparse(full_url).query).get("id") or [""])[0]
+    return 200, {"Content-Type": "application/json"}, json.dumps({"account": account, "org": org_info(account)})
 
 
 def _caller(request, full_url, headers):
@@ -142,6 +149,7 @@ ENDPOINTS = {
     "caller": _caller,
     "credential-report": _snapshot_report,
     "fido-device": _register_fido_device,
+    "account": _account,
 }
 
 
