@@ -159,6 +159,10 @@ export function program(io: Io, result: Result): Command {
         "--complete-inventory",
         "list every user's MFA devices (one more IAM call per user whose MFA the virtual-device list proves)",
       )
+      .option(
+        "--assume-root",
+        "read member accounts' root users through sts:AssumeRoot sessions (task policy IAMAuditRootUserCredentials, read-only) where the organization has centralized root access: every root device, and a root verdict where the audit role is missing",
+      )
       .option("--no-color", "no colors in the table (NO_COLOR is honoured too; FORCE_COLOR forces them)"),
   ).action(async (o) => {
     result.logLevel = levelOf(o);

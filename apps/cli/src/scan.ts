@@ -58,6 +58,8 @@ export interface ScanFlags extends IdentityAndScopeFlags {
   excludeChecks?: CheckId[];
   /** List every user's devices (config `completeInventory`). */
   completeInventory?: boolean;
+  /** Read member roots through sts:AssumeRoot (config `assumeRoot`). */
+  assumeRoot?: boolean;
   /** Trust a credential report at most this old (ms). */
   maxReportAge?: number;
   /** IAM calls in flight at once within one account. @default 4 */
@@ -101,6 +103,7 @@ export async function runScanCommand(
   const config = {
     ...applyCheckFlags(loaded.config, flags),
     ...(flags.completeInventory ? { completeInventory: true } : {}),
+    ...(flags.assumeRoot ? { assumeRoot: true } : {}),
   };
   // Member accounts' hubs get their findings as each account ends (as the workflow's ScanBatch
   // does); the scanning account's hub, with the coverage findings, in the delivery phase.

@@ -53,7 +53,7 @@ export async function publishDiscoveryFailure(
   const headline = `The organization could not be listed (${error}): no account was audited, so the MFA of every account is unknown. This is not an all-clear.`;
   const config = parseConfig({}, "the defaults");
   const caller = await pool.whoAmI();
-  const policy = policyFromConfig(config, null);
+  const policy = policyFromConfig(config);
   const report = buildReport({
     scanId,
     toolVersion: s.ORGMFA_VERSION,

@@ -6,7 +6,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, AssumeRootCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { DEFAULT_AUDIT_ROLE_NAME } from "@orgmfa/core";
 import { loadSharedConfigFiles } from "@smithy/core/config";
@@ -66,6 +66,13 @@ export interface ClientPoolOptions {
 }
 
 const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/** The AWS managed task policy an audit root session is limited to (docs/aws-semantics.md §3). */
+export const ROOT_AUDIT_TASK_POLICY = "IAMAuditRootUserCredentials";
+export const rootTaskPolicyArn = (partition: string, name = ROOT_AUDIT_TASK_POLICY) =>
+  `arn:${partition}:iam::aws:policy/root-task/${name}`;
+/** An AssumeRoot session's longest life (STS API reference, AssumeRoot: DurationSeconds 0–900). */
+export const ROOT_SESSION_SECONDS = 900;
 
 /**
  * IAM's retry strategy: the SDK's adaptive strategy, except that IAM's quota errors (`LimitExceeded`)
@@ -207,6 +214,64 @@ export class ClientPool {
       this.credentials.set(accountId, p);
     }
     return p;
+  }
+
+  /**
+   * Credentials of an sts:AssumeRoot session in member account `accountId`, limited to the task
+   * policy IAMAuditRootUserCredentials, opened by the discovery identity (the management account's
+   * audit role, `orgRoleArn`, or the base identity: the management account or IAM's delegated
+   * administrator — the only callers STS allows). Through a Regional STS endpoint only: AssumeRoot is
+   * refused on the global one (`rootSts`). One session per account, for the account's job.
+   */
+  rootCredentialsFor(accountId: string): AwsCredentialIdentityProvider {
+    const key = `root:${accountId}`;
+    let p = this.credentials.get(key);
+    if (!p) {
+      p = shared(async () => {
+        const { Credentials: c } = await this.rootSts().send(
+          new AssumeRootCommand({
+            TargetPrincipal: accountId,
+            TaskPolicyArn: { arn: rootTaskPolicyArn(this.partition) },
+            DurationSeconds: ROOT_SESSION_SECONDS,
+          }),
+        );
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new Error(`STS AssumeRoot into ${accountId} returned no credentials`);
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          sessionToken: c.SessionToken,
+          expiration: c.Expiration,
+        };
+      });
+      this.credentials.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * STS client of the discovery identity for AssumeRoot: Regional always (`useGlobalEndpoint: false`,
+   * whatever AWS_STS_REGIONAL_ENDPOINTS says), as AssumeRoot requires.
+   */
+  rootSts(): STSClient {
+    return this.cached(
+      "sts:root",
+      () => new STSClient({ ...this.common, useGlobalEndpoint: false, credentials: this.discoveryCredentials() }),
+    );
+  }
+
+  /** IAM client of the root session in `accountId` ({@link rootCredentialsFor}); IAM's quota errors are not retried. */
+  rootIam(accountId: string): IAMClient {
+    return this.cached(
+      `iam:root:${accountId}`,
+      () =>
+        new IAMClient({
+          ...this.common,
+          ...this.settings(),
+          retryStrategy: new IamRetryStrategy(this.common.maxAttempts),
+          credentials: this.rootCredentialsFor(accountId),
+        }),
+    );
   }
 
   /**
@@ -371,8 +436,15 @@ export class ClientPool {
    */
   release(accountId: string): void {
     // Dropped, not destroyed: `destroy()` would close the HTTP handler every client shares.
-    for (const key of [`iam:${accountId}`, `securityhub:audit-role:${accountId}`, `securityhub:self:${accountId}`])
+    for (const key of [
+      `iam:${accountId}`,
+      `iam:root:${accountId}`,
+      `securityhub:audit-role:${accountId}`,
+      `securityhub:self:${accountId}`,
+    ])
       this.clients.delete(key);
+    // A root session is for the account's job only (at most 900 s): never kept for later work.
+    this.credentials.delete(`root:${accountId}`);
     for (const key of this.clients.keys()) if (key.startsWith(`sqs:${accountId}:`)) this.clients.delete(key);
   }
 

@@ -31,7 +31,10 @@ export interface Discovery {
   managementAccountId: string | null;
   targets: AccountTarget[];
   /** Organization feature RootCredentialsManagement: known true/false, or null when unknown. */
+  /** IAM organization feature RootCredentialsManagement (ListOrganizationsFeatures); null: unknown. */
   rootCredentialsManagement: boolean | null;
+  /** IAM organization feature RootSessions (privileged root actions, sts:AssumeRoot); null: unknown. */
+  rootSessions: boolean | null;
   /** The root and every OU: id, path, and the accounts directly in it. */
   ous: OrganizationUnit[];
 }
@@ -195,15 +198,23 @@ const FEATURES_OFF = new Set([
   "OrganizationNotInAllFeaturesMode",
 ]);
 
-async function rootCredentialsManagement(iam: IAMClient | undefined): Promise<boolean | null> {
-  if (!iam) return null;
+/** IAM's centralized root access features of the organization; each null when unknown. */
+async function rootAccessFeatures(
+  iam: IAMClient | undefined,
+): Promise<{ rootCredentialsManagement: boolean | null; rootSessions: boolean | null }> {
+  const unknown = { rootCredentialsManagement: null, rootSessions: null };
+  if (!iam) return unknown;
   try {
     const r = await iam.send(new ListOrganizationsFeaturesCommand({}));
-    return (r.EnabledFeatures ?? []).includes("RootCredentialsManagement");
+    const enabled = r.EnabledFeatures ?? [];
+    return {
+      rootCredentialsManagement: enabled.includes("RootCredentialsManagement"),
+      rootSessions: enabled.includes("RootSessions"),
+    };
   } catch (e) {
-    if (FEATURES_OFF.has(errorCode(e))) return false;
+    if (FEATURES_OFF.has(errorCode(e))) return { rootCredentialsManagement: false, rootSessions: false };
     // Not the management account or the delegated administrator for IAM, or not supported: unknown.
-    return null;
+    return unknown;
   }
 }
 
@@ -298,7 +309,7 @@ export async function discoverOrganization(
     organizationId,
     managementAccountId,
     targets,
-    rootCredentialsManagement: await rootCredentialsManagement(featuresIam),
+    ...(await rootAccessFeatures(featuresIam)),
     ous: [...nodes.entries()]
       .map(([id, n]) => ({ id, path: n.path, accounts: direct.get(id) ?? 0 }))
       .sort((a, b) => a.path.localeCompare(b.path)),

@@ -5,9 +5,7 @@ import {
   GetLoginProfileCommand,
   type IAMClient,
   paginateListAccessKeys,
-  paginateListMFADevices,
   paginateListUsers,
-  paginateListVirtualMFADevices,
   type User,
 } from "@aws-sdk/client-iam";
 import {
@@ -18,11 +16,11 @@ import {
   parseCredentialReport,
   rootArn,
   rootFacts,
-  toDevice,
   type UserFacts,
 } from "@orgmfa/core";
 import pLimit from "p-limit";
 import { AccountJobError, errorCode, errorMessage, isIamQuotaError, isNoSuchEntity, isThrottling } from "./errors";
+import { assignedVirtualDevices, liveDevices } from "./iam-devices";
 
 export interface CollectOptions {
   accountId: string;
@@ -152,31 +150,6 @@ async function listUsers(iam: IAMClient, signal?: AbortSignal): Promise<User[]> 
   return users;
 }
 
-/** Step 3: enabled virtual devices by the ARN of the user they are assigned to (root included). */
-async function assignedVirtualDevices(iam: IAMClient, signal?: AbortSignal): Promise<Map<string, MfaDevice[]>> {
-  const byArn = new Map<string, MfaDevice[]>();
-  for await (const page of paginateListVirtualMFADevices({ client: iam }, { AssignmentStatus: "Assigned" })) {
-    checkAborted(signal);
-    for (const d of page.VirtualMFADevices ?? []) {
-      const arn = d.User?.Arn;
-      if (!arn || !d.SerialNumber || !d.EnableDate) continue; // created but never enabled: does not count
-      const list = byArn.get(arn) ?? [];
-      list.push(toDevice(d.SerialNumber, d.EnableDate));
-      byArn.set(arn, list);
-    }
-  }
-  return byArn;
-}
-
-async function liveDevices(iam: IAMClient, userName: string): Promise<MfaDevice[]> {
-  const devices: MfaDevice[] = [];
-  for await (const page of paginateListMFADevices({ client: iam }, { UserName: userName })) {
-    for (const d of page.MFADevices ?? [])
-      if (d.SerialNumber && d.EnableDate) devices.push(toDevice(d.SerialNumber, d.EnableDate));
-  }
-  return devices;
-}
-
 async function hasLoginProfile(iam: IAMClient, userName: string, signal?: AbortSignal): Promise<boolean> {
   try {
     await iam.send(new GetLoginProfileCommand({ UserName: userName }), { abortSignal: signal });
@@ -282,7 +255,7 @@ async function userFacts(
     // the report cannot answer or says the user has neither a password nor MFA (so keys decide).
     const keysNow = row === undefined || row.activeAccessKeys === null || (!row.passwordEnabled && !row.mfaActive);
     const [devices, consoleAccess, liveKeys] = await Promise.all([
-      liveDevices(iam, userName),
+      liveDevices(iam, userName, o.completeDeviceLists === true),
       hasLoginProfile(iam, userName, o.signal),
       keysNow ? activeKeyCount(iam, userName) : Promise.resolve(null),
     ]);

@@ -1,8 +1,9 @@
-import type { AccountFailure, AccountOutcome, AccountTarget } from "@orgmfa/core";
+import type { AccountFailure, AccountOutcome, AccountTarget, RootFacts } from "@orgmfa/core";
 import pLimit from "p-limit";
 import type { ClientPool } from "./client-pool";
 import { classifyFailure, errorCode, errorMessage, isCallerCredentialsError, ScannerCredentialsError } from "./errors";
 import { type CollectOptions, collectAccount } from "./iam-collector";
+import { readRootThroughSession } from "./root-session";
 
 export interface ScanAccountsOptions {
   /** Accounts scanned at once. @default 8 */
@@ -10,6 +11,12 @@ export interface ScanAccountsOptions {
   /** Time limit of one account's job. @default 300000 (5 minutes) */
   accountTimeoutMs?: number;
   collect?: Omit<CollectOptions, "accountId" | "partition" | "signal">;
+  /**
+   * Read root through an sts:AssumeRoot session (IAMAuditRootUserCredentials) in every account but
+   * the management account (`exceptAccountId`: STS opens no root session there), beside the member
+   * role: every root device, and root's verdict where the member role fails. Absent: member role only.
+   */
+  rootSessions?: { exceptAccountId: string | null };
   /** Called as each account ends, with the milliseconds it took (from its start, after its turn in the pool). */
   onAccountDone?: (outcome: AccountOutcome, done: number, total: number, elapsedMs: number) => void;
   /**
@@ -28,7 +35,7 @@ export interface ScanAccountsOptions {
 export async function scanAccount(
   pool: ClientPool,
   accountId: string,
-  options: Pick<ScanAccountsOptions, "accountTimeoutMs" | "collect"> = {},
+  options: Pick<ScanAccountsOptions, "accountTimeoutMs" | "collect" | "rootSessions"> = {},
 ): Promise<AccountOutcome> {
   const controller = new AbortController();
   const limitMs = options.accountTimeoutMs ?? 300_000;
@@ -44,7 +51,18 @@ export async function scanAccount(
       });
     }, limitMs);
   });
-  const job = (async (): Promise<AccountOutcome> => {
+  const viaRoot =
+    options.rootSessions && options.rootSessions.exceptAccountId !== accountId
+      ? readRootThroughSession(pool.rootIam(accountId), {
+          accountId,
+          partition: pool.partition,
+          signal: controller.signal,
+        }).then(
+          (root) => ({ ok: true as const, root }),
+          (e: unknown) => ({ ok: false as const, code: errorCode(e), message: errorMessage(e) }),
+        )
+      : null;
+  const memberJob = (async (): Promise<AccountOutcome> => {
     let phase: "assume" | "collect" = "assume";
     try {
       await pool.credentialsFor(accountId)();
@@ -66,12 +84,40 @@ export async function scanAccount(
       return { kind: "failure", accountId, reason, error: { code, message } };
     }
   })();
+  const job = viaRoot ? Promise.all([memberJob, viaRoot]).then(([o, r]) => withRootSession(o, r)) : memberJob;
   try {
     return await Promise.race([job, timeout]);
   } finally {
     clearTimeout(timer);
     pool.release(accountId);
   }
+}
+
+type RootRead = { ok: true; root: RootFacts } | { ok: false; code: string; message: string };
+
+/**
+ * The member role's outcome with what the root session read: root's whole state replaces the member
+ * role's partial view; a failed account keeps its failure (its users are not audited) and gains its
+ * root; a refused root session leaves the member role's view, and says why.
+ */
+function withRootSession(outcome: AccountOutcome, read: RootRead): AccountOutcome {
+  if (!read.ok) {
+    const note = `Root was not read through sts:AssumeRoot (${read.code}: ${read.message}).`;
+    return outcome.kind === "facts"
+      ? { ...outcome, notes: [...outcome.notes, `${note} Root's state is the member role's view.`] }
+      : { ...outcome, notes: [...(outcome.notes ?? []), note] };
+  }
+  const note =
+    "Root was read through an sts:AssumeRoot session (task policy IAMAuditRootUserCredentials): its password, access keys, signing certificates and every MFA device.";
+  if (outcome.kind === "facts") return { ...outcome, root: read.root, notes: [...outcome.notes, note] };
+  return {
+    ...outcome,
+    root: read.root,
+    notes: [
+      ...(outcome.notes ?? []),
+      `${note} The account's IAM users were not audited (${outcome.reason}); its root was.`,
+    ],
+  };
 }
 
 /**

@@ -16,7 +16,7 @@ import { ownersUnreadWarnings } from "../owners";
 import { hubNote, hubProblems } from "../security-hub";
 import { discoveryFilters } from "./discover";
 import type { RunContext, RunStateStore } from "./run-state";
-import { runPolicy, runReportFields } from "./scan";
+import { rootSessionsWarning, runPolicy, runReportFields } from "./scan";
 
 /** What a scan records as warnings: suspicious config settings (judged against the accounts listed) and owner tags not read. */
 export function scanWarnings(o: {
@@ -121,13 +121,17 @@ export async function aggregatePhase(o: AggregatePhaseInput): Promise<AggregateP
     ? ledger.map((t) => (ownerOf.has(t.accountId) ? { ...t, owner: ownerOf.get(t.accountId) ?? null } : t))
     : ledger;
   const filters = o.run.filters ?? discoveryFilters(o.run.config);
-  const warnings = scanWarnings({
-    config: o.run.config,
-    accountIds: new Set(ledger.map((t) => t.accountId)),
-    ownersUnread: inScope.filter((id) => !ownerOf.has(id)).length,
-    ownerTag,
-    now: clock.now(),
-  });
+  const rootWarning = rootSessionsWarning(o.run);
+  const warnings = [
+    ...scanWarnings({
+      config: o.run.config,
+      accountIds: new Set(ledger.map((t) => t.accountId)),
+      ownersUnread: inScope.filter((id) => !ownerOf.has(id)).length,
+      ownerTag,
+      now: clock.now(),
+    }),
+    ...(rootWarning ? [rootWarning] : []),
+  ];
   const report = buildReport({
     ...runReportFields(o.run, o.toolVersion, clock.now()),
     targets,

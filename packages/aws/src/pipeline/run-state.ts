@@ -19,7 +19,11 @@ export interface RunContext {
   startedAt: string;
   organizationId: string | null;
   partition: string;
+  /** The management account, when discovery read it. */
+  managementAccountId?: string | null;
   rootCredentialsManagement: boolean | null;
+  /** IAM organization feature RootSessions (sts:AssumeRoot); null: unknown. Absent in runs before it. */
+  rootSessions?: boolean | null;
   config: OrgMfaConfig;
   /** The scope the accounts were chosen by (command-line filters replace the config's). */
   filters?: DiscoveryFilters;

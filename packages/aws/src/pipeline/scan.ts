@@ -26,7 +26,36 @@ export function runReportFields(run: RunContext, toolVersion: string, now: Date)
 }
 
 /** The policy a run evaluates with: its config, and what discovery found of the organization's root features. */
-export const runPolicy = (run: RunContext): Policy => policyFromConfig(run.config, run.rootCredentialsManagement);
+export const runPolicy = (run: RunContext): Policy =>
+  policyFromConfig(run.config, {
+    organizationId: run.organizationId,
+    managementAccountId: run.managementAccountId ?? null,
+    rootCredentialsManagement: run.rootCredentialsManagement,
+    rootSessions: run.rootSessions ?? null,
+  });
+
+/**
+ * Whether a run reads root through sts:AssumeRoot sessions: asked for (config `assumeRoot`) and the
+ * organization has centralized root access on (either feature: AWS names neither as the one an audit
+ * session needs; where STS refuses, the account keeps the member role's view and says why).
+ */
+export function rootSessionsOf(run: RunContext): ScanAccountsOptions["rootSessions"] {
+  if (!run.config.assumeRoot) return undefined;
+  if (run.rootSessions !== true && run.rootCredentialsManagement !== true) return undefined;
+  return { exceptAccountId: run.managementAccountId ?? null };
+}
+
+/** Why a run that asked for root sessions does not open them, or null. */
+export function rootSessionsWarning(run: RunContext): { field: string; message: string } | null {
+  if (!run.config.assumeRoot || rootSessionsOf(run)) return null;
+  const known = run.rootSessions === false || run.rootCredentialsManagement === false;
+  return {
+    field: "assumeRoot",
+    message: known
+      ? "centralized root access is off in this organization (ListOrganizationsFeatures): root was read through the member audit roles"
+      : "the organization's root access features are unknown (the discovery identity may not call iam:ListOrganizationsFeatures: use the management account or IAM's delegated administrator): root was read through the member audit roles",
+  };
+}
 
 /** Scan options the policy implies (complete device lists when phishing-resistant MFA is required). */
 export function withPolicy<T extends ScanAccountsOptions>(o: T, policy: Policy): T {
@@ -103,7 +132,15 @@ export async function scanPhase(o: ScanPhaseInput): Promise<ScanPhaseResult> {
     await o.state.putResult(result);
   };
   await scanAccounts(o.pool, o.targets, {
-    ...withPolicy({ concurrency: o.concurrency, accountTimeoutMs: o.accountTimeoutMs, collect: o.collect }, policy),
+    ...withPolicy(
+      {
+        concurrency: o.concurrency,
+        accountTimeoutMs: o.accountTimeoutMs,
+        collect: o.collect,
+        rootSessions: rootSessionsOf(o.run),
+      },
+      policy,
+    ),
     retainOutcomes: false,
     onAccountDone: (outcome, done, total, elapsedMs) => {
       counts.scanned++;
