@@ -76,6 +76,11 @@ export class ManagementAccountStack extends Stack {
       id: "AwsSolutions-SQS3",
       reason: "This queue is itself the forwarding rule's dead-letter queue.",
     });
+    Validations.of(this.template.getResource("RootAuditPolicy")).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "sts:AssumeRoot only with sts:TaskPolicyArn = the read-only IAMAuditRootUserCredentials task policy (AWS's own example uses *); STS limits the targets to this organization's member accounts.",
+    });
     for (const logicalId of ["IamReadPolicy", "OrganizationsReadPolicy"]) {
       Validations.of(this.template.getResource(logicalId)).acknowledge({
         id: "AwsSolutions-IAM5[Resource::*]",

@@ -48,6 +48,9 @@ export function memberParameters(c: DeploymentConfig, organizationsRead: boolean
     OrganizationId: c.organizationId,
     AuditRoleName: c.auditRoleName,
     EnableOrganizationsRead: String(organizationsRead),
+    // Root sessions (sts:AssumeRoot, audit task policy only) from the management account's audit role,
+    // which ScanBatch assumes, only where the scan configuration reads root that way.
+    ...(organizationsRead && c.scan.assumeRoot === true ? { EnableRootAudit: "true" } : {}),
     EnableQuarantine: String(c.quarantine),
     // The names the scan configuration's quarantine uses (Enforce and the sweep look for these).
     QuarantineGroupName: c.scan.quarantine?.groupName ?? DEFAULT_QUARANTINE_GROUP,

@@ -27,8 +27,12 @@ export const CONFIGURATIONS = {
     enforcerOperatorRoleName: "AWSReservedSSO_SecurityAdmin",
     operatorRoleName: undefined,
   },
-  /** The permission proof's deployment with the quarantine (and Object Lock). */
-  quarantineObjectLock: { quarantine: true, objectLock: { mode: "GOVERNANCE", days: 400 } },
+  /** The permission proof's deployment with the quarantine (and Object Lock), reading root through root sessions. */
+  quarantineObjectLock: {
+    quarantine: true,
+    objectLock: { mode: "GOVERNANCE", days: 400 },
+    scan: { ...EXAMPLE.scan, assumeRoot: true },
+  },
 } as const satisfies Record<string, Record<string, unknown>>;
 export type ConfigurationName = keyof typeof CONFIGURATIONS;
 

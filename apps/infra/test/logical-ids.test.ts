@@ -33,7 +33,15 @@ const RECORD = process.env.ORGMFA_RECORD_LOGICAL_IDS === "1";
  * Resources made since the record, by configuration and stack (logical ID → type): they may appear,
  * and no other. Empty: the split into constructs added none.
  */
-const NEW: Partial<Record<ConfigurationName, Record<string, Record<string, string>>>> = {};
+const ROOT_AUDIT = { OrgMfaManagement: { RootAuditPolicy: "AWS::IAM::ManagedPolicy" } };
+const NEW: Partial<Record<ConfigurationName, Record<string, Record<string, string>>>> = {
+  // The member template's root sessions (EnableRootAudit, issue 24): in every configuration's
+  // management stack (its condition decides whether it is created).
+  example: ROOT_AUDIT,
+  objectLock: ROOT_AUDIT,
+  quarantine: ROOT_AUDIT,
+  quarantineObjectLock: ROOT_AUDIT,
+};
 
 /** What `app`'s stacks hold. */
 function recordOf(stacks: Stack[]): AppRecord {
@@ -148,7 +156,7 @@ describe("the logical IDs of deployed resources", () => {
     const central_ = recorded.OrgMfaCentral as StackRecord;
     const [keyId] = Object.entries(central_.resources).find(([, type]) => type === "AWS::KMS::Key") ?? [];
     central_.resources[keyId as string] = "AWS::KMS::ReplicaKey";
-    const found = changes(recorded, now);
+    const found = changes(recorded, now, NEW.example);
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^OrgMfaCentral: Digest[0-9A-F]{8} \(AWS::SNS::Topic\) is gone/),
@@ -159,7 +167,7 @@ describe("the logical IDs of deployed resources", () => {
     );
     expect(found).toHaveLength(4);
     // Listed as new, the handle is allowed; the renamed topic is still reported gone (and new).
-    const listed = { OrgMfaCentral: { Unlisted: "AWS::CloudFormation::WaitConditionHandle" } };
+    const listed = { ...NEW.example, OrgMfaCentral: { Unlisted: "AWS::CloudFormation::WaitConditionHandle" } };
     expect(changes(fixture.example, now, listed)).toHaveLength(2);
   });
 });

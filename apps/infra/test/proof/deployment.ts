@@ -158,6 +158,7 @@ export function describeDeployment(
     scheduleDlqArn: scheduleTarget?.DeadLetterConfig?.Arn ?? "<no schedule dead-letter queue>",
     alarmArns: all.filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm").map(([, r]) => r.attrs.Arn as string),
     ...(quarantine ? { quarantine } : {}),
+    ...(c.scan.assumeRoot === true ? { rootAudit: true } : {}),
     keys: LAYOUT,
   };
   const roleOfFunction = (f: Resolved["resources"][string] | undefined) => f?.Properties.Role as string | undefined;

@@ -188,25 +188,51 @@ export function scanBatchCalls(b: InventoryBuilder) {
       "new AssumeRoleCommand",
     );
     const audit: CallPrincipal = { kind: "member-role", role: "audit", account };
-    const iam = (action: string, resource: string, code: string) =>
+    const iam = (action: string, resource: string, code: string, source: string = F.collector) =>
       add({
         principal: audit,
         action,
         resource,
         resourceAccount: account,
         what: "ScanBatch reads the account's IAM facts",
-        source: F.collector,
+        source,
         code,
       });
     iam("iam:GenerateCredentialReport", "*", "new GenerateCredentialReportCommand");
     iam("iam:GetCredentialReport", "*", "new GetCredentialReportCommand");
     iam("iam:GetAccountSummary", "*", "new GetAccountSummaryCommand");
     iam("iam:ListUsers", "*", "paginateListUsers(");
-    iam("iam:ListVirtualMFADevices", "*", "paginateListVirtualMFADevices(");
+    iam("iam:ListVirtualMFADevices", "*", "paginateListVirtualMFADevices(", F.devices);
     const user = `arn:${p}:iam::${account}:user/${S.userName}`;
-    iam("iam:ListMFADevices", user, "paginateListMFADevices(");
+    iam("iam:ListMFADevices", user, "paginateListMFADevices(", F.devices);
+    // A FIDO device's certifications (complete device lists only).
+    iam("iam:GetMFADevice", user, "new GetMFADeviceCommand", F.devices);
     iam("iam:GetLoginProfile", user, "new GetLoginProfileCommand");
     iam("iam:ListAccessKeys", user, "paginateListAccessKeys(");
+    if (d.rootAudit && account !== d.managementAccountId) {
+      // Root sessions (scan configuration assumeRoot): ScanBatch opens them as the management account's
+      // audit role (EnableRootAudit), which it assumes; the session's own IAM reads are governed by
+      // AWS's task policy IAMAuditRootUserCredentials, not by a policy of this deployment.
+      assume(
+        central("scanBatch"),
+        d.managementAccountId,
+        d.auditRoleName,
+        "ScanBatch assumes the management account's audit role to open root sessions",
+        F.pool,
+        "this.assume(this.options.orgRoleArn)",
+      );
+      add({
+        principal: { kind: "member-role", role: "audit", account: d.managementAccountId },
+        action: "sts:AssumeRoot",
+        resource: `arn:${p}:iam::${account}:root`,
+        resourceAccount: d.managementAccountId,
+        context: { "sts:TaskPolicyArn": `arn:${p}:iam::aws:policy/root-task/IAMAuditRootUserCredentials` },
+        what: "ScanBatch opens a read-only root session into the member account",
+        source: F.pool,
+        code: "new AssumeRootCommand",
+        rootAudit: true,
+      });
+    }
     if (account !== scanner) {
       // Each account's own findings, delivered by the ScanBatch that scanned it, through its audit role.
       const hub = (action: string, resource: string, code: string) =>

@@ -37,6 +37,8 @@ export interface InventoryCall {
   what: string;
   /** Made only with `quarantine: true`. */
   quarantine?: boolean;
+  /** Made only with the scan configuration's `assumeRoot: true` (root sessions). */
+  rootAudit?: boolean;
 }
 
 /** The run-state keys of apps/functions/src/run-store.ts (`runKeys`, `ownerTagCacheKey`, …). */
@@ -92,6 +94,8 @@ export interface DeploymentFacts {
   scheduleDlqArn: string;
   /** Every alarm's ARN (each publishes to the digest topic). */
   alarmArns: string[];
+  /** The scan reads member roots through sts:AssumeRoot (scan configuration `assumeRoot`). */
+  rootAudit?: boolean;
   quarantine?: {
     eventBusArn: string;
     enforceRuleArn: string;
@@ -130,6 +134,8 @@ export const F = {
   discovery: "packages/aws/src/discovery.ts",
   ownersAws: "packages/aws/src/owners.ts",
   collector: "packages/aws/src/iam-collector.ts",
+  devices: "packages/aws/src/iam-devices.ts",
+  scanAccounts: "packages/aws/src/scan-accounts.ts",
   hub: "packages/aws/src/security-hub.ts",
   s3Store: "packages/aws/src/s3-store.ts",
   sns: "packages/aws/src/sns-notifier.ts",
