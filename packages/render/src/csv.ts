@@ -1,4 +1,4 @@
-import type { ScanReport } from "@orgmfa/core";
+import { deviceClass, type ScanReport } from "@orgmfa/core";
 import { stringify } from "csv-stringify/sync";
 
 /**
@@ -81,6 +81,10 @@ const ACCOUNTS_HEADER = [
   "rootMfa",
   "users",
   "credentialReportGeneratedAt",
+  "usersAuditedVia",
+  "rootAuditedVia",
+  "rootDevicesComplete",
+  "rootDeviceClasses",
 ];
 
 /** accounts.csv in pieces, an account at a time (each account's users are counted, not kept). */
@@ -101,6 +105,11 @@ export function* accountsCsvChunks(report: ScanReport): Generator<string> {
           a.root?.mfa,
           a.status === "AUDITED" ? a.users.length : "",
           a.credentialReportGeneratedAt,
+          // Which parts were audited, and how (a FAILED account's root may have been, through AssumeRoot).
+          a.audited?.users ?? "",
+          a.audited?.root ?? "",
+          a.root?.devicesComplete ?? "",
+          (a.root?.devices ?? []).map((d) => deviceClass(d)).join(" "),
         ],
       ];
   }
@@ -128,6 +137,7 @@ const USERS_HEADER = [
   "mfaDevicesComplete",
   "verdictSource",
   "verdictAsOf",
+  "mfaDeviceClasses",
 ];
 
 /** users.csv in pieces, an account's users at a time (read only while they are written). */
@@ -153,6 +163,8 @@ export function* usersCsvChunks(report: ScanReport): Generator<string> {
         u.mfaDevicesComplete === undefined ? "" : u.mfaDevicesComplete,
         u.verdictSource ?? (u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT"),
         u.verdictAsOf ?? "",
+        // What each device resists (docs/checks.md, "Device classes").
+        u.mfaDevices.map((d) => deviceClass(d)).join(" "),
       ]);
   }
   yield* csvChunks(USERS_HEADER, batches());

@@ -310,7 +310,7 @@ describe("auditor files", () => {
       type_uid: 200301,
       severity_id: 4,
       status: "New",
-      compliance: { status: "Fail", requirements: ["IAM.5", "IAM.19", "CIS 1.10"] },
+      compliance: { status: "Fail", requirements: ["IAM.5", "IAM.19", "CIS v7.0 2.10", "CIS v3.0 1.10"] },
       cloud: { provider: "AWS", account: { uid: "100000000000" }, org: { uid: "o-abcdefghij" } },
     });
   });

@@ -163,7 +163,7 @@ describe("OCSF output is valid OCSF", () => {
   });
 
   it("derives the standards from the related controls", () => {
-    expect(ocsfStandards(["IAM.5", "CIS 1.10"]).sort()).toEqual([
+    expect(ocsfStandards(["IAM.5", "CIS v7.0 2.10"]).sort()).toEqual([
       "AWS Security Hub controls",
       "CIS AWS Foundations Benchmark",
     ]);
