@@ -199,11 +199,11 @@ describe("one headline", () => {
       { env },
     );
     expect(t.stdout).toMatch(
-      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
+      /: 8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\n12 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited, 2 root access findings\n/,
     );
     const report = JSON.parse(readFileSync(path.join(outDir, "report.json"), "utf8")) as ScanReport;
     expect(report.summary.users.withoutMfa).toBe(8);
-    expect(report.summary.findings).toMatchObject({ open: 10, exempted: 1 });
+    expect(report.summary.findings).toMatchObject({ open: 12, exempted: 1 });
     const html = readFileSync(path.join(outDir, "report.html"), "utf8");
     expect(html).toMatch(
       /Users without MFA<\/div><div class="value">8<\/div><div class="detail">7 IAM, 1 root, in 4 accounts · 1 exempted · 1 account not audited/,
@@ -211,7 +211,7 @@ describe("one headline", () => {
     const digest = (await e.asAdmin(() => e.reader.messages())).at(-1);
     expect(digest?.Subject).toBe("orgmfa: 8 users without MFA (1 exempted) in 4 of 7 accounts, 1 not audited");
     expect(digest?.Message).toMatch(
-      /8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\.\n10 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\./,
+      /8 users without MFA \(7 IAM, 1 root; 1 exempted\); 1 account not audited\.\n12 open findings: 7 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited, 2 root access findings\./,
     );
   });
 });
@@ -226,7 +226,7 @@ describe("--output FILE on a terminal", () => {
     expect(r.stdout).toBe("");
     expect(stderr.text).toMatch(
       new RegExp(
-        `orgmfa: wrote ${file} — 8 users without MFA \\(7 IAM, 1 root\\); 1 account not audited; 11 open findings: .*; exit 4: 1 account not audited \\(--allow-partial to accept\\)\\.\n`,
+        `orgmfa: wrote ${file} — 8 users without MFA \\(7 IAM, 1 root\\); 1 account not audited; 13 open findings: .*; exit 4: 1 account not audited \\(--allow-partial to accept\\)\\.\n`,
       ),
     );
     expect(JSON.parse(readFileSync(file, "utf8")).summary.users.withoutMfa).toBe(8);

@@ -176,7 +176,10 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
       Details: { AwsIamUser: { UserName: "alice" } },
     });
     expect(alice?.FindingProviderFields?.Severity?.Label).toBe("HIGH");
-    expect(alice?.Compliance).toMatchObject({ Status: "FAILED", RelatedRequirements: ["IAM.5", "IAM.19", "CIS 1.10"] });
+    expect(alice?.Compliance).toMatchObject({
+      Status: "FAILED",
+      RelatedRequirements: ["IAM.5", "IAM.19", "CIS v7.0 2.10", "CIS v3.0 1.10"],
+    });
     expect(alice?.RecordState).toBe("ACTIVE");
     const root = byName(payments, "/root");
     expect(root?.Resources?.[0]).toMatchObject({ Type: "AwsAccount", Id: `AWS::::Account:${id("prod-payments")}` });
@@ -209,6 +212,8 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
       perAccount.map((m) => [m.MessageAttributes?.accountId?.Value, m.MessageAttributes?.severity?.Value]),
     );
     expect(attrs).toEqual({
+      // The management account: centralized root access is off in the emulated organization.
+      [id("management")]: "MEDIUM",
       [id("prod-payments")]: "CRITICAL",
       [id("prod-web")]: "HIGH",
       [id("sandbox-ml")]: "HIGH",

@@ -179,7 +179,7 @@ describe("report.html of an organization with hostile names, in headless Chromiu
     expect(await page.locator("#accounts tr", { hasText: "sandbox-excluded" }).innerText()).toContain("EXCLUDED");
 
     // Every check as it ran, with its severity (the configured one beside the default) and its controls.
-    expect(report.checks?.length).toBe(7);
+    expect(report.checks?.length).toBe(10);
     for (const c of report.checks ?? []) {
       const row = await page.locator(`#checks tr[data-check="${c.id}"]`).innerText();
       expect(row).toContain(c.id);
@@ -188,7 +188,8 @@ describe("report.html of an organization with hostile names, in headless Chromiu
       for (const control of c.controls) expect(row).toContain(control);
     }
     const consoleCheck = await page.locator(`#checks tr[data-check="USER_CONSOLE_NO_MFA"]`).innerText();
-    for (const control of ["IAM.5", "IAM.19", "CIS 1.10"]) expect(consoleCheck).toContain(control);
+    for (const control of ["IAM.5", "IAM.19", "CIS v7.0 2.10", "CIS v3.0 1.10"])
+      expect(consoleCheck).toContain(control);
     expect(await page.locator(`#checks tr[data-check="USER_API_NO_MFA"]`).innerText()).toMatch(/HIGH\s+default MEDIUM/);
 
     // The exemption in force, its reason and expiry as written, and the warning that it runs past a year.

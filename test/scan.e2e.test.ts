@@ -58,6 +58,9 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
   it("gives exactly the right verdict for every principal", () => {
     expect(key(report)).toEqual([
       "ACCOUNT_NOT_AUDITED legacy-unmanaged - OPEN",
+      // Centralized root access is off in the emulated organization: about it, on its management account.
+      "ORG_ROOT_CREDENTIALS_MANAGEMENT_OFF master - OPEN",
+      "ORG_ROOT_SESSIONS_OFF master - OPEN",
       "ROOT_NO_MFA prod-payments root OPEN",
       "USER_API_NO_MFA dev-platform ivan OPEN",
       "USER_API_NO_MFA prod-payments ci-deploy OPEN",
@@ -188,12 +191,16 @@ describe("orgmfa scan of the emulated organization (IAM enforcement on)", () => 
       "USER_API_NO_MFA:true:MEDIUM",
       "USER_NO_MFA_NO_CREDENTIALS:true:LOW",
       "USER_MFA_NOT_PHISHING_RESISTANT:false:MEDIUM",
+      "ROOT_CREDENTIALS_REMAIN:true:MEDIUM",
+      "ORG_ROOT_CREDENTIALS_MANAGEMENT_OFF:true:MEDIUM",
+      "ORG_ROOT_SESSIONS_OFF:true:LOW",
       "ACCOUNT_NOT_AUDITED:true:HIGH",
     ]);
     expect(report.checks?.find((c) => c.id === "USER_CONSOLE_NO_MFA")?.controls).toEqual([
       "IAM.5",
       "IAM.19",
-      "CIS 1.10",
+      "CIS v7.0 2.10",
+      "CIS v3.0 1.10",
     ]);
   });
 
@@ -258,11 +265,11 @@ describe("exit codes, filters and formats", () => {
   it("--format table and csv are readable", async () => {
     const t = await scan("--format", "table", "--allow-partial");
     expect(t.stdout).toMatch(
-      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\); 1 account not audited\n11 open findings: 8 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited\n/,
+      /orgmfa scan .*: 8 users without MFA \(7 IAM, 1 root\); 1 account not audited\n13 open findings: 8 users without MFA, 2 users with no MFA and no credential yet, 1 account not audited, 2 root access findings\n/,
     );
     expect(t.stdout).toMatch(/legacy-unmanaged[\s\S]*ASSUME_ROLE_DENIED/);
     const c = await scan("--format", "csv");
-    expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 11);
+    expect(c.stdout.split("\r\n").filter(Boolean)).toHaveLength(1 + 13);
   });
 
   it("applies exemptions from --config and re-grades checks", async () => {

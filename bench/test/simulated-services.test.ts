@@ -180,7 +180,7 @@ describe("simulated Security Hub and SNS", () => {
     const aws = sim({ accounts: 5, securityHubDisabled: (id) => id === "100000000003" });
     const pool = new ClientPool({ region: "us-east-1", baseCredentials: async () => base, requestHandler: aws });
     cleanup.push(() => pool.destroy());
-    const policy = policyFromConfig({}, null);
+    const policy = policyFromConfig({});
     const deliver = async () => {
       // The organization is read through the management account's audit role, as the workflow does.
       const orgPool = new ClientPool({
