@@ -1,58 +1,65 @@
+import { type Finding, type ScanReport, verdictSentence } from "@orgmfa/core";
 import {
-  type Finding,
-  headline,
-  headlineText,
-  plural,
-  type ScanReport,
-  SEVERITIES,
-  unknownBecause,
-  verdictSentence,
-  withoutMfaKnown,
-} from "@orgmfa/core";
-import { barChart, countBy, topBars } from "./html/charts";
+  accountsBound,
+  findingsBound,
+  HTML_LIMITS,
+  type HtmlLimits,
+  rankAccounts,
+  shownAccounts,
+  shownFindings,
+  shownUsers,
+  usersBound,
+} from "./html/bounds";
 import { scanFacts, userStats } from "./html/facts";
-import { cols, cssString, h, pct, SEVERITY_COLOUR, when } from "./html/format";
+import { cols, cssString, h, headerRow, when } from "./html/format";
+import { countByAccount, ouRows, ousTable } from "./html/ous";
 import { STYLE } from "./html/style";
+import { boundedSummary, charts, headlineCards, notAuditedAlert } from "./html/summary";
 import { accountRow, checksTable, exemptionsTable, findingRow, userRows, type Warning } from "./html/tables";
 
+export { HTML_LIMITS, type HtmlLimits } from "./html/bounds";
 export { barChart } from "./html/charts";
-
-function card(label: string, value: string, detail: string, cls = ""): string {
-  return `<div class="card ${cls}"><div class="label">${h(label)}</div><div class="value">${h(value)}</div><div class="detail">${h(detail)}</div></div>`;
-}
 
 /**
  * `report.html`: one self-contained page for auditors (docs/delivery.md). No script and no network
  * fetch (a Content-Security-Policy forbids both); every organization-supplied string is escaped.
  * First the facts of the scan (who ran it, where, scope and filters, config SHA-256), the headline
- * figures and inline SVG charts; then the findings, the exemptions in force (with the config warnings
- * that concern them), the checks as run with their related controls, the accounts with their
- * collection notes, and every user with the source and time of its verdict. Prints on A4.
+ * figures, every account not audited and inline SVG charts; then the findings, the exemptions in force
+ * (with the config warnings that concern them), the checks as run with their related controls, the
+ * OUs and the accounts ranked by open findings, with their collection notes, and the users with the
+ * source and time of each verdict. Prints on A4.
+ *
+ * The long lists are bounded by `limits` ({@link HTML_LIMITS}): a large organization's page lists the
+ * most severe findings, the accounts with the most open findings and their users, and says exactly
+ * how many rows it left out and which files beside it hold them all. Below the bounds, every row.
  */
-export function renderHtml(report: ScanReport): string {
-  return [...htmlChunks(report)].join("");
+export function renderHtml(report: ScanReport, limits: HtmlLimits = HTML_LIMITS): string {
+  return [...htmlChunks(report, limits)].join("");
 }
 
 /**
  * `report.html` in pieces, in order (their concatenation is {@link renderHtml}'s page): the long
- * tables a row or an account at a time, so a report of 10,000 accounts is written without the page
- * ever being one string, and each account's users are read (inflated) only while they are written.
+ * tables a row or an account at a time, so the page is never one string, and each account's users
+ * are read (inflated) only while they are counted or written.
  */
-export function* htmlChunks(report: ScanReport): Generator<string> {
-  const s = report.summary;
-  const head = headline(report);
-  const w = head.withoutMfa;
+export function* htmlChunks(report: ScanReport, limits: HtmlLimits = HTML_LIMITS): Generator<string> {
   const open = report.findings.filter((f) => f.status === "OPEN");
   const ouOf = new Map(report.accounts.map((a) => [a.accountId, a.ouPath]));
-  const openByAccount = new Map<string, number>();
-  for (const f of open) openByAccount.set(f.accountId, (openByAccount.get(f.accountId) ?? 0) + 1);
+  const openByAccount = countByAccount(report.findings, "OPEN");
+  const stats = userStats(report);
+  const ranked = rankAccounts(report.accounts, openByAccount);
+
+  const findings = shownFindings(report.findings, limits.findings);
+  const accounts = shownAccounts(ranked, limits.accounts);
+  const users = shownUsers(ranked, stats.usersOf, limits.users);
+  const shownUsersOf = new Set(users.groups.map((g) => g.account.accountId));
   const findingsOf = new Map<string, Finding[]>();
   for (const f of report.findings)
-    if (f.principalArn) findingsOf.set(f.principalArn, [...(findingsOf.get(f.principalArn) ?? []), f]);
-  const failed = report.accounts.filter((a) => a.status === "FAILED");
-  const sevDetail = SEVERITIES.filter((k) => s.findings.bySeverity[k] > 0)
-    .map((k) => `${k} ${s.findings.bySeverity[k]}`)
-    .join(" · ");
+    if (f.principalArn && shownUsersOf.has(f.accountId)) {
+      const list = findingsOf.get(f.principalArn);
+      if (list) list.push(f);
+      else findingsOf.set(f.principalArn, [f]);
+    }
 
   // Config warnings about an exemption are shown with it; the others in the scan facts.
   const warnings = report.warnings ?? [];
@@ -62,78 +69,17 @@ export function* htmlChunks(report: ScanReport): Generator<string> {
   };
   const general = warnings.filter((wn) => exemptionOf(wn) === null);
 
-  const known = withoutMfaKnown(s.accounts);
-  const notAuditedDetail = s.accounts.failed ? ` · ${plural(s.accounts.failed, "account")} not audited` : "";
-  const cards = [
-    known
-      ? card(
-          "Users without MFA",
-          String(w.total),
-          `${w.iam} IAM, ${w.root} root, in ${plural(w.accounts, "account")}${w.exempted ? ` · ${w.exempted} exempted` : ""}${notAuditedDetail}`,
-          w.open || s.accounts.failed ? "bad" : "ok",
-        )
-      : card("Users without MFA", "unknown", unknownBecause(s.accounts), "bad"),
-    card(
-      "Open findings",
-      String(s.findings.open),
-      `${headlineText(report).findings.replace(/^\d+ open findings?:? ?/, "") || "none"}${sevDetail ? ` · ${sevDetail}` : ""}`,
-      s.findings.open ? "bad" : "ok",
-    ),
-    card(
-      "Coverage",
-      pct(s.coverage),
-      `${s.accounts.audited} of ${s.accounts.inScope} in-scope accounts audited · ${s.accounts.failed} failed · ${s.accounts.skipped} skipped`,
-      s.accounts.failed ? "bad" : "ok",
-    ),
-    card("Exempted", String(s.findings.exempted), "accepted with a reason and an expiry"),
-  ];
-  if (report.changes) {
-    cards.push(
-      card(
-        "Since previous scan",
-        `+${report.changes.new.length} / −${report.changes.resolved.length}`,
-        `new / resolved since ${report.changes.previousScanId}`,
-      ),
-    );
-  }
-
-  const charts = [
-    barChart(
-      "Open findings by severity",
-      SEVERITIES.map((k) => ({ label: k, value: s.findings.bySeverity[k], colour: SEVERITY_COLOUR[k] })),
-      { id: "chart-severity" },
-    ),
-    barChart(
-      "Open findings by OU",
-      topBars(
-        countBy(open, (f) => ouOf.get(f.accountId) ?? "?"),
-        10,
-      ),
-      { id: "chart-ou" },
-    ),
-    barChart(
-      "Open findings by account",
-      topBars(
-        countBy(open, (f) => `${f.accountName} (${f.accountId})`),
-        10,
-      ),
-      { id: "chart-account" },
-    ),
-  ];
-
-  const failedAlert = failed.length
-    ? `<div class="alert" id="not-audited"><strong>${failed.length} account${failed.length === 1 ? " was" : "s were"} not audited</strong> — their users' MFA state is unknown:<ul>${failed
-        .map(
-          (a) =>
-            `<li>${h(a.accountName)} (${h(a.accountId)}), ${h(a.ouPath)}: ${h(a.reason)} — ${h(a.error?.code)}</li>`,
-        )
-        .join("")}</ul></div>`
-    : "";
-
-  const stats = userStats(report);
+  const leftOut = {
+    findings:
+      findings.shown.length < report.findings.length
+        ? `the ${findings.shown.length} most severe of ${report.findings.length} findings`
+        : "",
+    users: users.shown < users.total ? `${users.shown} of ${users.total} users` : "",
+    accounts: accounts.leftOut ? `${accounts.shown.length} of ${report.accounts.length} accounts` : "",
+  };
   const pageFooter = `orgmfa · organization ${report.organizationId ?? "unknown"} · scan ${report.scanId}`;
 
-  yield `<!doctype html>
+  yield `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -144,14 +90,15 @@ export function* htmlChunks(report: ScanReport): Generator<string> {
 <header><h1>MFA across the organization</h1>
 <div class="muted">orgmfa report for auditors · organization ${h(report.organizationId ?? "unknown")} · ${when(report.finishedAt)}</div></header>
 ${scanFacts(report, stats, general, warnings.length - general.length)}
-<section class="cards" id="headline">${cards.join("")}</section>
-${failedAlert}
-<section class="charts" id="charts">${charts.join("")}</section>
+${headlineCards(report)}
+${notAuditedAlert(report)}
+${boundedSummary(leftOut)}
+${charts(report, open, ouOf)}
 <h2 id="findings-heading">Findings (${report.findings.length})</h2>
-`;
+${findingsBound(report.findings.length, findings)}`;
   if (report.findings.length) {
-    yield `<table id="findings">${cols(11, 15, 18, 12, 30, 14)}<thead><tr><th>Severity</th><th>Check</th><th>Account</th><th>Principal</th><th>Finding and fix</th><th>Status</th></tr></thead><tbody>`;
-    for (const f of report.findings) yield findingRow(f, ouOf.get(f.accountId) ?? "");
+    yield `<table id="findings">${cols(11, 15, 18, 12, 30, 14)}${headerRow("Severity", "Check", "Account", "Principal", "Finding and fix", "Status")}<tbody>`;
+    for (const f of findings.shown) yield findingRow(f, ouOf.get(f.accountId) ?? "");
     yield "</tbody></table>";
   } else yield `<p id="verdict">${h(verdictSentence(report))}</p>`;
   yield `
@@ -159,16 +106,22 @@ ${failedAlert}
 ${exemptionsTable(report, (i) => warnings.filter((wn) => exemptionOf(wn) === i))}
 <h2 id="checks-heading">Checks</h2>
 ${checksTable(report)}
+<h2 id="ous-heading">OUs (${new Set(ouOf.values()).size})</h2>
+<p class="muted legend">Ranked by open findings. Not audited: accounts whose users' MFA state is unknown.</p>
+${ousTable(ouRows(report.accounts, openByAccount, countByAccount(report.findings, "EXEMPTED"), stats.usersOf))}
 <h2 id="accounts-heading">Accounts (${report.accounts.length})</h2>
-<table id="accounts">${cols(15, 15, 16, 9, 11, 6, 6, 22)}<thead><tr><th>Account</th><th>OU</th><th>Owner</th><th>Status</th><th>Root credentials / MFA</th><th>Users</th><th>Open</th><th>Detail</th></tr></thead><tbody>`;
-  for (const a of report.accounts) yield accountRow(a, openByAccount.get(a.accountId) ?? 0);
+<p class="muted legend">Ranked by open findings; on a tie, accounts not audited first.</p>
+${accountsBound(report.accounts.length, accounts)}<table id="accounts">${cols(15, 15, 16, 9, 11, 6, 6, 22)}${headerRow("Account", "OU", "Owner", "Status", "Root credentials / MFA", "Users", "Open", "Detail")}<tbody>`;
+  for (const a of accounts.shown)
+    yield accountRow(a, openByAccount.get(a.accountId) ?? 0, stats.usersOf.get(a.accountId));
   yield `</tbody></table>
 <h2 id="users-heading">Users (${stats.total})</h2>
 `;
-  if (stats.withUsers.length) {
+  if (users.groups.length) {
     yield `<p class="muted legend">Each verdict comes from the account's credential report or from a live IAM read, true as of the time shown. A partial device list shows only what the verdict needed: the virtual devices that prove the user has MFA, or, for a user whose MFA is a hardware or FIDO device, the fresh credential report's word that MFA is on; run with --complete-inventory to list every device.</p>` +
-      `<table id="users">${cols(24, 11, 12, 19, 11, 13, 10)}<thead><tr><th>User</th><th>Credentials</th><th>MFA devices</th><th>Findings</th><th>Verdict from</th><th>As of</th><th>Device list</th></tr></thead>`;
-    for (const a of stats.withUsers) yield userRows(a, findingsOf);
+      usersBound(users) +
+      `<table id="users">${cols(24, 11, 12, 19, 11, 13, 10)}${headerRow("User", "Credentials", "MFA devices", "Findings", "Verdict from", "As of", "Device list")}`;
+    for (const g of users.groups) yield userRows(g.account, findingsOf, g.shown);
     yield "</table>";
   } else yield `<p id="users">No IAM users in the audited accounts.</p>`;
   yield `

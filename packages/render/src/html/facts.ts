@@ -1,5 +1,5 @@
 // report.html's scan facts: who scanned what, where, when, with which filters and config.
-import { plural, type ReportAccount, type ScanReport } from "@orgmfa/core";
+import { plural, type ScanReport } from "@orgmfa/core";
 import { h, NOT_RECORDED, soft, when } from "./format";
 import { verdictSource, type Warning } from "./tables";
 
@@ -8,19 +8,19 @@ export interface UserStats {
   total: number;
   partial: number;
   bySource: Array<[string, number]>;
-  /** Audited accounts with at least one user, in ledger order. */
-  withUsers: ReportAccount[];
+  /** Each audited account's number of users, by account id. */
+  usersOf: Map<string, number>;
 }
 
 export function userStats(report: ScanReport): UserStats {
   const sources = new Map<string, number>();
-  const withUsers: ReportAccount[] = [];
+  const usersOf = new Map<string, number>();
   let total = 0;
   let partial = 0;
   for (const a of report.accounts) {
     if (a.status !== "AUDITED") continue;
     const users = a.users;
-    if (users.length) withUsers.push(a);
+    usersOf.set(a.accountId, users.length);
     for (const u of users) {
       total++;
       if (u.mfaDevicesComplete === false) partial++;
@@ -29,7 +29,7 @@ export function userStats(report: ScanReport): UserStats {
     }
   }
   const bySource = [...sources.entries()].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
-  return { total, partial, bySource, withUsers };
+  return { total, partial, bySource, usersOf };
 }
 
 /** The facts an auditor signs off: who scanned what, where, when, with which filters and config. */

@@ -34,6 +34,20 @@ export function when(iso: string | null | undefined): string {
 export const cssString = (v: string) =>
   `"${[...v].map((c) => (/[A-Za-z0-9 ._:/-]/.test(c) ? c : `\\${(c.codePointAt(0) ?? 32).toString(16)} `)).join("")}"`;
 
-/** Column widths (percent), so a table lays out the same on screen and on an A4 page. */
+/** The widest column a table may ask for, in percent (the stylesheet has a class for each width up to it). */
+export const MAX_COLUMN_WIDTH = 50;
+
+/**
+ * Column widths (percent), so a table lays out the same on screen and on an A4 page. Each width is a
+ * class of the stylesheet (`w11`), not an inline style: the page has one stylesheet and no `style` attribute.
+ */
 export const cols = (...widths: number[]) =>
-  `<colgroup>${widths.map((w) => `<col style="width:${w}%">`).join("")}</colgroup>`;
+  `<colgroup>${widths.map((w) => `<col class="w${Math.min(MAX_COLUMN_WIDTH, Math.max(1, Math.round(w)))}">`).join("")}</colgroup>`;
+
+/** A severity as a coloured badge (its colour a class of the stylesheet, from {@link SEVERITY_COLOUR}). */
+export const severityBadge = (severity: string) =>
+  `<span class="sev ${severity in SEVERITY_COLOUR ? `sev-${h(severity.toLowerCase())}` : "sev-other"}">${h(severity)}</span>`;
+
+/** Header cells of a table's columns, each with `scope="col"` so assistive technology reads each cell with its heading. */
+export const headerRow = (...labels: string[]) =>
+  `<thead><tr>${labels.map((l) => `<th scope="col">${h(l)}</th>`).join("")}</tr></thead>`;

@@ -2,6 +2,7 @@
 import {
   CHECK_INFO,
   type CheckId,
+  describeDevice,
   type ExemptionSubject,
   exemptionMatches,
   expiryInstant,
@@ -13,7 +14,7 @@ import {
   RULES,
   type ScanReport,
 } from "@orgmfa/core";
-import { checkName, cols, DAY_MS, h, SEVERITY_COLOUR, soft, when } from "./format";
+import { checkName, cols, DAY_MS, h, headerRow, severityBadge, soft, when } from "./format";
 
 /** Each check's defaults, to tell a configured severity or switch from the default one. */
 const DEFAULTS = new Map(RULES.map((r) => [r.checkId as string, r]));
@@ -26,7 +27,12 @@ function collectionText(a: ReportAccount): string {
   return a.credentialReportGeneratedAt ? `credential report of ${when(a.credentialReportGeneratedAt)}` : "";
 }
 
-export function accountRow(a: ReportAccount, open: number): string {
+/** One account of the ledger; `users` is its number of users when already counted (packed users are then not read). */
+export function accountRow(
+  a: ReportAccount,
+  open: number,
+  users = a.status === "AUDITED" ? a.users.length : 0,
+): string {
   const notes = a.notes?.length ? `<ul class="notes">${a.notes.map((n) => `<li>${h(n)}</li>`).join("")}</ul>` : "";
   const detail =
     a.status === "FAILED"
@@ -37,9 +43,17 @@ export function accountRow(a: ReportAccount, open: number): string {
   return (
     `<tr class="status-${h(a.status.toLowerCase())}"><td>${h(a.accountName)}<div class="muted">${h(a.accountId)}</div></td>` +
     `<td>${soft(a.ouPath)}</td><td>${soft(a.owner ?? "")}</td><td><span class="badge ${h(a.status.toLowerCase())}">${h(a.status)}</span></td>` +
-    `<td>${a.root ? `${h(a.root.credentials)} / ${h(a.root.mfa)}` : "—"}</td>` +
-    `<td class="num">${a.status === "AUDITED" ? a.users.length : "—"}</td><td class="num">${open}</td><td>${detail}</td></tr>`
+    `<td>${a.root ? rootCell(a.root) : "—"}</td>` +
+    `<td class="num">${a.status === "AUDITED" ? users : "—"}</td><td class="num">${open}</td><td>${detail}</td></tr>`
   );
+}
+
+/** Root in the accounts table: credentials / MFA, how root was read, and its devices by class. */
+function rootCell(root: NonNullable<ReportAccount["root"]>): string {
+  const devices = root.devices?.length ? root.devices.map((d) => describeDevice(d)).join(", ") : "";
+  const how = root.via === "ASSUME_ROOT" ? "read through a root session (every device)" : "";
+  const detail = [how, devices].filter(Boolean).join("; ");
+  return `${h(root.credentials)} / ${h(root.mfa)}${detail ? `<div class="muted">${h(detail)}</div>` : ""}`;
 }
 
 export function findingRow(f: Finding, ouPath: string): string {
@@ -48,7 +62,7 @@ export function findingRow(f: Finding, ouPath: string): string {
       ? `EXEMPTED until ${h(f.exemption?.expires)}<div class="muted">${h(f.exemption?.reason)}</div>`
       : "OPEN";
   return (
-    `<tr><td><span class="sev" style="background:${SEVERITY_COLOUR[f.severity]}">${h(f.severity)}</span></td>` +
+    `<tr><td>${severityBadge(f.severity)}</td>` +
     `<td>${checkName(f.checkId)}</td><td>${h(f.accountName)}<div class="muted">${h(f.accountId)} · ${soft(ouPath)}</div></td>` +
     `<td>${h(principalLabel(f))}</td><td>${h(f.title)}<div class="muted">${h(CHECK_INFO[f.checkId]?.remediation)}</div></td><td>${status}</td></tr>`
   );
@@ -57,12 +71,26 @@ export function findingRow(f: Finding, ouPath: string): string {
 /** Where a user's verdict came from (reports before 0.2 only say whether it was read live). */
 export const verdictSource = (u: ReportUser) => u.verdictSource ?? (u.verifiedLive ? "LIVE" : "CREDENTIAL_REPORT");
 
-export function userRows(a: ReportAccount, findingsOf: Map<string, Finding[]>): string {
+/**
+ * One account's users under a group heading: the first `shown` of them (all by default), the heading
+ * saying how many are left out when not all are shown.
+ */
+export function userRows(
+  a: ReportAccount,
+  findingsOf: Map<string, Finding[]>,
+  shown = Number.POSITIVE_INFINITY,
+): string {
+  const all = a.users;
+  const users = shown < all.length ? all.slice(0, shown) : all;
+  const cut =
+    users.length < all.length
+      ? ` · <strong class="partial">${users.length} of ${plural(all.length, "user")} shown, ${all.length - users.length} left out (users.csv)</strong>`
+      : "";
   const group =
-    `<tr class="group"><th colspan="7">${h(a.accountName)} <span class="muted">${h(a.accountId)} · ${h(a.ouPath)}` +
-    `${a.collection || a.credentialReportGeneratedAt ? ` · ${collectionText(a)}` : ""}</span>` +
+    `<tr class="group"><th colspan="7" scope="rowgroup">${h(a.accountName)} <span class="muted">${h(a.accountId)} · ${h(a.ouPath)}` +
+    `${a.collection || a.credentialReportGeneratedAt ? ` · ${collectionText(a)}` : ""}</span>${cut}` +
     `${a.notes?.length ? `<ul class="notes">${a.notes.map((n) => `<li>${h(n)}</li>`).join("")}</ul>` : ""}</th></tr>`;
-  const rows = a.users.map((u) => {
+  const rows = users.map((u) => {
     const source = verdictSource(u);
     const asOf =
       u.verdictAsOf !== undefined
@@ -74,7 +102,7 @@ export function userRows(a: ReportAccount, findingsOf: Map<string, Finding[]>): 
       .filter(Boolean)
       .join(", ");
     const devices = u.mfaDevices.length
-      ? u.mfaDevices.map((d) => h(d.type)).join(", ")
+      ? u.mfaDevices.map((d) => h(describeDevice(d))).join(", ")
       : u.mfaActive
         ? "on (not a virtual device; not listed)"
         : "none";
@@ -169,7 +197,7 @@ export function exemptionsTable(report: ScanReport, warningsFor: (i: number) => 
     );
   });
   return (
-    `<table id="exemptions">${cols(17, 13, 20, 23, 11, 16)}<thead><tr><th>Account</th><th>Principal</th><th>Checks</th><th>Reason</th><th>Expires</th><th>Status</th></tr></thead>` +
+    `<table id="exemptions">${cols(17, 13, 20, 23, 11, 16)}${headerRow("Account", "Principal", "Checks", "Reason", "Expires", "Status")}` +
     `${rows.join("")}</table>`
   );
 }
@@ -183,7 +211,7 @@ export function checksTable(report: ScanReport): string {
     const d = DEFAULTS.get(c.id);
     const configured = (v: boolean) => (v ? ` <span class="muted">(set by the config)</span>` : "");
     const severity =
-      `<span class="sev" style="background:${SEVERITY_COLOUR[c.severity] ?? "#4b5563"}">${h(c.severity)}</span>` +
+      severityBadge(c.severity) +
       `${d && d.severity !== c.severity ? `<div class="muted">default ${h(d.severity)}</div>` : ""}`;
     const controls = c.controls.length
       ? c.controls.map((k) => `<span class="control">${h(k)}</span>`).join(" ")
@@ -197,7 +225,7 @@ export function checksTable(report: ScanReport): string {
   return (
     `<p class="muted legend">Related controls: <strong>IAM.n</strong> are AWS Security Hub controls (AWS Foundational Security Best Practices), ` +
     `<strong>CIS n.n</strong> are recommendations of the CIS AWS Foundations Benchmark. A principal a check flags fails every control listed with it.</p>` +
-    `<table id="checks">${cols(44, 11, 13, 16, 8, 8)}<thead><tr><th>Check</th><th>Ran</th><th>Severity</th><th>Related controls</th><th>Open</th><th>Exempted</th></tr></thead>` +
+    `<table id="checks">${cols(44, 11, 13, 16, 8, 8)}${headerRow("Check", "Ran", "Severity", "Related controls", "Open", "Exempted")}` +
     `<tbody>${rows.join("")}</tbody></table>`
   );
 }
