@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ClientPool, DEFAULT_MAX_REPORT_AGE_MS, runScan } from "@orgmfa/aws";
-import type { ScanReport } from "@orgmfa/core";
+import type { OrgMfaConfig, ScanReport } from "@orgmfa/core";
 import { AUDIT_ROLE_NAME, REGION, scannerCredentials, seedOrganization, startEmulator } from "@orgmfa/emulator";
 import { build } from "esbuild";
 import { type BaselineOptions, exactScan, seedAlgorithm, type Verdicts } from "./lib/baselines";
@@ -83,10 +83,12 @@ function startupSeconds(): { seconds: number; samples: number[]; version: string
 
 type RunName = "orgmfa" | "orgmfaStale" | "seed" | "seedConcurrent" | "exact";
 type FaultRunName = "orgmfaFaults" | "orgmfaStaleFaults";
+/** orgmfa with --assume-root in an organization with centralized root access on (issue 24). */
+type RootRunName = "orgmfaAssumeRoot";
 const FAULT_RATE = 0.15;
 
 interface RunResult {
-  name: RunName | FaultRunName | "orgmfaFirstRun";
+  name: RunName | FaultRunName | RootRunName | "orgmfaFirstRun";
   rep: number;
   /** Faults injected by the proxy, by kind (fault runs). */
   faults?: Record<string, number>;
@@ -110,6 +112,23 @@ interface RunResult {
   confirmedLiveByKind?: Record<string, number>;
   confirmedLiveExamples?: string[];
   comparison?: Comparison;
+  /**
+   * The AssumeRoot run: the root sessions (one per member account), each from its AssumeRoot on —
+   * calls per session and round trips in sequence — made beside the member role's session.
+   */
+  rootSessions?: { sessions: number; callsPerAccount: number; roundTrips: { median: number; max: number } };
+}
+
+function rootSessionStats(calls: readonly ProxiedCall[]): RunResult["rootSessions"] {
+  const sessions = [...new Set(calls.filter((c) => c.operation === "AssumeRoot").map((c) => c.session ?? ""))];
+  if (sessions.length === 0) return undefined;
+  const per = sessions.map((k) => sequentialRoundTrips(calls, k));
+  const callsPer = sessions.map((k) => calls.filter((c) => c.session === k).length);
+  return {
+    sessions: sessions.length,
+    callsPerAccount: median(callsPer),
+    roundTrips: { median: median(per), max: Math.max(...per) },
+  };
 }
 
 function roundTripStats(calls: readonly ProxiedCall[]) {
@@ -136,6 +155,8 @@ const emu = await startEmulator();
 const emulatorStartSeconds = seconds(performance.now() - tStart);
 const proxy = await startLatencyProxy(emu.endpoint, LATENCY_MS);
 const results: RunResult[] = [];
+/** Accounts whose root the AssumeRoot run read through a root session. */
+let rootAudited = 0;
 let seedSeconds = 0;
 let org: Awaited<ReturnType<typeof seedOrganization>>;
 let truthMismatches = 0;
@@ -158,7 +179,7 @@ try {
   };
 
   /** orgmfa as the CLI runs it: the same ClientPool, whoAmI first, then runScan with the defaults. */
-  const orgmfa = async (): Promise<ScanReport> => {
+  const orgmfa = async (config: OrgMfaConfig = {}): Promise<ScanReport> => {
     const pool = new ClientPool({
       region: REGION,
       orgRoleArn: org.orgRoleArn,
@@ -167,7 +188,7 @@ try {
     });
     try {
       await pool.whoAmI();
-      return await runScan({ pool, toolVersion: "bench", concurrency: CONCURRENCY });
+      return await runScan({ pool, toolVersion: "bench", concurrency: CONCURRENCY, config });
     } finally {
       pool.destroy();
     }
@@ -184,11 +205,19 @@ try {
     > = {};
     if (name.startsWith("orgmfa")) {
       if (name.includes("Stale")) for (const id of accountIds) emu.setReportAge(id, STALE_AGE_MS);
+      const assumeRoot = name === "orgmfaAssumeRoot";
+      if (assumeRoot) emu.setOrganizationFeatures(["RootCredentialsManagement", "RootSessions"]);
       let report: ScanReport;
       try {
-        report = await orgmfa();
+        report = await orgmfa(assumeRoot ? { assumeRoot: true } : {});
       } finally {
         for (const id of accountIds) emu.setReportAge(id, 0);
+        emu.setOrganizationFeatures([]);
+      }
+      if (assumeRoot) {
+        const viaRoot = report.accounts.filter((a) => a.root?.via === "ASSUME_ROOT").length;
+        log(`${name}: root read through AssumeRoot in ${viaRoot} of ${report.accounts.length} accounts`);
+        rootAudited = viaRoot;
       }
       ({ verdicts, failed: failedAccounts } = verdictsOfReport(report));
       const started = Date.parse(report.startedAt);
@@ -226,6 +255,7 @@ try {
       peakInFlight: proxy.peakInFlight(),
       callMs: callTimes(calls),
       ...roundTripStats(calls),
+      ...(name === "orgmfaAssumeRoot" ? { rootSessions: rootSessionStats(calls) } : {}),
       verdicts,
       failedAccounts,
       ...extra,
@@ -257,6 +287,9 @@ try {
       proxy.setFaults(null);
     }
   }
+
+  // Root through AssumeRoot beside the member role: measured once, after the rest.
+  results.push(await measure("orgmfaAssumeRoot", 1));
 
   // The exact scan is the reference; it is itself checked against what the emulator was seeded with.
   const exactRuns = results.filter((r) => r.name === "exact");
@@ -446,8 +479,33 @@ const accountsOnlyRatio = round2(
   (s.seed.apiCalls - discoveryCalls(s.seed)) / (s.orgmfa.apiCalls - discoveryCalls(s.orgmfa)),
 );
 
+const rootRun = of("orgmfaAssumeRoot")[0];
+const rootSessions = rootRun?.rootSessions;
+/** The AssumeRoot path beside the member role's: per account, and the member role's path in the same run. */
+const assumeRoot = {
+  accountsRead: rootAudited,
+  sessions: rootSessions?.sessions ?? 0,
+  callsPerAccount: rootSessions?.callsPerAccount ?? 0,
+  roundTrips: rootSessions?.roundTrips ?? { median: 0, max: 0 },
+  memberRoleRoundTrips: rootRun?.roundTrips ?? { min: 0, median: 0, max: 0 },
+  memberRoleCallsPerAccount: s.orgmfa.apiCalls ? round2(perAccountCalls(s.orgmfa)) : 0,
+  apiCalls: rootRun?.apiCalls ?? 0,
+  seconds: rootRun?.seconds ?? 0,
+  verdictsIdentical: rootRun ? clean(rootRun) : false,
+};
+
 const targets = [
   { target: "≥ 5× fewer calls than the seed algorithm, fresh report", value: `${callRatio}×`, met: callRatio >= 5 },
+  {
+    target:
+      "--assume-root: every member account's root read through a root session, in ≤ 2 round trips and ≤ 5 calls beside the member role's, verdicts identical",
+    value: `${assumeRoot.accountsRead} of ${ACCOUNTS} accounts; ${assumeRoot.roundTrips.max} round trips (max), ${assumeRoot.callsPerAccount} calls per account; member role ${assumeRoot.memberRoleRoundTrips.max} round trips; verdicts ${assumeRoot.verdictsIdentical ? "identical" : "differ"}`,
+    met:
+      assumeRoot.accountsRead === ACCOUNTS &&
+      assumeRoot.roundTrips.max <= 2 &&
+      assumeRoot.callsPerAccount <= 5 &&
+      assumeRoot.verdictsIdentical,
+  },
   {
     target: "never more calls than the seed algorithm, 3-hour-old report",
     value: `${s.orgmfaStale.apiCalls} vs ${s.seed.apiCalls}`,
@@ -504,6 +562,7 @@ const targets = [
 const pick = (x: ReturnType<typeof summary>) => ({ seconds: x.seconds, apiCalls: x.apiCalls });
 const json = {
   quick: QUICK,
+  assumeRoot,
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
   emulator: {
@@ -635,6 +694,21 @@ Both orgmfa rows include what the CLI does before and around the accounts: GetCa
 discovery (AssumeRole of the org role, DescribeOrganization, ListRoots, the OU walk with
 ListAccountsForParent, ListOrganizationsFeatures). The seed and exact rows include AssumeRole of the org
 role and the same discovery to find the accounts (the seed algorithm itself is single-account).
+
+## Root through AssumeRoot (\`--assume-root\`)
+
+One run with centralized root access on and \`assumeRoot: true\`: beside each member account's audit-role
+session, the management account's audit role opens a root session (\`sts:AssumeRoot\`, task policy
+IAMAuditRootUserCredentials) and reads root's login profile, access keys, signing certificates and MFA
+devices. Root was read that way in ${assumeRoot.accountsRead} of ${ACCOUNTS} member accounts (${assumeRoot.sessions} root sessions).
+
+| path, per account | calls | round trips in sequence |
+|---|---|---|
+| member role (the same run) | ${assumeRoot.memberRoleCallsPerAccount} (the fresh run's) | ${assumeRoot.memberRoleRoundTrips.median} (max ${assumeRoot.memberRoleRoundTrips.max}) |
+| root session, beside it | ${assumeRoot.callsPerAccount} (AssumeRoot, then 4 reads at once) | ${assumeRoot.roundTrips.median} (max ${assumeRoot.roundTrips.max}) |
+
+The two paths run at once, so the account's critical path is the longer of them. The whole run: ${assumeRoot.apiCalls} calls,
+${assumeRoot.seconds} s; verdicts ${assumeRoot.verdictsIdentical ? "identical to the exact scan" : "**differ from the exact scan**"}.
 
 ## Caveats
 

@@ -155,7 +155,7 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
         },
       );
       let session = accessKeyOf(req);
-      if (operation === "AssumeRole" && answer.status === 200) {
+      if ((operation === "AssumeRole" || operation === "AssumeRoot") && answer.status === 200) {
         const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(answer.body.toString("utf8"))?.[1] ?? null;
         if (key && account) keyAccount.set(key, account);
         session = key;

@@ -75,7 +75,8 @@ export function benchOrgSpec(accounts: number, usersPerAccount: number): OrgSpec
     const last = list.at(-1);
     if (last) last.users = users;
   }
-  return { stackSetOus: BENCH_OUS, scannerAccount: "security-tooling", accounts: list };
+  // rootAudit: the management account's audit role may open root sessions (the AssumeRoot run).
+  return { stackSetOus: BENCH_OUS, scannerAccount: "security-tooling", accounts: list, rootAudit: true };
 }
 
 /** How many users of each kind `usersPerAccount` users hold. */
