@@ -48,14 +48,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 for (const k of Object.keys(process.env)) if (k.startsWith("AWS_ENDPOINT_URL")) delete process.env[k];
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type PublishOutput, type RunRef, runWorkflowLocally, type WorkflowSteps } from "@orgmfa/aws";
-import { latestKeyPrefix } from "@orgmfa/contract";
+import { keyUnder, latestKeyPrefix, runKeys, scanKeyPrefix, TOP_FOLDERS } from "@orgmfa/contract";
 import {
   type AccountTarget,
   DEFAULT_ENFORCER_ROLE,
@@ -66,12 +66,31 @@ import {
   type ScanReport,
 } from "@orgmfa/core";
 import type { SweepSummary } from "@orgmfa/functions/enforce";
-import { REPORT_FILE_NAMES, sha256Hex } from "@orgmfa/render";
+import { importAccount, REPORT_FILE_NAMES, sha256Hex } from "@orgmfa/render";
 import { build } from "esbuild";
 import { num, str } from "./lib/args";
+import {
+  type Architecture,
+  billedSeconds,
+  type CostSummary,
+  configBill,
+  costSection,
+  dailyTarget,
+  evidenceDays,
+  fixedMonthlyBill,
+  type Invocation,
+  indirectBill,
+  type MonthlyQuantities,
+  monthlyBill,
+  type RunQuantities,
+  runBill,
+  type Stored,
+  scaleRun,
+} from "./lib/cost";
 import { deployedLimits, WORKFLOW_FUNCTIONS } from "./lib/deployed-limits";
 import type { ContainerReady, InvocationReport } from "./lib/lambda-container";
 import { heavyTailedOrg, type OrgShape, uniformOrg } from "./lib/org-spec";
+import { PRICES } from "./lib/prices";
 import { startSimServer } from "./lib/sim-server";
 import { checkAgainstSimulation, SimulatedAws, type SimulatedAwsStats } from "./lib/simulated-aws";
 
@@ -113,6 +132,41 @@ const ACCOUNT_TIMEOUT_MS = 5 * 60_000;
 type FunctionName = (typeof WORKFLOW_FUNCTIONS)[number];
 /** The share of its timeout and of its memory each phase must stay within (issue 21). */
 const HEADROOM = 0.5;
+/** What the bill depends on in the deployment (the architecture, the bucket key, the lifecycle, the alarms), synthesized. */
+const BILLING = await deployedBilling();
+/** The issue's target (26, "The bill"): a daily run of 10,000 accounts under this many dollars. */
+const DAILY_RUN_TARGET_USD = 0.5;
+
+/**
+ * What the cost model (lib/cost.ts) needs that the run does not otherwise keep, in the current run:
+ * each function's invocations (wall and CPU time), the execution environments it started (their
+ * INIT), the bytes it logged, and the names of the metrics it sent (Powertools' EMF lines).
+ */
+interface Meter {
+  invocations: Record<FunctionName, Invocation[]>;
+  initMs: Record<FunctionName, number[]>;
+  logBytes: Record<FunctionName, number>;
+  metrics: Set<string>;
+}
+const newMeter = (): Meter => ({
+  invocations: Object.fromEntries(WORKFLOW_FUNCTIONS.map((f) => [f, []])) as unknown as Meter["invocations"],
+  initMs: Object.fromEntries(WORKFLOW_FUNCTIONS.map((f) => [f, []])) as unknown as Meter["initMs"],
+  logBytes: Object.fromEntries(WORKFLOW_FUNCTIONS.map((f) => [f, 0])) as Meter["logBytes"],
+  metrics: new Set(),
+});
+let meter = newMeter();
+/** A line a function wrote: its bytes, and the metric names of an EMF line. */
+function meterLine(fn: FunctionName, line: string): void {
+  meter.logBytes[fn] += Buffer.byteLength(line) + 1;
+  if (!line.includes('"CloudWatchMetrics"')) return;
+  try {
+    const emf = JSON.parse(line) as { _aws?: { CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name?: string }> }> } };
+    for (const d of emf._aws?.CloudWatchMetrics ?? [])
+      for (const m of d.Metrics ?? []) if (m.Name) meter.metrics.add(m.Name);
+  } catch {
+    // Not an EMF document after all: its bytes are counted.
+  }
+}
 
 const REGION = "us-east-1";
 const BUCKET = "orgmfa-reports-simulated";
@@ -276,6 +330,7 @@ class Container {
     const c = new Container(fn, child);
     // Powertools logs JSON lines on stdout: count warnings and errors, keep a few.
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      meterLine(fn, line);
       const level = /"level":"(WARN|ERROR|CRITICAL)"/.exec(line)?.[1];
       if (!level) return;
       if (level === "WARN") c.logs.warn++;
@@ -283,6 +338,7 @@ class Container {
       if (c.logs.examples.length < 5) c.logs.examples.push(line.slice(0, 400));
     });
     child.stderr?.on("data", (d: Buffer) => {
+      meter.logBytes[fn] += d.length;
       c.stderr = (c.stderr + d.toString()).slice(-4000);
     });
     const ready = new Promise<ContainerReady>((resolve, reject) => {
@@ -298,6 +354,7 @@ class Container {
       });
     });
     c.initMs = (await ready).initMs;
+    meter.initMs[fn].push(c.initMs);
     return c;
   }
 
@@ -324,7 +381,7 @@ class Container {
   invoke(event: unknown): Promise<InvocationReport & { timedOut: boolean }> {
     const id = ++this.serial;
     const t0 = performance.now();
-    return new Promise((resolve) => {
+    const done = new Promise<InvocationReport & { timedOut: boolean }>((resolve) => {
       const timer = setTimeout(
         () => {
           this.pending.delete(id);
@@ -342,6 +399,11 @@ class Container {
         resolve({ ...r, timedOut: false });
       });
       this.child.send({ type: "invoke", id, event });
+    });
+    // Billed as it ran (a timed-out one for its time).
+    return done.then((r) => {
+      meter.invocations[this.fn].push({ ms: r.ms, cpuMs: r.cpuMs });
+      return r;
     });
   }
 
@@ -411,6 +473,8 @@ async function runWorkflow(n: number) {
   // new ones), the findings are in the hubs and the previous report in the bucket.
   if (n > 1) sim.ageCredentialReports(24 * 3600_000);
   sim.resetOperationTimes();
+  meter = newMeter();
+  const snsBefore = sim.sns.messages.length;
   const statsBefore = sim.stats();
   const hubBefore = sim.securityHub.stats();
   const cpuBefore = process.cpuUsage();
@@ -643,6 +707,15 @@ async function runWorkflow(n: number) {
   const stats = diffStats(statsBefore, sim.stats());
   const loop = { p99Ms: Math.round(loopDelay.percentile(99) / 1e6), maxMs: Math.round(loopDelay.max / 1e6) };
   const endToEnd = secs(tEnd - tStart);
+  const usage = runUsage({
+    report,
+    byOperation: stats.byOperation,
+    snsMessageBytes: sim.sns.messages.slice(snsBefore).map((m) => Buffer.byteLength(m.message)),
+    batches: batchCount,
+    ownerRounds: ownerRounds.length,
+    endToEndSeconds: endToEnd,
+  });
+  hubIngestion.set(n, hubIngestionOf(report));
   return {
     run: n,
     scanId: ref.scanId,
@@ -732,6 +805,8 @@ async function runWorkflow(n: number) {
       eventLoopDelay: loop,
       serverFailures: server.failures(),
     },
+    /** What the run used, as lib/cost.ts prices it. */
+    usage,
   };
 }
 
@@ -775,6 +850,233 @@ function checkQuarantine(report: ScanReport) {
     }
   }
   return { expected, quarantined, wrongAccounts: wrong, examples, accountsByMode: modes, notDeployed, forwarding };
+}
+
+// ---- what the bill is made of (lib/cost.ts) -------------------------------------------------------
+/** S3 operations as S3 prices them: PUT, COPY, POST and LIST at one rate, GET and the rest at another. */
+const S3_PUT_CLASS = new Set([
+  "PutObject",
+  "CopyObject",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "UploadPartCopy",
+  "CompleteMultipartUpload",
+  "ListObjectsV2",
+  "ListObjects",
+  "ListObjectVersions",
+  "PutObjectRetention",
+]);
+const S3_GET_CLASS = new Set(["GetObject", "HeadObject", "GetObjectRetention"]);
+const STS_OPS = new Set(["AssumeRole", "GetCallerIdentity"]);
+const ORGANIZATIONS_OPS = new Set([
+  "DescribeOrganization",
+  "ListRoots",
+  "ListOrganizationalUnitsForParent",
+  "ListAccountsForParent",
+  "ListAccounts",
+  "ListParents",
+  "ListTagsForResource",
+  "ListOrganizationsFeatures",
+  "DescribeAccount",
+]);
+const SECURITY_HUB_OPS = new Set(["GetFindings", "BatchImportFindings"]);
+const SQS_OPS = new Set(["GetQueueAttributes", "GetQueueUrl"]);
+const SNS_OPS = new Set(["Publish"]);
+
+/** Each run's findings per hub in a month (for Security Hub's free tier per account), kept out of the JSON. */
+const hubIngestion = new Map<number, number[]>();
+
+/**
+ * Finding ingestion events each hub has from orgmfa in a month, in the steady state: every finding of
+ * the report is imported into its account's hub (ACCOUNT_NOT_AUDITED into the scanning account's) when
+ * new and again when unchanged for 30 days — once a month — and again when it changes (none changed in
+ * the steady-state run). One entry per in-scope account.
+ */
+function hubIngestionOf(report: ScanReport): number[] {
+  const ctx = { region: REGION, scanningAccountId: scannerAccount };
+  const byHub = new Map<string, number>(report.accounts.map((a) => [a.accountId, 0]));
+  for (const f of report.findings) {
+    const at = importAccount(f, ctx);
+    byHub.set(at, (byHub.get(at) ?? 0) + 1);
+  }
+  return [...byHub.values()];
+}
+
+/** One run's quantities for lib/cost.ts: the functions as metered, S3 by operation and what the run left stored. */
+function runUsage(o: {
+  report: ScanReport;
+  byOperation: Record<string, number>;
+  snsMessageBytes: number[];
+  batches: number;
+  ownerRounds: number;
+  endToEndSeconds: number;
+}): RunQuantities {
+  const ops = Object.entries(o.byOperation);
+  const count = (set: Set<string>) => ops.filter(([op]) => set.has(op)).reduce((n, [, k]) => n + k, 0);
+  const notIam = [S3_PUT_CLASS, S3_GET_CLASS, STS_OPS, ORGANIZATIONS_OPS, SECURITY_HUB_OPS, SQS_OPS, SNS_OPS];
+  const under = (prefix: string) => {
+    const keys = sim.s3.keys(BUCKET, prefix);
+    return { bytes: keys.reduce((n, k) => n + (sim.s3.object(BUCKET, k)?.body.length ?? 0), 0), objects: keys.length };
+  };
+  const b = BILLING;
+  const stored: Stored[] = [
+    {
+      what: "scans/ (the evidence, locked)",
+      ...under(scanKeyPrefix(PREFIX, o.report)),
+      objectPerAccount: false,
+      ...evidenceDays(b.evidenceRetentionDays, b.transitionToIaDays),
+    },
+    // Replaced by the next day's copy, then kept as a past version.
+    {
+      what: "latest/ (its copy)",
+      ...under(latestKeyPrefix(PREFIX)),
+      objectPerAccount: false,
+      standardDays: 1 + b.latestNoncurrentDays,
+    },
+    {
+      what: "runs/ (the run's state)",
+      ...under(runKeys(PREFIX, o.report.scanId).base),
+      objectPerAccount: true,
+      standardDays: b.runsExpirationDays + b.runsNoncurrentDays,
+    },
+    {
+      what: "state/",
+      ...under(keyUnder(PREFIX, TOP_FOLDERS.state)),
+      objectPerAccount: false,
+      standardDays: 1 + b.stateNoncurrentDays,
+    },
+  ];
+  return {
+    accounts: ACCOUNTS,
+    basis: "measured",
+    architecture: b.architecture,
+    lambda: WORKFLOW_FUNCTIONS.map((fn) => ({
+      fn,
+      memoryMb: MEMORY_OF[fn],
+      invocations: meter.invocations[fn].length,
+      seconds: billedSeconds(meter.invocations[fn], MEMORY_OF[fn]),
+      environments: meter.initMs[fn].length,
+      initSeconds: meter.initMs[fn].reduce((x, y) => x + y, 0) / 1000,
+      logBytes: meter.logBytes[fn],
+    })),
+    workflow: { batches: o.batches, ownerRounds: o.ownerRounds, ownerTag: !!OWNER_TAG, sweep: true, retries: 0 },
+    s3: {
+      putRequests: count(S3_PUT_CLASS),
+      getRequests: count(S3_GET_CLASS) + 1, // + the Map's ItemReader, which the bench reads in process
+      stored,
+      accessLogDays: b.accessLogDays,
+      bucketKey: b.bucketKey,
+    },
+    encryptedLogGroups: b.encryptedLogGroups,
+    snsMessageBytes: o.snsMessageBytes,
+    emailSubscribers: b.emailSubscriptions,
+    sqsRequests: count(SQS_OPS),
+    logRetentionDays: b.logRetentionDays,
+    customMetrics: meter.metrics.size,
+    // A run shorter than an hour can send metrics in two clock hours.
+    metricHours: Math.ceil(o.endToEndSeconds / 3600) + 1,
+    schedulerInvocations: 1,
+    freeRequests: {
+      sts: count(STS_OPS),
+      iam: ops.filter(([op]) => !notIam.some((set) => set.has(op))).reduce((n, [, k]) => n + k, 0),
+      organizations: count(ORGANIZATIONS_OPS),
+      securityHubApi: count(SECURITY_HUB_OPS),
+    },
+  };
+}
+
+/** Calls CloudTrail logs as management events (S3 object operations and SNS Publish are data events). */
+const managementEvents = (byOperation: Record<string, number>) =>
+  Object.entries(byOperation)
+    .filter(([op]) => !S3_PUT_CLASS.has(op) && !S3_GET_CLASS.has(op) && !SNS_OPS.has(op))
+    .reduce((n, [, k]) => n + k, 0);
+
+/**
+ * What the bill depends on in the deployment, read off CentralStack synthesized as lib/deployed-limits.ts
+ * synthesizes it (the example config, the quarantine on): never restated here.
+ */
+async function deployedBilling() {
+  const infra = await import("@orgmfa/infra");
+  const { Template } = await import("aws-cdk-lib/assertions");
+  const example = JSON.parse(readFileSync(path.join(infra.REPO_ROOT, "apps/infra/orgmfa.config.example.json"), "utf8"));
+  const config = infra.parseDeploymentConfig({ ...example, quarantine: true }, "the example config");
+  const outdir = mkdtempSync(path.join(os.tmpdir(), "orgmfa-bench-cdk-"));
+  try {
+    const built = infra.buildApp(config, { outdir, context: { "aws:cdk:bundling-stacks": [] } });
+    const t = Template.fromStack(built.central);
+    type Props = Record<string, unknown> & { Properties?: Record<string, unknown> };
+    const resources = (type: string) => Object.entries(t.findResources(type) as Record<string, Props>);
+    const workflowFns = resources("AWS::Lambda::Function").filter(([id]) =>
+      WORKFLOW_FUNCTIONS.some((f) => new RegExp(`^${f.replace(/-/g, "")}[A-F0-9]{8}$`).test(id)),
+    );
+    const architectures = new Set(
+      workflowFns.map(
+        ([, f]) => ((f.Properties?.Architectures as string[] | undefined)?.[0] ?? "x86_64") as Architecture,
+      ),
+    );
+    if (architectures.size !== 1)
+      throw new Error(`the workflow's functions run on ${[...architectures].join(" and ")}`);
+    type Rule = {
+      Id?: string;
+      ExpirationInDays?: number;
+      NoncurrentVersionExpiration?: { NoncurrentDays?: number };
+      Transitions?: Array<{ StorageClass: string; TransitionInDays: number }>;
+    };
+    const buckets = resources("AWS::S3::Bucket").map(([, r]) => r.Properties ?? {});
+    const reports = buckets.find((p) => p.ObjectLockEnabled === true);
+    const rules = buckets.flatMap(
+      (p) => ((p.LifecycleConfiguration as { Rules?: Rule[] } | undefined)?.Rules ?? []) as Rule[],
+    );
+    const rule = (id: string) => {
+      const r = rules.find((x) => x.Id === id);
+      if (!r) throw new Error(`CentralStack's buckets have no lifecycle rule ${id}`);
+      return r;
+    };
+    const encryption = (
+      reports?.BucketEncryption as { ServerSideEncryptionConfiguration?: Array<Record<string, unknown>> }
+    )?.ServerSideEncryptionConfiguration?.[0];
+    const alarms = resources("AWS::CloudWatch::Alarm").map(([, a]) => a.Properties ?? {});
+    const logGroups = resources("AWS::Logs::LogGroup").map(([, l]) => l.Properties ?? {});
+    const keys = resources("AWS::KMS::Key").map(([, k]) => k.Properties ?? {});
+    const days = (n: number | undefined, what: string) => {
+      if (n === undefined) throw new Error(`CentralStack has no ${what}`);
+      return n;
+    };
+    return {
+      architecture: [...architectures][0] as Architecture,
+      bucketKey: encryption?.BucketKeyEnabled === true,
+      evidenceRetentionDays: config.evidenceRetentionDays,
+      transitionToIaDays: days(
+        rule("reports-to-cheaper-storage").Transitions?.find((x) => x.StorageClass === "STANDARD_IA")?.TransitionInDays,
+        "transition of scans/ to Standard-IA",
+      ),
+      latestNoncurrentDays: days(
+        rule("expire-past-latest").NoncurrentVersionExpiration?.NoncurrentDays,
+        "latest/ expiry",
+      ),
+      runsExpirationDays: days(rule("expire-run-state").ExpirationInDays, "runs/ expiry"),
+      runsNoncurrentDays: days(rule("expire-run-state").NoncurrentVersionExpiration?.NoncurrentDays, "runs/ expiry"),
+      stateNoncurrentDays: days(rule("expire-past-state").NoncurrentVersionExpiration?.NoncurrentDays, "state/ expiry"),
+      accessLogDays: days(rule("expire-access-logs").ExpirationInDays, "access-log expiry"),
+      // An alarm on a metric-math expression is billed for each metric in it.
+      alarms: alarms.length,
+      alarmMetrics: alarms.reduce(
+        (n, a) =>
+          n + (Array.isArray(a.Metrics) ? a.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).length : 1),
+        0,
+      ),
+      logRetentionDays: Math.max(...logGroups.map((l) => Number(l.RetentionInDays ?? 0))),
+      // The functions' and the state machine's (not the deploy-time config writer's).
+      encryptedLogGroups: workflowFns.length + 1,
+      // Each key-month, and with rotation the first two rotations' $1 each: the steady state from the third year.
+      kmsKeyMonths: keys.reduce((n, k) => n + (k.EnableKeyRotation === true ? 3 : 1), 0),
+      kmsKeys: keys.length,
+      emailSubscriptions: resources("AWS::SNS::Subscription").filter(([, s]) => s.Properties?.Protocol === "email")
+        .length,
+    };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 type Run = Awaited<ReturnType<typeof runWorkflow>>;
@@ -842,6 +1144,72 @@ const phaseLimits = phases.map((p) => ({
   memoryPct: ratio(p.peakRssMb, MEMORY_OF[p.fn]),
   withinHeadroom: p.seconds <= TIMEOUT_S[p.fn] * HEADROOM && p.peakRssMb <= MEMORY_OF[p.fn] * HEADROOM,
 }));
+// ---- the bill (lib/cost.ts at lib/prices.ts) ------------------------------------------------------
+// The daily run is the steady state (the last run); the first run's bill is a one-off. A size the bench
+// ran is measured; another is scaled from it per account (lib/cost.ts scaleRun).
+const steadyRun = runs.at(-1) as Run;
+const steadyMonth: MonthlyQuantities = {
+  runs: 30,
+  securityHubIngestionPerAccount: hubIngestion.get(steadyRun.run) ?? [],
+  otherIngestionPerAccount: 0,
+  alarmMetrics: BILLING.alarmMetrics,
+  kmsKeyMonths: BILLING.kmsKeyMonths,
+};
+/**
+ * Tags Owners reads at another size: as many as the accounts, at most what one round reads in its
+ * time (half its timeout, less 30 s, at the pace measured) — the steady state needs one round.
+ */
+function ownersReadAt(accounts: number): { measured: number; scaled: number } {
+  const measured = steadyRun.owners?.read ?? 0;
+  const seconds = steadyRun.owners?.totalSeconds ?? 0;
+  const perRound = seconds > 0 ? Math.floor((measured / seconds) * (TIMEOUT_S.owners / 2 - 30)) : measured;
+  return { measured, scaled: Math.min(accounts, measured < ACCOUNTS ? measured : perRound) };
+}
+function usageAt(accounts: number): { run: RunQuantities; month: MonthlyQuantities; measured: boolean } {
+  if (accounts === ACCOUNTS) return { run: steadyRun.usage, month: steadyMonth, measured: true };
+  return { ...scaleRun(steadyRun.usage, steadyMonth, accounts, ownersReadAt(accounts)), measured: false };
+}
+/** The same org shape's users per account, for AWS Config's evaluations at `accounts`. */
+const usersPerAccount = (accounts: number) => Array.from({ length: accounts }, (_, i) => SHAPE.users(i));
+const costSummary: CostSummary = {
+  prices: { asOf: PRICES.asOf, region: PRICES.region },
+  deployment: BILLING,
+  targetUsd: DAILY_RUN_TARGET_USD,
+  measuredAccounts: ACCOUNTS,
+  steady: {
+    run: steadyRun.run,
+    lambda: steadyRun.usage.lambda,
+    customMetrics: steadyRun.usage.customMetrics,
+    metricHours: steadyRun.usage.metricHours,
+  },
+  bySize: [1_000, 10_000].map((accounts) => {
+    const u = usageAt(accounts);
+    const hubUsedUp = { ...u.month, otherIngestionPerAccount: PRICES.securityHub.freeIngestionPerAccountMonth };
+    const config = configBill(usersPerAccount(accounts));
+    const events = (managementEvents(steadyRun.calls.byOperation) * accounts) / ACCOUNTS;
+    return {
+      accounts,
+      basis: u.run.basis,
+      measured: u.measured,
+      run: runBill(u.run, u.month),
+      monthUsd: monthlyBill(u.run, u.month).usd,
+      monthWithFreeTierUsd: monthlyBill(u.run, u.month, PRICES, { freeTier: true }).usd,
+      monthSecurityHubFreeTierUsedUpUsd: monthlyBill(u.run, hubUsedUp).usd,
+      configMonthUsd: config.usd,
+      configPerAccountTiersMonthUsd: configBill(usersPerAccount(accounts), { tierScope: "account" }).usd,
+      configEvaluations: config.lines.reduce((n, l) => n + l.quantity, 0),
+      managementEvents: events,
+      indirect: indirectBill(events),
+    };
+  }),
+  fixedMonthly: fixedMonthlyBill(steadyMonth),
+  firstRun:
+    runs.length > 1
+      ? { usd: runBill((runs[0] as Run).usage, steadyMonth).usd, ownerRounds: (runs[0] as Run).owners?.rounds ?? 0 }
+      : null,
+};
+const daily = dailyTarget(costSummary);
+
 const targets = [
   { target: "Discover ≤ 60 s", measured: `${discover.seconds} s`, met: discover.seconds <= 60 },
   {
@@ -926,6 +1294,7 @@ const targets = [
         },
       ]
     : []),
+  { target: daily.target, measured: daily.measured, met: daily.met },
   {
     target: "verdicts identical to the simulation's truth",
     measured: runs
@@ -1037,6 +1406,8 @@ const json = {
       otherKmsKey: s3.otherKmsKey,
     },
   },
+  /** The bill (lib/cost.ts) at the list prices of lib/prices.ts: a daily run and a month, at 1,000 and 10,000 accounts. */
+  cost: { ...costSummary, target: daily },
   runs,
   seconds: secs(performance.now() - tAll),
 };
@@ -1085,6 +1456,8 @@ ${phaseLimits
 ${targets.map((t) => `| ${t.target} | ${t.measured} | ${yes(t.met)} |`).join("\n")}
 
 Discover is the organization's walk alone (DescribeOrganization, ListRoots, one ListOrganizationalUnitsForParent and the pages of 20 of ListAccountsForParent per OU, under the Organizations rate). The owner tags — one ListTagsForResource per account under that same rate, about ${ORG_RATE} a second — are read by Owners beside the Map, each round for at most half its 15 minutes (less 30 s to write), and again while accounts never read remain (at most four rounds); what it has no time for keeps the value an earlier run read (\`state/owner-tags.json\`), never-read accounts first.
+
+${costSection(costSummary)}
 
 ## Runs
 
