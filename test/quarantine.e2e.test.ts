@@ -10,7 +10,7 @@ import {
   ListAttachedUserPoliciesCommand,
 } from "@aws-sdk/client-iam";
 import { ClientPool, quarantinedUsers, reconcileUser } from "@orgmfa/aws";
-import type { QuarantineMode } from "@orgmfa/core";
+import type { QuarantineMode, ScanReport } from "@orgmfa/core";
 import {
   accountAdminCredentials,
   DEMO_ORG,
@@ -239,5 +239,78 @@ describe("quarantine through the enforcer role (emulator, IAM enforcement on)", 
     const again = await enforce("--apply");
     expect(decision(again.plan, "heidi")).toMatchObject({ action: { kind: "none" }, quarantined: true });
     expect(again.plan?.summary).toMatchObject({ quarantined: 0, released: 0 });
+  });
+
+  it("orgmfa enforce with an enrolment deadline: notifies before it, quarantines after it (the clock is the previous report's first-found dates)", async () => {
+    const env = scannerEnv(emu.endpoint, scanner);
+    const dir = mkdtempSync(path.join(tmpdir(), "orgmfa-deadline-"));
+    const config = path.join(dir, "config.json");
+    const days = 7;
+    writeFileSync(
+      config,
+      JSON.stringify({
+        quarantine: {
+          mode: "off",
+          accounts: { [accountOf("prod-payments")]: "enforce", [accountOf("sandbox-ml")]: "enforce" },
+          deadlineDays: days,
+        },
+      }),
+    );
+    // The previous scan: it found alice ten days ago (her deadline passed three days ago); mallory today.
+    const scanned = await runCli(
+      ["scan", "--org-role-arn", org.orgRoleArn, "--config", config, "--format", "json"],
+      env,
+    );
+    const previous = JSON.parse(scanned.stdout) as ScanReport;
+    const finding = (r: ScanReport, user: string) =>
+      r.findings.find((f) => f.userName === user && f.checkId === "USER_CONSOLE_NO_MFA");
+    expect(finding(previous, "mallory")?.enrolBy).toBe(
+      new Date(Date.parse(previous.startedAt) + days * 86_400_000).toISOString(),
+    );
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    const alice = finding(previous, "alice");
+    if (!alice) throw new Error("no finding for alice");
+    alice.firstSeenAt = tenDaysAgo;
+    const previousFile = path.join(dir, "report.json");
+    writeFileSync(previousFile, JSON.stringify(previous));
+
+    const r = await runCli(
+      [
+        "enforce",
+        "--org-role-arn",
+        org.orgRoleArn,
+        "--config",
+        config,
+        "--previous",
+        previousFile,
+        "--apply",
+        "--format",
+        "json",
+      ],
+      env,
+    );
+    const plan = JSON.parse(r.stdout || "null") as EnforcePlan | null;
+    const decision = (user: string) => plan?.decisions.find((d) => d.userName === user);
+    expect(decision("alice"), r.stderr).toMatchObject({
+      action: { kind: "quarantine" },
+      applied: true,
+      enrolBy: new Date(Date.parse(tenDaysAgo) + days * 86_400_000).toISOString(),
+      reason: expect.stringMatching(/deadline .* has passed/),
+    });
+    expect(decision("mallory")).toMatchObject({
+      quarantine: false,
+      action: { kind: "none" },
+      enrolBy: finding(previous, "mallory")?.enrolBy,
+      reason: expect.stringMatching(/enrol by/),
+    });
+    expect(await members("prod-payments")).toEqual(["alice"]);
+    expect(await members("sandbox-ml")).toEqual([]);
+
+    const bad = await runCli(
+      ["enforce", "--org-role-arn", org.orgRoleArn, "--previous", path.join(dir, "nope.json")],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--previous .*nope\.json: no such file/);
   });
 });

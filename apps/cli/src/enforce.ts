@@ -1,3 +1,4 @@
+import { createReadStream, existsSync } from "node:fs";
 import {
   type AppliedDecision,
   decisionOutcome,
@@ -12,13 +13,17 @@ import {
   DEFAULT_ENFORCER_ROLE,
   EXIT,
   type OrgMfaConfig,
+  type PreviousScan,
   plural,
+  ReportSchemaError,
+  readPreviousScan,
   usersWithoutMfa,
 } from "@orgmfa/core";
 import Table from "cli-table3";
 import pc from "picocolors";
 import { configWarningLine, loadConfig, scopeOf } from "./config";
 import { type ContextIo, withCommandContext } from "./context";
+import { UsageError } from "./errors";
 import type { IdentityAndScopeFlags } from "./flags";
 import { colorFor, type LogLevel, makeLog, sinks } from "./io";
 import { VERSION } from "./version";
@@ -33,6 +38,8 @@ export interface EnforceFlags extends IdentityAndScopeFlags {
   enforcerRoleName?: string;
   format?: "table" | "json";
   color?: boolean;
+  /** The previous scan's report.json: enrolment deadlines carry over from its first-found dates. */
+  previous?: string;
 }
 
 /** What `orgmfa enforce` prints with `--format json`. */
@@ -45,6 +52,20 @@ export interface EnforcePlan {
   decisions: AppliedDecision[];
   /** The in-scope accounts the scan could not audit: not reconciled either, and named. */
   notAudited: Array<{ accountId: string; accountName: string; reason: string; error: string | null }>;
+}
+
+/**
+ * The report `--previous` names (its scan id, start and findings with their first-found dates). A
+ * file that is missing or not an orgmfa report is a usage error naming the flag.
+ */
+async function readPrevious(file: string): Promise<PreviousScan> {
+  if (!existsSync(file)) throw new UsageError(`--previous ${file}: no such file (a report.json of an earlier scan)`);
+  try {
+    return await readPreviousScan(createReadStream(file));
+  } catch (e) {
+    const why = e instanceof ReportSchemaError ? `not a valid orgmfa report (${e.problems[0]})` : (e as Error).message;
+    throw new UsageError(`--previous ${file}: ${why}`);
+  }
 }
 
 /**
@@ -62,6 +83,7 @@ export async function runEnforceCommand(flags: EnforceFlags, io: ContextIo): Pro
     ? loadConfig(flags.config)
     : { config: {}, sha256: null };
   const config = loaded.config;
+  const previous = flags.previous ? await readPrevious(flags.previous) : null;
   return withCommandContext(flags, io, async ({ pool, poolFor, caller: callerOf }) => {
     const enforcers = poolFor(flags.enforcerRoleName ?? config.quarantine?.roleName ?? DEFAULT_ENFORCER_ROLE);
     const caller = await callerOf();
@@ -75,6 +97,8 @@ export async function runEnforceCommand(flags: EnforceFlags, io: ContextIo): Pro
     const report = await runScan({
       pool,
       config,
+      // The previous scan's report: its gaps' first-found dates, so enrolment deadlines carry over.
+      previous,
       filters: scopeOf(flags),
       concurrency: flags.concurrency,
       toolVersion: VERSION,
@@ -85,7 +109,8 @@ export async function runEnforceCommand(flags: EnforceFlags, io: ContextIo): Pro
       onWarning: (w) => log.warn(configWarningLine(flags, w)),
     });
     // Who the scan found with a console password and no MFA, by audited account (exempted or not: the sweep decides).
-    const found = usersWithoutMfa(report).console;
+    const without = usersWithoutMfa(report);
+    const found = without.console;
     const sweep = await sweepQuarantine(
       enforcers,
       targets.filter((t) => t.accountId in found),
@@ -94,6 +119,7 @@ export async function runEnforceCommand(flags: EnforceFlags, io: ContextIo): Pro
         quarantine: config.quarantine,
         exemptions: config.exemptions,
         now: new Date(),
+        enrolBy: without.enrolBy,
         apply: flags.apply,
         partition: pool.partition,
         concurrency: flags.concurrency,

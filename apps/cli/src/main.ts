@@ -261,6 +261,10 @@ export function program(io: Io, result: Result): Command {
       .option("--concurrency <n>", "accounts scanned and reconciled at once", concurrency, 8)
       .option("--apply", "make the changes (without it nothing changes: the plan is printed)", false)
       .option(
+        "--previous <report.json>",
+        "the previous scan's report (orgmfa scan --out-dir writes it): enrolment deadlines (quarantine.deadlineDays) run from when it first found each user",
+      )
+      .option(
         "--enforcer-role-name <name>",
         "the member enforcer role (default: the config's quarantine.roleName, else OrgMfaQuarantineRole)",
       )

@@ -17,6 +17,7 @@ import {
 import {
   type AccountTarget,
   DEFAULT_QUARANTINE_GROUP,
+  deadlineDaysFor,
   type OrgMfaConfig,
   QUARANTINE_IAM_EVENTS,
   quarantineModeFor,
@@ -115,7 +116,16 @@ export async function handler(
         pool.iam(accountId),
         { accountId, partition: pool.partition, groupName },
         userName,
-        { mode, groupName, now: new Date(), graceHours: q?.graceHours, exemptions: config.exemptions, apply: true },
+        {
+          mode,
+          groupName,
+          now: new Date(),
+          graceHours: q?.graceHours,
+          exemptions: config.exemptions,
+          // Where an enrolment deadline applies, the sweep quarantines (it knows each user's); an event releases only.
+          deadlineUnknown: deadlineDaysFor(q, accountOus[accountId] ?? []) > 0,
+          apply: true,
+        },
       );
     } catch (e) {
       // The enforcer role missing (quarantine not deployed there) or a read refused: said, counted,
@@ -228,6 +238,7 @@ async function sweep(ref: RunRef): Promise<SweepSummary> {
         quarantine: run.config.quarantine,
         exemptions: run.config.exemptions,
         now: new Date(),
+        enrolBy: found.enrolBy,
         apply: true,
         partition: pool.partition,
         concurrency: SWEEP_ACCOUNT_CONCURRENCY,

@@ -207,6 +207,8 @@ export interface SweepOptions {
   partition: string;
   /** Accounts at once. @default 8 */
   concurrency?: number;
+  /** Enrolment deadlines by account and user (the scan's findings' `enrolBy`): nobody is quarantined before theirs. */
+  enrolBy?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /**
@@ -258,6 +260,7 @@ export async function sweepQuarantine(
                     now: o.now,
                     graceHours: o.quarantine?.graceHours,
                     exemptions: o.exemptions,
+                    enrolBy: o.enrolBy?.[target.accountId]?.[userName] ?? null,
                     apply: o.apply,
                   }),
                 ),
@@ -352,7 +355,16 @@ export function sweepAnnouncement(
   const s = summarizeSweep(r);
   const waiting = (r.forwarding ?? []).filter((b) => (b.events ?? 0) > 0);
   const notForwarded = waiting.reduce((n, b) => n + (b.events ?? 0), 0);
-  if (s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled + waiting.length === 0) return null;
+  // Users before their enrolment deadline: told, every sweep until they enrol or it passes.
+  const deadlines = r.decisions
+    .filter((d) => d.enrolBy && !d.quarantine && d.action.kind === "none")
+    .sort((a, b) => (a.enrolBy ?? "").localeCompare(b.enrolBy ?? ""))
+    .map((d) => `${d.accountId} ${d.userName}: enrol MFA by ${d.enrolBy} (quarantined after that)`);
+  if (
+    s.quarantined + s.released + s.pending + s.failed + s.accountsNotReconciled + waiting.length + deadlines.length ===
+    0
+  )
+    return null;
   const changes = r.decisions
     .filter((d) => d.action.kind !== "none")
     .map((d) => {
@@ -372,6 +384,7 @@ export function sweepAnnouncement(
   const render = (limit: number) =>
     [
       ...section(`Changes (${changes.length}):`, changes, limit),
+      ...section(`Before their enrolment deadline (${deadlines.length}):`, deadlines, limit),
       ...section(`Accounts not reconciled (${notReconciled.length}):`, notReconciled, limit),
       ...section(
         `IAM events not forwarded to the central bus (${unforwarded.length} account${unforwarded.length === 1 ? "" : "s"}, ${events(notForwarded)}), kept in each account's ${FORWARDING_DLQ_NAME} (${FORWARDING_REGION}) — fix the forwarding (the central bus's policy, the account's forwarding role), then purge the queue (the daily sweep has reconciled those accounts' users already):`,
@@ -390,7 +403,7 @@ export function sweepAnnouncement(
   });
   return {
     subject: snsSubject(
-      `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending${notForwarded ? `, ${events(notForwarded)} not forwarded` : ""}`,
+      `orgmfa quarantine: ${s.quarantined} quarantined, ${s.released} released, ${s.pending} pending${deadlines.length ? `, ${deadlines.length} to enrol by a deadline` : ""}${notForwarded ? `, ${events(notForwarded)} not forwarded` : ""}`,
     ),
     lines,
   };

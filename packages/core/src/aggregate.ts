@@ -5,6 +5,7 @@ import { evaluateAccount } from "./evaluate";
 import { isExpired } from "./exemptions";
 import type { AccountOutcome, AccountTarget, RootFacts } from "./facts";
 import { withoutMfaFindings } from "./headline";
+import { deadlineDaysFor, quarantineModeFor } from "./quarantine";
 import type { Finding, ReportAccount, ReportRun, ScanReport } from "./report-model";
 import type { PreviousScan } from "./report-schema";
 import { rootDevices, rootMfaKind } from "./root";
@@ -186,6 +187,28 @@ export function diffReports(
 }
 
 /**
+ * When each gap was first found (carried from the previous report: its `firstSeenAt`, or the previous
+ * scan's start for a report written before the field; this scan's start for a new gap), and a console
+ * user's enrolment deadline where the quarantine has one for the account (first found + its days, in
+ * a mode that is not off): the sweep quarantines only after it.
+ */
+function datedFindings(findings: Finding[], input: BuildReportInput): void {
+  const before = new Map((input.previous?.findings ?? []).map((f) => [f.id, f]));
+  const startedAt = input.startedAt.toISOString();
+  const q = input.policy.quarantine;
+  const ancestry = new Map(input.targets.map((t) => [t.accountId, t.ouIds ?? []]));
+  for (const f of findings) {
+    const prev = before.get(f.id);
+    f.firstSeenAt = prev?.firstSeenAt ?? (prev ? (input.previous?.startedAt ?? startedAt) : startedAt);
+    if (f.checkId !== "USER_CONSOLE_NO_MFA" || !q) continue;
+    const path = ancestry.get(f.accountId) ?? [];
+    const days = deadlineDaysFor(q, path);
+    if (days > 0 && quarantineModeFor(q, f.accountId, path) !== "off")
+      f.enrolBy = new Date(Date.parse(f.firstSeenAt) + days * 86_400_000).toISOString();
+  }
+}
+
+/**
  * Aggregates every account into the report (report-model.ts, docs/checks.md): the coverage ledger (each listed account
  * exactly once), the findings, the summary, and the changes since `previous`.
  */
@@ -201,8 +224,9 @@ export function buildReport(input: BuildReportInput): ScanReport {
       input.entries?.get(target.accountId) ??
       accountEntry(target, input.outcomes?.get(target.accountId), input.policy, now);
     accounts.push(entry.account);
-    for (const f of entry.findings) findings.push(f);
+    for (const f of entry.findings) findings.push({ ...f });
   }
+  datedFindings(findings, input);
   findings.sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||

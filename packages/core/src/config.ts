@@ -3,7 +3,7 @@ import { CHECK_IDS, type CheckId, RULES } from "./checks";
 import { OrgMfaError } from "./errors";
 import { type ExemptionSubject, expiryInstant, isExpired } from "./exemptions";
 import { ACCOUNT_ID_PATTERN, OU_OR_ROOT_ID_PATTERN } from "./names";
-import { QUARANTINE_MODES, type QuarantineMode } from "./quarantine";
+import { QUARANTINE_MODES, type QuarantineConfig, type QuarantineMode } from "./quarantine";
 import type { Exemption } from "./report-model";
 import { SEVERITIES, type Severity } from "./severity";
 
@@ -141,6 +141,10 @@ const quarantineSchema = z.strictObject({
     .optional(),
   groupName: iamName(128).optional(),
   roleName: iamName(64).optional(),
+  /** Days a console user first found without MFA has to enrol before quarantine (the deadline). */
+  deadlineDays: z.number().int().min(1).max(365).optional(),
+  /** By OU id: the deepest OU of an account's path named here wins over `deadlineDays` (0: none there). */
+  deadlineDaysByOu: keyedRecord(ouId, z.number().int().min(0).max(365)).optional(),
 });
 
 /** The config file (`--config FILE`): JSON, every field optional. */
@@ -171,6 +175,17 @@ export const configSchema = z
     assumeRoot: z.boolean().optional(),
     /** Also publish one SNS message per account with open findings (attributes accountId, severity). */
     snsPerAccountMessages: z.boolean().optional(),
+    /**
+     * The digest for chat (docs/chat-digest.md): Amazon Q Developer custom notifications, published to
+     * a chat topic of their own when one is given (`enabled` default true), in one thread for the
+     * organization or, besides it, one per OU (`threadBy`, default "organization").
+     */
+    chatDigest: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        threadBy: z.enum(["organization", "ou"], { error: 'must be "organization" or "ou"' }).optional(),
+      })
+      .optional(),
     /** Quarantine of console users without MFA (`orgmfa enforce`, and the deployed workflow). */
     quarantine: quarantineSchema.optional(),
   })
@@ -246,6 +261,8 @@ export interface Policy {
   rootSessions: boolean | null;
   /** The organization's id and management account, when known. */
   organization: { id: string; managementAccountId: string } | null;
+  /** The quarantine's settings (its deadlines set findings' `enrolBy`). */
+  quarantine?: QuarantineConfig;
 }
 
 /**
@@ -280,6 +297,7 @@ export function policyFromConfig(config: OrgMfaConfig = {}, org: Partial<Organiz
     exemptions: (config.exemptions ?? []).map((e) => ({ ...e })),
     rootCredentialsManagement: org.rootCredentialsManagement ?? null,
     rootSessions: org.rootSessions ?? null,
+    ...(config.quarantine ? { quarantine: config.quarantine } : {}),
     organization:
       org.organizationId && org.managementAccountId
         ? { id: org.organizationId, managementAccountId: org.managementAccountId }

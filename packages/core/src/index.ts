@@ -124,6 +124,7 @@ export {
   DEFAULT_ENFORCER_ROLE,
   DEFAULT_QUARANTINE_GROUP,
   type DecideOptions,
+  deadlineDaysFor,
   decideQuarantine,
   MAX_GROUPS_PER_USER,
   QUARANTINE_IAM_EVENTS,

@@ -51,6 +51,23 @@ export interface QuarantineConfig {
   groupName?: string;
   /** The member enforcer role's name (the template's EnforcerRoleName). @default "OrgMfaQuarantineRole" */
   roleName?: string;
+  /**
+   * Days a console user first found without MFA has to enrol before being quarantined: the scan
+   * that first finds them sets "enrol by" (first found + these days), findings, the digest and
+   * report.html show it, the sweep notifies until then and quarantines after. @default none (at once)
+   */
+  deadlineDays?: number;
+  /** By OU id: the deepest OU of an account's path named here wins over `deadlineDays` (0: no deadline there). */
+  deadlineDaysByOu?: Record<string, number>;
+}
+
+/** The enrolment deadline, in days, for an account (the deepest OU of its path with one, else `deadlineDays`); 0: none. */
+export function deadlineDaysFor(q: QuarantineConfig | undefined, ancestry: readonly string[]): number {
+  for (let i = ancestry.length - 1; i >= 0; i--) {
+    const d = q?.deadlineDaysByOu?.[ancestry[i] as string];
+    if (d !== undefined) return d;
+  }
+  return q?.deadlineDays ?? 0;
 }
 
 /** The mode for an account: its own entry, else the deepest OU of its path with one, else the default. */
@@ -107,6 +124,8 @@ export interface QuarantineDecision {
   exemption?: { reason: string; expires: string } | null;
   /** The user may not be quarantined before this time (grace after a password was set). */
   graceUntil?: string | null;
+  /** The user's enrolment deadline (first found + the deadline's days): not quarantined before it. */
+  enrolBy?: string | null;
 }
 
 export interface DecideOptions {
@@ -115,6 +134,13 @@ export interface DecideOptions {
   now: Date;
   graceHours?: number;
   exemptions?: readonly Exemption[];
+  /** The user's enrolment deadline, from the scan that first found them without MFA (none: no deadline). */
+  enrolBy?: string | null;
+  /**
+   * The account has an enrolment deadline but this decision does not know the user's (an IAM event):
+   * quarantine is the daily sweep's, once the deadline has passed; the event may only release.
+   */
+  deadlineUnknown?: boolean;
 }
 
 /**
@@ -158,10 +184,20 @@ export function decideQuarantine(u: QuarantineUserState, o: DecideOptions): Quar
     return out(`password set less than ${o.graceHours} h ago: time to enrol MFA`, {
       graceUntil: new Date(graceEnds).toISOString(),
     });
-  const reason = "console password without MFA";
-  if (quarantined) return { ...base, quarantine: true, action: { kind: "none" }, reason };
+  if (o.deadlineUnknown && !o.enrolBy)
+    return out(
+      "console password without MFA: an enrolment deadline applies here, so the daily sweep quarantines once it has passed",
+    );
+  if (o.enrolBy && o.now.getTime() < Date.parse(o.enrolBy))
+    return out(`console password without MFA: enrol by ${o.enrolBy} (quarantined after that)`, { enrolBy: o.enrolBy });
+  const reason = o.enrolBy
+    ? `console password without MFA; the deadline ${o.enrolBy} has passed`
+    : "console password without MFA";
+  const dated = o.enrolBy ? { enrolBy: o.enrolBy } : {};
+  if (quarantined) return { ...base, ...dated, quarantine: true, action: { kind: "none" }, reason };
   return {
     ...base,
+    ...dated,
     quarantine: true,
     action: { kind: "quarantine", via: u.groups.length >= MAX_GROUPS_PER_USER ? "policy" : "group" },
     reason:
@@ -179,15 +215,19 @@ export function decideQuarantine(u: QuarantineUserState, o: DecideOptions): Quar
 export function usersWithoutMfa(report: Pick<ScanReport, "accounts" | "findings">): {
   console: Record<string, string[]>;
   apiOnly: Record<string, string[]>;
+  /** Enrolment deadlines of console users without MFA, by account and user (only where one is set). */
+  enrolBy: Record<string, Record<string, string>>;
 } {
   const console: Record<string, string[]> = {};
   const apiOnly: Record<string, string[]> = {};
+  const enrolBy: Record<string, Record<string, string>> = {};
   for (const a of report.accounts) if (a.status === "AUDITED") console[a.accountId] = [];
   for (const f of report.findings) {
     if (!f.userName) continue;
+    if (f.checkId === "USER_CONSOLE_NO_MFA" && f.enrolBy) (enrolBy[f.accountId] ??= {})[f.userName] = f.enrolBy;
     if (f.checkId === "USER_CONSOLE_NO_MFA") console[f.accountId]?.push(f.userName);
     else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
       apiOnly[f.accountId] = [...(apiOnly[f.accountId] ?? []), f.userName];
   }
-  return { console, apiOnly };
+  return { console, apiOnly, enrolBy };
 }

@@ -163,6 +163,17 @@ export const findingSchema = withRules(
     status: findingStatusSchema,
     exemption: z.strictObject({ reason: z.string().min(1), expires: z.string() }).nullable(),
     evidence: z.record(z.string(), z.unknown()),
+    /** When a scan first found this gap (carried from scan to scan; added in 0.3). */
+    firstSeenAt: meta(isoTime, {
+      description: "When a scan first found this gap (carried from scan to scan).",
+    }).optional(),
+    /**
+     * A console user's enrolment deadline where the quarantine has one (first found + its days): the
+     * sweep quarantines only after it (added in 0.3).
+     */
+    enrolBy: meta(isoTime, {
+      description: "The enrolment deadline: the sweep quarantines the user only after it (quarantine.deadlineDays).",
+    }).optional(),
   }),
   [
     { field: "checkId", is: "ACCOUNT_NOT_AUDITED", require: { principalArn: [null], userName: [null] } },

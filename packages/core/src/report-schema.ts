@@ -55,7 +55,9 @@ export function assertValidReport(doc: unknown): asserts doc is ScanReport {
 /** What "changes since the previous scan" needs of the previous report: its id and its findings. */
 export interface PreviousScan {
   scanId: string;
-  findings: Array<Pick<ScanReport["findings"][number], "id" | "status" | "checkId" | "accountId">>;
+  /** When the previous scan started (a gap in it was found no later); absent in hand-made ones. */
+  startedAt?: string;
+  findings: Array<Pick<ScanReport["findings"][number], "id" | "status" | "checkId" | "accountId" | "firstSeenAt">>;
 }
 
 let findingValidator: ValidateFunction | undefined;
@@ -76,10 +78,10 @@ const validFinding = (): ValidateFunction => {
  */
 export async function readPreviousScan(source: AsyncIterable<Uint8Array | string>): Promise<PreviousScan> {
   const parser = new JSONParser({
-    paths: ["$.schemaVersion", "$.tool", "$.scanId", "$.findings.*"],
+    paths: ["$.schemaVersion", "$.tool", "$.scanId", "$.startedAt", "$.findings.*"],
     keepStack: false,
   });
-  const head: { schemaVersion?: unknown; tool?: unknown; scanId?: unknown } = {};
+  const head: { schemaVersion?: unknown; tool?: unknown; scanId?: unknown; startedAt?: unknown } = {};
   const findings: PreviousScan["findings"] = [];
   const problems: string[] = [];
   parser.onValue = ({ value, key, stack }) => {
@@ -93,7 +95,13 @@ export async function readPreviousScan(source: AsyncIterable<Uint8Array | string
         ...(validate.errors ?? []).map((e) => `/findings/${String(key)}${e.instancePath}: ${e.message ?? "invalid"}`),
       );
     const f = value as PreviousScan["findings"][number];
-    findings.push({ id: f.id, status: f.status, checkId: f.checkId, accountId: f.accountId });
+    findings.push({
+      id: f.id,
+      status: f.status,
+      checkId: f.checkId,
+      accountId: f.accountId,
+      ...(f.firstSeenAt ? { firstSeenAt: f.firstSeenAt } : {}),
+    });
   };
   try {
     for await (const chunk of source) parser.write(chunk);
@@ -107,5 +115,9 @@ export async function readPreviousScan(source: AsyncIterable<Uint8Array | string
     problems.unshift(`/tool/name: must be "orgmfa"`);
   if (typeof head.scanId !== "string" || !head.scanId) problems.unshift("/scanId: must be a non-empty string");
   if (problems.length) throw new ReportSchemaError(problems);
-  return { scanId: head.scanId as string, findings };
+  return {
+    scanId: head.scanId as string,
+    ...(typeof head.startedAt === "string" ? { startedAt: head.startedAt } : {}),
+    findings,
+  };
 }

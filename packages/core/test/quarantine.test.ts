@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
 import {
+  type AccountOutcome,
+  type AccountTarget,
+  buildReport,
   ConfigError,
+  deadlineDaysFor,
   decideQuarantine,
   type Exemption,
   parseConfig,
+  policyFromConfig,
   type QuarantineUserState,
   quarantineModeFor,
   type ScanReport,
+  type UserFacts,
   usersWithoutMfa,
 } from "../src";
 
@@ -188,6 +194,116 @@ describe("the users a sweep starts from", () => {
     expect(usersWithoutMfa(report)).toEqual({
       console: { "111111111111": ["alice", "break-glass"], "222222222222": [] },
       apiOnly: { "111111111111": ["ci"] },
+      enrolBy: {},
     });
+  });
+});
+
+describe("enrolment deadlines (quarantine.deadlineDays)", () => {
+  const target = (accountId: string, ouIds: string[]): AccountTarget => ({
+    accountId,
+    accountName: accountId,
+    ouPath: "Root/X",
+    owner: null,
+    state: "ACTIVE",
+    skip: null,
+    ouIds,
+  });
+  const consoleUser = (name: string): UserFacts => ({
+    userName: name,
+    arn: `arn:aws:iam::111111111111:user/${name}`,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    consoleAccess: true,
+    passwordLastUsed: null,
+    activeAccessKeys: 0,
+    mfaDevices: [],
+    verifiedLive: true,
+    verdictAsOf: "2026-11-22T12:00:00.000Z",
+    mfaDevicesComplete: true,
+  });
+  const facts = (accountId: string, users: UserFacts[]): AccountOutcome => ({
+    kind: "facts",
+    accountId,
+    partition: "aws",
+    credentialReportGeneratedAt: null,
+    collection: "FULLY_LIVE",
+    notes: [],
+    users,
+    root: {
+      arn: `arn:aws:iam::${accountId}:root`,
+      credentials: "ABSENT",
+      password: false,
+      activeAccessKeys: false,
+      activeSigningCertificates: false,
+      mfaEnabled: false,
+      virtualDevices: [],
+      source: "GetAccountSummary",
+    },
+  });
+  const config = {
+    quarantine: { mode: "enforce" as const, deadlineDays: 7, deadlineDaysByOu: { "ou-ab12-00000002": 0 } },
+  };
+  const scan = (startedAt: string, previous: ScanReport | null) =>
+    buildReport({
+      scanId: `scan-${startedAt}`,
+      toolVersion: "t",
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(startedAt),
+      organizationId: null,
+      partition: "aws",
+      targets: [
+        target("111111111111", ["r-ab12", "ou-ab12-00000001"]),
+        target("222222222222", ["r-ab12", "ou-ab12-00000002"]),
+      ],
+      outcomes: new Map([
+        ["111111111111", facts("111111111111", [consoleUser("alice")])],
+        ["222222222222", facts("222222222222", [consoleUser("bob")])],
+      ]),
+      policy: policyFromConfig(config),
+      previous: previous
+        ? { scanId: previous.scanId, startedAt: previous.startedAt, findings: previous.findings }
+        : null,
+    });
+
+  it("sets enrol-by from the scan that first found the user, keeps it from scan to scan, and none where an OU says 0", () => {
+    const first = scan("2026-12-01T06:00:00.000Z", null);
+    const alice = first.findings.find((f) => f.userName === "alice");
+    expect(alice).toMatchObject({ firstSeenAt: "2026-12-01T06:00:00.000Z", enrolBy: "2026-12-08T06:00:00.000Z" });
+    expect(first.findings.find((f) => f.userName === "bob")?.enrolBy).toBeUndefined();
+    const later = scan("2026-12-05T06:00:00.000Z", first);
+    expect(later.findings.find((f) => f.userName === "alice")).toMatchObject({
+      firstSeenAt: "2026-12-01T06:00:00.000Z",
+      enrolBy: "2026-12-08T06:00:00.000Z",
+    });
+    expect(usersWithoutMfa(later).enrolBy).toEqual({ "111111111111": { alice: "2026-12-08T06:00:00.000Z" } });
+  });
+
+  it("notifies before the deadline and quarantines after it (the sweep's decision, with a clock)", () => {
+    const at = (now: string) =>
+      decideQuarantine(user(), {
+        mode: "enforce",
+        groupName: GROUP,
+        now: new Date(now),
+        enrolBy: "2026-12-08T06:00:00.000Z",
+      });
+    expect(at("2026-12-07T06:00:00Z")).toMatchObject({
+      quarantine: false,
+      action: { kind: "none" },
+      enrolBy: "2026-12-08T06:00:00.000Z",
+      reason: expect.stringMatching(/enrol by 2026-12-08T06:00:00.000Z/),
+    });
+    expect(at("2026-12-08T06:00:01Z")).toMatchObject({
+      quarantine: true,
+      action: { kind: "quarantine", via: "group" },
+      reason: expect.stringMatching(/deadline 2026-12-08T06:00:00.000Z has passed/),
+    });
+  });
+
+  it("takes the deepest OU's deadline, else the default", () => {
+    const q = { deadlineDays: 7, deadlineDaysByOu: { "ou-a": 14, "ou-b": 0 } };
+    expect(deadlineDaysFor(q, ["r", "ou-a"])).toBe(14);
+    expect(deadlineDaysFor(q, ["r", "ou-a", "ou-b"])).toBe(0);
+    expect(deadlineDaysFor(q, ["r", "ou-c"])).toBe(7);
+    expect(deadlineDaysFor(undefined, ["r"])).toBe(0);
   });
 });
