@@ -38,6 +38,8 @@ const FINDINGS_HEADER = [
   "title",
   "exemptionReason",
   "exemptionExpires",
+  "firstSeenAt",
+  "enrolBy",
 ];
 
 /** findings.csv in pieces, a thousand findings at a time. */
@@ -58,6 +60,8 @@ export function* findingsCsvChunks(report: ScanReport): Generator<string> {
           f.title,
           f.exemption?.reason,
           f.exemption?.expires,
+          f.firstSeenAt,
+          f.enrolBy,
         ]);
   }
   yield* csvChunks(FINDINGS_HEADER, batches());

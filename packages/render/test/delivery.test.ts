@@ -283,8 +283,15 @@ describe("auditor files", () => {
     };
     const previous = await readPreviousScan(stream(text));
     expect(previous.scanId).toBe(r.scanId);
+    expect(previous.startedAt).toBe(r.startedAt);
     expect(previous.findings).toEqual(
-      r.findings.map((f) => ({ id: f.id, status: f.status, checkId: f.checkId, accountId: f.accountId })),
+      r.findings.map((f) => ({
+        id: f.id,
+        status: f.status,
+        checkId: f.checkId,
+        accountId: f.accountId,
+        firstSeenAt: f.firstSeenAt,
+      })),
     );
     const refused = async (s: string) => {
       const e = await readPreviousScan(stream(s)).catch((x: unknown) => x);

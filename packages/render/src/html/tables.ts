@@ -60,7 +60,9 @@ export function findingRow(f: Finding, ouPath: string): string {
   const status =
     f.status === "EXEMPTED"
       ? `EXEMPTED until ${h(f.exemption?.expires)}<div class="muted">${h(f.exemption?.reason)}</div>`
-      : "OPEN";
+      : f.enrolBy
+        ? `OPEN<div class="muted">enrol by ${h(f.enrolBy.slice(0, 10))}</div>`
+        : "OPEN";
   return (
     `<tr><td>${severityBadge(f.severity)}</td>` +
     `<td>${checkName(f.checkId)}</td><td>${h(f.accountName)}<div class="muted">${h(f.accountId)} · ${soft(ouPath)}</div></td>` +
