@@ -269,7 +269,8 @@ export function program(io: Io, result: Result): Command {
         "the member enforcer role (default: the config's quarantine.roleName, else OrgMfaQuarantineRole)",
       )
       .addOption(tableOrJsonOption())
-      .option("--no-color", "no colors in the table"),
+      .option("--no-color", "no colors in the table")
+      .addHelpText("after", ENFORCE_HELP),
   ).action(async (o) => {
     result.logLevel = levelOf(o);
     const { runEnforceCommand } = await import("./enforce");
@@ -287,6 +288,22 @@ export function program(io: Io, result: Result): Command {
     });
   return cmd;
 }
+
+/** `orgmfa enforce --help`: the two modes side by side, and the rollout. */
+const ENFORCE_HELP = `
+Two ways to block console users without MFA (docs/quarantine.md, docs/scp-guardrail.md):
+  group mode (this command, and the deployed daily sweep): each such user is put in a quarantine group
+    whose policy denies everything but enrolling MFA; needs the member template with EnableQuarantine
+    (and a CloudTrail trail for IAM's events); covers the management account; roll back with mode "off".
+  SCP mode (the CDK app's "scp" setting): one service control policy on the OUs you name denies IAM users
+    signed in without MFA everything but enrolment, for users that do not exist yet too; nothing is
+    deployed in member accounts; never applies to the management account; roll back by detaching it.
+Access keys are never blocked in either mode (API-only users are reported, not quarantined).
+
+Rollout, OU by OU: "notify" (the plan says who would be quarantined; nothing changes) -> a deadline
+("deadlineDays": 7; findings and the digest show "enrol by"; pass --previous <report.json> so the first-found
+dates carry over) -> "enforce" (quarantined the first sweep after their deadline).
+`;
 
 /** Runs the CLI and returns its exit code. Never lets a stack trace be the only output. */
 export async function main(
