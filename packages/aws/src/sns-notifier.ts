@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { AccountMessage, Digest } from "@orgmfa/render";
+import type { AccountMessage, ChatMessage, Digest } from "@orgmfa/render";
 import pLimit from "p-limit";
 import { errorCode, errorMessage } from "./errors";
 
@@ -48,5 +48,35 @@ export async function publishAccountMessages(
       }),
     ),
   );
+  return { published, failed };
+}
+
+/**
+ * Publishes the chat digest (docs/chat-digest.md) to the chat topic — a topic of its own, never the
+ * digest topic, whose e-mail subscribers would otherwise receive JSON: the organization's message
+ * first, then the OUs' a few at a time. Each message is the custom notification's JSON alone, with no
+ * subject and no message attributes (Amazon Q Developer reads the message body). A refused message
+ * is recorded and the rest still go out.
+ */
+export async function publishChatDigest(
+  sns: SNSClient,
+  topicArn: string,
+  messages: readonly ChatMessage[],
+  concurrency = 4,
+): Promise<{ published: number; failed: Array<{ threadId: string; code: string; message: string }> }> {
+  const failed: Array<{ threadId: string; code: string; message: string }> = [];
+  let published = 0;
+  const send = async (m: ChatMessage) => {
+    try {
+      await sns.send(new PublishCommand({ TopicArn: topicArn, Message: m.message }));
+      published++;
+    } catch (e) {
+      failed.push({ threadId: m.threadId, code: errorCode(e), message: errorMessage(e) });
+    }
+  };
+  const [first, ...rest] = messages;
+  if (first) await send(first);
+  const limit = pLimit(concurrency);
+  await Promise.all(rest.map((m) => limit(() => send(m))));
   return { published, failed };
 }

@@ -117,6 +117,29 @@ function describeId(id: string): string {
   return `  - ${p.checkId}: ${who} in ${p.accountId}`;
 }
 
+/** `Coverage 87.5%: 7 of 8 in-scope accounts audited, 1 failed, 1 skipped (9 listed).` (the digests' one wording) */
+export function coverageSentence(report: Pick<ScanReport, "summary">): string {
+  const s = report.summary;
+  return `Coverage ${(s.coverage * 100).toFixed(s.coverage === 1 ? 0 : 1)}%: ${s.accounts.audited} of ${plural(s.accounts.inScope, "in-scope account")} audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed).`;
+}
+
+/**
+ * The accounts with open findings, worst first: most open findings, then the highest severity, then
+ * the account id (the digests' "top accounts", e-mail and chat alike).
+ */
+export function topAccounts(report: Pick<ScanReport, "findings">): Array<[accountId: string, open: Finding[]]> {
+  const perAccount = new Map<string, Finding[]>();
+  for (const f of report.findings)
+    if (f.status === "OPEN") {
+      const list = perAccount.get(f.accountId);
+      if (list) list.push(f);
+      else perAccount.set(f.accountId, [f]);
+    }
+  return [...perAccount.entries()].sort(
+    (a, b) => b[1].length - a[1].length || worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]),
+  );
+}
+
 function body(report: ScanReport, o: DigestOptions, limit: number): string {
   const s = report.summary;
   const h = headlineText(report);
@@ -129,7 +152,7 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
     `${h.users}.`,
     `${h.findings}.${sev ? ` By severity: ${sev}.` : ""}`,
     "",
-    `Coverage ${(s.coverage * 100).toFixed(s.coverage === 1 ? 0 : 1)}%: ${s.accounts.audited} of ${plural(s.accounts.inScope, "in-scope account")} audited, ${s.accounts.failed} failed, ${s.accounts.skipped} skipped (${s.accounts.listed} listed).`,
+    coverageSentence(report),
   ];
   const failed = report.accounts.filter((a) => a.status === "FAILED");
   lines.push(
@@ -177,16 +200,7 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
       lines.push("", `No change since scan ${report.changes.previousScanId}.`);
   }
 
-  const perAccount = new Map<string, Finding[]>();
-  for (const f of report.findings)
-    if (f.status === "OPEN") {
-      const list = perAccount.get(f.accountId);
-      if (list) list.push(f);
-      else perAccount.set(f.accountId, [f]);
-    }
-  const top = [...perAccount.entries()].sort(
-    (a, b) => b[1].length - a[1].length || worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]),
-  );
+  const top = topAccounts(report);
   lines.push(
     ...section(
       "Top accounts by open findings:",
@@ -233,7 +247,8 @@ function body(report: ScanReport, o: DigestOptions, limit: number): string {
 const RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, MEDIUM: 2, LOW: 3, INFORMATIONAL: 4 };
 const worst = (fs: readonly Finding[]) => Math.min(...fs.map((f) => RANK[f.severity]));
 
-function severityCounts(fs: readonly Finding[]): string {
+/** `2 CRITICAL, 1 HIGH`: how many of `fs` at each severity, highest first. */
+export function severityCounts(fs: readonly Finding[]): string {
   return SEVERITIES.map((k) => [k, fs.filter((f) => f.severity === k).length] as const)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`)

@@ -15,6 +15,16 @@ export {
   toAsff,
 } from "./asff";
 export {
+  buildChatDigest,
+  CHAT_DESCRIPTION_MAX_CHARS,
+  CHAT_THREAD_BY,
+  type ChatDigestOptions,
+  type ChatMessage,
+  type ChatNotification,
+  type ChatThreadBy,
+  chatText,
+} from "./chat";
+export {
   accountsCsv,
   accountsCsvChunks,
   findingsCsv,
