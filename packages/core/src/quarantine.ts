@@ -224,7 +224,11 @@ export function usersWithoutMfa(report: Pick<ScanReport, "accounts" | "findings"
   for (const a of report.accounts) if (a.status === "AUDITED") console[a.accountId] = [];
   for (const f of report.findings) {
     if (!f.userName) continue;
-    if (f.checkId === "USER_CONSOLE_NO_MFA" && f.enrolBy) (enrolBy[f.accountId] ??= {})[f.userName] = f.enrolBy;
+    if (f.checkId === "USER_CONSOLE_NO_MFA" && f.enrolBy) {
+      const byUser = enrolBy[f.accountId] ?? {};
+      byUser[f.userName] = f.enrolBy;
+      enrolBy[f.accountId] = byUser;
+    }
     if (f.checkId === "USER_CONSOLE_NO_MFA") console[f.accountId]?.push(f.userName);
     else if (f.checkId === "USER_API_NO_MFA" && f.status === "OPEN")
       apiOnly[f.accountId] = [...(apiOnly[f.accountId] ?? []), f.userName];
