@@ -25,7 +25,12 @@ export async function htmlOpenSeconds(
     const page = await browser.newPage();
     const t0 = performance.now();
     await page.goto(pathToFileURL(file).href, { waitUntil: "load", timeout: 120_000 });
-    const heightPx = await page.evaluate(() => document.documentElement.scrollHeight);
+    // (Run in the page: its `document`, typed here without the DOM library.)
+    const heightPx = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document.documentElement
+          .scrollHeight,
+    );
     return { seconds: Math.round((performance.now() - t0) / 10) / 100, heightPx };
   } catch (e) {
     return { error: (e as Error).message.split("\n")[0] ?? "unknown" };
