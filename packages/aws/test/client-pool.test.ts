@@ -56,3 +56,48 @@ describe("the client pool's HTTP handler", () => {
     }
   });
 });
+
+describe("root sessions (sts:AssumeRoot)", () => {
+  it("go to the Regional STS endpoint with the audit task policy and 900 s, whatever AWS_STS_REGIONAL_ENDPOINTS says", async () => {
+    const sent: Array<{ host: string; body: string }> = [];
+    const saved = { legacy: process.env.AWS_STS_REGIONAL_ENDPOINTS, url: process.env.AWS_ENDPOINT_URL };
+    process.env.AWS_STS_REGIONAL_ENDPOINTS = "legacy";
+    delete process.env.AWS_ENDPOINT_URL;
+    try {
+      const pool = new ClientPool({
+        region: "us-east-1",
+        baseCredentials: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
+        requestHandler: {
+          handle: async (request: { hostname: string; body: unknown }) => {
+            sent.push({ host: request.hostname, body: String(request.body) });
+            const xml = `<AssumeRootResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRootResult><Credentials><AccessKeyId>ASIAROOT</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials></AssumeRootResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRootResponse>`;
+            const { Readable } = await import("node:stream");
+            return {
+              response: {
+                statusCode: 200,
+                headers: { "content-type": "text/xml" },
+                body: Readable.from([Buffer.from(xml)]),
+              },
+            };
+          },
+        } as never,
+      });
+      const creds = await pool.rootCredentialsFor("222233334444")();
+      expect(creds.accessKeyId).toBe("ASIAROOT");
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.host).toBe("sts.us-east-1.amazonaws.com");
+      const form = new URLSearchParams(sent[0]?.body);
+      expect(Object.fromEntries(form)).toMatchObject({
+        Action: "AssumeRoot",
+        TargetPrincipal: "222233334444",
+        "TaskPolicyArn.arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+        DurationSeconds: "900",
+      });
+      pool.destroy();
+    } finally {
+      if (saved.legacy === undefined) delete process.env.AWS_STS_REGIONAL_ENDPOINTS;
+      else process.env.AWS_STS_REGIONAL_ENDPOINTS = saved.legacy;
+      if (saved.url !== undefined) process.env.AWS_ENDPOINT_URL = saved.url;
+    }
+  });
+});
