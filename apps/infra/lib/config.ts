@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { guardrailScp, SCP_MAX_SIZE, scpSize } from "@orgmfa/contract";
 import {
   ACCOUNT_ID_PATTERN,
   ConfigError,
@@ -13,6 +14,7 @@ import {
   parseWith,
   ROLE_NAME_PATTERN,
 } from "@orgmfa/core";
+import { RegionInfo } from "aws-cdk-lib/region-info";
 import { z } from "zod";
 
 /** OUs one StackSet deployment target may name (CreateStackInstances, CloudFormation API reference). */
@@ -36,6 +38,55 @@ export const DISCOVER_LIMIT_MINUTES = 10;
 const accountId = z.string().regex(ACCOUNT_ID_PATTERN, "must be a 12-digit account id");
 const ouOrRoot = z.string().regex(OU_OR_ROOT_ID_PATTERN, "must be an OU id (ou-…) or the root id (r-…)");
 const roleName = z.string().regex(ROLE_NAME_PATTERN, "must be an IAM role name");
+
+/**
+ * An `aws:PrincipalArn` pattern of IAM users (ArnNotLike: `*` and `?` match), e.g.
+ * `arn:aws:iam::*:user/break-glass-*`. Roles and root users are never denied by the guardrail, so a
+ * pattern of them would exempt nobody; a pattern of every user would leave the policy denying nothing.
+ */
+const userArnPattern = z
+  .string()
+  .regex(
+    /^arn:(\*|aws(-[a-z]+)*):iam::(\*|[0-9*?]{1,12}):user\/[\w+=,.@\-/*?]+$/,
+    "must be an IAM user ARN pattern such as arn:aws:iam::*:user/break-glass-* (roles and root users are never denied by the SCP: they need no exemption)",
+  )
+  .refine((p) => !/:user\/[*/?]*$/.test(p), {
+    message: "matches every IAM user: the SCP would deny nobody; name the users (a name prefix, a path)",
+  });
+
+/** A calendar date (`2026-12-31`, through that UTC day) or an RFC 3339 date-time with Z or an offset. */
+const expiryDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: "must be an ISO-8601 date such as 2026-12-31 (through that UTC day) or a date-time with Z or an offset",
+});
+
+/**
+ * The MFA guardrail (docs/scp-guardrail.md): one service control policy in the management account's
+ * stack, denying IAM users signed in without MFA everything but enrolling MFA on their own user.
+ */
+const scpSchema = z.strictObject({
+  /** Deploy the policy and attach it to `targetIds`; false keeps the section without deploying anything. */
+  enabled: z.boolean(),
+  /** The OUs (or the root) the policy is attached to; their accounts' IAM users are then held to it. */
+  targetIds: z
+    .array(ouOrRoot)
+    .min(1, "must list at least one OU (ou-…) or the root id (r-…)")
+    .refine((ids) => new Set(ids).size === ids.length, { message: "must not list an OU twice" }),
+  /** IAM users never denied (break-glass users), by ARN pattern. */
+  breakGlassPrincipalArns: z.array(userArnPattern).default([]),
+  /** IAM users not denied until a date: left out of the policy from the day after `expires`. */
+  exemptions: z
+    .array(
+      z.strictObject({
+        principalArnPattern: userArnPattern,
+        reason: z.string().trim().min(1, "is required: say why this user may work without MFA"),
+        expires: expiryDate,
+      }),
+    )
+    .default([]),
+});
+
+/** The partition a region is in (CDK's region facts; a region they do not know yet is taken as commercial). */
+export const partitionOf = (region: string): string => RegionInfo.get(region).partition ?? "aws";
 
 /** The deployment configuration: one typed, validated source for both stacks. */
 export const deploymentSchema = z
@@ -136,6 +187,8 @@ export const deploymentSchema = z
     enforcerOperatorRoleName: roleName.optional(),
     /** The scan configuration (checks, severities, exemptions, owner tag, filters) of `--config`. */
     scan: configSchema.default({}),
+    /** The MFA guardrail SCP (off unless present with `enabled: true`). */
+    scp: scpSchema.optional(),
   })
   .refine(
     (c) => c.operatorRoleName === undefined || ![c.scannerRoleName, c.discoverRoleName].includes(c.operatorRoleName),
@@ -155,6 +208,26 @@ export const deploymentSchema = z
   .refine((c) => Math.ceil(c.batchSize / c.accountConcurrency) * ACCOUNT_LIMIT_MINUTES <= LAMBDA_LIMIT_MINUTES / 2, {
     path: ["batchSize"],
     message: `is too large for accountConcurrency: a batch runs in waves of accountConcurrency accounts, each wave up to ${ACCOUNT_LIMIT_MINUTES} minutes (one account's limit), and must end within half of ScanBatch's ${LAMBDA_LIMIT_MINUTES} minutes; keep batchSize ≤ accountConcurrency`,
+  })
+  // Organizations refuses an SCP over its size quota only at deploy time: refused here, at synth, with
+  // every entry counted (an exemption that has expired still is: remove it from the configuration).
+  .superRefine((c, ctx) => {
+    if (!c.scp) return;
+    const everyEntry = guardrailScp(
+      {
+        ...c.scp,
+        exemptions: c.scp.exemptions.map((e) => ({ ...e, expires: "9999-12-31" })),
+        partition: partitionOf(c.region),
+      },
+      new Date(0),
+    );
+    const size = scpSize(everyEntry);
+    if (size <= SCP_MAX_SIZE) return;
+    ctx.addIssue({
+      code: "custom",
+      path: ["scp", c.scp.exemptions.length ? "exemptions" : "breakGlassPrincipalArns"],
+      message: `the service control policy would be ${size} characters minified, over the ${SCP_MAX_SIZE} Organizations allows: scp.breakGlassPrincipalArns (${c.scp.breakGlassPrincipalArns.length} patterns) and scp.exemptions (${c.scp.exemptions.length}, expired ones included) are each written into every statement; remove expired exemptions, or cover several users with one pattern (a name prefix or a path)`,
+    });
   });
 
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;

@@ -1,8 +1,16 @@
-import { Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { ConfigError } from "@orgmfa/core";
+import { CfnOutput, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import type { CfnInclude } from "aws-cdk-lib/cloudformation-include";
 import type { Construct } from "constructs";
-import type { DeploymentConfig } from "./config";
+import { type DeploymentConfig, partitionOf } from "./config";
+import { MfaGuardrail } from "./constructs/mfa-guardrail";
 import { includeMemberTemplate, memberParameters } from "./paths";
+
+/**
+ * The context value that sets the date the MFA guardrail is written as of (`-c orgmfa:scpAsOf=2026-07-01`:
+ * which exemptions it holds then); the synth's own time without it.
+ */
+export const SCP_AS_OF_CONTEXT = "orgmfa:scpAsOf";
 
 export interface ManagementAccountStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -15,6 +23,8 @@ export interface ManagementAccountStackProps extends StackProps {
  */
 export class ManagementAccountStack extends Stack {
   readonly template: CfnInclude;
+  /** The MFA guardrail SCP, when the configuration's `scp` is enabled. */
+  readonly guardrail?: MfaGuardrail;
 
   constructor(scope: Construct, id: string, props: ManagementAccountStackProps) {
     super(scope, id, props);
@@ -76,6 +86,23 @@ export class ManagementAccountStack extends Stack {
       id: "AwsSolutions-SQS3",
       reason: "This queue is itself the forwarding rule's dead-letter queue.",
     });
+    // The MFA guardrail (scp): an SCP can be created only from the management account (or a delegated
+    // administrator for policies), and this is orgmfa's one stack there.
+    if (props.config.scp?.enabled) {
+      const { targetIds, breakGlassPrincipalArns, exemptions } = props.config.scp;
+      this.guardrail = new MfaGuardrail(this, "MfaGuardrail", {
+        targetIds,
+        breakGlassPrincipalArns,
+        exemptions,
+        partition: partitionOf(props.config.region),
+        asOf: scpAsOf(this.node.tryGetContext(SCP_AS_OF_CONTEXT)),
+      });
+      new CfnOutput(this, "MfaGuardrailPolicyId", {
+        value: this.guardrail.policy.attrId,
+        description:
+          "The MFA guardrail SCP (p-…): what organizations update-policy rewrites when an exemption expires (docs/scp-guardrail.md).",
+      });
+    }
     Validations.of(this.template.getResource("RootAuditPolicy")).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
@@ -89,4 +116,15 @@ export class ManagementAccountStack extends Stack {
       });
     }
   }
+}
+
+/** The date of `-c orgmfa:scpAsOf=…` (an ISO-8601 date or date-time), or now. */
+function scpAsOf(value: unknown): Date {
+  if (value === undefined) return new Date();
+  const at = typeof value === "string" ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(at.getTime()))
+    throw new ConfigError(
+      `${SCP_AS_OF_CONTEXT}: must be an ISO-8601 date such as 2026-07-01; got ${JSON.stringify(value)}`,
+    );
+  return at;
 }

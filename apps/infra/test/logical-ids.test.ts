@@ -41,6 +41,8 @@ const NEW: Partial<Record<ConfigurationName, Record<string, Record<string, strin
   objectLock: ROOT_AUDIT,
   quarantine: ROOT_AUDIT,
   quarantineObjectLock: ROOT_AUDIT,
+  // The MFA guardrail SCP (issue 25, OrgMfaManagement's MfaGuardrailPolicy990EB6A0) is in none of these
+  // configurations (none enables `scp`), so it is not listed: scp-guardrail.test.ts holds its logical ID.
 };
 
 /** What `app`'s stacks hold. */

@@ -48,3 +48,23 @@ export {
   scanConfigKey,
   scannerAssumeStatement,
 } from "./policies";
+export {
+  exemptionsInForce,
+  exemptPrincipalArns,
+  FULL_IAM_LANGUAGE_PARTITIONS,
+  GUARDRAIL_SIDS,
+  type GuardrailExemption,
+  type GuardrailScpInput,
+  guardrailScp,
+  IAM_USER_ARN_PATTERN,
+  MFA_ENROLMENT_ACTIONS,
+  minifiedScp,
+  OWN_USER_ACTIONS,
+  OWN_USER_ARN_PATTERNS,
+  ownUserScopingSupported,
+  SCP_MAX_PER_TARGET,
+  SCP_MAX_SIZE,
+  type ScpDocument,
+  type ScpStatement,
+  scpSize,
+} from "./scp";
