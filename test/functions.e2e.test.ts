@@ -174,6 +174,8 @@ const comparable = (r: ScanReport) => ({
     credentialReportGeneratedAt: a.credentialReportGeneratedAt ? "-" : null,
     users: a.users.map((u) => ({ ...u, verdictAsOf: u.verdictAsOf ? "-" : null })),
   })),
+  // First found: when each scan started (the two are two scans, each the first to find its gaps).
+  findings: r.findings.map((f) => ({ ...f, firstSeenAt: f.firstSeenAt ? "-" : undefined })),
 });
 
 interface Handlers {
