@@ -82,10 +82,15 @@ def _aws_request_with_canonical_query(self):
     # ("prefix=a%2Fb"): re-encode it as SigV4 does, or every listing with a prefix fails its signature.
     request = _create_aws_request(self)
     parts = urlsplit(request.url)
+    if isinstance(self, access_control.S3IAMRequest):
+        # An S3 key too: handed decoded ("dt=2026-01-02/"), signed encoded once ("dt%3D2026-01-02/"),
+        # every byte but the unreserved characters and "/" (S3 does not normalise the path).
+        parts = parts._replace(path=quote(parts.path, safe="/~"))
     if parts.query:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
-        request.url = parts._replace(query=query).geturl()
+        parts = parts._replace(query=query)
+    request.url = parts.geturl()
     return request
 
 
