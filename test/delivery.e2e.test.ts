@@ -133,7 +133,16 @@ describe("orgmfa scan delivers to S3, Security Hub and SNS (IAM enforcement on)"
     const scanDir = `orgmfa/scans/${day}/${r.scanId}/`;
     const names = ["accounts.csv", "findings.csv", "manifest.json", "report.html", "report.json", "users.csv"];
     const keys = await asAdmin(() => reader.keys("orgmfa/"));
-    expect(keys).toEqual([...names.map((n) => `orgmfa/latest/${n}`), ...names.map((n) => `${scanDir}${n}`)]);
+    // The scan's rows for queries over the history (docs/history.md), under its UTC day.
+    const dt = r.startedAt.slice(0, 10);
+    const history = ["accounts", "changes", "findings", "users"].map(
+      (t) => `orgmfa/history/${t}/dt=${dt}/${r.scanId}.jsonl.gz`,
+    );
+    expect(keys).toEqual([
+      ...history,
+      ...names.map((n) => `orgmfa/latest/${n}`),
+      ...names.map((n) => `${scanDir}${n}`),
+    ]);
 
     const manifest = JSON.parse((await asAdmin(() => reader.object(`${scanDir}manifest.json`))).body.toString()) as {
       scanId: string;

@@ -22,6 +22,7 @@ import type { Construct } from "constructs";
 import { ACCOUNT_LIMIT_MINUTES, type DeploymentConfig, DISCOVER_LIMIT_MINUTES } from "./config";
 import { Alarms } from "./constructs/alarms";
 import { DigestTopic } from "./constructs/digest-topic";
+import { HistoryTables } from "./constructs/history-tables";
 import { logicalIdOf, pathWithoutAddedLevels } from "./constructs/logical-ids";
 import { nagView, wildcardReason } from "./constructs/nag";
 import { QuarantineEvents } from "./constructs/quarantine-events";
@@ -71,6 +72,8 @@ export class CentralStack extends Stack {
   readonly iamEvents: events.EventBus | null;
   /** Writes the scan configuration object at deploy time. */
   readonly scanConfigWriter: AwsCustomResource;
+  /** The history's Glue tables, Athena workgroup and named queries (docs/history.md). */
+  readonly history: HistoryTables;
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, props);
@@ -89,6 +92,13 @@ export class CentralStack extends Stack {
     this.scanConfigWriter = this.store.scanConfigWriter;
     this.digest = new DigestTopic(this, "DigestTopic", { encryptionKey: key, email: c.digestEmail });
     this.topic = this.digest.topic;
+    // The history Publish writes beside each scan, queryable with Athena (docs/history.md).
+    this.history = new HistoryTables(this, "HistoryTables", {
+      bucket: this.bucket,
+      prefix,
+      encryptionKey: key,
+      accessLogs: this.store.accessLogs,
+    });
 
     // ── One role per function, each with exactly what its function does ──────────────────────────
     // The statements are written once (packages/contract/src/policies.ts); the emulator's roles get the

@@ -171,6 +171,10 @@ describe("CentralStack and ManagementAccountStack", () => {
       [
         "*",
         "arn:<AWS::Partition>:iam::*:role/OrgMfaAuditRole",
+        "<Reports.Arn>/orgmfa/history/accounts/dt=*/*.jsonl.gz",
+        "<Reports.Arn>/orgmfa/history/changes/dt=*/*.jsonl.gz",
+        "<Reports.Arn>/orgmfa/history/findings/dt=*/*.jsonl.gz",
+        "<Reports.Arn>/orgmfa/history/users/dt=*/*.jsonl.gz",
         "<Reports.Arn>/orgmfa/latest/*",
         "<Reports.Arn>/orgmfa/runs/*/console-without-mfa.json",
         "<Reports.Arn>/orgmfa/runs/*/context.json",

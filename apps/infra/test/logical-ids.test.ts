@@ -33,14 +33,32 @@ const RECORD = process.env.ORGMFA_RECORD_LOGICAL_IDS === "1";
  * Resources made since the record, by configuration and stack (logical ID → type): they may appear,
  * and no other. Empty: the split into constructs added none.
  */
-const ROOT_AUDIT = { OrgMfaManagement: { RootAuditPolicy: "AWS::IAM::ManagedPolicy" } };
+/** The history's Glue tables, Athena workgroup, named queries and results bucket (issue 26). */
+const HISTORY = {
+  HistoryTablesDatabase6D1D4223: "AWS::Glue::Database",
+  HistoryTablesFindingsTableF267CA70: "AWS::Glue::Table",
+  HistoryTablesUsersTable417F4386: "AWS::Glue::Table",
+  HistoryTablesAccountsTable8623F97F: "AWS::Glue::Table",
+  HistoryTablesChangesTable90657982: "AWS::Glue::Table",
+  HistoryTablesQueryResults9EEF578E: "AWS::S3::Bucket",
+  HistoryTablesQueryResultsPolicyD1C9ABFE: "AWS::S3::BucketPolicy",
+  HistoryTablesWorkGroupA9EDA3D7: "AWS::Athena::WorkGroup",
+  HistoryTablesUsersWithoutMfaByOuTodayQuery538D3B5C: "AWS::Athena::NamedQuery",
+  HistoryTablesNewAndResolvedPerWeekQuery629FD9D6: "AWS::Athena::NamedQuery",
+  HistoryTablesAccountsNotAudited30DaysQuery202B43E3: "AWS::Athena::NamedQuery",
+  HistoryTablesExemptionsExpiringThisMonthQuery1EE0F305: "AWS::Athena::NamedQuery",
+};
+const NEW_RESOURCES = {
+  OrgMfaManagement: { RootAuditPolicy: "AWS::IAM::ManagedPolicy" },
+  OrgMfaCentral: HISTORY,
+};
 const NEW: Partial<Record<ConfigurationName, Record<string, Record<string, string>>>> = {
-  // The member template's root sessions (EnableRootAudit, issue 24): in every configuration's
-  // management stack (its condition decides whether it is created).
-  example: ROOT_AUDIT,
-  objectLock: ROOT_AUDIT,
-  quarantine: ROOT_AUDIT,
-  quarantineObjectLock: ROOT_AUDIT,
+  // The member template's root sessions (EnableRootAudit, issue 24; its condition decides whether it is
+  // created) and the history's tables (issue 26), in every configuration.
+  example: NEW_RESOURCES,
+  objectLock: NEW_RESOURCES,
+  quarantine: NEW_RESOURCES,
+  quarantineObjectLock: NEW_RESOURCES,
   // The MFA guardrail SCP (issue 25, OrgMfaManagement's MfaGuardrailPolicy990EB6A0) is in none of these
   // configurations (none enables `scp`), so it is not listed: scp-guardrail.test.ts holds its logical ID.
 };
@@ -169,7 +187,10 @@ describe("the logical IDs of deployed resources", () => {
     );
     expect(found).toHaveLength(4);
     // Listed as new, the handle is allowed; the renamed topic is still reported gone (and new).
-    const listed = { ...NEW.example, OrgMfaCentral: { Unlisted: "AWS::CloudFormation::WaitConditionHandle" } };
+    const listed = {
+      ...NEW.example,
+      OrgMfaCentral: { ...HISTORY, Unlisted: "AWS::CloudFormation::WaitConditionHandle" },
+    };
     expect(changes(fixture.example, now, listed)).toHaveLength(2);
   });
 });

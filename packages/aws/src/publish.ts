@@ -1,5 +1,8 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { historyKey } from "@orgmfa/contract";
 import { type Clock, type Policy, type ScanReport, systemClock } from "@orgmfa/core";
-import { accountMessages, buildDigest } from "@orgmfa/render";
+import { accountMessages, buildDigest, HISTORY_TABLES, historyFileStream } from "@orgmfa/render";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
 import { type S3Target, type StoredScan, storeScan } from "./s3-store";
@@ -17,6 +20,8 @@ export type DeliveryTarget = "s3" | "securityhub" | "sns";
 
 export interface PublishResult {
   s3: StoredScan | null;
+  /** The history files written (`<prefix>/history/<table>/dt=<day>/<scanId>.jsonl.gz`), with S3. */
+  history: { keys: string[] } | null;
   securityHub: SecurityHubSyncResult | null;
   sns: { digestMessageId: string; accountMessages: number } | null;
   /** What did not land, by target; empty when everything did. */
@@ -49,7 +54,7 @@ export async function publishReport(
   o: PublishOptions,
 ): Promise<PublishResult> {
   const clock = o.clock ?? systemClock;
-  const result: PublishResult = { s3: null, securityHub: null, sns: null, problems: [] };
+  const result: PublishResult = { s3: null, history: null, securityHub: null, sns: null, problems: [] };
   const failed = (target: DeliveryTarget, e: unknown) =>
     result.problems.push({ target, message: `${errorCode(e)}: ${errorMessage(e)}` });
 
@@ -65,6 +70,13 @@ export async function publishReport(
       );
     } catch (e) {
       failed("s3", e);
+    }
+    // The history (docs/history.md): what Athena and DuckDB query across scans. Rendered from the
+    // report, not copied from --out-dir (which holds one scan's auditor files only).
+    try {
+      result.history = await storeHistory(pool.s3(), targets.s3, report);
+    } catch (e) {
+      result.problems.push({ target: "s3", message: `history: ${errorCode(e)}: ${errorMessage(e)}` });
     }
     o.onProgress?.({ target: "s3", done: true });
   }
@@ -110,4 +122,37 @@ export async function publishReport(
     o.onProgress?.({ target: "sns", done: true });
   }
   return result;
+}
+
+/**
+ * Writes one scan's history: a gzip-compressed JSON Lines file per table (findings, users, accounts,
+ * changes) at `<prefix>/history/<table>/dt=<yyyy-mm-dd>/<scanId>.jsonl.gz`, each streamed into the
+ * bucket as it is rendered (multipart above 8 MB), SSE-KMS when a key is configured. Not locked: the
+ * history is derived from the scan's locked report.json, and a scan written again (a retried Publish)
+ * overwrites its own files. An error that survives the SDK's retries propagates.
+ */
+export async function storeHistory(s3: S3Client, target: S3Target, report: ScanReport): Promise<{ keys: string[] }> {
+  const sse = target.kmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: target.kmsKeyId } : {};
+  const keys: string[] = [];
+  for (const table of HISTORY_TABLES) {
+    const key = historyKey(target.prefix, table, report);
+    await new Upload({
+      client: s3,
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+      params: {
+        Bucket: target.bucket,
+        Key: key,
+        Body: historyFileStream(table, report),
+        // The file is gzip (its name says so, for Athena and DuckDB): no Content-Encoding, which would
+        // have HTTP clients decompress it on the way and readers then fail on plain text named .gz.
+        ContentType: "application/gzip",
+        Metadata: { "orgmfa-scan-id": report.scanId },
+        ...sse,
+      },
+    }).done();
+    keys.push(key);
+  }
+  return { keys };
 }

@@ -11,6 +11,9 @@ export {
   type RunStateLayout,
 } from "./call-inventory/index";
 export {
+  historyFilePattern,
+  historyKey,
+  historyTableKeyPrefix,
   keyUnder,
   latestKeyPrefix,
   quarantineRecordKey,

@@ -1,4 +1,11 @@
 import type { ScanReport } from "@orgmfa/core";
+import {
+  HISTORY_FILE_EXTENSION,
+  HISTORY_PARTITION,
+  type HistoryTable,
+  historyPath,
+  historyTableFolder,
+} from "@orgmfa/render";
 
 /**
  * The report bucket's layout, in one place: the keys the run-state store and Publish write, the key
@@ -10,6 +17,9 @@ import type { ScanReport } from "@orgmfa/core";
  * <prefix>/runs/<scanId>/…                      one run's working state (RUN_FILES, results/<account>.json)
  * <prefix>/state/…                              what runs keep between them (STATE_FILES)
  * <prefix>/quarantine/<yyyy>/<mm>/<dd>/…        one record per change an IAM event led to
+ * <prefix>/history/<table>/dt=<yyyy-mm-dd>/<scanId>.jsonl.gz
+ *                                               each scan's findings, users, accounts and changes as
+ *                                               JSON Lines (gzip) for Athena and DuckDB (docs/history.md)
  * ```
  */
 export const TOP_FOLDERS = {
@@ -18,6 +28,7 @@ export const TOP_FOLDERS = {
   runs: "runs/",
   state: "state/",
   quarantine: "quarantine/",
+  history: "history/",
 } as const;
 
 /** The objects of one run's folder, `runs/<scanId>/`. */
@@ -106,3 +117,18 @@ export const quarantineRecordKey = (prefix: string, at: string, accountId: strin
     prefix,
     `${TOP_FOLDERS.quarantine}${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${at.replace(/[:.]/g, "-")}-${accountId}-${encodeURIComponent(userName)}.json`,
   );
+
+/**
+ * One scan's file of one history table (Publish writes one of each per scan):
+ * `<prefix>/history/<table>/dt=<yyyy-mm-dd>/<scanId>.jsonl.gz`, the day the scan started (UTC).
+ */
+export const historyKey = (prefix: string, table: HistoryTable, report: Pick<ScanReport, "scanId" | "startedAt">) =>
+  keyUnder(prefix, `${TOP_FOLDERS.history}${historyPath(table, report)}`);
+
+/** One history table's folder, its Glue table's location: `<prefix>/history/<table>/`. */
+export const historyTableKeyPrefix = (prefix: string, table: HistoryTable) =>
+  keyUnder(prefix, `${TOP_FOLDERS.history}${historyTableFolder(table)}`);
+
+/** The pattern (for IAM resources) of every scan's file of one history table: `history/<table>/dt=*\/*.jsonl.gz`. */
+export const historyFilePattern = (table: HistoryTable) =>
+  `${TOP_FOLDERS.history}${historyTableFolder(table)}${HISTORY_PARTITION}=*/*${HISTORY_FILE_EXTENSION}`;

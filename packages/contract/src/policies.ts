@@ -1,4 +1,5 @@
-import { keyUnder, runFilePattern, stateFilePattern, TOP_FOLDERS } from "./layout";
+import { HISTORY_TABLES } from "@orgmfa/render";
+import { historyFilePattern, keyUnder, runFilePattern, stateFilePattern, TOP_FOLDERS } from "./layout";
 
 /**
  * The central identities' permissions, written once: the CDK app attaches exactly these statements to
@@ -26,6 +27,7 @@ import { keyUnder, runFilePattern, stateFilePattern, TOP_FOLDERS } from "./layou
  * | `runs/<scan>/quarantine.json`, `quarantine/…` |               |           |         | write   |
  * | `scans/…`                                 |                   |           | write (locked), read (copy source) | |
  * | `latest/…`                                |                   |           | write (a copy) |  |
+ * | `history/<table>/dt=<day>/<scan>.jsonl.gz` |                  |           | write   |         |
  *
  * (The Distributed Map's ItemReader reads `targets.json` as the state machine's role.)
  */
@@ -228,8 +230,8 @@ export function scanBatchStatements(i: ScannerPolicyInput): IamStatement[] {
 
 /**
  * Publish: no role to assume. The run's context, results (found by listing the results folder) and
- * previous-report copy read; the auditor files and the run's pace written; the digest; its own
- * account's Security Hub.
+ * previous-report copy read; the auditor files, the history files and the run's pace written; the
+ * digest; its own account's Security Hub.
  */
 export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
   return [
@@ -277,6 +279,14 @@ export function publishStatements(i: ScannerPolicyInput): IamStatement[] {
       Effect: "Allow",
       Action: "s3:PutObject",
       Resource: objects(i, runFilePattern("withoutMfa"), stateFilePattern("pace")),
+    },
+    {
+      // The history Athena and DuckDB query (docs/history.md): one file per table and scan, exactly
+      // these names; multipart above 8 MB, so an upload that fails is aborted. Never read, never locked.
+      Sid: "WriteHistory",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+      Resource: objects(i, ...HISTORY_TABLES.map(historyFilePattern)),
     },
     {
       // latest/ is a server-side copy of the scan just stored: CopyObject reads its source.

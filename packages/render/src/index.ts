@@ -59,6 +59,34 @@ export {
   sha256Hex,
   writeScanDir,
 } from "./files";
+export {
+  duckDbType,
+  duckDbViews,
+  glueType,
+  HISTORY_DATABASE,
+  HISTORY_FILE_EXTENSION,
+  HISTORY_PARTITION,
+  HISTORY_QUERIES,
+  HISTORY_TABLE_DESCRIPTIONS,
+  HISTORY_TABLES,
+  HISTORY_WORKGROUP,
+  type HistoryColumn,
+  type HistoryField,
+  type HistoryQuery,
+  type HistoryTable,
+  type HistoryType,
+  historyColumns,
+  historyDay,
+  historyFileStream,
+  historyJsonLines,
+  historyPath,
+  historyRows,
+  historyTableFolder,
+  historyType,
+  type JsonSchemaNode,
+  snakeCase,
+  sqlAsOf,
+} from "./history";
 export { barChart, htmlChunks, renderHtml } from "./html";
 export { OCSF_PROFILES, OCSF_VERSION, type OcsfContext, ocsfStandards, renderOcsf, toOcsf } from "./ocsf";
 export { accountOf, userOf } from "./report-index";

@@ -34,6 +34,10 @@ const WILDCARD_REASONS: Array<[RegExp, string]> = [
     "Each scan's auditor files go to scans/<yyyy>/<mm>/<dd>/<scanId>/, named at run time.",
   ],
   [
+    new RegExp(`/${literal(TOP_FOLDERS.history)}[a-z]+/dt=\\*/\\*\\.jsonl\\.gz$`),
+    "Each scan's file of one history table, history/<table>/dt=<yyyy-mm-dd>/<scanId>.jsonl.gz: the day and the scan id are made at run time.",
+  ],
+  [
     endsWith(`${TOP_FOLDERS.latest}*`),
     "The latest/ copies of the auditor files (report.json, the CSV files, report.html, manifest.json).",
   ],

@@ -1,6 +1,6 @@
 // The scan's phases: Discover, Owners (as Discover's role), ScanBatch and Publish.
-import { REPORT_FILE_NAMES } from "@orgmfa/render";
-import { latestKeyPrefix, scanKeyPrefix } from "../layout";
+import { HISTORY_TABLES, REPORT_FILE_NAMES } from "@orgmfa/render";
+import { historyKey, latestKeyPrefix, scanKeyPrefix } from "../layout";
 import type { InventoryBuilder } from "./builder";
 import { type CallPrincipal, central, F } from "./types";
 
@@ -328,6 +328,16 @@ export function publishCalls(b: InventoryBuilder) {
       "new CopyObjectCommand",
     );
   }
+  // The history (docs/history.md): one gzip JSON Lines file per table, streamed (multipart above 8 MB).
+  for (const table of HISTORY_TABLES)
+    s3(
+      "publish",
+      "multipart-put",
+      historyKey(d.prefix, table, { scanId: S.scanId, startedAt: S.startedAt }),
+      `Publish writes the scan's ${table} history`,
+      "packages/aws/src/publish.ts",
+      "const key = historyKey(target.prefix, table, report);",
+    );
   s3(
     "publish",
     "put",
