@@ -66,7 +66,7 @@ import {
   type ScanReport,
 } from "@orgmfa/core";
 import type { SweepSummary } from "@orgmfa/functions/enforce";
-import { importAccount, REPORT_FILE_NAMES, sha256Hex } from "@orgmfa/render";
+import { buildChatDigest, importAccount, REPORT_FILE_NAMES, sha256Hex } from "@orgmfa/render";
 import { build } from "esbuild";
 import { num, str } from "./lib/args";
 import {
@@ -701,6 +701,21 @@ async function runWorkflow(n: number) {
       intact: !!o && sha256Hex(o.body) === f.sha256,
     };
   });
+  // The history the run wrote for queries (docs/history.md): its partitions and bytes.
+  const historyKeys = sim.s3.keys(BUCKET, `${PREFIX}/history/`).filter((k) => k.includes(ref.scanId));
+  const history = {
+    objects: historyKeys.length,
+    partitions: [...new Set(historyKeys.map((k) => k.split("/").slice(0, -1).join("/")))],
+    mb:
+      Math.round((historyKeys.reduce((n, k) => n + (sim.s3.object(BUCKET, k)?.body.length ?? 0), 0) / 1048576) * 100) /
+      100,
+  };
+  // The chat digest this report makes (docs/chat-digest.md), per organization and per OU.
+  const chatBytes = (threadBy: "organization" | "ou") =>
+    buildChatDigest(report, { reportLocation: `s3://${BUCKET}/${latest}report.html`, threadBy }).map((m) =>
+      Buffer.byteLength(m.message),
+    );
+  const chat = { organization: chatBytes("organization"), ou: chatBytes("ou") };
   const htmlObject = sim.s3.object(BUCKET, `${latest}report.html`);
   const htmlOpen = htmlObject ? await htmlOpenSeconds(htmlObject.body) : { error: "no report.html" };
   const results = sim.s3.keys(BUCKET, `${PREFIX}/runs/${ref.scanId}/results/`).length;
@@ -778,6 +793,14 @@ async function runWorkflow(n: number) {
       resultObjects: results,
       files,
       filesIntact: files.length === REPORT_FILE_NAMES.length && files.every((f) => f.intact),
+      /** The history's objects of this scan, their partitions (one per table and day) and size. */
+      history,
+      /** The chat digest's messages, in bytes (SNS: 262,144), threaded by organization and by OU. */
+      chat: {
+        organizationBytes: chat.organization,
+        ouMessages: chat.ou.length,
+        largestOuBytes: Math.max(0, ...chat.ou),
+      },
       /** report.html opened in headless Chromium: seconds to load and lay out, or why not. */
       htmlOpen,
       htmlMb: Math.round(((htmlObject?.body.length ?? 0) / 1048576) * 100) / 100,
@@ -1489,7 +1512,7 @@ ${runs
 ${r.owners ? `- Owners: ${r.owners.ok ? "succeeded" : `failed: ${r.owners.error}`} in ${r.owners.rounds} round(s), the slowest ${r.owners.seconds} s (${r.owners.totalSeconds} s in all); ${r.owners.read} tags read (${r.owners.calls} ListTagsForResource requests over ${r.owners.callSeconds} s), ${r.owners.fromCache} owners from earlier runs, ${r.owners.unread} unknown; in the report ${r.owners.inReport.right} owners right, ${r.owners.inReport.wrong} wrong, ${r.owners.inReport.unknown} unknown. Organizations throttled ${r.calls.throttledByService.organizations ?? 0} requests in the run. The Parallel state (Map and Owners) took ${r.parallelSeconds} s.` : ""}
 - Map concurrency ${r.scanBatch.mapConcurrency}: ${r.scanBatch.paceFrom ? `derived from run ${r.run - 1}'s pace (p90 account ${r.scanBatch.paceFrom.p90AccountSeconds} s), the fewest batches at once that end within ${MAP_WINDOW_MINUTES} minutes` : `no pace measured yet, so the ceiling`}.
 - ScanBatch: ${r.scanBatch.invocations} invocations on ${r.scanBatch.containers} warm containers (init ${r.scanBatch.initSeconds} s each at most), ${r.scanBatch.failed} failed; ${r.scanBatch.accountsScanned} accounts scanned, ${r.scanBatch.accountsFailed} not audited; CPU per batch median ${r.scanBatch.cpuSecondsPerBatch.median} s, max ${r.scanBatch.cpuSecondsPerBatch.max} s (${r.scanBatch.cpuSecondsPerBatch.total} s in all); largest batch event ${r.scanBatch.maxEventBytes} bytes (Step Functions: 256 KB). Logged ${r.scanBatch.logs.warn} warnings, ${r.scanBatch.logs.error} errors.
-- Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
+- Publish: ${r.publish.ok ? "succeeded" : `failed: ${r.publish.error}`}; CPU ${r.publish.cpuSeconds} s; ${r.report.resultObjects} result objects; report of ${r.report.accounts} accounts, ${r.report.openFindings} open findings${r.report.changes ? `, changes since the previous scan: ${r.report.changes.new} new, ${r.report.changes.resolved} resolved` : ""}; files ${r.report.files.map((f) => `${f.name} ${f.mb} MB`).join(", ")} — ${r.report.filesIntact ? "every file matches its manifest digest" : "**a file does not match the manifest**"}; report.html opens in ${"seconds" in r.report.htmlOpen ? `${r.report.htmlOpen.seconds} s` : `— (${r.report.htmlOpen.error})`}; history ${r.report.history.objects} objects in ${r.report.history.partitions.length} partitions, ${r.report.history.mb} MB; chat digest ${r.report.chat.organizationBytes.join(", ")} bytes (organization), ${r.report.chat.ouMessages} OU messages of at most ${r.report.chat.largestOuBytes} bytes.${r.report.warnings.length ? ` Report warnings: ${r.report.warnings.join("; ")}` : ""}
 - QuarantineSweep (Enforce, ${MEMORY_OF.enforce} MB): ${r.sweep.ok ? "succeeded" : `failed: ${r.sweep.error}`} in ${r.sweep.seconds} s (CPU ${r.sweep.cpuSeconds} s, init ${r.sweep.initSeconds} s); ${r.sweep.summary ? `${r.sweep.summary.quarantined} quarantined, ${r.sweep.summary.released} released, ${r.sweep.summary.pending} pending (notify), ${r.sweep.summary.unchanged} unchanged, ${r.sweep.summary.failed} changes failed, ${r.sweep.summary.accountsNotReconciled} accounts not reconciled` : "no summary"}; ${r.sweep.calls} calls (${Object.entries(
       r.sweep.byOperation,
     )
