@@ -58,6 +58,11 @@ beforeAll(async () => {
     mfa: true,
     devices: [`arn:aws:iam::${id("dev-platform")}:mfa/root-account-mfa-device`],
   });
+  // rootops (prod-web) adds a certified security key; dave's key (prod-payments) has no certification.
+  await emu.registerFidoDevice(id("prod-web"), "rootops", `arn:aws:iam::${id("prod-web")}:u2f/user/rootops/yubikey-1`, {
+    FIDO: "L1",
+    "FIDO-FIPS-140-2": "L2",
+  });
   // sandbox-ml's root: a signing certificate besides its access key, and a security key.
   emu.setRootState(id("sandbox-ml"), {
     password: false,
@@ -144,6 +149,19 @@ describe("centralized root access on: root audited through sts:AssumeRoot", () =
   it("raises no organization-level finding while both features are on; the management account's root is not assumed", () => {
     expect(r.findings.filter((f) => f.checkId.startsWith("ORG_"))).toEqual([]);
     expect(ledger(r, "management")?.root?.via).toBe("MEMBER_ROLE");
+  });
+
+  it("classes FIDO devices by the certifications GetMFADevice names: a certified security key, a passkey", () => {
+    const users = r.accounts.flatMap((a) => a.users);
+    const rootops = users.find((u) => u.userName === "rootops");
+    expect(rootops?.mfaDevices.find((d) => d.type === "FIDO")?.certifications).toEqual({
+      FIDO: "L1",
+      "FIDO-FIPS-140-2": "L2",
+    });
+    expect(users.find((u) => u.userName === "dave")?.mfaDevices).toMatchObject([{ type: "FIDO", certifications: {} }]);
+    const csv = readFileSync(path.join(out, "users.csv"), "utf8");
+    expect(csv).toMatch(/,rootops,.*,AUTHENTICATOR_APP SECURITY_KEY\r\n/);
+    expect(csv).toMatch(/,dave,.*,PASSKEY\r\n/);
   });
 
   it("writes the device classes and how each part was audited to the CSV files, and valid OCSF", async () => {
