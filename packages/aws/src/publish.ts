@@ -1,11 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { historyKey } from "@orgmfa/contract";
 import { type Clock, type Policy, type ScanReport, systemClock } from "@orgmfa/core";
 import { accountMessages, buildDigest, HISTORY_TABLES, historyFileStream } from "@orgmfa/render";
 import type { ClientPool } from "./client-pool";
 import { errorCode, errorMessage } from "./errors";
-import { type S3Target, type StoredScan, storeScan } from "./s3-store";
+import { type S3Target, type StoredScan, storeScan, uploadObject } from "./s3-store";
 import { hubProblems, type SecurityHubSyncResult, syncSecurityHub } from "./security-hub";
 import { publishAccountMessages, publishDigest } from "./sns-notifier";
 
@@ -136,22 +135,16 @@ export async function storeHistory(s3: S3Client, target: S3Target, report: ScanR
   const keys: string[] = [];
   for (const table of HISTORY_TABLES) {
     const key = historyKey(target.prefix, table, report);
-    await new Upload({
-      client: s3,
-      queueSize: 2,
-      partSize: 8 * 1024 * 1024,
-      leavePartsOnError: false,
-      params: {
-        Bucket: target.bucket,
-        Key: key,
-        Body: historyFileStream(table, report),
-        // The file is gzip (its name says so, for Athena and DuckDB): no Content-Encoding, which would
-        // have HTTP clients decompress it on the way and readers then fail on plain text named .gz.
-        ContentType: "application/gzip",
-        Metadata: { "orgmfa-scan-id": report.scanId },
-        ...sse,
-      },
-    }).done();
+    await uploadObject(s3, {
+      Bucket: target.bucket,
+      Key: key,
+      Body: historyFileStream(table, report),
+      // The file is gzip (its name says so, for Athena and DuckDB): no Content-Encoding, which would
+      // have HTTP clients decompress it on the way and readers then fail on plain text named .gz.
+      ContentType: "application/gzip",
+      Metadata: { "orgmfa-scan-id": report.scanId },
+      ...sse,
+    });
     keys.push(key);
   }
   return { keys };

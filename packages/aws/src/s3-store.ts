@@ -8,6 +8,17 @@ import { type PreviousScan, ReportSchemaError, readPreviousScan, type ScanReport
 import { digested, type FileDigest, manifestJson, REPORT_FILE_NAMES, reportFileChunks } from "@orgmfa/render";
 import { errorCode, errorMessage } from "./errors";
 
+/**
+ * One object written as it is produced (multipart above 8 MB, two parts in flight, parts removed when
+ * it fails): how every scan file and history file goes to the bucket.
+ */
+export function uploadObject(
+  s3: S3Client,
+  params: ConstructorParameters<typeof Upload>[0]["params"],
+): Promise<unknown> {
+  return new Upload({ client: s3, queueSize: 2, partSize: 8 * 1024 * 1024, leavePartsOnError: false, params }).done();
+}
+
 export interface S3Target {
   bucket: string;
   /** Key prefix; `""` for the bucket root. */
@@ -74,23 +85,17 @@ export async function storeScan(
   const total = (REPORT_FILE_NAMES.length + 1) * (target.latest === false ? 1 : 2);
   const upload = async (name: string, body: Readable | string) => {
     const key = `${scanPrefix}${name}`;
-    await new Upload({
-      client: s3,
-      queueSize: 2,
-      partSize: 8 * 1024 * 1024,
-      leavePartsOnError: false,
-      params: {
-        Bucket: target.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType(name),
-        Metadata: { "orgmfa-scan-id": report.scanId },
-        ...sse,
-        ...(target.retention
-          ? { ObjectLockMode: target.retention.mode, ObjectLockRetainUntilDate: target.retention.until }
-          : {}),
-      },
-    }).done();
+    await uploadObject(s3, {
+      Bucket: target.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType(name),
+      Metadata: { "orgmfa-scan-id": report.scanId },
+      ...sse,
+      ...(target.retention
+        ? { ObjectLockMode: target.retention.mode, ObjectLockRetainUntilDate: target.retention.until }
+        : {}),
+    });
     keys.push(key);
     onObject?.(key, keys.length, total);
   };
