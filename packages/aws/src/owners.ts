@@ -38,6 +38,7 @@ export interface ReadOwnerTagsOptions {
   cache?: OwnerTagCache | null;
   /** Read only the accounts the cache has no value for (a further round of the same run). @default false */
   onlyUnread?: boolean;
+  /** The clock reads are dated by and `deadline` is judged by. @default the system clock */
   now?: () => Date;
 }
 
@@ -69,7 +70,7 @@ export async function readOwnerTags(
   await Promise.all(
     order.map((id) =>
       limit(async () => {
-        if (o.deadline !== undefined && Date.now() >= o.deadline) return;
+        if (o.deadline !== undefined && now().getTime() >= o.deadline) return;
         if (o.onlyUnread && known[id]) return;
         try {
           const r = await orgs.send(new ListTagsForResourceCommand({ ResourceId: id }));

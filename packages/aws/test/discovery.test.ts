@@ -84,12 +84,16 @@ describe("owner tags", () => {
 
   it("stop at the deadline; the next read starts with the accounts never read, then the longest unread", async () => {
     const asked: string[] = [];
+    // A clock of the test's own: each read takes 30 ms of it, so where the deadline falls never
+    // depends on how busy the machine is.
+    let clock = Date.parse("2026-12-01T00:00:00Z");
+    const now = () => new Date(clock);
     mock.on(ListTagsForResourceCommand).callsFake(async (input: { ResourceId: string }) => {
       asked.push(input.ResourceId);
-      await new Promise((r) => setTimeout(r, 30));
+      clock += 30;
       return tagged(input);
     });
-    const first = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, deadline: Date.now() + 45 });
+    const first = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, now, deadline: clock + 45 });
     expect(first.read).toBeGreaterThan(0);
     expect(first.read).toBeLessThan(4);
     expect(first.unread).toBe(4 - first.read);
@@ -98,7 +102,7 @@ describe("owner tags", () => {
     // The cache goes through JSON, as it does between runs in S3.
     const cache = ownerTagCacheFrom(JSON.parse(JSON.stringify(first.cache)));
     asked.length = 0;
-    const second = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache, deadline: Date.now() + 45 });
+    const second = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache, now, deadline: clock + 45 });
     // Never-read accounts come first: none of the first run's is asked again before them.
     expect(asked.slice(0, 4 - first.read)).toEqual(ids.filter((id) => !readFirst.includes(id)));
     // What was not refreshed keeps its earlier value.
@@ -107,7 +111,7 @@ describe("owner tags", () => {
 
     // With time enough, the oldest reads are refreshed first and every owner is known.
     asked.length = 0;
-    const third = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache: second.cache });
+    const third = await readOwnerTags(orgs, ids, "owner", { concurrency: 1, cache: second.cache, now });
     expect(third).toMatchObject({ read: 4, unread: 0 });
     const byAge = Object.entries(second.cache.accounts)
       .sort(([, a], [, b]) => a.readAt.localeCompare(b.readAt))
