@@ -309,7 +309,7 @@ export function publishCalls(b: InventoryBuilder) {
       `${scanPrefix}${name}`,
       `Publish stores the scan's ${name}`,
       F.s3Store,
-      "await new Upload({",
+      "await uploadObject(s3, {",
     );
     s3(
       "publish",
