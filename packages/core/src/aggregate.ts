@@ -197,14 +197,22 @@ function datedFindings(findings: Finding[], input: BuildReportInput): void {
   const startedAt = input.startedAt.toISOString();
   const q = input.policy.quarantine;
   const ancestry = new Map(input.targets.map((t) => [t.accountId, t.ouIds ?? []]));
+  // Few distinct dates: one string each, shared by every finding that has it.
+  const interned = new Map<string, string>();
+  const intern = (t: string) => {
+    const known = interned.get(t);
+    if (known !== undefined) return known;
+    interned.set(t, t);
+    return t;
+  };
   for (const f of findings) {
     const prev = before.get(f.id);
-    f.firstSeenAt = prev?.firstSeenAt ?? (prev ? (input.previous?.startedAt ?? startedAt) : startedAt);
+    f.firstSeenAt = intern(prev?.firstSeenAt ?? (prev ? (input.previous?.startedAt ?? startedAt) : startedAt));
     if (f.checkId !== "USER_CONSOLE_NO_MFA" || !q) continue;
     const path = ancestry.get(f.accountId) ?? [];
     const days = deadlineDaysFor(q, path);
     if (days > 0 && quarantineModeFor(q, f.accountId, path) !== "off")
-      f.enrolBy = new Date(Date.parse(f.firstSeenAt) + days * 86_400_000).toISOString();
+      f.enrolBy = intern(new Date(Date.parse(f.firstSeenAt) + days * 86_400_000).toISOString());
   }
 }
 
@@ -224,7 +232,9 @@ export function buildReport(input: BuildReportInput): ScanReport {
       input.entries?.get(target.accountId) ??
       accountEntry(target, input.outcomes?.get(target.accountId), input.policy, now);
     accounts.push(entry.account);
-    for (const f of entry.findings) findings.push({ ...f });
+    // The entries' own findings (they are this report's alone): dated in place, never copied — a
+    // copy of 72,000 findings is tens of MB of Publish's memory at 10,000 accounts.
+    for (const f of entry.findings) findings.push(f);
   }
   datedFindings(findings, input);
   findings.sort(
