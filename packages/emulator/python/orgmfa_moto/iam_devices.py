@@ -5,13 +5,14 @@ EnableMFADevice through the API refuses a FIDO serial (arn:…:u2f/…) with Inv
 serial. register_fido (the control endpoint /moto-api/orgmfa/fido-device) stands for the console
 registration: the backend call the API makes.
 
-GetMFADevice (moto: not implemented): "Retrieves information about an MFA device for a specified user"
-— UserName, SerialNumber, EnableDate and Certifications, "FIPS-140-2, FIPS-140-3, and FIDO
-certification levels obtained from FIDO Alliance Metadata Service (MDS)" (IAM API Reference,
-GetMFADevice; its sample answers {"FIDO-FIPS-140-2": "L2", "FIDO": "L1"}). Only FIDO devices
-are accepted (a virtual or hardware serial is NoSuchEntity); a device the user does not have is
-NoSuchEntity. A passkey (no MDS entry) has no certifications. Certifications are declared at
-registration ({"certifications": {...}}).
+GetMFADevice, which moto lacks, is answered here as the IAM API Reference (GetMFADevice) describes
+it: "Retrieves information about an MFA device for a specified user" — UserName, SerialNumber,
+EnableDate and Certifications, "FIPS-140-2, FIPS-140-3, and FIDO certification levels obtained from
+FIDO Alliance Metadata Service (MDS)" (its sample answers {"FIDO-FIPS-140-2": "L2", "FIDO": "L1"}).
+The reference says it serves FIDO security keys; for another serial, or a device the user does not
+have, it names no error, and the emulator answers NoSuchEntity (orgmfa asks only for FIDO serials it
+listed). Whether a passkey has certifications AWS does not say: the emulator answers what was declared
+at registration ({"certifications": {...}}; none declared: {}).
 """
 
 from moto.iam.exceptions import IAMException, NotFoundException

@@ -84,7 +84,10 @@ def _aws_request_with_canonical_query(self):
     parts = urlsplit(request.url)
     if isinstance(self, access_control.S3IAMRequest):
         # An S3 key too: handed decoded ("dt=2026-01-02/"), signed encoded once ("dt%3D2026-01-02/"),
-        # every byte but the unreserved characters and "/" (S3 does not normalise the path).
+        # every byte but the unreserved characters and "/", and never normalised ("you do not normalize
+        # URI paths for requests to Amazon S3"): Amazon S3 API Reference, "Signature calculations for
+        # the Authorization header", canonical request (sig-v4-header-based-auth). moto compared the
+        # decoded path, so every key with "=" or ":" failed with SignatureDoesNotMatch.
         parts = parts._replace(path=quote(parts.path, safe="/~"))
     if parts.query:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
