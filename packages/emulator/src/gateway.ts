@@ -109,7 +109,8 @@ export function startGateway(motoUrl: string, state: GatewayState, secret: strin
       const rootSession = state.rootSessions.get(accessKeyOf(req) ?? "");
       if (rootSession && form && action) {
         const root = state.roots.get(rootSession.account) ?? { password: false, accessKeys: false, mfa: false };
-        const answer = rootSessionIam(action, form, rootSession, root);
+        const token = req.headers["x-amz-security-token"];
+        const answer = rootSessionIam(action, form, rootSession, root, Array.isArray(token) ? token[0] : token);
         send(res, answer.status, answer.xml);
         return;
       }

@@ -15,6 +15,8 @@ export interface RootSession {
   account: string;
   taskPolicyArn: string;
   expires: number;
+  /** The session token handed out with the key: a request must carry it (X-Amz-Security-Token). */
+  sessionToken: string;
 }
 
 export interface Answer {
@@ -119,11 +121,12 @@ export async function assumeRoot(
   }
   const key = `ASIAROOT${randomBytes(6).toString("hex").toUpperCase()}`;
   const expires = Date.now() + (duration || 900) * 1000;
-  sessions.set(key, { account: target, taskPolicyArn, expires });
+  const sessionToken = randomBytes(32).toString("base64");
+  sessions.set(key, { account: target, taskPolicyArn, expires, sessionToken });
   return ok(
     "AssumeRoot",
     XMLNS_STS,
-    `<Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>${randomBytes(20).toString("base64")}</SecretAccessKey><SessionToken>${randomBytes(32).toString("base64")}</SessionToken><Expiration>${iso(expires)}</Expiration></Credentials><SourceIdentity>${who.split("/").pop() ?? ""}</SourceIdentity>`,
+    `<Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>${randomBytes(20).toString("base64")}</SecretAccessKey><SessionToken>${sessionToken}</SessionToken><Expiration>${iso(expires)}</Expiration></Credentials><SourceIdentity>${who.split("/").pop() ?? ""}</SourceIdentity>`,
   );
 }
 
@@ -137,8 +140,12 @@ export function rootSessionIam(
   form: URLSearchParams,
   session: RootSession,
   root: EmulatedRootState,
+  /** The request's X-Amz-Security-Token: the key alone, without its token, is refused as AWS refuses it. */
+  securityToken: string | undefined,
 ): Answer {
   const arn = `arn:aws:iam::${session.account}:root`;
+  if (securityToken !== session.sessionToken)
+    return error(XMLNS_IAM, 403, "InvalidClientTokenId", "The security token included in the request is invalid.");
   if (session.expires < Date.now())
     return error(XMLNS_IAM, 403, "ExpiredToken", "The security token included in the request is expired");
   const allowedHere = session.taskPolicyArn.endsWith("/IAMAuditRootUserCredentials") && AUDIT_ACTIONS.has(action);
