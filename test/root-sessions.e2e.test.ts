@@ -1,10 +1,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { GetLoginProfileCommand, IAMClient, ListUsersCommand } from "@aws-sdk/client-iam";
+import { AssumeRootCommand, STSClient } from "@aws-sdk/client-sts";
 import { reportProblems, type ScanReport } from "@orgmfa/core";
 import {
   DEMO_ORG,
   type Emulator,
+  roleCredentials,
   type SeededOrg,
   scannerCredentials,
   seedOrganization,
@@ -195,5 +198,36 @@ describe("centralized root access off", () => {
     expect(ledger(r, "legacy-unmanaged")).toMatchObject({ status: "FAILED", root: null });
     expect(rootFindings(r, "legacy-unmanaged")).toEqual([]);
     expect(ledger(r, "prod-web")?.root).toMatchObject({ via: "MEMBER_ROLE", devicesComplete: false });
+  });
+});
+
+describe("a root session, as STS and IAM answer it", () => {
+  it("reads root only, within the task policy, and only with its session token", async () => {
+    emu.setOrganizationFeatures(["RootCredentialsManagement", "RootSessions"]);
+    const mgmt = await emu.unenforced(() => roleCredentials(emu.endpoint, org.orgRoleArn));
+    const sts = new STSClient({ region: "us-east-1", endpoint: emu.endpoint, credentials: mgmt });
+    const audit = { arn: "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials" };
+    const { Credentials: c } = await sts.send(
+      new AssumeRootCommand({ TargetPrincipal: id("legacy-unmanaged"), TaskPolicyArn: audit, DurationSeconds: 900 }),
+    );
+    const iam = (sessionToken?: string) =>
+      new IAMClient({
+        region: "us-east-1",
+        endpoint: emu.endpoint,
+        maxAttempts: 1,
+        credentials: { accessKeyId: c?.AccessKeyId ?? "", secretAccessKey: c?.SecretAccessKey ?? "", sessionToken },
+      });
+    expect((await iam(c?.SessionToken).send(new GetLoginProfileCommand({}))).LoginProfile).toBeDefined();
+    await expect(iam(c?.SessionToken).send(new ListUsersCommand({}))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(iam().send(new GetLoginProfileCommand({}))).rejects.toMatchObject({ name: "InvalidClientTokenId" });
+    // Over 900 s, or into the management account: refused.
+    await expect(
+      sts.send(
+        new AssumeRootCommand({ TargetPrincipal: id("legacy-unmanaged"), TaskPolicyArn: audit, DurationSeconds: 901 }),
+      ),
+    ).rejects.toMatchObject({ name: "ValidationError" });
+    await expect(
+      sts.send(new AssumeRootCommand({ TargetPrincipal: id("management"), TaskPolicyArn: audit })),
+    ).rejects.toMatchObject({ name: "AccessDenied" });
   });
 });
